@@ -1,0 +1,121 @@
+"""Who may see what: the tenant and partnership in the URL, roles, and load-or-404.
+
+A tenant page's tenant comes from ``/t/<tenant_slug>/`` and nowhere else. A user with no
+grant there gets a 404, exactly as if the tenant did not exist, so that nobody learns
+which other organisations use the portal.
+"""
+
+from __future__ import annotations
+
+from functools import wraps
+
+from flask import Blueprint, abort, g
+from flask_login import current_user
+from sqlalchemy import select
+
+from portal import tenancy
+from portal.extensions import db, login_manager
+from portal.partners.models import Partnership, Tenant
+
+READ_ROLES = ("officer", "caseworker", "viewer", "admin", "ceo")
+
+
+def _pull_tenant(endpoint: str | None, values: dict | None) -> None:
+    slug = (values or {}).pop("tenant_slug", None)
+    if slug is None:
+        return
+    if not current_user.is_authenticated:
+        g.login_required = True
+        return
+    tenant = db.session.scalar(select(Tenant).where(Tenant.slug == slug))
+    if tenant is None or not current_user.roles_in(tenant):
+        abort(404)
+    g.tenant = tenant
+    tenancy.set_tenant(tenant)
+
+
+def _pull_partnership(endpoint: str | None, values: dict | None) -> None:
+    slug = (values or {}).pop("partnership_slug", None)
+    if slug is None:
+        return
+    if not current_user.is_authenticated:
+        g.login_required = True
+        return
+    partnership = db.session.scalar(select(Partnership).where(Partnership.slug == slug))
+    if partnership is None or not current_user.leads(partnership):
+        abort(404)
+    g.partnership = partnership
+
+
+def _require_login() -> None:
+    if g.get("login_required"):
+        return login_manager.unauthorized()
+    return None
+
+
+def _add_slugs(endpoint: str, values: dict) -> None:
+    if "tenant" in g and "tenant_slug" not in values:
+        values["tenant_slug"] = g.tenant.slug
+    if "partnership" in g and "partnership_slug" not in values:
+        values["partnership_slug"] = g.partnership.slug
+
+
+def tenant_blueprint(name: str, import_name: str, url_prefix: str = "") -> Blueprint:
+    """A blueprint whose pages live under ``/t/<tenant_slug>``, for that tenant's users."""
+    bp = Blueprint(name, import_name, url_prefix=f"/t/<tenant_slug>{url_prefix}")
+    bp.url_value_preprocessor(_pull_tenant)
+    bp.before_request(_require_login)
+    bp.url_defaults(_add_slugs)
+    return bp
+
+
+def partnership_blueprint(name: str, import_name: str, url_prefix: str = "") -> Blueprint:
+    """A blueprint whose pages live under ``/p/<partnership_slug>``, for its leads."""
+    bp = Blueprint(name, import_name, url_prefix=f"/p/<partnership_slug>{url_prefix}")
+    bp.url_value_preprocessor(_pull_partnership)
+    bp.before_request(_require_login)
+    bp.url_defaults(_add_slugs)
+    return bp
+
+
+def requires(*roles: str):
+    """Allow a tenant page only to holders of one of ``roles`` in the URL's tenant."""
+
+    def decorator(view):
+        @wraps(view)
+        def wrapped(*args, **kwargs):
+            if not current_user.has_role(g.tenant, *roles):
+                abort(403)
+            return view(*args, **kwargs)
+
+        wrapped.required_roles = roles
+        return wrapped
+
+    return decorator
+
+
+def requires_portal_admin(view):
+    @wraps(view)
+    def wrapped(*args, **kwargs):
+        if not current_user.is_authenticated:
+            return login_manager.unauthorized()
+        if not current_user.is_portal_admin:
+            abort(404)
+        return view(*args, **kwargs)
+
+    return wrapped
+
+
+def get_or_404(model, object_id):
+    """Load a tenant-owned row of the current tenant, or answer 404.
+
+    The tenancy criterion makes another tenant's row invisible, so it is "not found"
+    exactly like a row that never existed.
+    """
+    # A select (not Session.get) so that the tenancy criterion always applies, even to a
+    # row already in the identity map.
+    obj = db.session.scalar(select(model).where(model.id == object_id))
+    if obj is None:
+        abort(404)
+    return obj
+

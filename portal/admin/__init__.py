@@ -1,0 +1,1 @@
+"""Tenant administration: people, their roles, and the audit trail."""

@@ -1,0 +1,49 @@
+"""Forms for a tenant's administrators."""
+
+from __future__ import annotations
+
+from flask_wtf import FlaskForm
+from govuk_frontend_wtf.wtforms_widgets import GovCheckboxesInput, GovSubmitInput, GovTextInput
+from wtforms import EmailField, SelectMultipleField, StringField, SubmitField
+from wtforms.validators import Email, InputRequired, Length
+
+from portal.auth.models import TENANT_ROLES
+
+
+def role_choices() -> list[tuple[str, str]]:
+    return list(TENANT_ROLES.items())
+
+
+class RolesField(SelectMultipleField):
+    def __init__(self, label="Roles", **kwargs):
+        super().__init__(
+            label,
+            widget=GovCheckboxesInput(),
+            choices=role_choices(),
+            validators=[InputRequired(message="Choose at least one role")],
+            **kwargs,
+        )
+
+
+class InviteForm(FlaskForm):
+    name = StringField(
+        "Full name",
+        widget=GovTextInput(),
+        validators=[InputRequired(message="Enter the person's full name"), Length(max=200)],
+    )
+    email = EmailField(
+        "Email address",
+        widget=GovTextInput(),
+        validators=[
+            InputRequired(message="Enter the person's email address"),
+            Email(message="Enter an email address in the right format, like name@example.org"),
+            Length(max=254, message="Email address must be 254 characters or fewer"),
+        ],
+    )
+    roles = RolesField("What may they do?")
+    submit = SubmitField("Send invitation", widget=GovSubmitInput())
+
+
+class RolesForm(FlaskForm):
+    roles = RolesField("What may they do?")
+    submit = SubmitField("Save roles", widget=GovSubmitInput())

@@ -1,0 +1,143 @@
+"""People, what they may do where, and their sign-in sessions."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from flask_login import UserMixin
+from sqlalchemy import ForeignKey, String, UniqueConstraint, func
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from portal.extensions import db
+from portal.partners.models import Partnership, Tenant
+
+TENANT_ROLES = {
+    "officer": "Equality officer",
+    "caseworker": "Caseworker",
+    "viewer": "Viewer",
+    "admin": "Tenant administrator",
+    "ceo": "Chief executive",
+}
+TENANT_ROLE_HINTS = {
+    "officer": "Edits commitments, objectives, actions, monitoring data and impact "
+    "assessments, and drafts the annual return.",
+    "caseworker": "Keeps the hate-incident register. Case records are seen by nobody else.",
+    "viewer": "Reads this organisation's pages, for example councillors and monitoring groups.",
+    "admin": "Invites people, disables accounts and changes what they may do.",
+    "ceo": "Reads everything, signs off the annual return and receives the joint report.",
+}
+PARTNERSHIP_ROLES = {"lead": "Partnership lead"}
+
+
+class User(UserMixin, db.Model):
+    """Somebody who can sign in. What they may do comes from their grants."""
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    email: Mapped[str] = mapped_column(String(254), unique=True)
+    name: Mapped[str] = mapped_column(String(200))
+    password_hash: Mapped[str | None] = mapped_column(String(255))
+    is_portal_admin: Mapped[bool] = mapped_column(default=False)
+    disabled_at: Mapped[datetime | None]
+    locked_until: Mapped[datetime | None]
+    created_at: Mapped[datetime] = mapped_column(server_default=func.now())
+
+    tenant_grants: Mapped[list[TenantGrant]] = relationship(
+        back_populates="user", cascade="all, delete-orphan"
+    )
+    partnership_grants: Mapped[list[PartnershipGrant]] = relationship(
+        back_populates="user", cascade="all, delete-orphan"
+    )
+
+    # Set for the request by the session loader; Flask-Login stores it in the cookie.
+    session_token = None
+
+    def get_id(self) -> str | None:
+        return self.session_token
+
+    @property
+    def is_active(self) -> bool:
+        return self.disabled_at is None
+
+    def roles_in(self, tenant: Tenant) -> set[str]:
+        """The roles this user holds in ``tenant``."""
+        return {g.role for g in self.tenant_grants if g.tenant_id == tenant.id}
+
+    def has_role(self, tenant: Tenant, *roles: str) -> bool:
+        return bool(self.roles_in(tenant) & set(roles))
+
+    def leads(self, partnership: Partnership) -> bool:
+        return any(g.partnership_id == partnership.id for g in self.partnership_grants)
+
+    def places(self) -> list[tuple[str, Tenant | Partnership]]:
+        """Every tenant and partnership this user may enter, in a stable order."""
+        tenants = {g.tenant.id: g.tenant for g in self.tenant_grants}
+        partnerships = {g.partnership.id: g.partnership for g in self.partnership_grants}
+        return [("partnership", p) for p in sorted(partnerships.values(), key=lambda p: p.name)] + [
+            ("tenant", t) for t in sorted(tenants.values(), key=lambda t: t.name)
+        ]
+
+    def __repr__(self) -> str:
+        return f"<User {self.email}>"
+
+
+class TenantGrant(db.Model):
+    """A role held by a user in one tenant.
+
+    Grants are directory data, read before any tenant is chosen (to decide where a user
+    may go), so they are not tenant-owned rows; every page that lists or changes them
+    filters by the tenant in the URL.
+    """
+
+    __table_args__ = (UniqueConstraint("user_id", "tenant_id", "role"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("user.id", ondelete="CASCADE"), index=True)
+    tenant_id: Mapped[int] = mapped_column(ForeignKey("tenant.id", ondelete="CASCADE"), index=True)
+    role: Mapped[str] = mapped_column(String(20))
+
+    user: Mapped[User] = relationship(back_populates="tenant_grants")
+    tenant: Mapped[Tenant] = relationship()
+
+
+class PartnershipGrant(db.Model):
+    """A role held by a user in one partnership (partnership lead)."""
+
+    __table_args__ = (UniqueConstraint("user_id", "partnership_id", "role"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("user.id", ondelete="CASCADE"), index=True)
+    partnership_id: Mapped[int] = mapped_column(
+        ForeignKey("partnership.id", ondelete="CASCADE"), index=True
+    )
+    role: Mapped[str] = mapped_column(String(20), default="lead")
+
+    user: Mapped[User] = relationship(back_populates="partnership_grants")
+    partnership: Mapped[Partnership] = relationship()
+
+
+class UserSession(db.Model):
+    """A signed-in session, kept on the server so that it can be ended there."""
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("user.id", ondelete="CASCADE"), index=True)
+    created_at: Mapped[datetime]
+    last_seen_at: Mapped[datetime]
+    ended_at: Mapped[datetime | None]
+    end_reason: Mapped[str | None] = mapped_column(String(40))
+
+    user: Mapped[User] = relationship()
+
+
+class AuthToken(db.Model):
+    """A single-use, expiring token sent by email: an invitation or a password reset."""
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    purpose: Mapped[str] = mapped_column(String(20))
+    user_id: Mapped[int] = mapped_column(ForeignKey("user.id", ondelete="CASCADE"), index=True)
+    created_at: Mapped[datetime]
+    expires_at: Mapped[datetime]
+    used_at: Mapped[datetime | None]
+
+    user: Mapped[User] = relationship()

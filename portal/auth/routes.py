@@ -1,0 +1,172 @@
+"""Sign in, sign out, forgotten passwords and invitations."""
+
+from __future__ import annotations
+
+from urllib.parse import urlsplit
+
+from flask import (
+    Blueprint,
+    current_app,
+    flash,
+    g,
+    redirect,
+    render_template,
+    request,
+    session,
+    url_for,
+)
+from flask_login import current_user, login_required, login_user, logout_user
+from limits import parse
+
+from portal.auth import services
+from portal.auth.forms import ForgotPasswordForm, LoginForm, SetPasswordForm
+from portal.extensions import db, limiter
+from portal.forms import ConfirmForm
+
+bp = Blueprint("auth", __name__)
+
+
+def _login_failed(response) -> bool:
+    return bool(g.get("login_failed"))
+
+
+def _address_limit() -> str:
+    return current_app.config["LOGIN_ADDRESS_LIMIT"]
+
+
+def _account_limit():
+    return parse(current_app.config["LOGIN_FAILURE_LIMIT"])
+
+
+def count_failure_and_maybe_lock(email: str) -> bool:
+    """Count a failed sign-in against the account; lock it at the limit. True if locked."""
+    key = services.normalise_email(email)
+    if not key:
+        return False
+    item = _account_limit()
+    limiter.limiter.hit(item, "login-account", key)
+    if not limiter.limiter.test(item, "login-account", key):
+        return services.lock_account(key) is not None
+    return False
+
+
+def safe_next(target: str | None) -> str | None:
+    """Only follow ``next`` to a path on this site."""
+    if not target or not target.startswith("/") or target.startswith("//") or "\\" in target:
+        return None
+    parts = urlsplit(target)
+    if parts.scheme or parts.netloc:
+        return None
+    return target
+
+
+def landing_url(user) -> str:
+    """Where a user goes after signing in: their one place, or a choice."""
+    places = user.places()
+    if len(places) == 1 and not user.is_portal_admin:
+        kind, place = places[0]
+        if kind == "tenant":
+            return url_for("home.tenant_home", tenant_slug=place.slug)
+        return url_for("partners.partnership_home", partnership_slug=place.slug)
+    if not places and user.is_portal_admin:
+        return url_for("portal_admin.index")
+    return url_for("site.choose")
+
+
+LOCKED_MESSAGE = (
+    "There have been too many failed attempts to sign in to this account. "
+    "It is locked for 15 minutes. You can reset your password to unlock it sooner."
+)
+
+
+@bp.route("/login", methods=["GET", "POST"])
+@limiter.limit(_address_limit, methods=["POST"], deduct_when=_login_failed)
+def login():
+    if current_user.is_authenticated:
+        return redirect(landing_url(current_user))
+    form = LoginForm()
+    error = None
+    if form.validate_on_submit():
+        result = services.authenticate(form.email.data, form.password.data)
+        if result.reason == "ok":
+            next_url = safe_next(request.args.get("next"))
+            session.clear()
+            services.start_session(result.user)
+            db.session.commit()
+            login_user(result.user)
+            session.permanent = True
+            return redirect(next_url or landing_url(result.user))
+        g.login_failed = True
+        if result.reason == "locked":
+            error = LOCKED_MESSAGE
+        elif result.reason == "disabled":
+            error = "This account has been disabled. Ask your organisation's administrator."
+        else:
+            error = "The email address or password is not right"
+        db.session.commit()
+        if result.reason == "bad" and count_failure_and_maybe_lock(form.email.data):
+            error = LOCKED_MESSAGE
+    elif request.method == "GET" and request.args.get("email"):
+        form.email.data = request.args["email"][:254]
+    return render_template("auth/login.html", form=form, error=error)
+
+
+@bp.route("/logout", methods=["GET", "POST"])
+def logout():
+    form = ConfirmForm()
+    if request.method == "POST" and form.validate_on_submit():
+        token = current_user.get_id() if current_user.is_authenticated else None
+        services.end_session(token)
+        db.session.commit()
+        logout_user()
+        session.clear()
+        flash("You have signed out", "success")
+        return redirect(url_for("auth.login"))
+    if not current_user.is_authenticated:
+        return redirect(url_for("auth.login"))
+    return render_template("auth/logout.html", form=form)
+
+
+@bp.route("/password/forgot", methods=["GET", "POST"])
+@limiter.limit("10 per hour", methods=["POST"])
+def forgot_password():
+    form = ForgotPasswordForm()
+    if form.validate_on_submit():
+        services.request_password_reset(form.email.data)
+        return render_template("auth/reset_sent.html", email=form.email.data)
+    return render_template("auth/forgot_password.html", form=form)
+
+
+def _set_password_page(purpose: str, token: str, template: str):
+    row = services.find_token(token, purpose)
+    if row is None:
+        return render_template("auth/token_invalid.html", purpose=purpose), 404
+    form = SetPasswordForm()
+    if form.validate_on_submit():
+        try:
+            user = services.set_password_with_token(row, form.password.data)
+        except services.AccountError as exc:
+            form.password.errors.append(str(exc))
+        else:
+            flash("Your password has been saved. Sign in with your new password.", "success")
+            if current_user.is_authenticated:
+                logout_user()
+            session.clear()
+            return redirect(url_for("auth.login", email=user.email))
+    return render_template(template, form=form, user=row.user)
+
+
+@bp.route("/password/reset/<token>", methods=["GET", "POST"])
+def reset_password(token: str):
+    return _set_password_page("reset", token, "auth/reset_password.html")
+
+
+@bp.route("/invitation/<token>", methods=["GET", "POST"])
+def accept_invitation(token: str):
+    return _set_password_page("invite", token, "auth/accept_invitation.html")
+
+
+@bp.route("/account")
+@login_required
+def account():
+    return render_template("auth/account.html", places=current_user.places())

@@ -1,0 +1,389 @@
+"""Sign-in, sessions, passwords, invitations and grants: the rules, and their audit."""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+from dataclasses import dataclass
+from datetime import timedelta
+
+from argon2 import PasswordHasher
+from argon2.exceptions import InvalidHashError, VerificationError
+from flask import current_app, url_for
+from sqlalchemy import select, update
+
+from portal import audit, clock, mail
+from portal.auth.models import (
+    PARTNERSHIP_ROLES,
+    TENANT_ROLES,
+    AuthToken,
+    PartnershipGrant,
+    TenantGrant,
+    User,
+    UserSession,
+)
+from portal.extensions import db
+from portal.partners.models import Partnership, Tenant
+
+MIN_PASSWORD_LENGTH = 12
+
+
+class AccountError(ValueError):
+    """A request about an account that cannot be carried out, in the user's words."""
+
+
+# --- passwords ---------------------------------------------------------------------------
+
+
+def password_hasher() -> PasswordHasher:
+    config = current_app.config
+    return PasswordHasher(
+        time_cost=config["ARGON2_TIME_COST"],
+        memory_cost=config["ARGON2_MEMORY_COST"],
+        parallelism=config["ARGON2_PARALLELISM"],
+    )
+
+
+def hash_password(password: str) -> str:
+    return password_hasher().hash(password)
+
+
+def check_password_rules(password: str, user: User | None = None) -> None:
+    """Refuse passwords that are too short or just the email address."""
+    if len(password) < MIN_PASSWORD_LENGTH:
+        raise AccountError(f"Password must be at least {MIN_PASSWORD_LENGTH} characters")
+    if len(password) > 256:
+        raise AccountError("Password must be 256 characters or fewer")
+    if user is not None and password.strip().lower() == user.email.lower():
+        raise AccountError("Password must not be your email address")
+
+
+def normalise_email(email: str) -> str:
+    return (email or "").strip().lower()
+
+
+@dataclass
+class SignIn:
+    user: User | None
+    reason: str  # "ok", "bad", "disabled", "locked", "no-password"
+
+
+def authenticate(email: str, password: str) -> SignIn:
+    """Check an email and password. Every outcome is audited; nothing is committed here."""
+    hasher = password_hasher()
+    user = db.session.scalar(select(User).where(User.email == normalise_email(email)))
+    now = clock.utcnow()
+    if user is not None and user.locked_until and user.locked_until > now:
+        audit.record("auth.login_refused", user, user=user, detail={"reason": "locked"})
+        return SignIn(user, "locked")
+    if user is None or not user.password_hash:
+        # Spend the same effort as a real check so that timing does not reveal accounts.
+        try:
+            hasher.verify(_dummy_hash(hasher), password + "x")
+        except VerificationError:
+            pass
+        audit.record(
+            "auth.login_failed",
+            user=user,
+            object_type="User",
+            detail={"email": normalise_email(email)[:254], "reason": "unknown account"},
+        )
+        return SignIn(None, "bad")
+    try:
+        hasher.verify(user.password_hash, password)
+    except (VerificationError, InvalidHashError):
+        audit.record("auth.login_failed", user, user=user, detail={"reason": "wrong password"})
+        return SignIn(user, "bad")
+    if not user.is_active:
+        audit.record("auth.login_refused", user, user=user, detail={"reason": "disabled"})
+        return SignIn(user, "disabled")
+    if hasher.check_needs_rehash(user.password_hash):
+        user.password_hash = hasher.hash(password)
+    return SignIn(user, "ok")
+
+
+_DUMMY: dict[tuple, str] = {}
+
+
+def _dummy_hash(hasher: PasswordHasher) -> str:
+    key = (hasher.time_cost, hasher.memory_cost, hasher.parallelism)
+    if key not in _DUMMY:
+        _DUMMY[key] = hasher.hash(secrets.token_urlsafe(16))
+    return _DUMMY[key]
+
+
+def lock_account(email: str) -> User | None:
+    """Lock an account after too many failed sign-ins, and say so in the audit trail."""
+    user = db.session.scalar(select(User).where(User.email == normalise_email(email)))
+    if user is None:
+        return None
+    now = clock.utcnow()
+    if user.locked_until and user.locked_until > now:
+        return user
+    user.locked_until = now + current_app.config["ACCOUNT_LOCK_DURATION"]
+    audit.record(
+        "auth.account_locked",
+        user,
+        user=user,
+        detail={"until": user.locked_until.isoformat(timespec="seconds")},
+    )
+    db.session.commit()
+    return user
+
+
+# --- sessions ----------------------------------------------------------------------------
+
+
+def _digest(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def start_session(user: User) -> str:
+    """Open a server-side session for ``user`` and return its token (kept in the cookie)."""
+    token = secrets.token_urlsafe(32)
+    now = clock.utcnow()
+    db.session.add(UserSession(token_hash=_digest(token), user=user, created_at=now, last_seen_at=now))
+    user.locked_until = None
+    user.session_token = token
+    audit.record("auth.login", user, user=user)
+    return token
+
+
+def load_session(token: str) -> User | None:
+    """The user of a live session, or None if it has ended, expired or been revoked."""
+    if not token:
+        return None
+    row = db.session.scalar(select(UserSession).where(UserSession.token_hash == _digest(token)))
+    if row is None or row.ended_at is not None:
+        return None
+    now = clock.utcnow()
+    config = current_app.config
+    expired = None
+    if now - row.created_at > config["SESSION_ABSOLUTE_TIMEOUT"]:
+        expired = "absolute timeout"
+    elif now - row.last_seen_at > config["SESSION_IDLE_TIMEOUT"]:
+        expired = "idle timeout"
+    elif not row.user.is_active:
+        expired = "account disabled"
+    if expired:
+        row.ended_at, row.end_reason = now, expired
+        audit.record("auth.session_expired", row.user, user=row.user, detail={"reason": expired})
+        db.session.commit()
+        return None
+    if now - row.last_seen_at > timedelta(seconds=60):
+        # Touch at most once a minute: enough for a 30-minute idle limit, few writes.
+        row.last_seen_at = now
+        db.session.commit()
+    row.user.session_token = token
+    return row.user
+
+
+def end_session(token: str | None, reason: str = "signed out") -> None:
+    if not token:
+        return
+    row = db.session.scalar(select(UserSession).where(UserSession.token_hash == _digest(token)))
+    if row is not None and row.ended_at is None:
+        row.ended_at, row.end_reason = clock.utcnow(), reason
+        audit.record("auth.logout", row.user, user=row.user)
+
+
+def end_all_sessions(user: User, reason: str) -> None:
+    db.session.execute(
+        update(UserSession)
+        .where(UserSession.user_id == user.id, UserSession.ended_at.is_(None))
+        .values(ended_at=clock.utcnow(), end_reason=reason)
+    )
+
+
+# --- emailed tokens: invitations and password resets -------------------------------------
+
+
+def issue_token(user: User, purpose: str) -> str:
+    lifetime = current_app.config[
+        "INVITATION_LIFETIME" if purpose == "invite" else "PASSWORD_RESET_LIFETIME"
+    ]
+    token = secrets.token_urlsafe(32)
+    now = clock.utcnow()
+    db.session.add(
+        AuthToken(
+            token_hash=_digest(token),
+            purpose=purpose,
+            user=user,
+            created_at=now,
+            expires_at=now + lifetime,
+        )
+    )
+    return token
+
+
+def find_token(token: str, purpose: str) -> AuthToken | None:
+    """A usable token: right purpose, not used, not expired, account not disabled."""
+    row = db.session.scalar(
+        select(AuthToken).where(AuthToken.token_hash == _digest(token or ""))
+    )
+    if row is None or row.purpose != purpose or row.used_at is not None:
+        return None
+    if row.expires_at <= clock.utcnow() or not row.user.is_active:
+        return None
+    return row
+
+
+def set_password_with_token(row: AuthToken, password: str) -> User:
+    """Use an invitation or reset token to set a password; the token and old sessions end."""
+    user = row.user
+    check_password_rules(password, user)
+    now = clock.utcnow()
+    user.password_hash = hash_password(password)
+    user.locked_until = None
+    row.used_at = now
+    db.session.execute(
+        update(AuthToken)
+        .where(AuthToken.user_id == user.id, AuthToken.used_at.is_(None))
+        .values(used_at=now)
+    )
+    end_all_sessions(user, "password changed")
+    audit.record("auth.password_set", user, user=user, detail={"via": row.purpose})
+    db.session.commit()
+    return user
+
+
+def _external_url(endpoint: str, **values) -> str:
+    base = current_app.config.get("PORTAL_BASE_URL")
+    if base:
+        return base.rstrip("/") + url_for(endpoint, **values)
+    return url_for(endpoint, _external=True, **values)
+
+
+def request_password_reset(email: str) -> None:
+    """Email a reset link if the account exists and is active. Says nothing either way."""
+    user = db.session.scalar(select(User).where(User.email == normalise_email(email)))
+    if user is None or not user.is_active:
+        return
+    token = issue_token(user, "reset")
+    audit.record("auth.password_reset_requested", user, user=user)
+    db.session.commit()
+    hours = int(current_app.config["PASSWORD_RESET_LIFETIME"].total_seconds() // 3600)
+    mail.send(
+        user.email,
+        "Reset your password for the Equality Partnership Portal",
+        f"Hello {user.name},\n\n"
+        "Somebody asked to reset the password for your account. If it was you, use this "
+        f"link within {hours} hours. It works once.\n\n"
+        f"{_external_url('auth.reset_password', token=token)}\n\n"
+        "If it was not you, you can ignore this email: your password has not changed.\n",
+    )
+
+
+# --- people and grants -------------------------------------------------------------------
+
+
+def invite(
+    email: str,
+    name: str,
+    *,
+    tenant: Tenant | None = None,
+    roles: list[str] = (),
+    partnership: Partnership | None = None,
+    invited_by: User | None = None,
+) -> User:
+    """Add a person (or new roles for an existing one) and email them an invitation."""
+    email = normalise_email(email)
+    if tenant is not None:
+        unknown = set(roles) - set(TENANT_ROLES)
+        if unknown or not roles:
+            raise AccountError("Choose at least one role")
+    user = db.session.scalar(select(User).where(User.email == email))
+    new_user = user is None
+    if new_user:
+        user = User(email=email, name=name.strip())
+        db.session.add(user)
+        db.session.flush()
+    elif not user.is_active:
+        raise AccountError("That account is disabled. Enable it from the list of people first")
+    if tenant is not None:
+        _grant_roles(user, tenant, set(roles))
+    if partnership is not None:
+        grant_partnership_lead(user, partnership)
+    audit.record("user.invited", user, detail={"email": email, "roles": sorted(roles)})
+    token = issue_token(user, "invite") if new_user or not user.password_hash else None
+    db.session.commit()
+    place = tenant.name if tenant else partnership.name if partnership else "the portal"
+    if token:
+        days = current_app.config["INVITATION_LIFETIME"].days
+        mail.send(
+            email,
+            f"You have been invited to the Equality Partnership Portal for {place}",
+            f"Hello {user.name},\n\n"
+            f"{invited_by.name if invited_by else 'An administrator'} has invited you to the "
+            f"Equality Partnership Portal for {place}.\n\n"
+            f"Choose your password with this link within {days} days. It works once.\n\n"
+            f"{_external_url('auth.accept_invitation', token=token)}\n",
+        )
+    else:
+        mail.send(
+            email,
+            f"You now have access to {place} on the Equality Partnership Portal",
+            f"Hello {user.name},\n\nYou can now use the portal for {place}. "
+            f"Sign in as usual: {_external_url('auth.login')}\n",
+        )
+    return user
+
+
+def _grant_roles(user: User, tenant: Tenant, wanted: set[str]) -> None:
+    held = {g.role: g for g in user.tenant_grants if g.tenant_id == tenant.id}
+    for role in sorted(wanted - set(held)):
+        user.tenant_grants.append(TenantGrant(tenant=tenant, role=role))
+        audit.record("grant.added", user, tenant_id=tenant.id, detail={"role": role})
+    for role in sorted(set(held) - wanted):
+        user.tenant_grants.remove(held[role])
+        audit.record("grant.removed", user, tenant_id=tenant.id, detail={"role": role})
+
+
+def set_roles(user: User, tenant: Tenant, roles: list[str], *, changed_by: User) -> None:
+    """Replace a person's roles in one tenant. An admin cannot remove their own admin role."""
+    wanted = set(roles)
+    if wanted - set(TENANT_ROLES):
+        raise AccountError("Choose roles from the list")
+    if not wanted:
+        raise AccountError("Choose at least one role. To remove somebody, disable their account")
+    if user.id == changed_by.id and "admin" in user.roles_in(tenant) and "admin" not in wanted:
+        raise AccountError("You cannot remove your own administrator role")
+    _grant_roles(user, tenant, wanted)
+    db.session.commit()
+
+
+def grant_partnership_lead(user: User, partnership: Partnership) -> None:
+    if not user.leads(partnership):
+        user.partnership_grants.append(PartnershipGrant(partnership=partnership, role="lead"))
+        audit.record(
+            "grant.added",
+            user,
+            detail={"role": PARTNERSHIP_ROLES["lead"], "partnership": partnership.slug},
+        )
+
+
+def disable(user: User, *, by: User, tenant: Tenant | None = None) -> None:
+    """Disable an account: it can no longer sign in, and its sessions end now."""
+    if user.id == by.id:
+        raise AccountError("You cannot disable your own account")
+    if user.disabled_at is None:
+        user.disabled_at = clock.utcnow()
+        end_all_sessions(user, "account disabled")
+        audit.record("user.disabled", user, tenant_id=tenant.id if tenant else None)
+    db.session.commit()
+
+
+def enable(user: User, *, tenant: Tenant | None = None) -> None:
+    if user.disabled_at is not None:
+        user.disabled_at = None
+        audit.record("user.enabled", user, tenant_id=tenant.id if tenant else None)
+    db.session.commit()
+
+
+def people_of(tenant: Tenant):
+    """Everybody holding a role in ``tenant``, as a select() ordered by name."""
+    return (
+        select(User)
+        .where(User.id.in_(select(TenantGrant.user_id).where(TenantGrant.tenant_id == tenant.id)))
+        .order_by(User.name, User.email)
+    )

@@ -1,0 +1,121 @@
+"""Command-line tasks: ``flask tenants sync``, ``flask users create``, ``flask demo load``."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import click
+from flask import Flask, current_app
+from flask.cli import AppGroup
+from sqlalchemy import select
+
+from portal import config as settings
+from portal.auth import services as accounts
+from portal.auth.models import TENANT_ROLES, User
+from portal.extensions import db
+from portal.partners import services as partners
+from portal.partners.models import Partnership, Tenant
+
+tenants_cli = AppGroup("tenants", help="Declared partnerships and organisations.")
+users_cli = AppGroup("users", help="People and their roles.")
+demo_cli = AppGroup("demo", help="Demonstration data.")
+
+DEFAULT_DECLARATIONS = settings.PROJECT_ROOT / "tenants"
+
+
+@tenants_cli.command("sync")
+@click.option(
+    "--path",
+    type=click.Path(file_okay=False, path_type=Path),
+    default=DEFAULT_DECLARATIONS,
+    show_default=True,
+    help="Folder holding partnerships/ and organisations/.",
+)
+def tenants_sync(path: Path) -> None:
+    """Create and update partnerships and organisations from their files."""
+    try:
+        report = partners.sync(path)
+    except partners.DeclarationError as exc:
+        db.session.rollback()
+        click.echo(f"Error: {exc}", err=True)
+        click.echo("Nothing was changed.", err=True)
+        sys.exit(1)
+    for line in report.lines():
+        click.echo(line)
+
+
+@users_cli.command("create")
+@click.argument("email")
+@click.option("--name", required=True, help="The person's full name.")
+@click.option("--password", help="Set a password now instead of emailing an invitation.")
+@click.option("--portal-admin", is_flag=True, help="May create partnerships and organisations.")
+@click.option("--tenant", "tenant_slug", help="Organisation to give roles in.")
+@click.option(
+    "--role", "roles", multiple=True, type=click.Choice(sorted(TENANT_ROLES)), help="Repeatable."
+)
+@click.option("--lead", "partnership_slug", help="Partnership this person leads.")
+def users_create(email, name, password, portal_admin, tenant_slug, roles, partnership_slug):
+    """Create a person (or add roles to an existing one)."""
+    tenant = partnership = None
+    if tenant_slug:
+        tenant = db.session.scalar(select(Tenant).where(Tenant.slug == tenant_slug))
+        if tenant is None:
+            raise click.BadParameter(f"no organisation '{tenant_slug}'", param_hint="--tenant")
+        if not roles:
+            raise click.BadParameter("give at least one --role with --tenant", param_hint="--role")
+    if partnership_slug:
+        partnership = db.session.scalar(
+            select(Partnership).where(Partnership.slug == partnership_slug)
+        )
+        if partnership is None:
+            raise click.BadParameter(f"no partnership '{partnership_slug}'", param_hint="--lead")
+    try:
+        user = ensure_user(email, name, password=password, portal_admin=portal_admin)
+        if tenant or partnership:
+            accounts.invite(
+                email, name, tenant=tenant, roles=list(roles), partnership=partnership
+            )
+    except accounts.AccountError as exc:
+        db.session.rollback()
+        raise click.ClickException(str(exc)) from None
+    db.session.commit()
+    click.echo(f"{user.email}: ready")
+
+
+def ensure_user(email: str, name: str, *, password: str | None, portal_admin: bool = False) -> User:
+    email = accounts.normalise_email(email)
+    user = db.session.scalar(select(User).where(User.email == email))
+    if user is None:
+        user = User(email=email, name=name)
+        db.session.add(user)
+    if password:
+        accounts.check_password_rules(password, user)
+        user.password_hash = accounts.hash_password(password)
+    if portal_admin:
+        user.is_portal_admin = True
+    db.session.flush()
+    return user
+
+
+@demo_cli.command("load")
+@click.option(
+    "--if-empty",
+    is_flag=True,
+    help="Do nothing if the database already holds people other than demonstration ones.",
+)
+def demo_load(if_empty: bool) -> None:
+    """Load the demonstration partnerships, organisations, people and content."""
+    from portal import demo
+
+    if if_empty and demo.has_real_people():
+        click.echo("The database holds real accounts: demonstration data not loaded.")
+        return
+    for line in demo.load(current_app.config["PORTAL_DEMO_PASSWORD"]):
+        click.echo(line)
+
+
+def init_app(app: Flask) -> None:
+    app.cli.add_command(tenants_cli)
+    app.cli.add_command(users_cli)
+    app.cli.add_command(demo_cli)

@@ -1,0 +1,13 @@
+"""Form pieces shared by every feature."""
+
+from __future__ import annotations
+
+from flask_wtf import FlaskForm
+from govuk_frontend_wtf.wtforms_widgets import GovSubmitInput
+from wtforms import SubmitField
+
+
+class ConfirmForm(FlaskForm):
+    """A form that is only a button (and its CSRF token): confirm, disable, delete."""
+
+    submit = SubmitField("Confirm", widget=GovSubmitInput())

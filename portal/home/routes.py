@@ -1,0 +1,71 @@
+"""Pages every visitor or user needs: start, choose, home pages, health and policies."""
+
+from __future__ import annotations
+
+from flask import Blueprint, g, jsonify, redirect, render_template, url_for
+from flask_login import current_user, login_required
+from sqlalchemy import select
+from sqlalchemy.exc import SQLAlchemyError
+
+from portal.access import tenant_blueprint
+from portal.auth.models import TENANT_ROLES
+from portal.auth.routes import landing_url
+from portal.extensions import csrf, db, limiter
+
+bp = Blueprint("site", __name__)
+tenant_bp = tenant_blueprint("home", __name__)
+
+
+@bp.route("/")
+def index():
+    if current_user.is_authenticated:
+        return redirect(landing_url(current_user))
+    return render_template("home/index.html")
+
+
+@bp.route("/choose")
+@login_required
+def choose():
+    return render_template("home/choose.html", places=current_user.places())
+
+
+@bp.route("/healthz")
+@csrf.exempt
+@limiter.exempt
+def healthz():
+    try:
+        db.session.execute(select(1))
+    except SQLAlchemyError:
+        return jsonify(status="unavailable"), 503
+    return jsonify(status="ok")
+
+
+@bp.route("/accessibility")
+def accessibility():
+    return render_template("home/accessibility.html")
+
+
+@bp.route("/privacy")
+def privacy():
+    return render_template("home/privacy.html")
+
+
+@bp.route("/cookies")
+def cookies():
+    return render_template("home/cookies.html")
+
+
+@tenant_bp.route("/")
+def tenant_home():
+    roles = sorted(current_user.roles_in(g.tenant), key=list(TENANT_ROLES).index)
+    return render_template(
+        "home/tenant_home.html",
+        roles=[TENANT_ROLES[r] for r in roles],
+        role_keys=set(roles),
+        partnerships=g.tenant.partnerships,
+    )
+
+
+@bp.app_context_processor
+def _home_links():
+    return {"home_url": url_for("site.index")}

@@ -1,0 +1,43 @@
+"""Pagination of select() queries, with the GOV.UK pagination component's data."""
+
+from __future__ import annotations
+
+from flask import current_app, request, url_for
+
+from portal.extensions import db
+
+
+def paginate(query, per_page: int | None = None):
+    """Paginate a select() by the ``page`` query argument; a bad page number is page 1."""
+    try:
+        page = max(1, int(request.args.get("page", 1)))
+    except ValueError:
+        page = 1
+    return db.paginate(
+        query,
+        page=page,
+        per_page=per_page or current_app.config["PAGE_SIZE"],
+        error_out=False,
+    )
+
+
+def pagination_params(page) -> dict:
+    """Parameters for govukPagination from a Flask-SQLAlchemy page."""
+    args = {k: v for k, v in request.args.items() if k != "page"}
+    params: dict = {"items": []}
+    if page.has_prev:
+        params["previous"] = {"href": url_for(request.endpoint, **request.view_args, **args, page=page.prev_num)}
+    if page.has_next:
+        params["next"] = {"href": url_for(request.endpoint, **request.view_args, **args, page=page.next_num)}
+    for number in page.iter_pages(left_edge=1, right_edge=1, left_current=1, right_current=1):
+        if number is None:
+            params["items"].append({"ellipsis": True})
+        else:
+            params["items"].append(
+                {
+                    "number": number,
+                    "href": url_for(request.endpoint, **request.view_args, **args, page=number),
+                    "current": number == page.page,
+                }
+            )
+    return params

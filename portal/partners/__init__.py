@@ -1,0 +1,1 @@
+"""Partnerships and the organisations (tenants) that belong to them."""

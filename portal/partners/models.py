@@ -1,0 +1,65 @@
+"""Partnerships and tenants: the directory every other feature hangs from."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import Column, ForeignKey, String, Table, Text, func
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from portal.extensions import db
+
+TENANT_KINDS = {
+    "district-council": "District council",
+    "borough-council": "Borough council",
+    "city-council": "City council",
+    "county-council": "County council",
+    "housing-association": "Housing association",
+}
+
+partnership_member = Table(
+    "partnership_member",
+    db.metadata,
+    Column("partnership_id", ForeignKey("partnership.id", ondelete="CASCADE"), primary_key=True),
+    Column("tenant_id", ForeignKey("tenant.id", ondelete="CASCADE"), primary_key=True),
+)
+
+
+class Partnership(db.Model):
+    """A group of organisations that share joint aims and a joint annual report."""
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    slug: Mapped[str] = mapped_column(String(60), unique=True)
+    name: Mapped[str] = mapped_column(String(200))
+    description: Mapped[str] = mapped_column(Text, default="")
+    created_at: Mapped[datetime] = mapped_column(server_default=func.now())
+
+    members: Mapped[list[Tenant]] = relationship(
+        secondary=partnership_member, back_populates="partnerships", order_by="Tenant.name"
+    )
+
+    def __repr__(self) -> str:
+        return f"<Partnership {self.slug}>"
+
+
+class Tenant(db.Model):
+    """A partner organisation: a council or housing association with its own data."""
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    slug: Mapped[str] = mapped_column(String(60), unique=True)
+    name: Mapped[str] = mapped_column(String(200))
+    kind: Mapped[str] = mapped_column(String(40))
+    colour: Mapped[str] = mapped_column(String(7), default="#1d70b8")
+    alternative_formats: Mapped[str] = mapped_column(Text, default="")
+    created_at: Mapped[datetime] = mapped_column(server_default=func.now())
+
+    partnerships: Mapped[list[Partnership]] = relationship(
+        secondary=partnership_member, back_populates="members", order_by="Partnership.name"
+    )
+
+    @property
+    def kind_label(self) -> str:
+        return TENANT_KINDS.get(self.kind, self.kind)
+
+    def __repr__(self) -> str:
+        return f"<Tenant {self.slug}>"

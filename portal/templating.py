@@ -1,0 +1,65 @@
+"""Template globals and filters shared by every page."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+
+from flask import Flask, g, request, url_for
+from flask_login import current_user
+
+from portal.pagination import pagination_params
+
+
+def _navigation() -> list[dict]:
+    """The service navigation for where the user is: their tenant or partnership."""
+    items: list[dict] = []
+    if not current_user.is_authenticated:
+        return items
+
+    def item(text: str, endpoint: str, **values) -> dict:
+        href = url_for(endpoint, **values)
+        return {"text": text, "href": href, "active": request.path == href}
+
+    if "tenant" in g:
+        tenant = g.tenant
+        items.append(item("Home", "home.tenant_home"))
+        if current_user.has_role(tenant, "admin"):
+            items.append(item("People", "tenant_admin.people"))
+            items.append(item("Audit trail", "tenant_admin.audit_trail"))
+    elif "partnership" in g:
+        items.append(item("Home", "partners.partnership_home"))
+    if current_user.is_portal_admin:
+        items.append(item("Portal administration", "portal_admin.index"))
+    return items
+
+
+def _format_date(value: date | datetime | None, with_time: bool = False) -> str:
+    if value is None:
+        return ""
+    if with_time and isinstance(value, datetime):
+        return value.strftime("%-d %B %Y at %H:%M UTC")
+    return value.strftime("%-d %B %Y")
+
+
+def _role_labels(roles) -> str:
+    from portal.auth.models import TENANT_ROLES
+
+    order = list(TENANT_ROLES)
+    return ", ".join(TENANT_ROLES[r] for r in sorted(roles, key=order.index))
+
+
+def init_app(app: Flask) -> None:
+    app.jinja_env.trim_blocks = True
+    app.jinja_env.lstrip_blocks = True
+    app.jinja_env.filters["govdate"] = _format_date
+    app.jinja_env.filters["role_labels"] = _role_labels
+    app.jinja_env.globals["pagination_params"] = pagination_params
+
+    @app.context_processor
+    def _layout():
+        return {
+            "portal_name": app.config["PORTAL_NAME"],
+            "current_tenant": g.get("tenant"),
+            "current_partnership": g.get("partnership"),
+            "navigation": _navigation(),
+        }
