@@ -16,6 +16,7 @@ BLUEPRINTS = (
     "portal.auth.routes",
     "portal.admin.routes",
     "portal.partners.routes",
+    "portal.plans.routes",
 )
 
 

@@ -84,4 +84,6 @@ def load(password: str) -> Iterator[str]:
 
 def _content_loaders() -> list:
     """Feature modules that contribute demonstration content, in load order."""
-    return []
+    from portal.plans import demo as plans
+
+    return [plans]

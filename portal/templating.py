@@ -23,6 +23,7 @@ def _navigation() -> list[dict]:
     if "tenant" in g:
         tenant = g.tenant
         items.append(item("Home", "home.tenant_home"))
+        items.append(item("Commitments", "plans.commitments"))
         if current_user.has_role(tenant, "admin"):
             items.append(item("People", "tenant_admin.people"))
             items.append(item("Audit trail", "tenant_admin.audit_trail"))

@@ -1,0 +1,1 @@
+"""Each organisation's own plan: its policy commitments, objectives and actions."""

@@ -1,0 +1,40 @@
+"""Forms for an organisation's plan."""
+
+from __future__ import annotations
+
+from flask_wtf import FlaskForm
+from govuk_frontend_wtf.wtforms_widgets import GovSubmitInput, GovTextArea, GovTextInput
+from wtforms import HiddenField, IntegerField, StringField, SubmitField, TextAreaField
+from wtforms.validators import InputRequired, Length, Optional
+
+
+class CommitmentForm(FlaskForm):
+    text = TextAreaField(
+        "Commitment",
+        widget=GovTextArea(),
+        description='Write it as your policy does, for example "We will make sure our events '
+        'and activities are open to all."',
+        validators=[
+            InputRequired(message="Enter the commitment"),
+            Length(max=2000, message="Commitment must be 2,000 characters or fewer"),
+        ],
+    )
+    source = StringField(
+        "Where it comes from (optional)",
+        widget=GovTextInput(),
+        description="For example the policy's title and section",
+        validators=[Optional(), Length(max=300, message="Source must be 300 characters or fewer")],
+    )
+    version = HiddenField()
+    submit = SubmitField("Save commitment", widget=GovSubmitInput())
+
+    def version_number(self) -> int | None:
+        try:
+            return int(self.version.data)
+        except (TypeError, ValueError):
+            return None
+
+
+class MoveForm(FlaskForm):
+    direction = HiddenField(validators=[InputRequired()])
+    position = IntegerField(validators=[Optional()])

@@ -1,0 +1,90 @@
+"""An organisation's commitments: read by everybody there, changed by its officers."""
+
+from __future__ import annotations
+
+from flask import abort, flash, redirect, render_template, request, url_for
+
+from portal.access import READ_ROLES, get_or_404, requires, tenant_blueprint
+from portal.extensions import db
+from portal.forms import ConfirmForm
+from portal.plans import services
+from portal.plans.forms import CommitmentForm, MoveForm
+from portal.plans.models import Commitment
+from portal.readability import readability
+
+tenant_bp = tenant_blueprint("plans", __name__, "/plan")
+
+
+@tenant_bp.route("/commitments")
+@requires(*READ_ROLES)
+def commitments():
+    rows = db.session.scalars(services.commitments()).all()
+    return render_template(
+        "plans/commitments.html", commitments=rows, move=MoveForm(), confirm=ConfirmForm()
+    )
+
+
+@tenant_bp.route("/commitments/new", methods=["GET", "POST"])
+@requires("officer")
+def new_commitment():
+    form = CommitmentForm()
+    if form.validate_on_submit():
+        row = services.add_commitment(form.text.data, form.source.data or "")
+        flash(f"Commitment {row.position} has been added", "success")
+        return redirect(url_for(".commitments"))
+    return render_template(
+        "plans/commitment_form.html", form=form, row=None, check=readability(form.text.data)
+    )
+
+
+@tenant_bp.route("/commitments/<int:commitment_id>", methods=["GET", "POST"])
+@requires("officer")
+def edit_commitment(commitment_id: int):
+    row = get_or_404(Commitment, commitment_id)
+    form = CommitmentForm(obj=row if request.method == "GET" else None)
+    conflict = None
+    if request.method == "GET":
+        form.version.data = str(row.version)
+    if form.validate_on_submit():
+        version = form.version_number()
+        if version is None:
+            abort(400)
+        try:
+            services.update_commitment(
+                row, text=form.text.data, source=form.source.data or "", version=version
+            )
+        except services.EditConflict as exc:
+            conflict = exc
+            form.version.data = str(exc.current.version)
+        else:
+            flash(f"Commitment {row.position} has been saved", "success")
+            return redirect(url_for(".commitments"))
+    return render_template(
+        "plans/commitment_form.html",
+        form=form,
+        row=row,
+        conflict=conflict,
+        check=readability(form.text.data),
+    )
+
+
+@tenant_bp.route("/commitments/<int:commitment_id>/move", methods=["POST"])
+@requires("officer")
+def move_commitment(commitment_id: int):
+    row = get_or_404(Commitment, commitment_id)
+    form = MoveForm()
+    if form.validate_on_submit() and form.direction.data in {"up", "down"}:
+        services.move_commitment(row, form.direction.data)
+    return redirect(url_for(".commitments"))
+
+
+@tenant_bp.route("/commitments/<int:commitment_id>/delete", methods=["GET", "POST"])
+@requires("officer")
+def delete_commitment(commitment_id: int):
+    row = get_or_404(Commitment, commitment_id)
+    form = ConfirmForm()
+    if form.validate_on_submit():
+        services.delete_commitment(row)
+        flash("The commitment has been deleted", "success")
+        return redirect(url_for(".commitments"))
+    return render_template("plans/commitment_delete.html", row=row, form=form)

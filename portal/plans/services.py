@@ -1,0 +1,86 @@
+"""The rules for changing an organisation's commitments; every change is audited."""
+
+from __future__ import annotations
+
+from sqlalchemy import func, select
+from sqlalchemy.orm.exc import StaleDataError
+
+from portal import audit, clock
+from portal.extensions import db
+from portal.plans.models import Commitment
+
+
+class EditConflict(Exception):
+    """Somebody else saved the record since this person opened it."""
+
+    def __init__(self, current: Commitment, submitted: dict):
+        super().__init__("the record was changed by somebody else")
+        self.current = current
+        self.submitted = submitted
+
+
+def commitments():
+    """The current tenant's commitments in order, as a select()."""
+    return select(Commitment).order_by(Commitment.position, Commitment.id)
+
+
+def add_commitment(text: str, source: str = "") -> Commitment:
+    position = (db.session.scalar(select(func.max(Commitment.position))) or 0) + 1
+    now = clock.utcnow()
+    row = Commitment(
+        position=position, text=text.strip(), source=source.strip(), created_at=now, updated_at=now
+    )
+    db.session.add(row)
+    db.session.flush()
+    audit.record("commitment.created", row)
+    db.session.commit()
+    return row
+
+
+def update_commitment(row: Commitment, *, text: str, source: str, version: int) -> Commitment:
+    """Save an edit made to ``version``; refuse it if somebody saved in between."""
+    submitted = {"text": text.strip(), "source": source.strip()}
+    if row.version != version:
+        raise EditConflict(row, submitted)
+    changed = [k for k, v in submitted.items() if getattr(row, k) != v]
+    if not changed:
+        return row
+    for key in changed:
+        setattr(row, key, submitted[key])
+    row.updated_at = clock.utcnow()
+    audit.record("commitment.updated", row, detail={"fields": changed})
+    try:
+        db.session.commit()
+    except StaleDataError:
+        db.session.rollback()
+        current = db.session.get(Commitment, row.id, populate_existing=True)
+        raise EditConflict(current, submitted) from None
+    return row
+
+
+def delete_commitment(row: Commitment) -> None:
+    audit.record("commitment.deleted", row, detail={"text": row.text[:200]})
+    db.session.delete(row)
+    db.session.flush()
+    _renumber()
+    db.session.commit()
+
+
+def move_commitment(row: Commitment, direction: str) -> None:
+    """Move a commitment up or down one place."""
+    rows = db.session.scalars(commitments()).all()
+    index = next(i for i, r in enumerate(rows) if r.id == row.id)
+    other = index - 1 if direction == "up" else index + 1
+    if not 0 <= other < len(rows):
+        return
+    rows[index], rows[other] = rows[other], rows[index]
+    for position, r in enumerate(rows, start=1):
+        r.position = position
+    audit.record("commitment.moved", row, detail={"direction": direction})
+    db.session.commit()
+
+
+def _renumber() -> None:
+    for position, r in enumerate(db.session.scalars(commitments()), start=1):
+        if r.position != position:
+            r.position = position
