@@ -118,4 +118,3 @@ def get_or_404(model, object_id):
     if obj is None:
         abort(404)
     return obj
-

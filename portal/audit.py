@@ -43,6 +43,12 @@ ACTION_LABELS = {
 class AuditEvent(db.Model):
     """One thing that happened, kept for good."""
 
+    # Row-level security lets the app read only the current tenant's events, and an
+    # INSERT … RETURNING must pass that read policy too; so the id is taken from the
+    # sequence first and no RETURNING is used, letting sign-ins and portal-level events
+    # (no tenant in scope) be written.
+    __table_args__ = {"implicit_returning": False}
+
     id: Mapped[int] = mapped_column(primary_key=True)
     at: Mapped[datetime] = mapped_column(index=True)
     user_id: Mapped[int | None] = mapped_column(ForeignKey("user.id", ondelete="SET NULL"))

@@ -73,9 +73,7 @@ def users_create(email, name, password, portal_admin, tenant_slug, roles, partne
     try:
         user = ensure_user(email, name, password=password, portal_admin=portal_admin)
         if tenant or partnership:
-            accounts.invite(
-                email, name, tenant=tenant, roles=list(roles), partnership=partnership
-            )
+            accounts.invite(email, name, tenant=tenant, roles=list(roles), partnership=partnership)
     except accounts.AccountError as exc:
         db.session.rollback()
         raise click.ClickException(str(exc)) from None

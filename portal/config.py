@@ -46,14 +46,17 @@ def from_environment() -> dict:
         "MAIL_USERNAME": os.environ.get("MAIL_USERNAME"),
         "MAIL_PASSWORD": os.environ.get("MAIL_PASSWORD"),
         "MAIL_USE_TLS": _bool("MAIL_USE_TLS", True),
-        "MAIL_SENDER": os.environ.get("MAIL_SENDER", "Equality Partnership Portal <no-reply@localhost>"),
+        "MAIL_SENDER": os.environ.get(
+            "MAIL_SENDER", "Equality Partnership Portal <no-reply@localhost>"
+        ),
         "PORTAL_BASE_URL": os.environ.get("PORTAL_BASE_URL"),
         "PORTAL_DEMO_PASSWORD": os.environ.get("PORTAL_DEMO_PASSWORD", DEFAULT_DEMO_PASSWORD),
         "SESSION_COOKIE_SECURE": not debug and not _bool("PORTAL_INSECURE_COOKIES"),
     }
 
 
-DEFAULT_DEMO_PASSWORD = "partnership-demo-2026"
+# Printed by `make run` and stated in the README: it only opens demonstration accounts.
+DEFAULT_DEMO_PASSWORD = "partnership-demo-2026"  # noqa: S105
 
 DEFAULTS = {
     "PORTAL_NAME": "Equality Partnership Portal",

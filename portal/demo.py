@@ -40,9 +40,7 @@ def _person(email: str, name: str, password_hash: str) -> tuple[User, bool]:
 def has_real_people() -> bool:
     """True if anybody other than the demonstration people has an account."""
     return (
-        db.session.scalar(
-            select(User.id).where(~User.email.like(f"%{DEMO_DOMAIN}")).limit(1)
-        )
+        db.session.scalar(select(User.id).where(~User.email.like(f"%{DEMO_DOMAIN}")).limit(1))
         is not None
     )
 

@@ -21,7 +21,9 @@ TITLES = {
 
 
 def _render(code: int, template: str = "errors/error.html", **context):
-    return render_template(template, code=code, title=TITLES.get(code, TITLES[500]), **context), code
+    return render_template(
+        template, code=code, title=TITLES.get(code, TITLES[500]), **context
+    ), code
 
 
 def init_app(app: Flask) -> None:

@@ -26,9 +26,13 @@ def pagination_params(page) -> dict:
     args = {k: v for k, v in request.args.items() if k != "page"}
     params: dict = {"items": []}
     if page.has_prev:
-        params["previous"] = {"href": url_for(request.endpoint, **request.view_args, **args, page=page.prev_num)}
+        params["previous"] = {
+            "href": url_for(request.endpoint, **request.view_args, **args, page=page.prev_num)
+        }
     if page.has_next:
-        params["next"] = {"href": url_for(request.endpoint, **request.view_args, **args, page=page.next_num)}
+        params["next"] = {
+            "href": url_for(request.endpoint, **request.view_args, **args, page=page.next_num)
+        }
     for number in page.iter_pages(left_edge=1, right_edge=1, left_current=1, right_current=1):
         if number is None:
             params["items"].append({"ellipsis": True})

@@ -205,12 +205,15 @@ def disable_row_level_security(op, table: str) -> None:
     op.execute(f"ALTER TABLE {table} DISABLE ROW LEVEL SECURITY")
 
 
-def grant_app_role(op, *, append_only: Iterable[str] = ()) -> None:
+APPEND_ONLY_TABLES = ("audit_event",)
+
+
+def grant_app_role(op) -> None:
     """Give the application's database role what it needs, and no more.
 
-    The role named by ``DATABASE_APP_ROLE`` (in the Alembic config) may read and write
-    every table but may only read and insert into the ``append_only`` ones. It owns none
-    of them, so forced row-level security binds it.
+    Every migration ends with this call. The role named by ``DATABASE_APP_ROLE`` (in the
+    Alembic config) may read and write every table but may only read and insert into the
+    append-only ones. It owns none of them, so forced row-level security binds it.
     """
     bind = op.get_bind()
     if bind.dialect.name != "postgresql":
@@ -226,5 +229,5 @@ def grant_app_role(op, *, append_only: Iterable[str] = ()) -> None:
     op.execute(f"GRANT SELECT, INSERT, UPDATE, DELETE ON ALL TABLES IN SCHEMA public TO {quoted}")
     op.execute(f"GRANT USAGE, SELECT ON ALL SEQUENCES IN SCHEMA public TO {quoted}")
     op.execute(f"REVOKE INSERT, UPDATE, DELETE ON alembic_version FROM {quoted}")
-    for table in append_only:
+    for table in APPEND_ONLY_TABLES:
         op.execute(f"REVOKE UPDATE, DELETE, TRUNCATE ON {table} FROM {quoted}")

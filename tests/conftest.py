@@ -53,7 +53,9 @@ class Databases:
         self.postgres = bool(POSTGRES_URL)
         if self.postgres:
             self.admin_url = make_url(_pg_url(POSTGRES_URL))
-            self.admin = create_engine(self.admin_url, poolclass=NullPool, isolation_level="AUTOCOMMIT")
+            self.admin = create_engine(
+                self.admin_url, poolclass=NullPool, isolation_level="AUTOCOMMIT"
+            )
             self.prefix = f"portal_test_{uuid.uuid4().hex[:8]}"
             self.template = f"{self.prefix}_template"
             self.created: list[str] = []

@@ -38,3 +38,24 @@ def tenant(slug: str):
 def links_in_mail(message) -> list[str]:
     body = message.get_content()
     return re.findall(r"https?://\S+", body)
+
+
+def audit_events(app, **filters) -> list:
+    """Every audit event, read as the schema owner (the app's role may only read its
+    current tenant's events on PostgreSQL)."""
+    from sqlalchemy import create_engine, select
+    from sqlalchemy.orm import Session
+    from sqlalchemy.pool import NullPool
+
+    from portal.audit import AuditEvent
+
+    url = app.config.get("MIGRATION_DATABASE_URI") or app.config["SQLALCHEMY_DATABASE_URI"]
+    engine = create_engine(url, poolclass=NullPool)
+    try:
+        with Session(engine) as session:
+            query = select(AuditEvent).filter_by(**filters).order_by(AuditEvent.id)
+            rows = session.scalars(query).all()
+            session.expunge_all()
+            return rows
+    finally:
+        engine.dispose()

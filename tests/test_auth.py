@@ -8,10 +8,9 @@ import pytest
 from sqlalchemy import func, select
 
 from portal import clock
-from portal.audit import AuditEvent
 from portal.auth.models import UserSession
 from tests.conftest import PASSWORD
-from tests.helpers import csrf_token, links_in_mail, user
+from tests.helpers import audit_events, csrf_token, links_in_mail, user
 
 
 @pytest.fixture
@@ -30,16 +29,7 @@ def frozen(monkeypatch):
 
 
 def audit_actions(app, email: str) -> list[str]:
-    with app.app_context():
-        from portal.extensions import db
-
-        return list(
-            db.session.scalars(
-                select(AuditEvent.action)
-                .where(AuditEvent.actor_email == email)
-                .order_by(AuditEvent.id)
-            )
-        )
+    return [e.action for e in audit_events(app, actor_email=email)]
 
 
 def test_officer_signs_in_and_lands_on_their_authority(auth, client):
@@ -89,9 +79,7 @@ def test_empty_form_lists_each_problem(client):
 
 
 def test_login_without_csrf_token_is_refused(client):
-    response = client.post(
-        "/login", data={"email": "officer@sevenoaks.demo", "password": PASSWORD}
-    )
+    response = client.post("/login", data={"email": "officer@sevenoaks.demo", "password": PASSWORD})
     assert response.status_code == 400
     assert "Your form could not be sent" in response.get_data(as_text=True)
 
@@ -205,7 +193,11 @@ def test_too_many_attempts_from_one_address_are_limited(databases, tmp_path):
     from portal import create_app
     from tests.conftest import AuthActions, base_config
 
-    config = {**base_config(tmp_path), **databases.fresh(), "LOGIN_ADDRESS_LIMIT": "3 per 15 minutes"}
+    config = {
+        **base_config(tmp_path),
+        **databases.fresh(),
+        "LOGIN_ADDRESS_LIMIT": "3 per 15 minutes",
+    }
     app = create_app(config)
     try:
         with app.app_context():
@@ -231,7 +223,10 @@ def test_passwords_are_argon2id_at_or_above_owasp_minimum(app):
 
     with app.app_context():
         app.config.update(
-            {k: settings.DEFAULTS[k] for k in ("ARGON2_TIME_COST", "ARGON2_MEMORY_COST", "ARGON2_PARALLELISM")}
+            {
+                k: settings.DEFAULTS[k]
+                for k in ("ARGON2_TIME_COST", "ARGON2_MEMORY_COST", "ARGON2_PARALLELISM")
+            }
         )
         from portal.auth.services import hash_password
 
@@ -272,7 +267,11 @@ def test_password_reset_by_emailed_single_use_link(auth, client, outbox, app):
     token = csrf_token(client, path)
     response = client.post(
         path,
-        data={"password": "a brand new passphrase", "confirm": "a brand new passphrase", "csrf_token": token},
+        data={
+            "password": "a brand new passphrase",
+            "confirm": "a brand new passphrase",
+            "csrf_token": token,
+        },
     )
     assert response.status_code == 302
     assert auth.login("officer@sevenoaks.demo").status_code == 200  # old password refused
@@ -308,8 +307,8 @@ def test_short_or_mismatched_new_passwords_are_explained(client, outbox, app):
     with app.app_context():
         path = links_in_mail(outbox()[0])[0].split("localhost", 1)[1]
     token = csrf_token(client, path)
-    page = client.post(path, data={"password": "short", "confirm": "other", "csrf_token": token}).get_data(
-        as_text=True
-    )
+    page = client.post(
+        path, data={"password": "short", "confirm": "other", "csrf_token": token}
+    ).get_data(as_text=True)
     assert "Password must be at least 12 characters" in page
     assert "The passwords do not match" in page

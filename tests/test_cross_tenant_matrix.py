@@ -92,7 +92,6 @@ def _cases(kind: str):
     for rule in RULES:
         if rule.endpoint in ALLOW_LIST:
             continue
-        args = set(rule.arguments) - SCOPE_ARGS
         is_admin = rule.endpoint.startswith("portal_admin.")
         if (kind == "admin") != is_admin:
             continue
@@ -121,7 +120,9 @@ def actor(app):
     with app.app_context():
         from portal.auth.services import hash_password
 
-        person = User(email="matrix@thanet.demo", name="Matrix", password_hash=hash_password(PASSWORD))
+        person = User(
+            email="matrix@thanet.demo", name="Matrix", password_hash=hash_password(PASSWORD)
+        )
         for role in TENANT_ROLES:
             person.tenant_grants.append(TenantGrant(tenant=tenant(ACTOR), role=role))
         db.session.add(person)
@@ -169,7 +170,9 @@ def test_another_tenants_object_is_not_found(app, actor, rule, endpoint, method)
 
 
 @pytest.mark.parametrize(("rule", "endpoint", "method"), list(_cases("admin")))
-def test_portal_administration_is_not_found_for_tenant_users(app, actor, login_as, rule, endpoint, method):
+def test_portal_administration_is_not_found_for_tenant_users(
+    app, actor, login_as, rule, endpoint, method
+):
     client, token = actor
     with app.app_context():
         ids = {"tenant_id": tenant(VICTIM).id}
@@ -184,5 +187,8 @@ def test_portal_administration_is_not_found_for_tenant_users(app, actor, login_a
     # Control: the portal administrator reaches it.
     admin = app.test_client()
     admin_token = csrf_token(admin, "/login")
-    admin.post("/login", data={"email": "admin@portal.demo", "password": PASSWORD, "csrf_token": admin_token})
+    admin.post(
+        "/login",
+        data={"email": "admin@portal.demo", "password": PASSWORD, "csrf_token": admin_token},
+    )
     assert admin.get(url).status_code == 200

@@ -29,7 +29,9 @@ def raw_sql_uses(path: Path) -> list[str]:
         if isinstance(node, ast.ImportFrom) and node.module == "sqlalchemy":
             for alias in node.names:
                 if alias.name in {"text", "literal_column"}:
-                    found.append(f"{path.relative_to(PORTAL.parent)}:{node.lineno} imports {alias.name}")
+                    found.append(
+                        f"{path.relative_to(PORTAL.parent)}:{node.lineno} imports {alias.name}"
+                    )
     return found
 
 

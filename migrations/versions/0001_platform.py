@@ -141,7 +141,7 @@ def upgrade():
 
     # ### end Alembic commands ###
     _audit_trail_append_only()
-    grant_app_role(op, append_only=["audit_event"])
+    grant_app_role(op)
 
 
 def _audit_trail_append_only():

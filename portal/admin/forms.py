@@ -5,9 +5,10 @@ from __future__ import annotations
 from flask_wtf import FlaskForm
 from govuk_frontend_wtf.wtforms_widgets import GovCheckboxesInput, GovSubmitInput, GovTextInput
 from wtforms import EmailField, SelectMultipleField, StringField, SubmitField
-from wtforms.validators import Email, InputRequired, Length
+from wtforms.validators import DataRequired, Email, InputRequired, Length
 
 from portal.auth.models import TENANT_ROLES
+from portal.forms import strip
 
 
 def role_choices() -> list[tuple[str, str]]:
@@ -29,7 +30,8 @@ class InviteForm(FlaskForm):
     name = StringField(
         "Full name",
         widget=GovTextInput(),
-        validators=[InputRequired(message="Enter the person's full name"), Length(max=200)],
+        filters=[strip],
+        validators=[DataRequired(message="Enter the person's full name"), Length(max=200)],
     )
     email = EmailField(
         "Email address",

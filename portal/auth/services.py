@@ -9,7 +9,7 @@ from datetime import timedelta
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
-from flask import current_app, url_for
+from flask import current_app, has_request_context, url_for
 from sqlalchemy import select, update
 
 from portal import audit, clock, mail
@@ -142,7 +142,9 @@ def start_session(user: User) -> str:
     """Open a server-side session for ``user`` and return its token (kept in the cookie)."""
     token = secrets.token_urlsafe(32)
     now = clock.utcnow()
-    db.session.add(UserSession(token_hash=_digest(token), user=user, created_at=now, last_seen_at=now))
+    db.session.add(
+        UserSession(token_hash=_digest(token), user=user, created_at=now, last_seen_at=now)
+    )
     user.locked_until = None
     user.session_token = token
     audit.record("auth.login", user, user=user)
@@ -218,9 +220,7 @@ def issue_token(user: User, purpose: str) -> str:
 
 def find_token(token: str, purpose: str) -> AuthToken | None:
     """A usable token: right purpose, not used, not expired, account not disabled."""
-    row = db.session.scalar(
-        select(AuthToken).where(AuthToken.token_hash == _digest(token or ""))
-    )
+    row = db.session.scalar(select(AuthToken).where(AuthToken.token_hash == _digest(token or "")))
     if row is None or row.purpose != purpose or row.used_at is not None:
         return None
     if row.expires_at <= clock.utcnow() or not row.user.is_active:
@@ -248,10 +248,13 @@ def set_password_with_token(row: AuthToken, password: str) -> User:
 
 
 def _external_url(endpoint: str, **values) -> str:
+    """An absolute link for an email: from PORTAL_BASE_URL, else the current request."""
     base = current_app.config.get("PORTAL_BASE_URL")
-    if base:
-        return base.rstrip("/") + url_for(endpoint, **values)
-    return url_for(endpoint, _external=True, **values)
+    if not base and has_request_context():
+        return url_for(endpoint, _external=True, **values)
+    # From the command line, with no request to take the address from.
+    with current_app.test_request_context(base_url=base or "http://127.0.0.1:5000"):
+        return url_for(endpoint, _external=True, **values)
 
 
 def request_password_reset(email: str) -> None:

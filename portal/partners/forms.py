@@ -10,14 +10,23 @@ from govuk_frontend_wtf.wtforms_widgets import (
     GovTextArea,
     GovTextInput,
 )
-from wtforms import EmailField, RadioField, SelectMultipleField, StringField, SubmitField, TextAreaField
-from wtforms.validators import Email, InputRequired, Length, Optional, Regexp
+from wtforms import (
+    EmailField,
+    RadioField,
+    SelectMultipleField,
+    StringField,
+    SubmitField,
+    TextAreaField,
+)
+from wtforms.validators import DataRequired, Email, InputRequired, Length, Optional, Regexp
 
+from portal.forms import strip
 from portal.partners.models import TENANT_KINDS
 
 SLUG_RULE = Regexp(
     r"^[a-z0-9]+(?:-[a-z0-9]+)*$",
-    message="Short name must be lower-case letters, numbers and single hyphens, like tunbridge-wells",
+    message="Short name must be lower-case letters, numbers and single hyphens, "
+    "like tunbridge-wells",
 )
 
 
@@ -25,7 +34,8 @@ class PartnershipForm(FlaskForm):
     name = StringField(
         "Name",
         widget=GovTextInput(),
-        validators=[InputRequired(message="Enter the partnership's name"), Length(max=200)],
+        filters=[strip],
+        validators=[DataRequired(message="Enter the partnership's name"), Length(max=200)],
     )
     slug = StringField(
         "Short name for web addresses",
@@ -33,7 +43,9 @@ class PartnershipForm(FlaskForm):
         description="For example west-kent. It appears in addresses like /p/west-kent/",
         validators=[InputRequired(message="Enter a short name"), Length(max=60), SLUG_RULE],
     )
-    description = TextAreaField("Description (optional)", widget=GovTextArea(), validators=[Optional()])
+    description = TextAreaField(
+        "Description (optional)", widget=GovTextArea(), validators=[Optional()]
+    )
     submit = SubmitField("Create partnership", widget=GovSubmitInput())
 
 
@@ -41,7 +53,8 @@ class TenantForm(FlaskForm):
     name = StringField(
         "Name",
         widget=GovTextInput(),
-        validators=[InputRequired(message="Enter the organisation's name"), Length(max=200)],
+        filters=[strip],
+        validators=[DataRequired(message="Enter the organisation's name"), Length(max=200)],
     )
     slug = StringField(
         "Short name for web addresses",
@@ -73,7 +86,8 @@ class InviteAdminForm(FlaskForm):
     name = StringField(
         "Full name",
         widget=GovTextInput(),
-        validators=[InputRequired(message="Enter the person's full name"), Length(max=200)],
+        filters=[strip],
+        validators=[DataRequired(message="Enter the person's full name"), Length(max=200)],
     )
     email = EmailField(
         "Email address",

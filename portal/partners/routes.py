@@ -112,4 +112,3 @@ def invite_partnership_lead(partnership_id: int):
     return render_template(
         "partners/invite_admin.html", form=form, place=partnership, kind="partnership"
     )
-

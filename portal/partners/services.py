@@ -109,7 +109,9 @@ def read_declarations(directory: Path) -> tuple[list[dict], list[dict]]:
             raise DeclarationError(f"{path}: field 'partnerships' must be a list of slugs")
         for p in member_of:
             if p not in partnerships:
-                raise DeclarationError(f"{path}: field 'partnerships' names unknown partnership '{p}'")
+                raise DeclarationError(
+                    f"{path}: field 'partnerships' names unknown partnership '{p}'"
+                )
         tenants[slug] = {
             "path": path,
             "slug": slug,
@@ -167,7 +169,10 @@ def sync(directory: Path) -> SyncReport:
             changed.append("partnerships")
         if changed:
             audit.record(
-                "tenant.updated", row, tenant_id=row.id, detail={"via": "tenants sync", "fields": changed}
+                "tenant.updated",
+                row,
+                tenant_id=row.id,
+                detail={"via": "tenants sync", "fields": changed},
             )
             report.updated.append(label)
         else:

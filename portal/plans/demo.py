@@ -38,7 +38,8 @@ WEST_KENT_HOUSING = [
 ]
 
 GENTOO_SOURCE = (
-    "Gentoo, Diversity and Inclusion in Service Provision, 6.0 Our Policy Statement (6.1 “… we will:”)"
+    "Gentoo, Diversity and Inclusion in Service Provision, "
+    "6.0 Our Policy Statement (6.1 “… we will:”)"
 )
 GENTOO = [
     "treat everyone fairly and with respect",

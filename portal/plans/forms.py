@@ -5,23 +5,27 @@ from __future__ import annotations
 from flask_wtf import FlaskForm
 from govuk_frontend_wtf.wtforms_widgets import GovSubmitInput, GovTextArea, GovTextInput
 from wtforms import HiddenField, IntegerField, StringField, SubmitField, TextAreaField
-from wtforms.validators import InputRequired, Length, Optional
+from wtforms.validators import DataRequired, InputRequired, Length, Optional
+
+from portal.forms import strip
 
 
 class CommitmentForm(FlaskForm):
     text = TextAreaField(
         "Commitment",
         widget=GovTextArea(),
+        filters=[strip],
         description='Write it as your policy does, for example "We will make sure our events '
         'and activities are open to all."',
         validators=[
-            InputRequired(message="Enter the commitment"),
+            DataRequired(message="Enter the commitment"),
             Length(max=2000, message="Commitment must be 2,000 characters or fewer"),
         ],
     )
     source = StringField(
         "Where it comes from (optional)",
         widget=GovTextInput(),
+        filters=[strip],
         description="For example the policy's title and section",
         validators=[Optional(), Length(max=300, message="Source must be 300 characters or fewer")],
     )

@@ -114,7 +114,9 @@ def live_server(tmp_path_factory, demo_password):
     thread = threading.Thread(target=server.serve_forever, name="live-portal", daemon=True)
     thread.start()
     try:
-        yield LiveServer(url=f"http://127.0.0.1:{server.server_port}", app=app, instance_path=instance)
+        yield LiveServer(
+            url=f"http://127.0.0.1:{server.server_port}", app=app, instance_path=instance
+        )
     finally:
         server.shutdown()
         thread.join(timeout=10)
@@ -130,20 +132,35 @@ def chromium_browser():
     """Debian's Chromium, driven by Playwright. Never downloads a browser."""
     if not CHROMIUM.exists() or not os.access(CHROMIUM, os.X_OK):
         if os.environ.get("CI"):
-            pytest.fail(f"{CHROMIUM} is missing, and CI is set: the browser tests must run", pytrace=False)
+            pytest.fail(
+                f"{CHROMIUM} is missing, and CI is set: the browser tests must run", pytrace=False
+            )
         pytest.skip(f"{CHROMIUM} is not installed (apt-get install chromium)")
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=str(CHROMIUM), headless=True, args=CHROMIUM_ARGS)
+        browser = p.chromium.launch(
+            executable_path=str(CHROMIUM), headless=True, args=CHROMIUM_ARGS
+        )
         try:
             yield browser
         finally:
             browser.close()
 
 
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_makereport(item, call):
+    # Keep each phase's report on the test, so fixtures can tell whether the test passed.
+    report = yield
+    item.stash.setdefault(_REPORTS, {})[report.when] = report
+    return report
+
+
+_REPORTS = pytest.StashKey[dict]()
+
+
 @pytest.fixture
-def browser_page(chromium_browser, live_server):
+def browser_page(request, chromium_browser, live_server):
     """A page in a fresh browser context (no cookies), with relative URLs on the live portal.
 
     At the end of the test it checks that every page the browser landed on was checked
@@ -181,6 +198,10 @@ def browser_page(chromium_browser, live_server):
     page.on("response", on_response)
     try:
         yield page
+        call = request.node.stash.get(_REPORTS, {}).get("call")
+        if call is None or not call.passed:
+            return  # the test's own failure says more than a missed check would
+        page.evaluate("0")  # let Playwright deliver any events still in flight
         unchecked = sorted({url for url in visited if url not in page.axe_checked})
         assert not unchecked, f"pages visited but not checked with axe: {unchecked}"
         assert not errors, f"errors in the browser: {errors}"

@@ -17,7 +17,9 @@ def test_start_page_leads_to_sign_in(browser_page):
     page.goto("/")
     expect(page).to_have_title("Welcome – Equality Partnership Portal")
     expect(page.get_by_role("heading", level=1)).to_have_text("Equality Partnership Portal")
-    expect(page.get_by_role("contentinfo").get_by_role("link", name="Accessibility statement")).to_be_visible()
+    expect(
+        page.get_by_role("contentinfo").get_by_role("link", name="Accessibility statement")
+    ).to_be_visible()
     assert_accessible(page)
 
     page.get_by_role("button", name="Sign in").click()
@@ -64,7 +66,7 @@ def test_tenant_page_asks_a_visitor_to_sign_in(browser_page):
     page = browser_page
     page.goto("/t/sevenoaks/")
     # A tenant page asks a visitor to sign in first, and comes back afterwards.
-    expect(page).to_have_url(re.compile(r"/login\?next=%2Ft%2Fsevenoaks%2F$"))
+    expect(page).to_have_url(re.compile(r"/login\?next=(/|%2F)t(/|%2F)sevenoaks(/|%2F)$"))
     expect(page.get_by_text("Sign in to continue")).to_be_visible()
     assert_accessible(page)
 
@@ -88,7 +90,9 @@ def test_forgotten_password(browser_page, live_server):
     page.get_by_label("Email address").fill("viewer@sevenoaks.demo")
     page.get_by_role("button", name="Send me a reset link").click()
     expect(page.get_by_role("heading", level=1)).to_have_text("Check your email")
-    expect(page.get_by_role("main")).to_contain_text("If viewer@sevenoaks.demo belongs to an account")
+    expect(page.get_by_role("main")).to_contain_text(
+        "If viewer@sevenoaks.demo belongs to an account"
+    )
     assert_accessible(page)
     message = live_server.message_to("viewer@sevenoaks.demo")
     assert message["Subject"] == "Reset your password for the Equality Partnership Portal"
@@ -97,3 +101,31 @@ def test_forgotten_password(browser_page, live_server):
     page.get_by_role("link", name="Back to sign in").click()
     expect(page).to_have_url(re.compile(r"/login$"))
     assert_accessible(page)
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="portal/auth/routes.py _set_password_page calls session.clear() after flash(), "
+    "so the confirmation never reaches the sign-in page",
+)
+def test_choosing_a_new_password_says_it_was_saved(browser_page, live_server):
+    page = browser_page
+    page.goto("/password/forgot")
+    assert_accessible(page)
+    page.get_by_label("Email address").fill("ceo@gentoo.demo")
+    page.get_by_role("button", name="Send me a reset link").click()
+    expect(page.get_by_role("heading", level=1)).to_have_text("Check your email")
+    assert_accessible(page)
+
+    page.goto(live_server.link_in(live_server.message_to("ceo@gentoo.demo")))
+    expect(page.get_by_role("heading", level=1)).to_have_text("Choose a new password")
+    assert_accessible(page)
+    new_password = "a different long password"
+    page.get_by_label("New password", exact=True).fill(new_password)
+    page.get_by_label("Confirm new password").fill(new_password)
+    page.get_by_role("button", name="Save password").click()
+    expect(page).to_have_url(re.compile(r"/login\?email="))
+    assert_accessible(page)
+    expect(page.get_by_role("region").get_by_text("Your password has been saved")).to_be_visible(
+        timeout=1_000
+    )

@@ -1,0 +1,183 @@
+"""The second wall: PostgreSQL row-level security, tested against the real server.
+
+These tests go around the ORM on purpose (plain SQL as the app's own role) to show that
+the database refuses what the ORM criterion would have filtered.
+"""
+
+from __future__ import annotations
+
+import pytest
+from sqlalchemy import create_engine, text
+from sqlalchemy.exc import DBAPIError, ProgrammingError
+from sqlalchemy.pool import NullPool
+
+from portal import clock
+from portal.extensions import db
+from portal.plans.models import Commitment
+from portal.tenancy import TenantOwned, tenant_scope
+from tests.conftest import APP_ROLE, POSTGRES_URL
+from tests.helpers import tenant
+
+pytestmark = [
+    pytest.mark.postgres,
+    pytest.mark.skipif(not POSTGRES_URL, reason="needs TEST_DATABASE_URL (PostgreSQL)"),
+]
+
+
+@pytest.fixture
+def seeded(app):
+    """Two commitments for Sevenoaks and one for Thanet, written through the app."""
+    with app.app_context():
+        ids = {}
+        for slug, count in (("sevenoaks", 2), ("thanet", 1)):
+            t = tenant(slug)
+            ids[slug] = t.id
+            with tenant_scope(t):
+                now = clock.utcnow()
+                for n in range(count):
+                    db.session.add(
+                        Commitment(position=n, text=f"{slug} {n}", created_at=now, updated_at=now)
+                    )
+                db.session.commit()
+        db.session.remove()
+    return ids
+
+
+@pytest.fixture
+def app_role_engine(app):
+    engine = create_engine(app.config["SQLALCHEMY_DATABASE_URI"], poolclass=NullPool)
+    yield engine
+    engine.dispose()
+
+
+def count_as(engine, tenant_id) -> int:
+    with engine.begin() as conn:
+        if tenant_id is not None:
+            conn.execute(
+                text("SELECT set_config('app.tenant_id', :t, true)"), {"t": str(tenant_id)}
+            )
+        return conn.execute(text("SELECT count(*) FROM commitment")).scalar()
+
+
+def test_app_role_sees_only_the_current_tenants_rows_without_the_orm(seeded, app_role_engine):
+    assert count_as(app_role_engine, seeded["sevenoaks"]) == 2
+    assert count_as(app_role_engine, seeded["thanet"]) == 1
+
+
+def test_app_role_sees_nothing_with_no_tenant_set(seeded, app_role_engine):
+    assert count_as(app_role_engine, None) == 0
+
+
+def test_cross_tenant_insert_is_refused_by_the_database(seeded, app_role_engine):
+    with pytest.raises(ProgrammingError, match="row-level security"):
+        with app_role_engine.begin() as conn:
+            conn.execute(
+                text("SELECT set_config('app.tenant_id', :t, true)"),
+                {"t": str(seeded["sevenoaks"])},
+            )
+            conn.execute(
+                text(
+                    "INSERT INTO commitment (tenant_id, position, text, source, is_demo, "
+                    "created_at, updated_at, version) "
+                    "VALUES (:t, 1, 'x', '', false, now(), now(), 1)"
+                ),
+                {"t": seeded["thanet"]},
+            )
+
+
+def test_cross_tenant_update_and_delete_touch_nothing(seeded, app_role_engine):
+    with app_role_engine.begin() as conn:
+        conn.execute(
+            text("SELECT set_config('app.tenant_id', :t, true)"), {"t": str(seeded["thanet"])}
+        )
+        updated = conn.execute(
+            text("UPDATE commitment SET text = 'changed' WHERE tenant_id = :t"),
+            {"t": seeded["sevenoaks"]},
+        ).rowcount
+        deleted = conn.execute(
+            text("DELETE FROM commitment WHERE tenant_id = :t"), {"t": seeded["sevenoaks"]}
+        ).rowcount
+    assert (updated, deleted) == (0, 0)
+    assert count_as(app_role_engine, seeded["sevenoaks"]) == 2
+
+
+def test_pooled_connection_does_not_carry_a_tenant_into_the_next_request(
+    databases, tmp_path, login_as
+):
+    from portal import create_app
+    from tests.conftest import AuthActions, base_config
+
+    config = {**base_config(tmp_path), **databases.fresh()}
+    # One pooled connection, so the next request is sure to reuse it.
+    config["SQLALCHEMY_ENGINE_OPTIONS"] = {"pool_size": 1, "max_overflow": 0}
+    app = create_app(config)
+    try:
+        client = app.test_client()
+        AuthActions(client).login("officer@sevenoaks.demo")
+        assert client.get("/t/sevenoaks/plan/commitments").status_code == 200
+        with app.app_context():
+            conn = db.session.connection()
+            backend = conn.execute(text("SELECT pg_backend_pid()")).scalar()
+            setting = conn.execute(text("SELECT current_setting('app.tenant_id', true)")).scalar()
+            rows = conn.execute(text("SELECT count(*) FROM commitment")).scalar()
+            db.session.remove()
+        with app.app_context():
+            again = db.session.connection().execute(text("SELECT pg_backend_pid()")).scalar()
+            db.session.remove()
+        assert backend == again, "the test must reuse the pooled connection"
+        assert setting in ("", None)
+        assert rows == 0
+    finally:
+        with app.app_context():
+            db.engine.dispose()
+        databases.drop(config)
+
+
+def test_app_role_owns_no_table_and_cannot_bypass_rls(app, app_role_engine):
+    with app_role_engine.connect() as conn:
+        owned = conn.execute(
+            text("SELECT count(*) FROM pg_tables WHERE schemaname = 'public' AND tableowner = :r"),
+            {"r": APP_ROLE},
+        ).scalar()
+        flags = conn.execute(
+            text("SELECT rolsuper, rolbypassrls FROM pg_roles WHERE rolname = current_user")
+        ).one()
+    assert owned == 0
+    assert tuple(flags) == (False, False)
+
+
+def test_every_tenant_owned_table_forces_row_level_security(app, app_role_engine):
+    tables = sorted(
+        mapper.local_table.name
+        for mapper in db.Model.registry.mappers
+        if issubclass(mapper.class_, TenantOwned)
+    )
+    assert "commitment" in tables
+    with app_role_engine.connect() as conn:
+        rows = conn.execute(
+            text(
+                "SELECT relname, relrowsecurity, relforcerowsecurity FROM pg_class "
+                "WHERE relname = ANY(:names)"
+            ),
+            {"names": tables},
+        ).all()
+    assert sorted(rows) == [(name, True, True) for name in tables]
+
+
+def test_app_role_cannot_change_or_remove_the_audit_trail(app, app_role_engine, login_as):
+    login_as("officer", "sevenoaks")
+    for statement in ("UPDATE audit_event SET action = 'x'", "DELETE FROM audit_event"):
+        with pytest.raises(DBAPIError, match="permission denied"):
+            with app_role_engine.begin() as conn:
+                conn.execute(text(statement))
+
+
+def test_not_even_the_owner_can_rewrite_the_audit_trail(app, login_as):
+    login_as("officer", "sevenoaks")
+    owner = create_engine(app.config["MIGRATION_DATABASE_URI"], poolclass=NullPool)
+    try:
+        with pytest.raises(DBAPIError, match="append-only"):
+            with owner.begin() as conn:
+                conn.execute(text("UPDATE audit_event SET action = 'x'"))
+    finally:
+        owner.dispose()
