@@ -78,6 +78,34 @@ def partnership_blueprint(name: str, import_name: str, url_prefix: str = "") -> 
     return bp
 
 
+def _pull_public_tenant(endpoint: str | None, values: dict | None) -> None:
+    slug = (values or {}).pop("org_slug", None)
+    if slug is None:
+        return
+    tenant = db.session.scalar(select(Tenant).where(Tenant.slug == slug))
+    if tenant is None:
+        abort(404)
+    g.public_tenant = tenant
+    tenancy.set_tenant(tenant)
+
+
+def _add_public_slug(endpoint: str, values: dict) -> None:
+    if "public_tenant" in g and "org_slug" not in values:
+        values["org_slug"] = g.public_tenant.slug
+
+
+def public_blueprint(name: str, import_name: str, url_prefix: str = "") -> Blueprint:
+    """A blueprint of public pages (no sign-in) under ``/public/<org_slug>``.
+
+    The organisation is in scope, so its tenant-owned rows can be read; each view must
+    still show only what that organisation has published.
+    """
+    bp = Blueprint(name, import_name, url_prefix=f"/public/<org_slug>{url_prefix}")
+    bp.url_value_preprocessor(_pull_public_tenant)
+    bp.url_defaults(_add_public_slug)
+    return bp
+
+
 def requires(*roles: str):
     """Allow a tenant page only to holders of one of ``roles`` in the URL's tenant."""
 

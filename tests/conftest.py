@@ -137,7 +137,7 @@ def databases(tmp_path_factory):
 
     app = create_app({**base_config(instance), **dbs.template_config()})
     with app.app_context():
-        upgrade()
+        upgrade(revision="heads")
         list(demo.load(PASSWORD))
         db.session.remove()
         db.engine.dispose()

@@ -20,9 +20,15 @@ from portal.tenancy import tenant_scope
 from tests.conftest import PASSWORD
 from tests.helpers import csrf_token, tenant
 
-SCOPE_ARGS = {"tenant_slug", "partnership_slug"}
-VICTIM, ACTOR = "sevenoaks", "thanet"
+SCOPE_ARGS = {"tenant_slug", "partnership_slug", "org_slug"}
 SKIPPED_METHODS = {"HEAD", "OPTIONS"}
+
+# Whose object is tried, and by whom, for each kind of route: an organisation's pages
+# (/t/<tenant_slug>/), a partnership's (/p/<partnership_slug>/) and public pages
+# (/public/<org_slug>/, no sign-in). Thanet and Kent Equality Network share nothing with
+# Sevenoaks and West Kent.
+VICTIM = {"tenant": "sevenoaks", "partnership": "west-kent", "public": "sevenoaks"}
+ACTOR = {"tenant": "thanet", "partnership": "kent-network", "public": "thanet"}
 
 # Routes whose arguments are not objects of a tenant, and why they stay out of the matrix.
 ALLOW_LIST = {
@@ -34,7 +40,12 @@ ALLOW_LIST = {
 
 @dataclass
 class ObjectMaker:
-    """Makes (or finds) an object of a tenant and reports its state, to see it unchanged."""
+    """Makes (or finds) an object and reports its state, to see it unchanged afterwards.
+
+    ``make(owner)`` gets the slug of the owner for the kind of route: the tenant for
+    /t/ routes and /public/ routes (where it must make a *published* object), the
+    partnership for /p/ routes. It returns the object's id.
+    """
 
     make: Callable[[str], int]
     state: Callable[[str, int], object]
@@ -88,15 +99,22 @@ def _rules():
 RULES = _rules()
 
 
-def _cases(kind: str):
+def kind_of(rule) -> str:
+    if rule.endpoint.startswith("portal_admin."):
+        return "admin"
+    if "<partnership_slug>" in rule.rule:
+        return "partnership"
+    if "<org_slug>" in rule.rule:
+        return "public"
+    return "tenant"
+
+
+def _cases(kinds: set[str]):
     for rule in RULES:
-        if rule.endpoint in ALLOW_LIST:
-            continue
-        is_admin = rule.endpoint.startswith("portal_admin.")
-        if (kind == "admin") != is_admin:
+        if rule.endpoint in ALLOW_LIST or kind_of(rule) not in kinds:
             continue
         for method in sorted(rule.methods - SKIPPED_METHODS):
-            yield pytest.param(rule.rule, rule.endpoint, method, id=f"{rule.endpoint}-{method}")
+            yield pytest.param(rule.rule, kind_of(rule), method, id=f"{rule.endpoint}-{method}")
 
 
 def test_every_object_route_is_covered():
@@ -124,7 +142,7 @@ def actor(app):
             email="matrix@thanet.demo", name="Matrix", password_hash=hash_password(PASSWORD)
         )
         for role in TENANT_ROLES:
-            person.tenant_grants.append(TenantGrant(tenant=tenant(ACTOR), role=role))
+            person.tenant_grants.append(TenantGrant(tenant=tenant(ACTOR["tenant"]), role=role))
         db.session.add(person)
         db.session.commit()
     client = app.test_client()
@@ -137,35 +155,58 @@ def actor(app):
 
 
 def _url(template: str, slug: str, ids: dict) -> str:
-    url = template.replace("<tenant_slug>", slug)
+    url = template
+    for scope in SCOPE_ARGS:
+        url = url.replace(f"<{scope}>", slug)
     for name, value in ids.items():
         url = url.replace(f"<int:{name}>", str(value)).replace(f"<{name}>", str(value))
     return url
 
 
-@pytest.mark.parametrize(("rule", "endpoint", "method"), list(_cases("tenant")))
-def test_another_tenants_object_is_not_found(app, actor, rule, endpoint, method):
-    client, token = actor
+@pytest.fixture
+def lead(app):
+    """The lead of the actor partnership, signed in."""
+    client = app.test_client()
+    token = csrf_token(client, "/login")
+    response = client.post(
+        "/login",
+        data={
+            "email": f"lead@{ACTOR['partnership']}.demo",
+            "password": PASSWORD,
+            "csrf_token": token,
+        },
+    )
+    assert response.status_code == 302
+    return client, csrf_token(client, "/account")
+
+
+@pytest.mark.parametrize(
+    ("rule", "kind", "method"), list(_cases({"tenant", "partnership", "public"}))
+)
+def test_another_tenants_object_is_not_found(app, actor, lead, rule, kind, method):
+    client, token = {"tenant": actor, "partnership": lead, "public": (app.test_client(), "")}[kind]
+    victim, own = VICTIM[kind], ACTOR[kind]
     args = [a for a in OBJECTS if f"<int:{a}>" in rule or f"<{a}>" in rule]
     with app.app_context():
-        theirs = {a: OBJECTS[a].make(VICTIM) for a in args}
-        ours = {a: OBJECTS[a].make(ACTOR) for a in args}
-        before = {a: OBJECTS[a].state(VICTIM, theirs[a]) for a in args}
-    data = {"csrf_token": token}
+        theirs = {a: OBJECTS[a].make(victim) for a in args}
+        ours = {a: OBJECTS[a].make(own) for a in args}
+        before = {a: OBJECTS[a].state(victim, theirs[a]) for a in args}
+    data = {"csrf_token": token} if token else {}
 
-    # Their object, under our own tenant's address: not found.
-    response = client.open(_url(rule, ACTOR, theirs), method=method, data=data)
-    assert response.status_code == 404, f"{method} {rule} with {VICTIM}'s object"
+    # Their object, under our own address: not found.
+    response = client.open(_url(rule, own, theirs), method=method, data=data)
+    assert response.status_code == 404, f"{method} {rule} with {victim}'s object"
     assert "Sevenoaks" not in response.get_data(as_text=True)
-    # Their object under their address: we hold no grant there, so not found either.
-    response = client.open(_url(rule, VICTIM, theirs), method=method, data=data)
-    assert response.status_code == 404, f"{method} {rule} under {VICTIM}'s address"
+    if kind != "public":
+        # Their object under their address: we hold no grant there, so not found either.
+        response = client.open(_url(rule, victim, theirs), method=method, data=data)
+        assert response.status_code == 404, f"{method} {rule} under {victim}'s address"
     with app.app_context():
-        after = {a: OBJECTS[a].state(VICTIM, theirs[a]) for a in args}
+        after = {a: OBJECTS[a].state(victim, theirs[a]) for a in args}
     assert after == before, "another tenant's object was changed"
 
     # Control: our own object at the same route is found, so the 404s above mean something.
-    response = client.open(_url(rule, ACTOR, ours), method=method, data=data)
+    response = client.open(_url(rule, own, ours), method=method, data=data)
     assert response.status_code != 404, f"{method} {rule} with our own object"
 
 
@@ -175,7 +216,7 @@ def test_portal_administration_is_not_found_for_tenant_users(
 ):
     client, token = actor
     with app.app_context():
-        ids = {"tenant_id": tenant(VICTIM).id}
+        ids = {"tenant_id": tenant(VICTIM["tenant"]).id}
         from portal.partners.models import Partnership
 
         ids["partnership_id"] = db.session.scalar(
