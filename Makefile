@@ -32,7 +32,7 @@ test: install
 	$(BIN)/pytest -q
 
 lint: install
-	$(BIN)/ruff check portal tests migrations
+	$(BIN)/ruff check portal tests migrations benchmarks
 	$(BIN)/ruff format --check portal tests
 
 format: install

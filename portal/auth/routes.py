@@ -44,8 +44,9 @@ def count_failure_and_maybe_lock(email: str) -> bool:
     if not key:
         return False
     item = _account_limit()
-    limiter.limiter.hit(item, "login-account", key)
-    if not limiter.limiter.test(item, "login-account", key):
+    scope = (current_app.config.get("RATELIMIT_KEY_PREFIX") or "portal", "login-account", key)
+    limiter.limiter.hit(item, *scope)
+    if not limiter.limiter.test(item, *scope):
         return services.lock_account(key) is not None
     return False
 
