@@ -17,6 +17,11 @@ BLUEPRINTS = (
     "portal.admin.routes",
     "portal.partners.routes",
     "portal.plans.routes",
+    "portal.actions.routes",
+    "portal.eqia.routes",
+    "portal.incidents.routes",
+    "portal.aims.routes",
+    "portal.monitoring.routes",
 )
 
 
@@ -24,7 +29,7 @@ def create_app(config: dict | None = None) -> Flask:
     """Build the app. ``config`` overrides settings read from the environment."""
     app = Flask(
         __name__,
-        instance_path=str(settings.INSTANCE_PATH),
+        instance_path=str((config or {}).get("INSTANCE_PATH", settings.INSTANCE_PATH)),
         template_folder=str(settings.PROJECT_ROOT / "templates"),
         static_folder="static",
     )

@@ -117,3 +117,6 @@ def init_app(app: Flask) -> None:
     app.cli.add_command(tenants_cli)
     app.cli.add_command(users_cli)
     app.cli.add_command(demo_cli)
+    from portal.incidents.commands import incidents_cli
+
+    app.cli.add_command(incidents_cli)

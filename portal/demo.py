@@ -82,6 +82,11 @@ def load(password: str) -> Iterator[str]:
 
 def _content_loaders() -> list:
     """Feature modules that contribute demonstration content, in load order."""
+    from portal.actions import demo as actions
+    from portal.aims import demo as aims
+    from portal.eqia import demo as eqia
+    from portal.incidents import demo as incidents
+    from portal.monitoring import demo as monitoring
     from portal.plans import demo as plans
 
-    return [plans]
+    return [aims, plans, actions, eqia, incidents, monitoring]

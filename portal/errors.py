@@ -42,6 +42,7 @@ def init_app(app: Flask) -> None:
                 "There have been too many attempts to sign in from your network. "
                 "Wait 15 minutes, then try again."
             )
+            form.email.errors = [message]
             return render_template("auth/login.html", form=form, error=message), 429
         return _render(code)
 

@@ -18,19 +18,35 @@ def _navigation() -> list[dict]:
 
     def item(text: str, endpoint: str, **values) -> dict:
         href = url_for(endpoint, **values)
-        return {"text": text, "href": href, "active": request.path == href}
+        return {"text": text, "href": href, "current": request.path == href}
 
     if "tenant" in g:
         tenant = g.tenant
         items.append(item("Home", "home.tenant_home"))
         items.append(item("Commitments", "plans.commitments"))
+        items.append(item("Action plan", "actions.objectives"))
+        items.append(item("Measures", "monitoring.measures"))
+        items.append(item("Impact assessments", "eqia.register"))
+        if current_user.has_role(tenant, "caseworker"):
+            items.append(item("Hate incidents", "incidents.register"))
+        items.append(item("Incident statistics", "incidents.statistics"))
+        items.append(item("Joint aims", "tenant_aims.tenant_index"))
         if current_user.has_role(tenant, "admin"):
             items.append(item("People", "tenant_admin.people"))
             items.append(item("Audit trail", "tenant_admin.audit_trail"))
     elif "partnership" in g:
         items.append(item("Home", "partners.partnership_home"))
+        items.append(item("Joint assessments", "joint_eqia.joint_assessments"))
+        items.append(item("Joint aims", "aims.index"))
+        items.append(item("Members' figures", "partner_monitoring.partnership_measures"))
     if current_user.is_portal_admin:
         items.append(item("Portal administration", "portal_admin.index"))
+    # The section a page belongs to stays highlighted on its inner pages: the longest
+    # link that the address starts with (home links only on themselves).
+    sections = [i for i in items if request.path.startswith(i["href"]) and i["href"].count("/") > 3]
+    best = max(sections, key=lambda i: len(i["href"]), default=None)
+    for i in items:
+        i["active"] = i["current"] or i is best
     return items
 
 

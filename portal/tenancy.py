@@ -125,6 +125,8 @@ def across_tenants(tenants: Iterable[Tenant], *, purpose: str) -> Iterator[Tenan
         "cross_tenant.read",
         detail={"purpose": purpose, "tenants": [t.slug for t in tenants]},
     )
+    # Committed at once: a page that only reads would otherwise lose the record.
+    db.session.commit()
     for tenant in tenants:
         with tenant_scope(tenant):
             yield tenant

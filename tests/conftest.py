@@ -35,6 +35,7 @@ def _pg_url(url: str) -> str:
 def base_config(instance: Path) -> dict:
     return {
         "TESTING": True,
+        "INSTANCE_PATH": str(instance),
         "SECRET_KEY": "test-secret-key",
         "SESSION_COOKIE_SECURE": False,
         "RATELIMIT_STORAGE_URI": "memory://",
@@ -152,7 +153,6 @@ def app(databases, tmp_path):
 
     config = {**base_config(tmp_path), **databases.fresh()}
     application = create_app(config)
-    application.instance_path = str(tmp_path)
     with application.app_context():
         limiter.reset()
     # No app context is held here: each request gets its own, as in production, and a

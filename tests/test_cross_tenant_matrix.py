@@ -79,9 +79,315 @@ def _commitment_state(slug: str, object_id: int):
         return row and (row.text, row.position, row.version)
 
 
+def _aims_framework(slug: str):
+    """A published plan period with one of everything, in the partnership ``slug`` or, for
+    a tenant slug, in a partnership of that tenant (sevenoaks: west-kent; thanet:
+    kent-network)."""
+    from portal.aims.models import (
+        AimMeasure,
+        JointAim,
+        PartnershipRole,
+        PeriodStatement,
+        PlanPeriod,
+        RoleListItem,
+    )
+    from portal.partners.models import Partnership
+
+    partnership = db.session.scalar(select(Partnership).where(Partnership.slug == slug))
+    if partnership is None:
+        partnership = tenant(slug).partnerships[0]
+    pid, now = partnership.id, clock.utcnow()
+    start = 2030 + (db.session.scalar(select(db.func.count(PlanPeriod.id))) or 0)
+    period = PlanPeriod(
+        partnership_id=pid,
+        title=f"{slug} aims",
+        start_year=start,
+        end_year=start + 4,
+        created_at=now,
+        updated_at=now,
+    )
+    role = PartnershipRole(partnership_id=pid, position=1, name=f"As {slug} we will:")
+    role.items = [RoleListItem(partnership_id=pid, position=1, text=f"{slug} item")]
+    aim = JointAim(partnership_id=pid, position=1, text=f"{slug} aim")
+    aim.measures = [AimMeasure(partnership_id=pid, position=1, text=f"{slug} measure")]
+    role.aims = [aim]
+    period.roles = [role]
+    period.statements = [
+        PeriodStatement(partnership_id=pid, section="rights", position=1, text=f"{slug} says")
+    ]
+    db.session.add(period)
+    db.session.commit()
+    return period
+
+
+def _aims_maker(pick):
+    def make(slug: str) -> int:
+        return pick(_aims_framework(slug)).id
+
+    return make
+
+
+def _aims_state(model_name: str):
+    def state(slug: str, object_id: int):
+        from portal.aims import models
+
+        row = db.session.get(getattr(models, model_name), object_id, populate_existing=True)
+        if row is None:
+            return None
+        return tuple(
+            getattr(row, f, None)
+            for f in ("version", "position", "text", "name", "title", "is_draft")
+        )
+
+    return state
+
+
+def _assessment(slug: str) -> int:
+    """A *published* impact assessment, so that the public pages find our own."""
+    from portal.eqia.models import CHARACTERISTICS, CharacteristicImpact, ImpactAssessment
+
+    with tenant_scope(tenant(slug)):
+        now = clock.utcnow()
+        row = ImpactAssessment(
+            title=f"{slug} assessment",
+            subject="A service",
+            kind="screening",
+            lead_officer="An officer",
+            assessed_on=now.date(),
+            is_published=True,
+            published_on=now.date(),
+            created_at=now,
+            updated_at=now,
+        )
+        row.impacts = [
+            CharacteristicImpact(characteristic=k, impact="neutral") for k in CHARACTERISTICS
+        ]
+        db.session.add(row)
+        db.session.commit()
+        return row.id
+
+
+def _assessment_state(slug: str, object_id: int):
+    from portal.eqia.models import ImpactAssessment
+
+    with tenant_scope(tenant(slug)):
+        row = db.session.get(ImpactAssessment, object_id, populate_existing=True)
+        return row and (
+            row.title,
+            row.version,
+            sorted((i.characteristic, i.impact) for i in row.impacts),
+        )
+
+
+def _joint_assessment(slug: str) -> int:
+    """A joint assessment of the partnership ``slug``, or of a tenant's partnership."""
+    from portal.eqia.models import JointAssessment
+    from portal.partners.models import Partnership
+
+    partnership = db.session.scalar(select(Partnership).where(Partnership.slug == slug))
+    if partnership is None:
+        partnership = tenant(slug).partnerships[0]
+    row = JointAssessment(
+        partnership_id=partnership.id,
+        title=f"{slug} joint assessment",
+        subject="A shared service",
+        lead_officer="A lead",
+        created_at=clock.utcnow(),
+    )
+    db.session.add(row)
+    db.session.commit()
+    return row.id
+
+
+def _joint_assessment_state(slug: str, object_id: int):
+    from portal.eqia.models import JointAssessment
+
+    row = db.session.get(JointAssessment, object_id, populate_existing=True)
+    return row and (row.title, row.subject, row.brief)
+
+
+def _incident(slug: str) -> int:
+    from portal.incidents.models import HateIncident
+
+    with tenant_scope(tenant(slug)):
+        now = clock.utcnow()
+        row = HateIncident(
+            occurred_on=now.date(),
+            motivations=["race"],
+            incident_type="verbal",
+            ward=f"{slug} ward",
+            description=f"{slug} case",
+            created_at=now,
+            updated_at=now,
+        )
+        db.session.add(row)
+        db.session.commit()
+        return row.id
+
+
+def _incident_state(slug: str, object_id: int):
+    from portal.incidents.models import HateIncident
+
+    with tenant_scope(tenant(slug)):
+        row = db.session.get(HateIncident, object_id, populate_existing=True)
+        return row and (row.description, row.status, row.version, row.anonymised_at)
+
+
+def _objective(slug: str) -> int:
+    from portal.actions.models import Objective
+
+    with tenant_scope(tenant(slug)):
+        now = clock.utcnow()
+        row = Objective(position=99, title=f"{slug} objective", created_at=now, updated_at=now)
+        db.session.add(row)
+        db.session.commit()
+        return row.id
+
+
+def _objective_state(slug: str, object_id: int):
+    from portal.actions.models import Objective
+
+    with tenant_scope(tenant(slug)):
+        row = db.session.get(Objective, object_id, populate_existing=True)
+        return row and (row.title, row.focus_area_id, row.version)
+
+
+def _action(slug: str) -> int:
+    from portal.actions.models import Action
+
+    objective_id = _objective(slug)
+    with tenant_scope(tenant(slug)):
+        now = clock.utcnow()
+        row = Action(
+            objective_id=objective_id,
+            position=1,
+            task=f"{slug} task",
+            created_at=now,
+            updated_at=now,
+        )
+        db.session.add(row)
+        db.session.commit()
+        return row.id
+
+
+def _action_state(slug: str, object_id: int):
+    from portal.actions.models import Action
+
+    with tenant_scope(tenant(slug)):
+        row = db.session.get(Action, object_id, populate_existing=True)
+        return row and (row.task, row.status, row.version, len(row.updates))
+
+
+def _progress_update(slug: str) -> int:
+    """A progress update with an evidence file, so the evidence route finds our own."""
+    from portal.actions import services
+    from portal.actions.models import Action, ProgressUpdate
+
+    action_id = _action(slug)
+    with tenant_scope(tenant(slug)):
+        action = db.session.get(Action, action_id)
+        update = ProgressUpdate(
+            action_id=action_id,
+            date=clock.utcnow().date(),
+            narrative=f"{slug} progress",
+            status="on-target",
+            evidence_file=f"matrix{action_id}.txt",
+            evidence_name="evidence.txt",
+            evidence_type="text/plain",
+            evidence_size=5,
+            created_at=clock.utcnow(),
+        )
+        db.session.add(update)
+        db.session.commit()
+        directory = services.evidence_dir(action.tenant_id)
+        directory.mkdir(parents=True, exist_ok=True)
+        (directory / update.evidence_file).write_text(f"{slug}")
+        return update.id
+
+
+def _progress_update_state(slug: str, object_id: int):
+    from portal.actions.models import ProgressUpdate
+
+    with tenant_scope(tenant(slug)):
+        row = db.session.get(ProgressUpdate, object_id, populate_existing=True)
+        return row and (row.narrative, row.status, row.evidence_file)
+
+
+def _measure(slug: str) -> int:
+    from portal.monitoring import services as monitoring
+
+    with tenant_scope(tenant(slug)):
+        row = monitoring.add_measure(
+            name=f"{slug} measure",
+            unit="count",
+            period_type="year",
+            breakdown="sex",
+            first_year=2019,
+            last_year=2020,
+        )
+        monitoring.save_values(row, [monitoring.Cell("2019", "", "20", "total")], via="matrix")
+        return row.id
+
+
+def _measure_state(slug: str, object_id: int):
+    from portal.monitoring import services as monitoring
+    from portal.monitoring.models import Measure
+
+    with tenant_scope(tenant(slug)):
+        row = db.session.get(Measure, object_id)
+        return row and (row.name, row.first_year, monitoring.stored_values(row))
+
+
+def _joint_measure(partnership_slug: str) -> int:
+    """A joint measure of a partnership (built-in ones belong to no partnership)."""
+    from portal.monitoring.models import MeasureDefinition
+    from portal.partners.models import Partnership
+
+    partnership = db.session.scalar(select(Partnership).where(Partnership.slug == partnership_slug))
+    row = MeasureDefinition(
+        name=f"{partnership_slug} joint count",
+        unit="count",
+        period_type="year",
+        breakdown="",
+        partnership_id=partnership.id,
+    )
+    db.session.add(row)
+    db.session.commit()
+    return row.id
+
+
+def _joint_measure_state(partnership_slug: str, object_id: int):
+    from portal.monitoring.models import MeasureDefinition
+
+    row = db.session.get(MeasureDefinition, object_id)
+    return row and (row.name, row.partnership_id)
+
+
 OBJECTS = {
     "user_id": ObjectMaker(_person, _person_state),
     "commitment_id": ObjectMaker(_commitment, _commitment_state),
+    "objective_id": ObjectMaker(_objective, _objective_state),
+    "action_id": ObjectMaker(_action, _action_state),
+    "update_id": ObjectMaker(_progress_update, _progress_update_state),
+    "assessment_id": ObjectMaker(_assessment, _assessment_state),
+    "joint_id": ObjectMaker(_joint_assessment, _joint_assessment_state),
+    "incident_id": ObjectMaker(_incident, _incident_state),
+    "plan_period_id": ObjectMaker(_aims_maker(lambda p: p), _aims_state("PlanPeriod")),
+    "partnership_role_id": ObjectMaker(
+        _aims_maker(lambda p: p.roles[0]), _aims_state("PartnershipRole")
+    ),
+    "role_list_item_id": ObjectMaker(
+        _aims_maker(lambda p: p.roles[0].items[0]), _aims_state("RoleListItem")
+    ),
+    "joint_aim_id": ObjectMaker(_aims_maker(lambda p: p.roles[0].aims[0]), _aims_state("JointAim")),
+    "aim_measure_id": ObjectMaker(
+        _aims_maker(lambda p: p.roles[0].aims[0].measures[0]), _aims_state("AimMeasure")
+    ),
+    "period_statement_id": ObjectMaker(
+        _aims_maker(lambda p: p.statements[0]), _aims_state("PeriodStatement")
+    ),
+    "measure_id": ObjectMaker(_measure, _measure_state),
+    "definition_id": ObjectMaker(_joint_measure, _joint_measure_state),
 }
 
 # Portal administration: the ids name organisations and partnerships themselves. A

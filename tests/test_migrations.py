@@ -40,9 +40,13 @@ def test_upgrade_downgrade_upgrade(app):
             upgrade()
             tables = set(inspect(engine).get_table_names())
             assert {"tenant", "user", "audit_event", "commitment"} <= tables
-            downgrade(revision="-1")
+            downgrade(revision="0002")
+            tables = set(inspect(engine).get_table_names())
+            assert "commitment" in tables and "action" not in tables
+            downgrade(revision="0001")
             assert "commitment" not in set(inspect(engine).get_table_names())
             upgrade()
-            assert "commitment" in set(inspect(engine).get_table_names())
+            tables = set(inspect(engine).get_table_names())
+            assert {"commitment", "action", "joint_aim", "hate_incident"} <= tables
     finally:
         engine.dispose()

@@ -107,6 +107,7 @@ def login():
         db.session.commit()
         if result.reason == "bad" and count_failure_and_maybe_lock(form.email.data):
             error = LOCKED_MESSAGE
+        form.email.errors = [error]
     elif request.method == "GET" and request.args.get("email"):
         form.email.data = request.args["email"][:254]
     return render_template("auth/login.html", form=form, error=error)
@@ -149,10 +150,10 @@ def _set_password_page(purpose: str, token: str, template: str):
         except services.AccountError as exc:
             form.password.errors.append(str(exc))
         else:
-            flash("Your password has been saved. Sign in with your new password.", "success")
             if current_user.is_authenticated:
                 logout_user()
             session.clear()
+            flash("Your password has been saved. Sign in with your new password.", "success")
             return redirect(url_for("auth.login", email=user.email))
     return render_template(template, form=form, user=row.user)
 

@@ -33,10 +33,20 @@ class Partnership(db.Model):
     name: Mapped[str] = mapped_column(String(200))
     description: Mapped[str] = mapped_column(Text, default="")
     created_at: Mapped[datetime] = mapped_column(server_default=func.now())
+    # The partnership's disclosure rule (DESIGN.md); portal/disclosure.py applies it.
+    disclosure_threshold: Mapped[int] = mapped_column(default=8, server_default="8")
+    disclosure_rounding: Mapped[int] = mapped_column(default=5, server_default="5")
 
     members: Mapped[list[Tenant]] = relationship(
         secondary=partnership_member, back_populates="partnerships", order_by="Tenant.name"
     )
+
+    @property
+    def disclosure_rule(self):
+        """The rule under which figures leave its members for this partnership."""
+        from portal.disclosure import Rule
+
+        return Rule(self.disclosure_threshold, self.disclosure_rounding)
 
     def __repr__(self) -> str:
         return f"<Partnership {self.slug}>"

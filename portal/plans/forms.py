@@ -3,8 +3,20 @@
 from __future__ import annotations
 
 from flask_wtf import FlaskForm
-from govuk_frontend_wtf.wtforms_widgets import GovSubmitInput, GovTextArea, GovTextInput
-from wtforms import HiddenField, IntegerField, StringField, SubmitField, TextAreaField
+from govuk_frontend_wtf.wtforms_widgets import (
+    GovCheckboxesInput,
+    GovSubmitInput,
+    GovTextArea,
+    GovTextInput,
+)
+from wtforms import (
+    HiddenField,
+    IntegerField,
+    SelectMultipleField,
+    StringField,
+    SubmitField,
+    TextAreaField,
+)
 from wtforms.validators import DataRequired, InputRequired, Length, Optional
 
 from portal.forms import strip
@@ -28,6 +40,17 @@ class CommitmentForm(FlaskForm):
         filters=[strip],
         description="For example the policy's title and section",
         validators=[Optional(), Length(max=300, message="Source must be 300 characters or fewer")],
+    )
+    # Choices are the joint aims of the organisation's partnerships, set by the route; the
+    # service checks every chosen aim again, so a forged value is refused in plain words.
+    joint_aims = SelectMultipleField(
+        "Joint aims this commitment serves (optional)",
+        widget=GovCheckboxesInput(),
+        coerce=int,
+        choices=[],
+        validate_choice=False,
+        description="Tick each aim of your partnership that this commitment helps to meet",
+        validators=[Optional()],
     )
     version = HiddenField()
     submit = SubmitField("Save commitment", widget=GovSubmitInput())

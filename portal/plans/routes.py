@@ -5,6 +5,7 @@ from __future__ import annotations
 from flask import abort, flash, redirect, render_template, request, url_for
 
 from portal.access import READ_ROLES, get_or_404, requires, tenant_blueprint
+from portal.aims import services as aims
 from portal.extensions import db
 from portal.forms import ConfirmForm
 from portal.plans import services
@@ -20,18 +21,38 @@ tenant_bp = tenant_blueprint("plans", __name__, "/plan")
 def commitments():
     rows = db.session.scalars(services.commitments()).all()
     return render_template(
-        "plans/commitments.html", commitments=rows, move=MoveForm(), confirm=ConfirmForm()
+        "plans/commitments.html",
+        commitments=rows,
+        move=MoveForm(),
+        confirm=ConfirmForm(),
+        joint_aims=aims.aims_for_commitments(),
     )
+
+
+def _joint_aim_choices(form: CommitmentForm) -> None:
+    rows = db.session.scalars(aims.linkable_aims()).all()
+    several = len({a.partnership_id for a in rows}) > 1
+    form.joint_aims.choices = [
+        (a.id, f"{a.text} ({a.role.period.label}{', ' + a.role.name if several else ''})")
+        for a in rows
+    ]
 
 
 @tenant_bp.route("/commitments/new", methods=["GET", "POST"])
 @requires("officer")
 def new_commitment():
     form = CommitmentForm()
+    _joint_aim_choices(form)
     if form.validate_on_submit():
-        row = services.add_commitment(form.text.data, form.source.data or "")
-        flash(f"Commitment {row.position} has been added", "success")
-        return redirect(url_for(".commitments"))
+        try:
+            row = services.add_commitment(
+                form.text.data, form.source.data or "", form.joint_aims.data or []
+            )
+        except aims.LinkError as exc:
+            form.joint_aims.errors = [*form.joint_aims.errors, str(exc)]
+        else:
+            flash(f"Commitment {row.position} has been added", "success")
+            return redirect(url_for(".commitments"))
     return render_template(
         "plans/commitment_form.html", form=form, row=None, check=readability(form.text.data)
     )
@@ -43,19 +64,27 @@ def edit_commitment(commitment_id: int):
     row = get_or_404(Commitment, commitment_id)
     form = CommitmentForm(obj=row if request.method == "GET" else None)
     conflict = None
+    _joint_aim_choices(form)
     if request.method == "GET":
         form.version.data = str(row.version)
+        form.joint_aims.data = aims.linked_aim_ids(row.id)
     if form.validate_on_submit():
         version = form.version_number()
         if version is None:
             abort(400)
         try:
             services.update_commitment(
-                row, text=form.text.data, source=form.source.data or "", version=version
+                row,
+                text=form.text.data,
+                source=form.source.data or "",
+                version=version,
+                joint_aim_ids=form.joint_aims.data or [],
             )
         except services.EditConflict as exc:
             conflict = exc
             form.version.data = str(exc.current.version)
+        except aims.LinkError as exc:
+            form.joint_aims.errors = [*form.joint_aims.errors, str(exc)]
         else:
             flash(f"Commitment {row.position} has been saved", "success")
             return redirect(url_for(".commitments"))

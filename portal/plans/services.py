@@ -6,6 +6,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm.exc import StaleDataError
 
 from portal import audit, clock
+from portal.aims import services as aims
 from portal.extensions import db
 from portal.plans.models import Commitment
 
@@ -24,7 +25,12 @@ def commitments():
     return select(Commitment).order_by(Commitment.position, Commitment.id)
 
 
-def add_commitment(text: str, source: str = "") -> Commitment:
+def add_commitment(text: str, source: str = "", joint_aim_ids=None) -> Commitment:
+    """Add a commitment at the end, linked to the joint aims it serves.
+
+    Raises aims.LinkError, saving nothing, if an aim is not one of the tenant's partnerships'.
+    """
+    aims.check_linkable(joint_aim_ids)
     position = (db.session.scalar(select(func.max(Commitment.position))) or 0) + 1
     now = clock.utcnow()
     row = Commitment(
@@ -32,21 +38,33 @@ def add_commitment(text: str, source: str = "") -> Commitment:
     )
     db.session.add(row)
     db.session.flush()
-    audit.record("commitment.created", row)
+    aims.set_commitment_aims(row, joint_aim_ids)
+    audit.record("commitment.created", row, detail={"joint_aims": sorted(joint_aim_ids or [])})
     db.session.commit()
     return row
 
 
-def update_commitment(row: Commitment, *, text: str, source: str, version: int) -> Commitment:
-    """Save an edit made to ``version``; refuse it if somebody saved in between."""
+def update_commitment(
+    row: Commitment, *, text: str, source: str, version: int, joint_aim_ids=None
+) -> Commitment:
+    """Save an edit made to ``version``; refuse it if somebody saved in between.
+
+    ``joint_aim_ids`` (None leaves the links alone) are the joint aims it serves now.
+    """
     submitted = {"text": text.strip(), "source": source.strip()}
     if row.version != version:
         raise EditConflict(row, submitted)
+    if joint_aim_ids is not None:
+        aims.check_linkable(joint_aim_ids)
     changed = [k for k, v in submitted.items() if getattr(row, k) != v]
+    # Links first: their queries would otherwise flush the row once more, counting twice.
+    if joint_aim_ids is not None and aims.set_commitment_aims(row, joint_aim_ids):
+        changed.append("joint_aims")
+    for key in changed:
+        if key in submitted:
+            setattr(row, key, submitted[key])
     if not changed:
         return row
-    for key in changed:
-        setattr(row, key, submitted[key])
     row.updated_at = clock.utcnow()
     audit.record("commitment.updated", row, detail={"fields": changed})
     try:

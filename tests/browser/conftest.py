@@ -20,6 +20,9 @@ from email.message import EmailMessage
 from pathlib import Path
 
 import pytest
+from playwright.sync_api import expect
+
+from .support import assert_accessible, install_axe
 
 CHROMIUM = Path("/usr/bin/chromium")
 CHROMIUM_ARGS = [
@@ -32,6 +35,9 @@ CHROMIUM_ARGS = [
     "--disable-sync",
 ]
 DEMO_PASSWORD = "partnership-demo-2026"
+# Generous waits: a busy two-core CI machine can be slow, and a passing check returns at once.
+TIMEOUT_MS = 10_000
+expect.set_options(timeout=TIMEOUT_MS)
 
 
 @dataclass
@@ -74,40 +80,38 @@ def demo_password() -> str:
 def live_server(tmp_path_factory, demo_password):
     """The portal, migrated and loaded with demonstration data, served on a free port."""
     instance = tmp_path_factory.mktemp("portal-instance")
-    with pytest.MonkeyPatch.context() as mp:
-        mp.setenv("PORTAL_INSTANCE_PATH", str(instance))
-        import flask_migrate
-        from werkzeug.serving import make_server
+    import flask_migrate
+    from werkzeug.serving import make_server
 
-        import portal
-        from portal import config as settings
-        from portal import demo
+    import portal
+    from portal import demo
 
-        # The instance path is read when portal.config is first imported; if something
-        # imported it before this fixture ran, point it at this session's folder anyway.
-        mp.setattr(settings, "INSTANCE_PATH", instance)
-        app = portal.create_app(
-            {
-                "TESTING": False,
-                "DEBUG": False,
-                "SECRET_KEY": "browser-tests-" + "k" * 40,
-                "SQLALCHEMY_DATABASE_URI": f"sqlite:///{instance / 'portal.sqlite3'}",
-                "MIGRATION_DATABASE_URI": None,
-                "DATABASE_APP_ROLE": None,
-                "SESSION_COOKIE_SECURE": False,
-                "RATELIMIT_STORAGE_URI": "memory://",
-                "REDIS_URL": None,
-                "MAIL_SERVER": None,
-                "PORTAL_BASE_URL": None,
-                "PORTAL_DEMO_PASSWORD": demo_password,
-                "ARGON2_TIME_COST": 2,
-                "ARGON2_MEMORY_COST": 19456,
-                "ARGON2_PARALLELISM": 1,
-            }
-        )
+    app = portal.create_app(
+        {
+            "INSTANCE_PATH": str(instance),
+            "TESTING": False,
+            "DEBUG": False,
+            "SECRET_KEY": "browser-tests-" + "k" * 40,
+            "SQLALCHEMY_DATABASE_URI": f"sqlite:///{instance / 'portal.sqlite3'}",
+            "MIGRATION_DATABASE_URI": None,
+            "DATABASE_APP_ROLE": None,
+            "SESSION_COOKIE_SECURE": False,
+            "RATELIMIT_STORAGE_URI": "memory://",
+            "REDIS_URL": None,
+            "MAIL_SERVER": None,
+            "PORTAL_BASE_URL": None,
+            "PORTAL_DEMO_PASSWORD": demo_password,
+            "ARGON2_TIME_COST": 2,
+            "ARGON2_MEMORY_COST": 19456,
+            "ARGON2_PARALLELISM": 1,
+        }
+    )
     assert Path(app.instance_path) == instance
     with app.app_context():
-        flask_migrate.upgrade()
+        try:
+            flask_migrate.upgrade(revision="heads")
+        except SystemExit as exc:  # Flask-Migrate logs an Alembic error, then exits
+            pytest.fail(f"the migrations did not run (exit {exc.code}): see the log", pytrace=False)
         list(demo.load(demo_password))
 
     server = make_server("127.0.0.1", 0, app, threaded=True)
@@ -163,20 +167,19 @@ _REPORTS = pytest.StashKey[dict]()
 def browser_page(request, chromium_browser, live_server):
     """A page in a fresh browser context (no cookies), with relative URLs on the live portal.
 
-    At the end of the test it checks that every page the browser landed on was checked
-    with axe, so a new step in a journey cannot skip the accessibility check unnoticed.
+    At the end of a passing test it checks that every document the browser loaded was
+    checked with axe, so a new step in a journey cannot skip the check unnoticed, and that
+    the browser met no script error and no missing resource.
     """
     context = chromium_browser.new_context(base_url=live_server.url, locale="en-GB")
-    context.set_default_timeout(10_000)
+    context.set_default_timeout(TIMEOUT_MS)
+    install_axe(context)
     page = context.new_page()
-    page.axe_checked = set()  # filled by support.assert_accessible
-    visited: list[str] = []
-
-    def on_navigated(frame):
-        if frame == page.main_frame:
-            visited.append(frame.url.split("#", 1)[0])
-
-    page.on("framenavigated", on_navigated)
+    # Every document the page loads, in order, and which of them axe has checked
+    # (support.assert_accessible adds the number of the document it checked).
+    page.axe_documents = []
+    page.axe_checked = set()
+    page.on("domcontentloaded", lambda p: p.axe_documents.append(p.url))
     errors: list[str] = []
 
     def on_console(msg):
@@ -185,12 +188,7 @@ def browser_page(request, chromium_browser, live_server):
             errors.append(msg.text)
 
     def on_response(response):
-        # The browser asks for /favicon.ico by itself; the portal declares no icon.
-        if (
-            response.status >= 400
-            and response.request.resource_type != "document"
-            and not response.url.endswith("/favicon.ico")
-        ):
+        if response.status >= 400 and response.request.resource_type != "document":
             errors.append(f"{response.status} for {response.url}")
 
     page.on("pageerror", lambda exc: errors.append(f"script error: {exc}"))
@@ -202,8 +200,12 @@ def browser_page(request, chromium_browser, live_server):
         if call is None or not call.passed:
             return  # the test's own failure says more than a missed check would
         page.evaluate("0")  # let Playwright deliver any events still in flight
-        unchecked = sorted({url for url in visited if url not in page.axe_checked})
-        assert not unchecked, f"pages visited but not checked with axe: {unchecked}"
+        unchecked = [
+            url
+            for number, url in enumerate(page.axe_documents, start=1)
+            if number not in page.axe_checked
+        ]
+        assert not unchecked, f"pages loaded but not checked with axe: {unchecked}"
         assert not errors, f"errors in the browser: {errors}"
     finally:
         context.close()
@@ -212,9 +214,6 @@ def browser_page(request, chromium_browser, live_server):
 @pytest.fixture
 def sign_in(browser_page, demo_password):
     """Sign in through the form as ``email``; returns the page where the portal lands."""
-    from playwright.sync_api import expect
-
-    from .support import assert_accessible
 
     def _sign_in(email: str, password: str | None = None):
         page = browser_page

@@ -103,11 +103,6 @@ def test_forgotten_password(browser_page, live_server):
     assert_accessible(page)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="portal/auth/routes.py _set_password_page calls session.clear() after flash(), "
-    "so the confirmation never reaches the sign-in page",
-)
 def test_choosing_a_new_password_says_it_was_saved(browser_page, live_server):
     page = browser_page
     page.goto("/password/forgot")
@@ -126,6 +121,6 @@ def test_choosing_a_new_password_says_it_was_saved(browser_page, live_server):
     page.get_by_role("button", name="Save password").click()
     expect(page).to_have_url(re.compile(r"/login\?email="))
     assert_accessible(page)
-    expect(page.get_by_role("region").get_by_text("Your password has been saved")).to_be_visible(
+    expect(page.get_by_role("alert").get_by_text("Your password has been saved")).to_be_visible(
         timeout=1_000
     )

@@ -34,7 +34,7 @@ def test_people_page(sign_in):
     assert_accessible(page)
 
 
-def test_invite_somebody_who_then_signs_in(sign_in, browser_page, live_server, unique_email):
+def test_invite_somebody_who_then_signs_in(sign_in, live_server, unique_email):
     page = sign_in("admin@sevenoaks.demo")
     assert_accessible(page)
     page.goto("/t/sevenoaks/admin/people")

@@ -1,0 +1,1 @@
+"""Each organisation's own action plan: objectives, actions and their progress."""

@@ -1,0 +1,282 @@
+"""An organisation's equality objectives, the actions under them and their progress.
+
+Objectives sit under a heading: one of the partnership roles ("As a Community Leader")
+or a focus area such as an EFLG performance area ("1. Knowing Our Community …"), which
+has its numbered focus points. Whether an action is overdue is worked out when it is
+shown (target date passed, not complete or cancelled); it is never stored.
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+
+from sqlalchemy import ForeignKey, String, Text
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from portal import clock
+from portal.aims import models as _aims  # noqa: F401  (joint_aim, for the link table)
+from portal.extensions import db
+from portal.tenancy import TenantOwned
+
+ROLES = {
+    "community-leader": "As a Community Leader",
+    "service-provider": "As a Service Provider",
+    "employer": "As an Employer",
+}
+
+STATUSES = {
+    "not-started": "Not started",
+    "on-target": "On target",
+    "at-risk": "At risk",
+    "complete": "Complete",
+    "cancelled": "Cancelled",
+}
+CLOSED_STATUSES = ("complete", "cancelled")
+
+PSED_AIMS = {
+    "eliminate": "Eliminate discrimination, harassment and victimisation",
+    "advance": "Advance equality of opportunity",
+    "foster": "Foster good relations",
+}
+
+ALL_CHARACTERISTICS = "all"
+CHARACTERISTICS = {
+    "age": "Age",
+    "disability": "Disability",
+    "gender-reassignment": "Gender reassignment",
+    "marriage-civil-partnership": "Marriage and civil partnership",
+    "pregnancy-maternity": "Pregnancy and maternity",
+    "race": "Race",
+    "religion-belief": "Religion or belief",
+    "sex": "Sex",
+    "sexual-orientation": "Sexual orientation",
+}
+
+
+def _tags(values) -> str:
+    """Store a set of keys as "|a|b|", so one key can be matched with LIKE '%|a|%'."""
+    values = [v for v in values or [] if v]
+    return f"|{'|'.join(values)}|" if values else ""
+
+
+def _untag(text: str | None) -> list[str]:
+    return [v for v in (text or "").split("|") if v]
+
+
+def tag(key: str) -> str:
+    """The stored form of one key, for filtering a tag column with ``contains``."""
+    return f"|{key}|"
+
+
+class FocusArea(TenantOwned, db.Model):
+    """A heading objectives sit under: a partnership role or a performance area."""
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    position: Mapped[int]
+    number: Mapped[str] = mapped_column(String(20), default="")
+    title: Mapped[str] = mapped_column(String(300))
+    role: Mapped[str | None] = mapped_column(String(30))
+    description: Mapped[str] = mapped_column(Text, default="")
+    is_demo: Mapped[bool] = mapped_column(default=False)
+
+    points: Mapped[list[FocusPoint]] = relationship(
+        back_populates="area",
+        order_by="FocusPoint.position, FocusPoint.id",
+        cascade="all, delete-orphan",
+    )
+
+    @property
+    def label(self) -> str:
+        if not self.number:
+            return self.title
+        separator = "." if self.number[-1].isdigit() and self.number[0].isdigit() else ":"
+        return f"{self.number}{separator} {self.title}"
+
+    def __repr__(self) -> str:
+        return f"<FocusArea {self.label[:30]}>"
+
+
+class FocusPoint(TenantOwned, db.Model):
+    """A numbered point to focus on within a focus area, such as "1.1 Collecting information"."""
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    focus_area_id: Mapped[int] = mapped_column(
+        ForeignKey("focus_area.id", ondelete="CASCADE"), index=True
+    )
+    position: Mapped[int]
+    number: Mapped[str] = mapped_column(String(20), default="")
+    title: Mapped[str] = mapped_column(String(300))
+    description: Mapped[str] = mapped_column(Text, default="")
+
+    area: Mapped[FocusArea] = relationship(back_populates="points")
+
+    @property
+    def label(self) -> str:
+        return f"{self.number} {self.title}" if self.number else self.title
+
+
+class Objective(TenantOwned, db.Model):
+    """An equality objective, in order, under a role or focus area."""
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    position: Mapped[int]
+    title: Mapped[str] = mapped_column(Text)
+    focus_area_id: Mapped[int | None] = mapped_column(
+        ForeignKey("focus_area.id", ondelete="SET NULL"), index=True
+    )
+    focus_point_id: Mapped[int | None] = mapped_column(
+        ForeignKey("focus_point.id", ondelete="SET NULL"), index=True
+    )
+    is_demo: Mapped[bool] = mapped_column(default=False)
+    created_at: Mapped[datetime]
+    updated_at: Mapped[datetime]
+    version: Mapped[int] = mapped_column(default=1)
+
+    area: Mapped[FocusArea | None] = relationship()
+    point: Mapped[FocusPoint | None] = relationship()
+    actions: Mapped[list[Action]] = relationship(
+        back_populates="objective", order_by="Action.position, Action.id"
+    )
+
+    __mapper_args__ = {"version_id_col": version}
+
+    def __repr__(self) -> str:
+        return f"<Objective {self.position}: {self.title[:30]}>"
+
+
+class Action(TenantOwned, db.Model):
+    """Something the organisation will do towards an objective, with every column of
+    the seed plans: lead officer, directorate, section, target, status, priorities,
+    EFLG criteria, PSED aims, protected characteristics and how it will be known done."""
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    objective_id: Mapped[int] = mapped_column(
+        ForeignKey("objective.id", ondelete="RESTRICT"), index=True
+    )
+    position: Mapped[int]
+    task: Mapped[str] = mapped_column(Text)
+    arising_from: Mapped[str] = mapped_column(String(300), default="")
+    lead_officer: Mapped[str] = mapped_column(String(300), default="")
+    lead_user_id: Mapped[int | None] = mapped_column(
+        ForeignKey("user.id", ondelete="SET NULL"), index=True
+    )
+    directorate: Mapped[str] = mapped_column(String(200), default="")
+    section: Mapped[str] = mapped_column(String(200), default="")
+    # The target as written ("2013/14", "Ongoing", "11 July 2013 for final approval") and,
+    # when it names a day or month, that date, so overdue actions can be found.
+    target_text: Mapped[str] = mapped_column(String(100), default="")
+    target_date: Mapped[date | None] = mapped_column(index=True)
+    status: Mapped[str | None] = mapped_column(String(20), index=True)
+    corporate_priority: Mapped[str] = mapped_column(String(300), default="")
+    eflg_criteria: Mapped[str] = mapped_column(String(300), default="")
+    psed_tags: Mapped[str] = mapped_column(String(100), default="")
+    characteristic_tags: Mapped[str] = mapped_column(String(300), default="")
+    measures: Mapped[str] = mapped_column(Text, default="")
+    is_demo: Mapped[bool] = mapped_column(default=False)
+    created_at: Mapped[datetime]
+    updated_at: Mapped[datetime]
+    version: Mapped[int] = mapped_column(default=1)
+
+    objective: Mapped[Objective] = relationship(back_populates="actions")
+    lead_user = relationship("User")
+    updates: Mapped[list[ProgressUpdate]] = relationship(
+        back_populates="action",
+        order_by="ProgressUpdate.date.desc(), ProgressUpdate.id.desc()",
+        cascade="all, delete-orphan",
+    )
+
+    __mapper_args__ = {"version_id_col": version}
+
+    @property
+    def psed_aims(self) -> list[str]:
+        return _untag(self.psed_tags)
+
+    @psed_aims.setter
+    def psed_aims(self, values) -> None:
+        self.psed_tags = _tags([v for v in PSED_AIMS if v in set(values or [])])
+
+    @property
+    def characteristics(self) -> list[str]:
+        return _untag(self.characteristic_tags)
+
+    @characteristics.setter
+    def characteristics(self, values) -> None:
+        values = set(values or [])
+        if ALL_CHARACTERISTICS in values:
+            self.characteristic_tags = _tags([ALL_CHARACTERISTICS])
+        else:
+            self.characteristic_tags = _tags([v for v in CHARACTERISTICS if v in values])
+
+    @property
+    def status_label(self) -> str:
+        return STATUSES.get(self.status or "", "No status recorded")
+
+    @property
+    def psed_labels(self) -> list[str]:
+        return [PSED_AIMS[k] for k in self.psed_aims if k in PSED_AIMS]
+
+    @property
+    def characteristic_labels(self) -> list[str]:
+        if ALL_CHARACTERISTICS in self.characteristics:
+            return ["All protected characteristics"]
+        return [CHARACTERISTICS[k] for k in self.characteristics if k in CHARACTERISTICS]
+
+    @property
+    def lead_label(self) -> str:
+        """Who leads it: the officer as written, and the portal user if one is named."""
+        names = [n for n in (self.lead_officer, getattr(self.lead_user, "name", "")) if n]
+        return " – ".join(names)
+
+    def is_overdue(self, today: date | None = None) -> bool:
+        """Past its target date and neither complete nor cancelled."""
+        today = today or clock.utcnow().date()
+        return (
+            self.target_date is not None
+            and self.target_date < today
+            and self.status not in CLOSED_STATUSES
+        )
+
+    @property
+    def overdue(self) -> bool:
+        return self.is_overdue()
+
+    def __repr__(self) -> str:
+        return f"<Action {self.id}: {self.task[:30]}>"
+
+
+class ProgressUpdate(TenantOwned, db.Model):
+    """A dated note of progress on an action, with its status then and optional evidence."""
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    action_id: Mapped[int] = mapped_column(ForeignKey("action.id", ondelete="CASCADE"), index=True)
+    date: Mapped[date]
+    narrative: Mapped[str] = mapped_column(Text)
+    status: Mapped[str] = mapped_column(String(20))
+    evidence_link: Mapped[str] = mapped_column(String(500), default="")
+    evidence_name: Mapped[str] = mapped_column(String(255), default="")
+    # A random name under instance/evidence/<tenant_id>/, never the uploaded name.
+    evidence_file: Mapped[str] = mapped_column(String(100), default="")
+    evidence_type: Mapped[str] = mapped_column(String(100), default="")
+    evidence_size: Mapped[int] = mapped_column(default=0)
+    created_by_id: Mapped[int | None] = mapped_column(ForeignKey("user.id", ondelete="SET NULL"))
+    created_at: Mapped[datetime]
+
+    action: Mapped[Action] = relationship(back_populates="updates")
+    created_by = relationship("User")
+
+    @property
+    def status_label(self) -> str:
+        return STATUSES.get(self.status, self.status)
+
+
+class ActionJointAim(TenantOwned, db.Model):
+    """An action serves a joint aim of one of the tenant's partnerships."""
+
+    __tablename__ = "action_joint_aim"
+
+    action_id: Mapped[int] = mapped_column(
+        ForeignKey("action.id", ondelete="CASCADE"), primary_key=True
+    )
+    joint_aim_id: Mapped[int] = mapped_column(
+        ForeignKey("joint_aim.id", ondelete="CASCADE"), primary_key=True, index=True
+    )

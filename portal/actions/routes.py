@@ -1,0 +1,518 @@
+"""An organisation's objectives, actions and progress: read by everybody there, changed
+by its officers. Lists filter through the query string and export to CSV or XLSX."""
+
+from __future__ import annotations
+
+from flask import abort, flash, g, redirect, render_template, request, send_file, url_for
+from flask_login import current_user
+
+from portal import exports
+from portal.access import READ_ROLES, get_or_404, requires, tenant_blueprint
+from portal.actions import services
+from portal.actions.forms import ActionForm, ObjectiveForm, ProgressForm
+from portal.actions.models import (
+    ALL_CHARACTERISTICS,
+    CHARACTERISTICS,
+    PSED_AIMS,
+    STATUSES,
+    Action,
+    Objective,
+    ProgressUpdate,
+)
+from portal.extensions import db
+from portal.forms import ConfirmForm
+from portal.pagination import paginate
+from portal.readability import readability
+
+tenant_bp = tenant_blueprint("actions", __name__, "/plan")
+
+
+def _can_edit() -> bool:
+    return current_user.has_role(g.tenant, "officer")
+
+
+@tenant_bp.app_context_processor
+def _overdue_for_home():
+    def my_overdue_actions() -> int:
+        if "tenant" not in g or not current_user.is_authenticated:
+            return 0
+        return services.overdue_count(current_user.id)
+
+    return {"my_overdue_actions": my_overdue_actions}
+
+
+# --- objectives --------------------------------------------------------------------------
+
+
+@tenant_bp.route("/objectives")
+@requires(*READ_ROLES)
+def objectives():
+    areas = list(db.session.scalars(services.focus_areas()))
+    rows = list(db.session.scalars(services.objectives()))
+    grouped = [(area, [o for o in rows if o.focus_area_id == area.id]) for area in areas]
+    loose = [o for o in rows if o.focus_area_id is None]
+    return render_template(
+        "actions/objectives.html",
+        grouped=grouped,
+        loose=loose,
+        any_demo=any(o.is_demo for o in rows),
+        can_edit=_can_edit(),
+    )
+
+
+def _objective_form(row: Objective | None = None) -> ObjectiveForm:
+    form = ObjectiveForm()
+    form.area.choices = services.area_choices()
+    form.point.choices = services.point_choices()
+    if request.method == "GET":
+        if row is not None:
+            form.title.data = row.title
+            form.area.data = str(row.focus_area_id or "")
+            form.point.data = str(row.focus_point_id or "")
+            form.version.data = str(row.version)
+        elif request.args.get("area", "").isdigit():
+            form.area.data = request.args["area"]
+    return form
+
+
+def _attach(form, errors: dict[str, str]) -> None:
+    for name, message in errors.items():
+        field = getattr(form, name, None)
+        if field is not None:
+            field.errors = [*field.errors, message] if isinstance(field.errors, list) else [message]
+        else:
+            flash(message, "error")
+
+
+@tenant_bp.route("/objectives/new", methods=["GET", "POST"])
+@requires("officer")
+def new_objective():
+    form = _objective_form()
+    if form.validate_on_submit():
+        try:
+            row = services.add_objective(form.title.data, form.area.data, form.point.data)
+        except services.ValidationError as exc:
+            _attach(form, exc.errors)
+        else:
+            flash("The objective has been added", "success")
+            return redirect(url_for(".objectives", _anchor=f"objective-{row.id}"))
+    return render_template("actions/objective_form.html", form=form, row=None)
+
+
+@tenant_bp.route("/objectives/<int:objective_id>", methods=["GET", "POST"])
+@requires("officer")
+def edit_objective(objective_id: int):
+    row = get_or_404(Objective, objective_id)
+    form = _objective_form(row)
+    conflict = None
+    if form.validate_on_submit():
+        version = form.version_number()
+        if version is None:
+            abort(400)
+        try:
+            services.update_objective(
+                row,
+                title=form.title.data,
+                area=form.area.data,
+                point=form.point.data,
+                version=version,
+            )
+        except services.EditConflict as exc:
+            conflict = exc
+            form.version.data = str(exc.current.version)
+        except services.ValidationError as exc:
+            _attach(form, exc.errors)
+        else:
+            flash("The objective has been saved", "success")
+            return redirect(url_for(".objectives", _anchor=f"objective-{row.id}"))
+    return render_template("actions/objective_form.html", form=form, row=row, conflict=conflict)
+
+
+@tenant_bp.route("/objectives/<int:objective_id>/delete", methods=["GET", "POST"])
+@requires("officer")
+def delete_objective(objective_id: int):
+    row = get_or_404(Objective, objective_id)
+    form = ConfirmForm()
+    if form.validate_on_submit():
+        try:
+            services.delete_objective(row)
+        except services.ValidationError as exc:
+            flash(exc.errors["objective"], "error")
+            return redirect(url_for(".objectives", _anchor=f"objective-{row.id}"))
+        flash("The objective has been deleted", "success")
+        return redirect(url_for(".objectives"))
+    return render_template("actions/objective_delete.html", row=row, form=form)
+
+
+# --- action lists and exports ------------------------------------------------------------
+
+EXPORT_HEADERS = [
+    "Role or focus area",
+    "Focus point",
+    "Objective",
+    "Action",
+    "Arising from",
+    "Lead officer",
+    "Lead officer on the portal",
+    "Directorate",
+    "Section",
+    "Target date (as written)",
+    "Target date",
+    "Status",
+    "Overdue",
+    "Corporate plan priority",
+    "EFLG criteria",
+    "PSED aims",
+    "Protected characteristics",
+    "How will we know it is done",
+    "Joint aims",
+    "Demonstration data",
+]
+
+
+def _aim_labels() -> dict[int, str]:
+    return {aim.id: aim.text for aim, _ in services.joint_aims_for_tenant()}
+
+
+def _export_rows(rows: list[Action]) -> list[list]:
+    aims = _aim_labels()
+    out = []
+    for a in rows:
+        linked = [aims.get(i, str(i)) for i in services.joint_aim_ids(a)] if aims else []
+        out.append(
+            [
+                a.objective.area.label if a.objective.area else "",
+                a.objective.point.label if a.objective.point else "",
+                a.objective.title,
+                a.task,
+                a.arising_from,
+                a.lead_officer,
+                a.lead_user.name if a.lead_user else "",
+                a.directorate,
+                a.section,
+                a.target_text,
+                a.target_date,
+                a.status_label,
+                a.overdue,
+                a.corporate_priority,
+                a.eflg_criteria,
+                a.psed_labels,
+                a.characteristic_labels,
+                a.measures,
+                linked,
+                a.is_demo,
+            ]
+        )
+    return out
+
+
+def _items(pairs, current: str) -> list[dict]:
+    return [{"value": v, "text": t, "selected": v == current} for v, t in pairs]
+
+
+def _filter_options(filters: services.ActionFilters) -> dict:
+    """Items for the filter form's selects, with the current choices selected."""
+    people = [(str(p.id), p.name) for p in services.tenant_people()]
+    areas = [(str(a.id), a.label) for a in db.session.scalars(services.focus_areas())]
+    aims = [(str(aim.id), f"{p.name}: {aim.text}") for aim, p in services.joint_aims_for_tenant()]
+    return {
+        "statuses": _items(
+            [("", "Any status"), *STATUSES.items(), ("none", "No status recorded")],
+            filters.status,
+        ),
+        "people": _items([("", "Anybody"), *people], filters.owner),
+        "areas": _items([("", "Any role or focus area"), *areas], filters.area),
+        "characteristics": _items(
+            [("", "Any characteristic"), *CHARACTERISTICS.items()], filters.characteristic
+        ),
+        "aims": _items([("", "Any joint aim"), *aims], filters.aim),
+    }
+
+
+def _list_page(template_title: str, query, filters, *, endpoint: str, export_endpoint: str):
+    page = paginate(query)
+    return render_template(
+        "actions/list.html",
+        title=template_title,
+        page=page,
+        filters=filters,
+        options=_filter_options(filters),
+        endpoint=endpoint,
+        export_endpoint=export_endpoint,
+        can_edit=_can_edit(),
+    )
+
+
+@tenant_bp.route("/actions")
+@requires(*READ_ROLES)
+def actions():
+    filters = services.ActionFilters.from_args(request.args)
+    return _list_page(
+        "Actions",
+        services.actions(filters),
+        filters,
+        endpoint=".actions",
+        export_endpoint=".export_actions",
+    )
+
+
+@tenant_bp.route("/actions/export")
+@requires(*READ_ROLES)
+def export_actions():
+    filters = services.ActionFilters.from_args(request.args)
+    rows = list(db.session.scalars(services.actions(filters)))
+    return exports.response(
+        request.args.get("format", "csv"),
+        f"{g.tenant.slug}-actions",
+        EXPORT_HEADERS,
+        _export_rows(rows),
+        what="Actions",
+        detail={"filters": filters.args()},
+    )
+
+
+@tenant_bp.route("/my-actions")
+@requires(*READ_ROLES)
+def my_actions():
+    filters = services.ActionFilters.from_args(request.args)
+    filters.owner = ""
+    return _list_page(
+        "My actions",
+        services.actions(filters, lead_user_id=current_user.id),
+        filters,
+        endpoint=".my_actions",
+        export_endpoint=".export_my_actions",
+    )
+
+
+@tenant_bp.route("/my-actions/export")
+@requires(*READ_ROLES)
+def export_my_actions():
+    filters = services.ActionFilters.from_args(request.args)
+    filters.owner = ""
+    rows = list(db.session.scalars(services.actions(filters, lead_user_id=current_user.id)))
+    return exports.response(
+        request.args.get("format", "csv"),
+        f"{g.tenant.slug}-my-actions",
+        EXPORT_HEADERS,
+        _export_rows(rows),
+        what="My actions",
+        detail={"filters": filters.args()},
+    )
+
+
+# --- one action --------------------------------------------------------------------------
+
+
+def _action_form(row: Action | None = None) -> ActionForm:
+    form = ActionForm()
+    form.objective_id.choices = [("", "Choose an objective")] + [
+        (str(o.id), o.title[:120]) for o in db.session.scalars(services.objectives())
+    ]
+    form.lead_user_id.choices = [("", "Nobody on the portal")] + [
+        (str(p.id), p.name) for p in services.tenant_people()
+    ]
+    form.joint_aim_ids.choices = [
+        (str(aim.id), f"{p.name}: {aim.text}") for aim, p in services.joint_aims_for_tenant()
+    ]
+    if request.method == "GET":
+        if row is not None:
+            for name in services.ACTION_FIELDS:
+                value = getattr(row, name)
+                if name in {"objective_id", "lead_user_id"}:
+                    value = str(value or "")
+                elif name == "status":
+                    value = value or ""
+                getattr(form, name).data = value
+            form.joint_aim_ids.data = [str(i) for i in services.joint_aim_ids(row)]
+            form.version.data = str(row.version)
+        else:
+            form.objective_id.data = request.args.get("objective", "")
+            form.status.data = "not-started"
+    return form
+
+
+@tenant_bp.route("/actions/new", methods=["GET", "POST"])
+@requires("officer")
+def new_action():
+    form = _action_form()
+    if form.validate_on_submit():
+        try:
+            row = services.add_action(form.data_for_service())
+        except services.ValidationError as exc:
+            _attach(form, exc.errors)
+        else:
+            flash("The action has been added", "success")
+            return redirect(url_for(".action", action_id=row.id))
+    return render_template("actions/action_form.html", form=form, row=None)
+
+
+@tenant_bp.route("/actions/<int:action_id>")
+@requires(*READ_ROLES)
+def action(action_id: int):
+    row = get_or_404(Action, action_id)
+    aims = _aim_labels()
+    return render_template(
+        "actions/action.html",
+        action=row,
+        updates=list(db.session.scalars(services.progress_updates(row))),
+        aims=[aims[i] for i in services.joint_aim_ids(row) if i in aims] if aims else [],
+        can_edit=_can_edit(),
+    )
+
+
+def _conflict_rows(current: Action, submitted: dict) -> list[tuple[str, str, str]]:
+    labels = {
+        "objective_id": "Objective",
+        "task": "Action",
+        "arising_from": "Arising from",
+        "lead_officer": "Lead officer",
+        "lead_user_id": "Lead officer on the portal",
+        "directorate": "Directorate",
+        "section": "Section",
+        "target_text": "Target date",
+        "status": "Status",
+        "corporate_priority": "Corporate plan priority",
+        "eflg_criteria": "EFLG criteria",
+        "psed_aims": "PSED aims",
+        "characteristics": "Protected characteristics",
+        "measures": "How will we know it is done",
+    }
+
+    def show(name, value):
+        if name == "status":
+            return STATUSES.get(value or "", "No status recorded")
+        if name == "psed_aims":
+            return "; ".join(PSED_AIMS[v] for v in value)
+        if name == "characteristics":
+            names = {ALL_CHARACTERISTICS: "All", **CHARACTERISTICS}
+            return "; ".join(names[v] for v in value)
+        if name == "objective_id":
+            objective = db.session.get(Objective, value) if value else None
+            return objective.title if objective else ""
+        if name == "lead_user_id":
+            from portal.auth.models import User
+
+            person = db.session.get(User, value) if value else None
+            return person.name if person else ""
+        return value or ""
+
+    rows = []
+    for name, label in labels.items():
+        saved, yours = getattr(current, name), submitted.get(name)
+        if saved != yours:
+            rows.append((label, show(name, saved), show(name, yours)))
+    return rows
+
+
+@tenant_bp.route("/actions/<int:action_id>/edit", methods=["GET", "POST"])
+@requires("officer")
+def edit_action(action_id: int):
+    row = get_or_404(Action, action_id)
+    form = _action_form(row)
+    conflict = None
+    if form.validate_on_submit():
+        version = form.version_number()
+        if version is None:
+            abort(400)
+        try:
+            services.update_action(row, form.data_for_service(), version=version)
+        except services.EditConflict as exc:
+            conflict = _conflict_rows(exc.current, exc.submitted)
+            form.version.data = str(exc.current.version)
+        except services.ValidationError as exc:
+            _attach(form, exc.errors)
+        else:
+            flash("The action has been saved", "success")
+            return redirect(url_for(".action", action_id=row.id))
+    return render_template(
+        "actions/action_form.html",
+        form=form,
+        row=row,
+        conflict=conflict,
+        check=readability(form.measures.data),
+    )
+
+
+@tenant_bp.route("/actions/<int:action_id>/delete", methods=["GET", "POST"])
+@requires("officer")
+def delete_action(action_id: int):
+    row = get_or_404(Action, action_id)
+    form = ConfirmForm()
+    if form.validate_on_submit():
+        services.delete_action(row)
+        flash("The action has been deleted", "success")
+        return redirect(url_for(".objectives"))
+    return render_template("actions/action_delete.html", action=row, form=form)
+
+
+@tenant_bp.route("/actions/<int:action_id>/progress", methods=["GET", "POST"])
+@requires("officer")
+def add_progress(action_id: int):
+    row = get_or_404(Action, action_id)
+    form = ProgressForm()
+    if request.method == "GET":
+        form.status.data = row.status
+    if form.validate_on_submit():
+        upload = form.evidence.data
+        has_file = bool(upload and getattr(upload, "filename", ""))
+        try:
+            services.add_progress(
+                row,
+                on=form.date.data,
+                narrative=form.narrative.data,
+                status=form.status.data,
+                link=form.evidence_link.data or "",
+                filename=upload.filename if has_file else "",
+                content=upload.read() if has_file else None,
+            )
+        except services.ValidationError as exc:
+            _attach(form, exc.errors)
+        else:
+            flash("The progress update has been saved", "success")
+            return redirect(url_for(".action", action_id=row.id, _anchor="progress"))
+    return render_template(
+        "actions/progress_form.html", form=form, action=row, check=readability(form.narrative.data)
+    )
+
+
+@tenant_bp.route("/actions/<int:action_id>/progress/export")
+@requires(*READ_ROLES)
+def export_progress(action_id: int):
+    row = get_or_404(Action, action_id)
+    updates = list(db.session.scalars(services.progress_updates(row)))
+    return exports.response(
+        request.args.get("format", "csv"),
+        f"{g.tenant.slug}-action-{row.id}-progress",
+        ["Action", "Date", "Status", "Progress", "Evidence link", "Evidence file", "Added by"],
+        [
+            [
+                row.task,
+                u.date,
+                u.status_label,
+                u.narrative,
+                u.evidence_link,
+                u.evidence_name,
+                u.created_by.name if u.created_by else "",
+            ]
+            for u in updates
+        ],
+        what="Progress updates",
+        detail={"action_id": row.id},
+    )
+
+
+@tenant_bp.route("/evidence/<int:update_id>")
+@requires(*READ_ROLES)
+def evidence(update_id: int):
+    update = get_or_404(ProgressUpdate, update_id)
+    path = services.evidence_path(update)
+    if path is None or not path.is_file():
+        abort(404)
+    return send_file(
+        path,
+        mimetype=update.evidence_type or "application/octet-stream",
+        as_attachment=True,
+        download_name=update.evidence_name or path.name,
+        max_age=0,
+    )

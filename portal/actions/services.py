@@ -1,0 +1,815 @@
+"""The rules for an organisation's objectives, actions and progress; every change is audited.
+
+Routes call these functions; they validate again whatever a form already checked (so a
+crafted request cannot store an unknown status or another tenant's person), write,
+record the change in the audit trail and commit.
+"""
+
+from __future__ import annotations
+
+import calendar
+import io
+import re
+import secrets
+import zipfile
+from dataclasses import dataclass, field
+from datetime import date
+from pathlib import Path
+
+from flask import current_app
+from sqlalchemy import func, or_, select
+from sqlalchemy.orm.exc import StaleDataError
+
+from portal import audit, clock, tenancy
+from portal.actions.models import (
+    ALL_CHARACTERISTICS,
+    CHARACTERISTICS,
+    CLOSED_STATUSES,
+    PSED_AIMS,
+    ROLES,
+    STATUSES,
+    Action,
+    FocusArea,
+    FocusPoint,
+    Objective,
+    ProgressUpdate,
+    tag,
+)
+from portal.auth.models import TenantGrant, User
+from portal.extensions import db
+
+MAX_EVIDENCE_BYTES = 10 * 1024 * 1024
+EVIDENCE_TYPES = {
+    "pdf": "application/pdf",
+    "docx": "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
+    "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+    "odt": "application/vnd.oasis.opendocument.text",
+    "ods": "application/vnd.oasis.opendocument.spreadsheet",
+    "csv": "text/csv",
+    "txt": "text/plain",
+    "png": "image/png",
+    "jpg": "image/jpeg",
+    "jpeg": "image/jpeg",
+}
+EVIDENCE_TYPE_NAMES = "PDF, DOCX, XLSX, CSV, ODT, ODS, PNG, JPG or TXT"
+
+ACTION_FIELDS = (
+    "objective_id",
+    "task",
+    "arising_from",
+    "lead_officer",
+    "lead_user_id",
+    "directorate",
+    "section",
+    "target_text",
+    "status",
+    "corporate_priority",
+    "eflg_criteria",
+    "psed_aims",
+    "characteristics",
+    "measures",
+)
+
+
+class ValidationError(ValueError):
+    """Input the rules refuse; ``errors`` maps a field name to a plain-English message."""
+
+    def __init__(self, errors: dict[str, str]):
+        super().__init__("; ".join(errors.values()))
+        self.errors = errors
+
+
+class EditConflict(Exception):
+    """Somebody else saved the record since this person opened it."""
+
+    def __init__(self, current, submitted: dict):
+        super().__init__("the record was changed by somebody else")
+        self.current = current
+        self.submitted = submitted
+
+
+# --- target dates ------------------------------------------------------------------------
+
+_MONTHS = {name.lower(): number for number, name in enumerate(calendar.month_name) if name}
+_MONTHS.update({name.lower(): number for number, name in enumerate(calendar.month_abbr) if name})
+_MONTH_NAMES = "|".join(sorted(_MONTHS, key=len, reverse=True))
+_DAY_MONTH_YEAR = re.compile(
+    rf"^(\d{{1,2}})\s*(?:st|nd|rd|th)?\s+({_MONTH_NAMES})\.?\s+(\d{{4}})$", re.IGNORECASE
+)
+_MONTH_YEAR = re.compile(rf"^({_MONTH_NAMES})\.?\s+(\d{{4}})$", re.IGNORECASE)
+_NUMERIC = re.compile(r"^(\d{1,2})[/.-](\d{1,2})[/.-](\d{4})$")
+_ISO = re.compile(r"^(\d{4})-(\d{1,2})-(\d{1,2})$")
+BAD_DATE = (
+    "Target date must be a real date, like 31 March 2026, or a period, like 2025/26, Ongoing or TBC"
+)
+
+
+def parse_target(text: str | None) -> date | None:
+    """The date a target names, or None for a period ("2013/14", "Ongoing", "TBC").
+
+    A month alone ("November 2017") means the end of that month. Text that looks like a
+    date but is not one ("31 February 2026", "45/13/2026") is refused with ValueError.
+    """
+    text = " ".join((text or "").split())
+    if not text:
+        return None
+    try:
+        if match := _ISO.match(text):
+            year, month, day = (int(g) for g in match.groups())
+            return date(year, month, day)
+        if match := _NUMERIC.match(text):
+            day, month, year = (int(g) for g in match.groups())
+            return date(year, month, day)
+        if match := _DAY_MONTH_YEAR.match(text):
+            day, month, year = match.groups()
+            return date(int(year), _MONTHS[month.lower()], int(day))
+        if match := _MONTH_YEAR.match(text):
+            month, year = _MONTHS[match.group(1).lower()], int(match.group(2))
+            return date(year, month, calendar.monthrange(year, month)[1])
+    except ValueError:
+        raise ValueError(BAD_DATE) from None
+    if re.fullmatch(r"[\d\s/.-]+", text) and re.search(r"\d+[/.-]\d+[/.-]\d+", text):
+        raise ValueError(BAD_DATE)
+    return None
+
+
+# --- reading -----------------------------------------------------------------------------
+
+
+def focus_areas():
+    """The current tenant's roles and focus areas in order, as a select()."""
+    return select(FocusArea).order_by(FocusArea.position, FocusArea.id)
+
+
+def objectives():
+    """The current tenant's objectives in order, as a select()."""
+    return (
+        select(Objective)
+        .outerjoin(FocusArea, Objective.focus_area_id == FocusArea.id)
+        .order_by(FocusArea.position.is_(None), FocusArea.position, Objective.position)
+    )
+
+
+def tenant_people(tenant_id: int | None = None) -> list[User]:
+    """People with any role in the tenant, who may be named as an action's lead."""
+    tenant_id = tenant_id or tenancy.current_tenant_id()
+    query = (
+        select(User)
+        .join(TenantGrant, TenantGrant.user_id == User.id)
+        .where(TenantGrant.tenant_id == tenant_id, User.disabled_at.is_(None))
+        .distinct()
+        .order_by(User.name)
+    )
+    return list(db.session.scalars(query))
+
+
+@dataclass
+class ActionFilters:
+    """The filters of an action list, read from the query string."""
+
+    status: str = ""
+    owner: str = ""
+    area: str = ""
+    characteristic: str = ""
+    overdue: bool = False
+    aim: str = ""
+    errors: dict[str, str] = field(default_factory=dict)
+
+    @classmethod
+    def from_args(cls, args) -> ActionFilters:
+        """Read filters; an unknown value is dropped, never an error page."""
+        filters = cls(
+            status=args.get("status", ""),
+            owner=args.get("owner", ""),
+            area=args.get("area", ""),
+            characteristic=args.get("characteristic", ""),
+            overdue=args.get("overdue") in {"1", "yes", "on", "true"},
+            aim=args.get("aim", ""),
+        )
+        if filters.status not in {"", "none", *STATUSES}:
+            filters.status = ""
+        if filters.characteristic not in {"", *CHARACTERISTICS}:
+            filters.characteristic = ""
+        for name in ("owner", "area", "aim"):
+            if not getattr(filters, name).isdigit():
+                setattr(filters, name, "")
+        return filters
+
+    def args(self) -> dict[str, str]:
+        """The filters as query-string arguments, for links and exports."""
+        values = {
+            "status": self.status,
+            "owner": self.owner,
+            "area": self.area,
+            "characteristic": self.characteristic,
+            "overdue": "1" if self.overdue else "",
+            "aim": self.aim,
+        }
+        return {k: v for k, v in values.items() if v}
+
+    @property
+    def active(self) -> bool:
+        return bool(self.args())
+
+
+def actions(filters: ActionFilters | None = None, *, lead_user_id: int | None = None):
+    """The current tenant's actions in plan order, filtered, as a select()."""
+    query = (
+        select(Action)
+        .join(Objective, Action.objective_id == Objective.id)
+        .outerjoin(FocusArea, Objective.focus_area_id == FocusArea.id)
+        .order_by(
+            FocusArea.position.is_(None),
+            FocusArea.position,
+            Objective.position,
+            Action.position,
+            Action.id,
+        )
+    )
+    if lead_user_id is not None:
+        query = query.where(Action.lead_user_id == lead_user_id)
+    if filters is None:
+        return query
+    if filters.status == "none":
+        query = query.where(Action.status.is_(None))
+    elif filters.status:
+        query = query.where(Action.status == filters.status)
+    if filters.owner:
+        query = query.where(Action.lead_user_id == int(filters.owner))
+    if filters.area:
+        query = query.where(Objective.focus_area_id == int(filters.area))
+    if filters.characteristic:
+        query = query.where(
+            or_(
+                Action.characteristic_tags.contains(tag(filters.characteristic)),
+                Action.characteristic_tags.contains(tag(ALL_CHARACTERISTICS)),
+            )
+        )
+    if filters.overdue:
+        query = query.where(*overdue_criteria())
+    if filters.aim:
+        from portal.actions.models import ActionJointAim
+
+        query = query.where(
+            Action.id.in_(
+                select(ActionJointAim.action_id).where(
+                    ActionJointAim.joint_aim_id == int(filters.aim)
+                )
+            )
+        )
+    return query
+
+
+def overdue_criteria(today: date | None = None) -> tuple:
+    """Where-clauses for "overdue": target date passed, not complete or cancelled."""
+    today = today or clock.utcnow().date()
+    return (
+        Action.target_date.is_not(None),
+        Action.target_date < today,
+        or_(Action.status.is_(None), Action.status.not_in(CLOSED_STATUSES)),
+    )
+
+
+def overdue_count(lead_user_id: int) -> int:
+    """How many of this person's actions in the current tenant are overdue."""
+    return db.session.scalar(
+        select(func.count(Action.id)).where(
+            Action.lead_user_id == lead_user_id, *overdue_criteria()
+        )
+    )
+
+
+# --- objectives --------------------------------------------------------------------------
+
+
+def area_choices() -> list[tuple[str, str]]:
+    """Choices for "Role or focus area": the tenant's own, then standard roles it lacks."""
+    areas = list(db.session.scalars(focus_areas()))
+    choices = [("", "None")] + [(str(a.id), a.label) for a in areas]
+    have = {a.role for a in areas if a.role}
+    choices += [(f"role:{key}", label) for key, label in ROLES.items() if key not in have]
+    return choices
+
+
+def point_choices() -> list[tuple[str, str]]:
+    points = db.session.scalars(
+        select(FocusPoint)
+        .join(FocusArea, FocusPoint.focus_area_id == FocusArea.id)
+        .order_by(FocusArea.position, FocusPoint.position)
+    )
+    return [("", "None")] + [(str(p.id), p.label) for p in points]
+
+
+def _resolve_area(choice: str | None) -> FocusArea | None:
+    choice = (choice or "").strip()
+    if not choice:
+        return None
+    if choice.startswith("role:"):
+        key = choice[5:]
+        if key not in ROLES:
+            raise ValidationError({"area": "Choose a role or focus area from the list"})
+        area = db.session.scalar(select(FocusArea).where(FocusArea.role == key))
+        if area is None:
+            position = (db.session.scalar(select(func.max(FocusArea.position))) or 0) + 1
+            area = FocusArea(position=position, title=ROLES[key], role=key)
+            db.session.add(area)
+            db.session.flush()
+            audit.record("focus_area.created", area)
+        return area
+    area = db.session.scalar(select(FocusArea).where(FocusArea.id == int(choice)))
+    if area is None or not choice.isdigit():
+        raise ValidationError({"area": "Choose a role or focus area from the list"})
+    return area
+
+
+def _resolve_point(choice: str | None, area: FocusArea | None) -> FocusPoint | None:
+    choice = (choice or "").strip()
+    if not choice:
+        return None
+    point = db.session.scalar(select(FocusPoint).where(FocusPoint.id == int(choice)))
+    if point is None:
+        raise ValidationError({"point": "Choose a focus point from the list"})
+    if area is not None and point.focus_area_id != area.id:
+        raise ValidationError({"point": "Choose a focus point of the chosen focus area"})
+    return point
+
+
+def _check_choice(value: str | None) -> None:
+    if value and not value.startswith("role:") and not value.isdigit():
+        raise ValidationError({"area": "Choose a role or focus area from the list"})
+
+
+def add_objective(title: str, area: str | None = None, point: str | None = None) -> Objective:
+    """Add an objective at the end of its heading."""
+    title = (title or "").strip()
+    if not title:
+        raise ValidationError({"title": "Enter the objective"})
+    _check_choice(area)
+    if point and not point.isdigit():
+        raise ValidationError({"point": "Choose a focus point from the list"})
+    try:
+        focus_area = _resolve_area(area)
+        focus_point = _resolve_point(point, focus_area)
+        if focus_area is None and focus_point is not None:
+            focus_area = focus_point.area
+        position = (db.session.scalar(select(func.max(Objective.position))) or 0) + 1
+        now = clock.utcnow()
+        row = Objective(
+            position=position,
+            title=title,
+            focus_area_id=focus_area.id if focus_area else None,
+            focus_point_id=focus_point.id if focus_point else None,
+            created_at=now,
+            updated_at=now,
+        )
+        db.session.add(row)
+        db.session.flush()
+        audit.record("objective.created", row)
+        db.session.commit()
+    except ValidationError:
+        db.session.rollback()
+        raise
+    return row
+
+
+def update_objective(
+    row: Objective, *, title: str, area: str | None, point: str | None, version: int
+) -> Objective:
+    """Save an edit made to ``version``; refuse it if somebody saved in between."""
+    title = (title or "").strip()
+    if not title:
+        raise ValidationError({"title": "Enter the objective"})
+    _check_choice(area)
+    if point and not point.isdigit():
+        raise ValidationError({"point": "Choose a focus point from the list"})
+    submitted = {"title": title, "area": area or "", "point": point or ""}
+    if row.version != version:
+        raise EditConflict(row, submitted)
+    try:
+        focus_area = _resolve_area(area)
+        focus_point = _resolve_point(point, focus_area)
+    except ValidationError:
+        db.session.rollback()
+        raise
+    values = {
+        "title": title,
+        "focus_area_id": focus_area.id if focus_area else None,
+        "focus_point_id": focus_point.id if focus_point else None,
+    }
+    changed = [k for k, v in values.items() if getattr(row, k) != v]
+    if not changed:
+        db.session.commit()
+        return row
+    for key in changed:
+        setattr(row, key, values[key])
+    row.updated_at = clock.utcnow()
+    audit.record("objective.updated", row, detail={"fields": changed})
+    try:
+        db.session.commit()
+    except StaleDataError:
+        db.session.rollback()
+        current = db.session.get(Objective, row.id, populate_existing=True)
+        raise EditConflict(current, submitted) from None
+    return row
+
+
+def delete_objective(row: Objective) -> None:
+    """Delete an objective that has no actions left."""
+    if row.actions:
+        raise ValidationError(
+            {"objective": "This objective still has actions. Delete or move them first."}
+        )
+    audit.record("objective.deleted", row, detail={"title": row.title[:200]})
+    db.session.delete(row)
+    db.session.commit()
+
+
+# --- actions -----------------------------------------------------------------------------
+
+
+def _clean_action(data: dict) -> dict:
+    """Check and normalise an action's fields; raise ValidationError listing every problem."""
+    errors: dict[str, str] = {}
+    clean: dict = {}
+    for name in (
+        "task",
+        "arising_from",
+        "lead_officer",
+        "directorate",
+        "section",
+        "target_text",
+        "corporate_priority",
+        "eflg_criteria",
+        "measures",
+    ):
+        clean[name] = (data.get(name) or "").strip()
+    if not clean["task"]:
+        errors["task"] = "Enter the action"
+    for name, limit in (
+        ("arising_from", 300),
+        ("lead_officer", 300),
+        ("directorate", 200),
+        ("section", 200),
+        ("target_text", 100),
+        ("corporate_priority", 300),
+        ("eflg_criteria", 300),
+    ):
+        if len(clean[name]) > limit:
+            errors[name] = f"This must be {limit} characters or fewer"
+    try:
+        clean["target_date"] = parse_target(clean["target_text"])
+    except ValueError as exc:
+        errors["target_text"] = str(exc)
+    status = data.get("status") or None
+    if status is not None and status not in STATUSES:
+        errors["status"] = "Choose a status from the list"
+    clean["status"] = status
+    objective = None
+    try:
+        objective_id = int(data.get("objective_id"))
+    except (TypeError, ValueError):
+        objective_id = None
+    if objective_id is not None:
+        objective = db.session.scalar(select(Objective).where(Objective.id == objective_id))
+    if objective is None:
+        errors["objective_id"] = "Choose the objective this action is for"
+    clean["objective_id"] = objective.id if objective else None
+    lead_user_id = data.get("lead_user_id") or None
+    if lead_user_id is not None:
+        try:
+            lead_user_id = int(lead_user_id)
+        except (TypeError, ValueError):
+            lead_user_id = -1
+        if lead_user_id not in {p.id for p in tenant_people()}:
+            errors["lead_user_id"] = "Choose a person from this organisation"
+    clean["lead_user_id"] = lead_user_id
+    aims = list(data.get("psed_aims") or [])
+    if set(aims) - set(PSED_AIMS):
+        errors["psed_aims"] = "Choose aims of the general duty from the list"
+    clean["psed_aims"] = [a for a in PSED_AIMS if a in aims]
+    characteristics = list(data.get("characteristics") or [])
+    if set(characteristics) - {*CHARACTERISTICS, ALL_CHARACTERISTICS}:
+        errors["characteristics"] = "Choose protected characteristics from the list"
+    if ALL_CHARACTERISTICS in characteristics:
+        clean["characteristics"] = [ALL_CHARACTERISTICS]
+    else:
+        clean["characteristics"] = [c for c in CHARACTERISTICS if c in characteristics]
+    if "joint_aim_ids" in data:
+        clean["joint_aim_ids"] = _clean_aims(data.get("joint_aim_ids"), errors)
+    if errors:
+        raise ValidationError(errors)
+    return clean
+
+
+def joint_aims_for_tenant() -> list:
+    """Published joint aims of the current tenant's partnerships, as (aim, partnership)."""
+    from portal.aims.models import JointAim, PartnershipRole, PlanPeriod
+    from portal.partners.models import Partnership, partnership_member
+
+    tenant_id = tenancy.current_tenant_id()
+    query = (
+        select(JointAim, Partnership)
+        .join(PartnershipRole, JointAim.role_id == PartnershipRole.id)
+        .join(PlanPeriod, PartnershipRole.period_id == PlanPeriod.id)
+        .join(Partnership, JointAim.partnership_id == Partnership.id)
+        .join(partnership_member, partnership_member.c.partnership_id == Partnership.id)
+        .where(partnership_member.c.tenant_id == tenant_id, PlanPeriod.is_draft.is_(False))
+        .order_by(
+            Partnership.name,
+            PlanPeriod.start_year.desc(),
+            PartnershipRole.position,
+            JointAim.position,
+            JointAim.id,
+        )
+    )
+    return [tuple(row) for row in db.session.execute(query)]
+
+
+def _clean_aims(values, errors: dict) -> list[int]:
+    ids: list[int] = []
+    for value in values or []:
+        try:
+            ids.append(int(value))
+        except (TypeError, ValueError):
+            errors["joint_aim_ids"] = "Choose joint aims of your partnerships from the list"
+            return []
+    allowed = {aim.id for aim, _ in joint_aims_for_tenant()}
+    if set(ids) - allowed:
+        errors["joint_aim_ids"] = "Choose joint aims of your partnerships from the list"
+        return []
+    return sorted(set(ids))
+
+
+def _set_aims(action: Action, aim_ids: list[int]) -> bool:
+    from portal.actions.models import ActionJointAim
+
+    current = set(
+        db.session.scalars(
+            select(ActionJointAim.joint_aim_id).where(ActionJointAim.action_id == action.id)
+        )
+    )
+    wanted = set(aim_ids)
+    if current == wanted:
+        return False
+    for link in db.session.scalars(
+        select(ActionJointAim).where(
+            ActionJointAim.action_id == action.id,
+            ActionJointAim.joint_aim_id.in_(current - wanted),
+        )
+    ):
+        db.session.delete(link)
+    for aim_id in wanted - current:
+        db.session.add(ActionJointAim(action_id=action.id, joint_aim_id=aim_id))
+    return True
+
+
+def joint_aim_ids(action: Action) -> list[int]:
+    """The joint aims an action serves."""
+    from portal.actions.models import ActionJointAim
+
+    return list(
+        db.session.scalars(
+            select(ActionJointAim.joint_aim_id).where(ActionJointAim.action_id == action.id)
+        )
+    )
+
+
+def add_action(data: dict, *, is_demo: bool = False) -> Action:
+    """Add an action at the end of its objective."""
+    clean = _clean_action(data)
+    aims = clean.pop("joint_aim_ids", None)
+    position = (
+        db.session.scalar(
+            select(func.max(Action.position)).where(Action.objective_id == clean["objective_id"])
+        )
+        or 0
+    ) + 1
+    now = clock.utcnow()
+    row = Action(position=position, is_demo=is_demo, created_at=now, updated_at=now)
+    for key, value in clean.items():
+        setattr(row, key, value)
+    db.session.add(row)
+    db.session.flush()
+    if aims:
+        _set_aims(row, aims)
+    audit.record("action.created", row)
+    db.session.commit()
+    return row
+
+
+def _snapshot(row: Action) -> dict:
+    values = {name: getattr(row, name) for name in ACTION_FIELDS}
+    values["target_date"] = row.target_date
+    return values
+
+
+def update_action(row: Action, data: dict, *, version: int) -> Action:
+    """Save an edit made to ``version``; refuse it if somebody saved in between."""
+    clean = _clean_action(data)
+    aims = clean.pop("joint_aim_ids", None)
+    if row.version != version:
+        raise EditConflict(row, clean)
+    before = _snapshot(row)
+    changed = [k for k, v in clean.items() if before.get(k) != v]
+    aims_changed = aims is not None and set(aims) != set(joint_aim_ids(row))
+    if not changed and not aims_changed:
+        return row
+    for key in changed:
+        setattr(row, key, clean[key])
+    if aims_changed:
+        _set_aims(row, aims)
+        changed.append("joint_aims")
+    row.updated_at = clock.utcnow()
+    audit.record("action.updated", row, detail={"fields": changed})
+    try:
+        db.session.commit()
+    except StaleDataError:
+        db.session.rollback()
+        current = db.session.get(Action, row.id, populate_existing=True)
+        raise EditConflict(current, clean) from None
+    return row
+
+
+def delete_action(row: Action) -> None:
+    """Delete an action, its progress updates and their evidence files."""
+    files = [u.evidence_file for u in row.updates if u.evidence_file]
+    tenant_id = row.tenant_id
+    audit.record("action.deleted", row, detail={"task": row.task[:200]})
+    db.session.delete(row)
+    db.session.commit()
+    for name in files:
+        (evidence_dir(tenant_id) / name).unlink(missing_ok=True)
+
+
+# --- progress and evidence ---------------------------------------------------------------
+
+
+def evidence_dir(tenant_id: int) -> Path:
+    """Where a tenant's evidence files live: under instance/, outside the web root."""
+    return Path(current_app.instance_path) / "evidence" / str(int(tenant_id))
+
+
+def evidence_path(update: ProgressUpdate) -> Path | None:
+    if not update.evidence_file:
+        return None
+    return evidence_dir(update.tenant_id) / update.evidence_file
+
+
+def _looks_like_text(content: bytes) -> bool:
+    if b"\x00" in content:
+        return False
+    try:
+        content.decode("utf-8")
+    except UnicodeDecodeError:
+        try:
+            content.decode("cp1252")
+        except UnicodeDecodeError:
+            return False
+    return True
+
+
+def _zip_holds(content: bytes, check) -> bool:
+    try:
+        with zipfile.ZipFile(io.BytesIO(content)) as archive:
+            return check(archive)
+    except (zipfile.BadZipFile, OSError, KeyError):
+        return False
+
+
+def _odf_type(archive: zipfile.ZipFile) -> str:
+    return archive.read("mimetype").decode("ascii", "replace").strip()
+
+
+SNIFFERS = {
+    "pdf": lambda c: c.startswith(b"%PDF-"),
+    "png": lambda c: c.startswith(b"\x89PNG\r\n\x1a\n"),
+    "jpg": lambda c: c.startswith(b"\xff\xd8\xff"),
+    "jpeg": lambda c: c.startswith(b"\xff\xd8\xff"),
+    "docx": lambda c: _zip_holds(c, lambda z: "word/document.xml" in z.namelist()),
+    "xlsx": lambda c: _zip_holds(c, lambda z: "xl/workbook.xml" in z.namelist()),
+    "odt": lambda c: _zip_holds(c, lambda z: _odf_type(z) == EVIDENCE_TYPES["odt"]),
+    "ods": lambda c: _zip_holds(c, lambda z: _odf_type(z) == EVIDENCE_TYPES["ods"]),
+    "csv": _looks_like_text,
+    "txt": _looks_like_text,
+}
+
+
+def check_evidence(filename: str, content: bytes) -> str:
+    """The file's extension if it may be kept as evidence; else ValidationError.
+
+    Both the name and the content must say the same type: a renamed program or a
+    spreadsheet called ".pdf" is refused.
+    """
+    name = (filename or "").strip()
+    if len(content) > MAX_EVIDENCE_BYTES:
+        raise ValidationError({"evidence": "The file must be smaller than 10 MB"})
+    if not content:
+        raise ValidationError({"evidence": "The selected file is empty"})
+    extension = name.rsplit(".", 1)[-1].lower() if "." in name else ""
+    if extension not in EVIDENCE_TYPES:
+        raise ValidationError({"evidence": f"The file must be a {EVIDENCE_TYPE_NAMES}"})
+    if not SNIFFERS[extension](content):
+        raise ValidationError(
+            {
+                "evidence": f"The file’s content is not a real {extension.upper()} file. "
+                f"Upload a {EVIDENCE_TYPE_NAMES}"
+            }
+        )
+    return extension
+
+
+def _safe_name(filename: str) -> str:
+    name = Path(filename.replace("\\", "/")).name
+    name = re.sub(r"[^\w.\- ()]+", "_", name).strip(" .") or "evidence"
+    return name[-200:]
+
+
+def add_progress(
+    action: Action,
+    *,
+    on: date,
+    narrative: str,
+    status: str,
+    link: str = "",
+    filename: str = "",
+    content: bytes | None = None,
+) -> ProgressUpdate:
+    """Record progress on an action; the action takes the update's status."""
+    errors: dict[str, str] = {}
+    narrative = (narrative or "").strip()
+    link = (link or "").strip()
+    if not isinstance(on, date):
+        errors["date"] = "Enter the date of the update"
+    elif on > clock.utcnow().date():
+        errors["date"] = "The date of the update must be today or in the past"
+    if not narrative:
+        errors["narrative"] = "Describe the progress made"
+    if status not in STATUSES:
+        errors["status"] = "Choose a status from the list"
+    if link and not re.match(r"^https?://[^\s/]+\.[^\s]+$", link):
+        errors["evidence_link"] = "Enter a link starting with https://, like https://example.org"
+    if len(link) > 500:
+        errors["evidence_link"] = "Link must be 500 characters or fewer"
+    extension = None
+    if content is not None:
+        try:
+            extension = check_evidence(filename, content)
+        except ValidationError as exc:
+            errors.update(exc.errors)
+    if errors:
+        raise ValidationError(errors)
+    update = ProgressUpdate(
+        action_id=action.id,
+        date=on,
+        narrative=narrative,
+        status=status,
+        evidence_link=link,
+        created_at=clock.utcnow(),
+        created_by_id=_current_user_id(),
+    )
+    stored: Path | None = None
+    if extension is not None:
+        directory = evidence_dir(action.tenant_id)
+        directory.mkdir(parents=True, exist_ok=True)
+        update.evidence_file = f"{secrets.token_hex(16)}.{extension}"
+        update.evidence_name = _safe_name(filename)
+        update.evidence_type = EVIDENCE_TYPES[extension]
+        update.evidence_size = len(content)
+        stored = directory / update.evidence_file
+        stored.write_bytes(content)
+    try:
+        db.session.add(update)
+        if action.status != status:
+            action.status = status
+            action.updated_at = clock.utcnow()
+        db.session.flush()
+        audit.record(
+            "progress.added",
+            update,
+            detail={"action_id": action.id, "status": status, "evidence": bool(extension)},
+        )
+        db.session.commit()
+    except Exception:
+        db.session.rollback()
+        if stored is not None:
+            stored.unlink(missing_ok=True)
+        raise
+    return update
+
+
+def _current_user_id() -> int | None:
+    from flask import has_request_context
+    from flask_login import current_user
+
+    if has_request_context() and current_user.is_authenticated:
+        return current_user.id
+    return None
+
+
+def progress_updates(action: Action):
+    """An action's progress updates, newest first, as a select()."""
+    return (
+        select(ProgressUpdate)
+        .where(ProgressUpdate.action_id == action.id)
+        .order_by(ProgressUpdate.date.desc(), ProgressUpdate.id.desc())
+    )

@@ -1,0 +1,1 @@
+"""The partnership's joint aims framework for a plan period, read by every member."""

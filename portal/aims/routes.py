@@ -1,0 +1,398 @@
+"""The joint aims framework: kept by the partnership's leads, read by its members."""
+
+from __future__ import annotations
+
+from flask import abort, flash, g, redirect, render_template, request, url_for
+
+from portal.access import READ_ROLES, partnership_blueprint, requires, tenant_blueprint
+from portal.aims import services
+from portal.aims.forms import (
+    AimForm,
+    CopyPeriodForm,
+    ListItemForm,
+    MeasureForm,
+    MoveForm,
+    PeriodForm,
+    RoleForm,
+    StatementForm,
+)
+from portal.aims.models import (
+    STATEMENT_SECTIONS,
+    AimMeasure,
+    JointAim,
+    PartnershipRole,
+    PeriodStatement,
+    PlanPeriod,
+    RoleListItem,
+)
+from portal.extensions import db
+from portal.forms import ConfirmForm
+from portal.readability import readability
+
+partnership_bp = partnership_blueprint("aims", __name__, "/aims")
+tenant_bp = tenant_blueprint("tenant_aims", __name__, "/aims")
+
+# The parts of a framework that are edited, deleted and moved alike: URL segment, model,
+# URL argument, form, the fields the form edits, and the noun people use for it.
+PARTS = {
+    "role": ("roles", PartnershipRole, "partnership_role_id", RoleForm, ("name", "lead_in")),
+    "list_item": ("list-items", RoleListItem, "role_list_item_id", ListItemForm, ("text",)),
+    "aim": ("joint-aims", JointAim, "joint_aim_id", AimForm, ("text",)),
+    "measure": ("measures", AimMeasure, "aim_measure_id", MeasureForm, ("text",)),
+    "statement": ("statements", PeriodStatement, "period_statement_id", StatementForm, ("text",)),
+}
+NOUNS = {
+    "role": "role",
+    "list_item": "list entry",
+    "aim": "joint aim",
+    "measure": "measure",
+    "statement": "statement",
+}
+PART_ARGS = {kind: part[2] for kind, part in PARTS.items()}
+
+
+def load_or_404(model, object_id: int):
+    """The current partnership's row of ``model``; any other partnership's is a 404."""
+    obj = services.find(model, object_id, g.partnership.id)
+    if obj is None:
+        abort(404)
+    return obj
+
+
+def period_of(obj) -> PlanPeriod:
+    """The plan period a part of the framework belongs to."""
+    if isinstance(obj, PlanPeriod):
+        return obj
+    if isinstance(obj, RoleListItem | JointAim):
+        return obj.role.period
+    if isinstance(obj, AimMeasure):
+        return obj.aim.role.period
+    return obj.period
+
+
+def _back_to(obj, anchor: str = ""):
+    period = period_of(obj)
+    return redirect(url_for(".period", plan_period_id=period.id) + anchor)
+
+
+def _years(form) -> tuple[int, int]:
+    return int(form.start_year.data), int(form.end_year.data)
+
+
+def _field_error(form, exc: services.FrameworkError) -> None:
+    field = getattr(form, exc.field or "", None) or form.start_year
+    field.errors = [*field.errors, str(exc)]
+
+
+# --- plan periods ---------------------------------------------------------------------------
+
+
+@partnership_bp.route("/")
+def index():
+    rows = db.session.scalars(services.periods(g.partnership.id)).all()
+    return render_template("aims/index.html", periods=rows)
+
+
+@partnership_bp.route("/new", methods=["GET", "POST"])
+def new_period():
+    form = PeriodForm()
+    if form.validate_on_submit():
+        start, end = _years(form)
+        try:
+            period = services.create_period(
+                g.partnership,
+                title=form.title.data,
+                start_year=start,
+                end_year=end,
+                introduction=form.introduction.data or "",
+                alternative_formats=form.alternative_formats.data or "",
+            )
+        except services.FrameworkError as exc:
+            _field_error(form, exc)
+        else:
+            flash(f"Plan period {period.label} has been added as a draft", "success")
+            return redirect(url_for(".period", plan_period_id=period.id))
+    return render_template("aims/period_form.html", form=form, period=None, conflict=None)
+
+
+@partnership_bp.route("/<int:plan_period_id>")
+def period(plan_period_id: int):
+    row = load_or_404(PlanPeriod, plan_period_id)
+    return render_template(
+        "aims/period.html",
+        period=row,
+        sections=STATEMENT_SECTIONS,
+        part_args=PART_ARGS,
+    )
+
+
+@partnership_bp.route("/<int:plan_period_id>/edit", methods=["GET", "POST"])
+def edit_period(plan_period_id: int):
+    row = load_or_404(PlanPeriod, plan_period_id)
+    form = PeriodForm(obj=row if request.method == "GET" else None)
+    conflict = None
+    if request.method == "GET":
+        form.version.data = str(row.version)
+        form.start_year.data, form.end_year.data = str(row.start_year), str(row.end_year)
+    if form.validate_on_submit():
+        version = form.version_number()
+        if version is None:
+            abort(400)
+        start, end = _years(form)
+        try:
+            services.update_period(
+                row,
+                version=version,
+                title=form.title.data,
+                start_year=start,
+                end_year=end,
+                introduction=form.introduction.data or "",
+                alternative_formats=form.alternative_formats.data or "",
+            )
+        except services.EditConflict as exc:
+            conflict = exc
+            form.version.data = str(exc.current.version)
+        except services.FrameworkError as exc:
+            _field_error(form, exc)
+        else:
+            flash(f"Plan period {row.label} has been saved", "success")
+            return _back_to(row)
+    return render_template(
+        "aims/period_form.html",
+        form=form,
+        period=row,
+        conflict=conflict,
+        check=readability(form.introduction.data),
+    )
+
+
+@partnership_bp.route("/<int:plan_period_id>/publish", methods=["POST"])
+def publish_period(plan_period_id: int):
+    row = load_or_404(PlanPeriod, plan_period_id)
+    if ConfirmForm().validate_on_submit():
+        services.publish_period(row)
+        flash(f"Plan period {row.label} is now shown to member organisations", "success")
+    return _back_to(row)
+
+
+@partnership_bp.route("/<int:plan_period_id>/copy", methods=["GET", "POST"])
+def copy_period(plan_period_id: int):
+    row = load_or_404(PlanPeriod, plan_period_id)
+    form = CopyPeriodForm()
+    if request.method == "GET":
+        length = row.end_year - row.start_year
+        start, end = row.end_year, row.end_year + length
+        form.start_year.data, form.end_year.data = str(start), str(end)
+        form.title.data = row.title.replace(
+            f"{row.start_year}-{row.end_year % 100:02d}", f"{start}-{end % 100:02d}"
+        ).replace(row.label, f"{start}–{end % 100:02d}")
+    if form.validate_on_submit():
+        start, end = _years(form)
+        try:
+            copy = services.copy_period(row, title=form.title.data, start_year=start, end_year=end)
+        except services.FrameworkError as exc:
+            _field_error(form, exc)
+        else:
+            flash(
+                f"{row.label} has been copied into a draft for {copy.label}. "
+                "Change what you need, then show it to member organisations.",
+                "success",
+            )
+            return redirect(url_for(".period", plan_period_id=copy.id))
+    return render_template("aims/copy_form.html", form=form, period=row)
+
+
+@partnership_bp.route("/<int:plan_period_id>/delete", methods=["GET", "POST"])
+def delete_period(plan_period_id: int):
+    row = load_or_404(PlanPeriod, plan_period_id)
+    form = ConfirmForm()
+    if form.validate_on_submit():
+        label = row.label
+        services.delete_period(row)
+        flash(f"Plan period {label} has been deleted", "success")
+        return redirect(url_for(".index"))
+    return render_template(
+        "aims/delete.html",
+        form=form,
+        heading=f"Are you sure you want to delete plan period {row.label}?",
+        text=row.title,
+        warning="Its roles, joint aims, measures and statements are deleted too, and "
+        "commitments linked to its joint aims lose those links.",
+        back=url_for(".period", plan_period_id=row.id),
+    )
+
+
+# --- adding parts --------------------------------------------------------------------------
+
+
+def _part_form(form, heading: str, back_obj, *, obj=None, conflict=None, fields=("text",)):
+    check_field = "lead_in" if "lead_in" in fields else "text"
+    return render_template(
+        "aims/part_form.html",
+        form=form,
+        heading=heading,
+        obj=obj,
+        fields=fields,
+        conflict=conflict,
+        period=period_of(back_obj),
+        check=readability(form[check_field].data),
+    )
+
+
+@partnership_bp.route("/<int:plan_period_id>/roles/new", methods=["GET", "POST"])
+def new_role(plan_period_id: int):
+    row = load_or_404(PlanPeriod, plan_period_id)
+    form = RoleForm()
+    if form.validate_on_submit():
+        role = services.add_role(row, name=form.name.data, lead_in=form.lead_in.data or "")
+        flash("The role has been added", "success")
+        return _back_to(role, f"#role-{role.id}")
+    return _part_form(form, "Add a role", row, fields=PARTS["role"][4])
+
+
+@partnership_bp.route("/<int:plan_period_id>/statements/new", methods=["GET", "POST"])
+def new_statement(plan_period_id: int):
+    row = load_or_404(PlanPeriod, plan_period_id)
+    section = request.args.get("section", "")
+    if section not in STATEMENT_SECTIONS:
+        # The links on the period page always name the list; without one, start there.
+        return _back_to(row)
+    form = StatementForm()
+    if form.validate_on_submit():
+        services.add_statement(row, section, form.text.data)
+        flash(f"The statement has been added to {STATEMENT_SECTIONS[section]}", "success")
+        return _back_to(row, f"#{section}")
+    return _part_form(form, f"Add a statement to {STATEMENT_SECTIONS[section]}", row)
+
+
+@partnership_bp.route("/roles/<int:partnership_role_id>/list-items/new", methods=["GET", "POST"])
+def new_list_item(partnership_role_id: int):
+    role = load_or_404(PartnershipRole, partnership_role_id)
+    form = ListItemForm()
+    if form.validate_on_submit():
+        services.add_list_item(role, form.text.data)
+        flash("The list entry has been added", "success")
+        return _back_to(role, f"#role-{role.id}")
+    return _part_form(form, f"Add a list entry to “{role.name}”", role)
+
+
+@partnership_bp.route("/roles/<int:partnership_role_id>/joint-aims/new", methods=["GET", "POST"])
+def new_aim(partnership_role_id: int):
+    role = load_or_404(PartnershipRole, partnership_role_id)
+    form = AimForm()
+    if form.validate_on_submit():
+        aim = services.add_aim(role, form.text.data)
+        flash("The joint aim has been added. Now add how you will measure it.", "success")
+        return _back_to(aim, f"#aim-{aim.id}")
+    return _part_form(form, f"Add a joint aim to “{role.name}”", role)
+
+
+@partnership_bp.route("/joint-aims/<int:joint_aim_id>/measures/new", methods=["GET", "POST"])
+def new_measure(joint_aim_id: int):
+    aim = load_or_404(JointAim, joint_aim_id)
+    form = MeasureForm()
+    if form.validate_on_submit():
+        services.add_measure(aim, form.text.data)
+        flash("The measure has been added", "success")
+        return _back_to(aim, f"#aim-{aim.id}")
+    return _part_form(form, "Add a measure", aim)
+
+
+# --- changing, deleting and moving parts -------------------------------------------------
+
+
+def _edit_part(kind: str, **kwargs):
+    _segment, model, arg, form_class, fields = PARTS[kind]
+    obj = load_or_404(model, kwargs[arg])
+    form = form_class(obj=obj if request.method == "GET" else None)
+    conflict = None
+    if request.method == "GET":
+        form.version.data = str(obj.version)
+    if form.validate_on_submit():
+        version = form.version_number()
+        if version is None:
+            abort(400)
+        try:
+            services.update(obj, version=version, **{f: form[f].data or "" for f in fields})
+        except services.EditConflict as exc:
+            conflict = exc
+            form.version.data = str(exc.current.version)
+        else:
+            flash(f"The {NOUNS[kind]} has been saved", "success")
+            return _back_to(obj)
+    return _part_form(form, f"Change {NOUNS[kind]}", obj, obj=obj, conflict=conflict, fields=fields)
+
+
+def _delete_part(kind: str, **kwargs):
+    _segment, model, arg, _form, _fields = PARTS[kind]
+    obj = load_or_404(model, kwargs[arg])
+    form = ConfirmForm()
+    period = period_of(obj)
+    if form.validate_on_submit():
+        services.delete_part(obj)
+        flash(f"The {NOUNS[kind]} has been deleted", "success")
+        return redirect(url_for(".period", plan_period_id=period.id))
+    warning = {
+        "role": "Its list, joint aims and their measures are deleted too, and commitments "
+        "linked to those joint aims lose those links.",
+        "aim": "Its measures are deleted too, and commitments linked to it lose that link.",
+    }.get(kind)
+    return render_template(
+        "aims/delete.html",
+        form=form,
+        heading=f"Are you sure you want to delete this {NOUNS[kind]}?",
+        text=getattr(obj, "text", None) or obj.name,
+        warning=warning,
+        back=url_for(".period", plan_period_id=period.id),
+    )
+
+
+def _move_part(kind: str, **kwargs):
+    _segment, model, arg, _form, _fields = PARTS[kind]
+    obj = load_or_404(model, kwargs[arg])
+    form = MoveForm()
+    if form.validate_on_submit() and form.direction.data in {"up", "down"}:
+        services.move(obj, form.direction.data)
+    return _back_to(obj)
+
+
+def _register_parts() -> None:
+    from functools import partial, update_wrapper
+
+    for kind, (segment, _model, arg, _form, _fields) in PARTS.items():
+        base = f"/{segment}/<int:{arg}>"
+        for action, view, methods in (
+            ("edit", _edit_part, ["GET", "POST"]),
+            ("delete", _delete_part, ["GET", "POST"]),
+            ("move", _move_part, ["POST"]),
+        ):
+            func = update_wrapper(partial(view, kind), view)
+            partnership_bp.add_url_rule(
+                f"{base}/{action}", endpoint=f"{action}_{kind}", view_func=func, methods=methods
+            )
+
+
+_register_parts()
+
+
+# --- member organisations read the framework ----------------------------------------------
+
+
+@tenant_bp.route("/")
+@requires(*READ_ROLES)
+def tenant_index():
+    return render_template(
+        "aims/tenant_index.html",
+        frameworks=services.published_frameworks(),
+        sections=STATEMENT_SECTIONS,
+    )
+
+
+@tenant_bp.route("/<int:joint_aim_id>")
+@requires(*READ_ROLES)
+def tenant_aim(joint_aim_id: int):
+    aim = services.tenant_aim(joint_aim_id)
+    if aim is None:
+        abort(404)
+    commitments = db.session.scalars(services.commitments_serving(aim)).all()
+    return render_template("aims/tenant_aim.html", aim=aim, commitments=commitments)

@@ -1,0 +1,1 @@
+"""Equality impact assessments: each organisation's register, joint assessments, publication."""

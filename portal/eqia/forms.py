@@ -1,0 +1,247 @@
+"""Forms for impact assessments and joint assessments."""
+
+from __future__ import annotations
+
+from flask_wtf import FlaskForm
+from govuk_frontend_wtf.wtforms_widgets import (
+    GovDateInput,
+    GovRadioInput,
+    GovSubmitInput,
+    GovTextArea,
+    GovTextInput,
+)
+from wtforms import DateField, HiddenField, RadioField, StringField, SubmitField, TextAreaField
+from wtforms.validators import DataRequired, InputRequired, Length, Optional, StopValidation
+
+from portal.eqia.models import CHARACTERISTICS, IMPACTS, KINDS
+from portal.forms import strip
+
+
+class GovDateField(DateField):
+    """A day, month and year date, with a plain-English message for a date that is not one."""
+
+    widget = GovDateInput()
+
+    def __init__(self, label=None, validators=None, message=None, **kwargs):
+        super().__init__(label, validators, format="%d %m %Y", **kwargs)
+        self.invalid_message = message or "Enter a real date, for example 27 3 2024"
+
+    def process_formdata(self, valuelist):
+        if not valuelist or not any(v.strip() for v in valuelist):
+            self.data = None
+            return
+        try:
+            super().process_formdata([" ".join(v.strip() for v in valuelist)])
+        except ValueError:
+            self.data = None
+            raise ValueError(self.invalid_message) from None
+
+
+class ChoiceField(RadioField):
+    """Radios that say, in plain words, what to choose when nothing (or nonsense) is sent."""
+
+    widget = GovRadioInput()
+
+    def __init__(self, label, choices, message: str, **kwargs):
+        super().__init__(label, choices=choices, **kwargs)
+        self.message = message
+
+    def pre_validate(self, form):
+        if self.data not in {value for value, _ in self.choices}:
+            raise StopValidation(self.message)
+
+
+class VersionedForm(FlaskForm):
+    version = HiddenField()
+
+    def version_number(self) -> int | None:
+        try:
+            return int(self.version.data)
+        except (TypeError, ValueError):
+            return None
+
+
+def _text(label: str, *, required: str | None = None, max_length: int = 200, **kwargs):
+    validators = [DataRequired(message=required)] if required else [Optional()]
+    validators.append(
+        Length(max=max_length, message=f"{label} must be {max_length:,} characters or fewer")
+    )
+    return StringField(
+        label, widget=GovTextInput(), filters=[strip], validators=validators, **kwargs
+    )
+
+
+def _area(label: str, *, required: str | None = None, max_length: int = 5000, **kwargs):
+    validators = [DataRequired(message=required)] if required else [Optional()]
+    name = label.removesuffix(" (optional)")
+    validators.append(
+        Length(max=max_length, message=f"{name} must be {max_length:,} characters or fewer")
+    )
+    return TextAreaField(
+        label, widget=GovTextArea(), filters=[strip], validators=validators, **kwargs
+    )
+
+
+class AssessmentForm(VersionedForm):
+    title = _text("Title", required="Enter a title")
+    subject = _text(
+        "Service, policy or function assessed",
+        required="Enter the service, policy or function assessed",
+        max_length=300,
+    )
+    kind = ChoiceField(
+        "Kind of assessment", list(KINDS.items()), "Choose screening or full assessment"
+    )
+    lead_officer = _text("Lead officer", required="Enter the lead officer")
+    assessed_on = GovDateField(
+        "Date of the assessment",
+        description="For example, 27 3 2024",
+        validators=[InputRequired(message="Enter the date of the assessment")],
+    )
+    decision = _area(
+        "Decision",
+        required="Enter the decision",
+        description="What was decided, and why, in the light of the likely impacts",
+    )
+    review_on = GovDateField(
+        "Review date (optional)",
+        description="When the assessment should be looked at again",
+    )
+    is_published = ChoiceField(
+        "Is it published on your website?",
+        [("yes", "Yes"), ("no", "No")],
+        "Say whether the assessment is published",
+    )
+    published_on = GovDateField("Date published (if published)")
+    submit = SubmitField("Save assessment", widget=GovSubmitInput())
+
+    def characteristic_fields(self):
+        """(label, impact, evidence, mitigation) fields for each protected characteristic."""
+        return [
+            (
+                label,
+                self[f"impact_{key}"],
+                self[f"evidence_{key}"],
+                self[f"mitigation_{key}"],
+            )
+            for key, label in CHARACTERISTICS.items()
+        ]
+
+    def narrative(self) -> str:
+        """Every narrative answer, for the plain-language check."""
+        parts = [self.decision.data or ""]
+        for key in CHARACTERISTICS:
+            parts.append(self[f"evidence_{key}"].data or "")
+            parts.append(self[f"mitigation_{key}"].data or "")
+        return "\n".join(p for p in parts if p)
+
+    def data_for_service(self) -> dict:
+        return {
+            "title": self.title.data,
+            "subject": self.subject.data,
+            "kind": self.kind.data,
+            "lead_officer": self.lead_officer.data,
+            "assessed_on": self.assessed_on.data,
+            "decision": self.decision.data,
+            "review_on": self.review_on.data,
+            "is_published": self.is_published.data == "yes",
+            "published_on": self.published_on.data,
+            "impacts": {
+                key: {
+                    "impact": self[f"impact_{key}"].data,
+                    "evidence": self[f"evidence_{key}"].data,
+                    "mitigation": self[f"mitigation_{key}"].data,
+                }
+                for key in CHARACTERISTICS
+            },
+        }
+
+    def fill_from(self, row) -> None:
+        """Fill the form from a saved assessment (for the first view of the edit page)."""
+        for name in ("title", "subject", "kind", "lead_officer", "assessed_on", "decision"):
+            self[name].data = getattr(row, name)
+        self.review_on.data = row.review_on
+        self.is_published.data = "yes" if row.is_published else "no"
+        self.published_on.data = row.published_on
+        for impact in row.impacts:
+            self[f"impact_{impact.characteristic}"].data = impact.impact
+            self[f"evidence_{impact.characteristic}"].data = impact.evidence
+            self[f"mitigation_{impact.characteristic}"].data = impact.mitigation
+        self.version.data = str(row.version)
+
+
+for _key, _label in CHARACTERISTICS.items():
+    setattr(
+        AssessmentForm,
+        f"impact_{_key}",
+        ChoiceField(
+            f"Likely impact on {_label.lower()}",
+            list(IMPACTS.items()),
+            f"Choose the likely impact on {_label.lower()}",
+        ),
+    )
+    setattr(AssessmentForm, f"evidence_{_key}", _area(f"Evidence for {_label.lower()} (optional)"))
+    setattr(
+        AssessmentForm,
+        f"mitigation_{_key}",
+        _area(
+            f"Mitigation for {_label.lower()} (optional)",
+            description="Needed if the likely impact is negative",
+        ),
+    )
+
+
+class JointAssessmentForm(FlaskForm):
+    title = _text("Title", required="Enter a title")
+    subject = _text(
+        "Service, policy or function assessed",
+        required="Enter the service, policy or function assessed",
+        max_length=300,
+    )
+    brief = _area(
+        "What members are asked for (optional)",
+        description="For example the local evidence each organisation should bring",
+    )
+    lead_officer = _text("Lead officer", required="Enter the lead officer")
+    due_on = GovDateField("Contributions due by (optional)")
+    submit = SubmitField("Start joint assessment", widget=GovSubmitInput())
+
+
+class ContributionForm(VersionedForm):
+    evidence = _area(
+        "What your organisation knows about the impact",
+        required="Enter what your organisation knows about the impact",
+        description="Local evidence: data, consultation, complaints, what people have told you",
+    )
+    mitigation = _area(
+        "How negative impacts could be reduced (optional)",
+    )
+    contributor = _text("Prepared by", required="Enter who prepared this contribution")
+    save = SubmitField("Save draft", widget=GovSubmitInput())
+    submit = SubmitField("Save and submit to the partnership lead", widget=GovSubmitInput())
+
+    def impact_fields(self):
+        return [self[f"impact_{key}"] for key in CHARACTERISTICS]
+
+    def data_for_service(self) -> dict:
+        return {
+            "evidence": self.evidence.data,
+            "mitigation": self.mitigation.data,
+            "contributor": self.contributor.data,
+            "impacts": {key: self[f"impact_{key}"].data for key in CHARACTERISTICS},
+        }
+
+    def narrative(self) -> str:
+        return "\n".join(p for p in (self.evidence.data, self.mitigation.data) if p)
+
+
+for _key, _label in CHARACTERISTICS.items():
+    setattr(
+        ContributionForm,
+        f"impact_{_key}",
+        ChoiceField(
+            f"Likely impact on {_label.lower()}",
+            list(IMPACTS.items()),
+            f"Choose the likely impact on {_label.lower()}",
+        ),
+    )

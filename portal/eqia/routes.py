@@ -1,0 +1,245 @@
+"""Impact assessments: the register (officers change, everybody there reads), joint
+assessments (the partnership lead starts them, members contribute) and the public pages."""
+
+from __future__ import annotations
+
+from flask import abort, flash, g, redirect, render_template, request, url_for
+from flask_login import current_user
+from sqlalchemy import select
+
+from portal.access import (
+    READ_ROLES,
+    get_or_404,
+    partnership_blueprint,
+    public_blueprint,
+    requires,
+    tenant_blueprint,
+)
+from portal.eqia import services
+from portal.eqia.forms import AssessmentForm, ContributionForm, JointAssessmentForm
+from portal.eqia.models import CHARACTERISTICS, ImpactAssessment, JointAssessment
+from portal.extensions import db
+from portal.pagination import paginate
+from portal.readability import readability
+
+tenant_bp = tenant_blueprint("eqia", __name__, "/eqia")
+partnership_bp = partnership_blueprint("joint_eqia", __name__, "/eqia")
+bp = public_blueprint("public_eqia", __name__, "/eqia")
+
+
+def _add_error(form, field: str, message: str) -> None:
+    form[field].errors = [*form[field].errors, message]
+    form._errors = None  # the error summary reads the cached errors
+
+
+@tenant_bp.app_context_processor
+def _review_helper():
+    return {"eqia_reviews_due": reviews_due_for_home}
+
+
+def reviews_due_for_home() -> list[ImpactAssessment]:
+    """Assessments due for review, for an officer's home page (empty for anybody else)."""
+    tenant = g.get("tenant")
+    if tenant is None or not current_user.is_authenticated:
+        return []
+    if not current_user.has_role(tenant, "officer"):
+        return []
+    return db.session.scalars(services.due_for_review()).all()
+
+
+# --- the register ------------------------------------------------------------------------
+
+
+@tenant_bp.route("/")
+@requires(*READ_ROLES)
+def register():
+    page = paginate(services.assessments())
+    return render_template("eqia/register.html", page=page)
+
+
+@tenant_bp.route("/new", methods=["GET", "POST"])
+@requires("officer")
+def new_assessment():
+    form = AssessmentForm()
+    if form.validate_on_submit():
+        try:
+            row = services.add_assessment(form.data_for_service())
+        except services.InvalidAssessment as exc:
+            _add_error(form, exc.field, exc.message)
+        else:
+            flash(f"“{row.title}” has been added to the register", "success")
+            return redirect(url_for(".assessment", assessment_id=row.id))
+    return render_template(
+        "eqia/assessment_form.html", form=form, row=None, check=readability(form.narrative())
+    )
+
+
+@tenant_bp.route("/<int:assessment_id>")
+@requires(*READ_ROLES)
+def assessment(assessment_id: int):
+    row = get_or_404(ImpactAssessment, assessment_id)
+    return render_template(
+        "eqia/assessment.html",
+        row=row,
+        can_edit=current_user.has_role(g.tenant, "officer"),
+        public=False,
+    )
+
+
+@tenant_bp.route("/<int:assessment_id>/edit", methods=["GET", "POST"])
+@requires("officer")
+def edit_assessment(assessment_id: int):
+    row = get_or_404(ImpactAssessment, assessment_id)
+    form = AssessmentForm()
+    conflict = None
+    if request.method == "GET":
+        form.fill_from(row)
+    elif form.validate_on_submit():
+        version = form.version_number()
+        if version is None:
+            abort(400)
+        try:
+            services.update_assessment(row, form.data_for_service(), version=version)
+        except services.EditConflict as exc:
+            conflict = exc
+            form.version.data = str(exc.current.version)
+        except services.InvalidAssessment as exc:
+            db.session.rollback()
+            _add_error(form, exc.field, exc.message)
+        else:
+            flash(f"“{row.title}” has been saved", "success")
+            return redirect(url_for(".assessment", assessment_id=row.id))
+    return render_template(
+        "eqia/assessment_form.html",
+        form=form,
+        row=row,
+        conflict=conflict,
+        check=readability(form.narrative()),
+    )
+
+
+# --- joint assessments: the member's side ------------------------------------------------
+
+
+def _joint_for_tenant_or_404(joint_id: int) -> JointAssessment:
+    ids = [p.id for p in g.tenant.partnerships]
+    joint = db.session.scalar(
+        select(JointAssessment)
+        .where(JointAssessment.id == joint_id)
+        .where(JointAssessment.partnership_id.in_(ids))
+    )
+    if joint is None:
+        abort(404)
+    return joint
+
+
+@tenant_bp.route("/joint")
+@requires(*READ_ROLES)
+def joint_list():
+    rows = db.session.scalars(services.joint_assessments_for_tenant(g.tenant)).all()
+    contributions = {j.id: services.contribution_for(j) for j in rows}
+    return render_template("eqia/joint_list.html", rows=rows, contributions=contributions)
+
+
+@tenant_bp.route("/joint/<int:joint_id>", methods=["GET", "POST"])
+@requires(*READ_ROLES)
+def contribution(joint_id: int):
+    joint = _joint_for_tenant_or_404(joint_id)
+    row = services.contribution_for(joint)
+    can_edit = current_user.has_role(g.tenant, "officer") and not (row and row.is_submitted)
+    if request.method == "POST" and not can_edit:
+        abort(403)
+    form = ContributionForm()
+    conflict = None
+    if request.method == "GET" and row is not None:
+        form.evidence.data = row.evidence
+        form.mitigation.data = row.mitigation
+        form.contributor.data = row.contributor
+        for key in CHARACTERISTICS:
+            form[f"impact_{key}"].data = row.impacts.get(key)
+        form.version.data = str(row.version)
+    elif form.validate_on_submit():
+        try:
+            services.save_contribution(
+                joint,
+                form.data_for_service(),
+                version=form.version_number(),
+                submit=bool(form.submit.data),
+            )
+        except services.EditConflict as exc:
+            conflict = exc
+            form.version.data = str(exc.current.version)
+        except services.InvalidAssessment as exc:
+            db.session.rollback()
+            _add_error(form, exc.field, exc.message)
+        else:
+            if form.submit.data:
+                flash("Your contribution has been submitted to the partnership lead", "success")
+            else:
+                flash("Your draft contribution has been saved", "success")
+            return redirect(url_for(".contribution", joint_id=joint.id))
+    return render_template(
+        "eqia/contribution.html",
+        joint=joint,
+        row=row,
+        form=form if can_edit else None,
+        conflict=conflict,
+        check=readability(form.narrative()) if can_edit else None,
+    )
+
+
+# --- joint assessments: the partnership lead's side ---------------------------------------
+
+
+@partnership_bp.route("/joint")
+def joint_assessments():
+    rows = db.session.scalars(services.joint_assessments_for_partnership(g.partnership)).all()
+    return render_template("eqia/partnership_joint_list.html", rows=rows)
+
+
+@partnership_bp.route("/joint/new", methods=["GET", "POST"])
+def new_joint_assessment():
+    form = JointAssessmentForm()
+    if form.validate_on_submit():
+        try:
+            row = services.start_joint_assessment(g.partnership, form.data)
+        except services.InvalidAssessment as exc:
+            _add_error(form, exc.field, exc.message)
+        else:
+            flash(f"“{row.title}” has been started; members can now contribute", "success")
+            return redirect(url_for(".joint_assessment", joint_id=row.id))
+    return render_template("eqia/partnership_joint_form.html", form=form)
+
+
+@partnership_bp.route("/joint/<int:joint_id>")
+def joint_assessment(joint_id: int):
+    joint = db.session.scalar(
+        select(JointAssessment)
+        .where(JointAssessment.id == joint_id)
+        .where(JointAssessment.partnership_id == g.partnership.id)
+    )
+    if joint is None:
+        abort(404)
+    contributions = services.submitted_contributions(joint, g.partnership)
+    return render_template("eqia/partnership_joint.html", joint=joint, contributions=contributions)
+
+
+# --- public pages ------------------------------------------------------------------------
+
+
+@bp.route("/")
+def public_register():
+    rows = db.session.scalars(services.published_assessments()).all()
+    return render_template("eqia/public_register.html", rows=rows, org=g.public_tenant)
+
+
+@bp.route("/<int:assessment_id>")
+def public_assessment(assessment_id: int):
+    row = db.session.scalar(
+        services.published_assessments().where(ImpactAssessment.id == assessment_id)
+    )
+    if row is None:
+        abort(404)
+    return render_template(
+        "eqia/assessment.html", row=row, can_edit=False, public=True, org=g.public_tenant
+    )

@@ -1,0 +1,1 @@
+"""The hate-incident register: cases for caseworkers, statistics for everybody, retention."""

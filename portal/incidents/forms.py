@@ -1,0 +1,124 @@
+"""Forms for the hate-incident register."""
+
+from __future__ import annotations
+
+from flask_wtf import FlaskForm
+from govuk_frontend_wtf.wtforms_widgets import GovCheckboxesInput, GovSubmitInput, GovTextInput
+from wtforms import IntegerField, SelectMultipleField, SubmitField
+from wtforms.validators import InputRequired, NumberRange, StopValidation
+
+from portal.eqia.forms import ChoiceField, GovDateField, VersionedForm, _area, _text
+from portal.incidents.models import HOW_REPORTED, INCIDENT_TYPES, MOTIVATIONS, STATUSES
+
+
+class MotivationsField(SelectMultipleField):
+    widget = GovCheckboxesInput()
+
+    def pre_validate(self, form):
+        if not self.data or set(self.data) - set(MOTIVATIONS):
+            raise StopValidation("Choose at least one motivation")
+
+
+class IncidentForm(VersionedForm):
+    occurred_on = GovDateField(
+        "Date of the incident",
+        description="For example, 27 3 2024",
+        validators=[InputRequired(message="Enter the date of the incident")],
+    )
+    motivations = MotivationsField(
+        "Motivation",
+        description="The protected characteristics the incident was motivated by. "
+        "Choose all that apply.",
+        choices=list(MOTIVATIONS.items()),
+    )
+    incident_type = ChoiceField(
+        "Type of incident", list(INCIDENT_TYPES.items()), "Choose the type of incident"
+    )
+    ward = _text(
+        "Ward",
+        required="Enter the ward where it happened",
+        max_length=120,
+        description="Where it happened",
+    )
+    how_reported = ChoiceField(
+        "How it was reported", list(HOW_REPORTED.items()), "Choose how it was reported"
+    )
+    person_details = _area(
+        "Person affected and how to contact them (optional)",
+        max_length=2000,
+        description="Removed when the record is anonymised at the end of its retention period",
+    )
+    description = _area("What happened", required="Enter what happened")
+    support_offered = _area("Support offered (optional)")
+    police_referral = ChoiceField(
+        "Referred to the police?",
+        [("yes", "Yes"), ("no", "No")],
+        "Say whether it was referred to the police",
+    )
+    police_reference = _text("Police reference (optional)", max_length=60)
+    actions = _area("Actions taken (optional)")
+    status = ChoiceField(
+        "Status", list(STATUSES.items()), "Choose whether the case is open or closed"
+    )
+    outcome = _area(
+        "Outcome (needed to close the case)",
+    )
+    submit = SubmitField("Save case", widget=GovSubmitInput())
+
+    def data_for_service(self) -> dict:
+        return {
+            "occurred_on": self.occurred_on.data,
+            "motivations": list(self.motivations.data or []),
+            "incident_type": self.incident_type.data,
+            "ward": self.ward.data,
+            "how_reported": self.how_reported.data,
+            "person_details": self.person_details.data,
+            "description": self.description.data,
+            "support_offered": self.support_offered.data,
+            "police_referral": self.police_referral.data == "yes",
+            "police_reference": self.police_reference.data,
+            "actions": self.actions.data,
+            "status": self.status.data,
+            "outcome": self.outcome.data,
+        }
+
+    def fill_from(self, row) -> None:
+        for name in (
+            "occurred_on",
+            "motivations",
+            "incident_type",
+            "ward",
+            "how_reported",
+            "person_details",
+            "description",
+            "support_offered",
+            "police_reference",
+            "actions",
+            "status",
+            "outcome",
+        ):
+            self[name].data = getattr(row, name)
+        self.police_referral.data = "yes" if row.police_referral else "no"
+        self.version.data = str(row.version)
+
+
+class WholeNumberField(IntegerField):
+    def process_formdata(self, valuelist):
+        try:
+            super().process_formdata(valuelist)
+        except ValueError:
+            raise ValueError("Enter the number of years as a whole number, like 6") from None
+
+
+class RetentionForm(FlaskForm):
+    retention_years = WholeNumberField(
+        "Years to keep case records",
+        widget=GovTextInput(),
+        description="Counted from the day a case is closed. After that, the record is "
+        "anonymised: the date, motivation, type, ward and status are kept for statistics.",
+        validators=[
+            InputRequired(message="Enter a number of years"),
+            NumberRange(min=1, max=100, message="Enter a number of years from 1 to 100"),
+        ],
+    )
+    submit = SubmitField("Save", widget=GovSubmitInput())

@@ -1,0 +1,115 @@
+"""Hate incidents, and how long each organisation keeps their case records."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+
+from sqlalchemy import JSON, String, Text, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column
+
+from portal.eqia.models import CHARACTERISTICS
+from portal.extensions import db
+from portal.tenancy import TenantOwned
+
+MOTIVATIONS = CHARACTERISTICS
+
+INCIDENT_TYPES = {
+    "verbal": "Verbal abuse",
+    "physical": "Physical assault",
+    "property": "Damage to property",
+    "graffiti": "Graffiti",
+    "online": "Online",
+    "other": "Other",
+}
+
+HOW_REPORTED = {
+    "in_person": "In person",
+    "phone": "Phone",
+    "online_form": "Online form or email",
+    "third_party": "Third-party reporting centre",
+    "police": "Passed on by the police",
+    "other": "Other",
+}
+
+STATUSES = {"open": "Open", "closed": "Closed"}
+
+DEFAULT_RETENTION_YEARS = 6
+
+# Cleared when a record is anonymised; the rest are kept for statistics.
+PERSONAL_FIELDS = (
+    "person_details",
+    "description",
+    "how_reported",
+    "support_offered",
+    "police_reference",
+    "actions",
+    "outcome",
+)
+
+
+class HateIncident(TenantOwned, db.Model):
+    """One reported hate incident: a case record seen only by the organisation's caseworkers."""
+
+    __tablename__ = "hate_incident"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    occurred_on: Mapped[date] = mapped_column(index=True)
+    motivations: Mapped[list[str]] = mapped_column(JSON, default=list)
+    incident_type: Mapped[str] = mapped_column(String(20))
+    ward: Mapped[str] = mapped_column(String(120))
+    how_reported: Mapped[str] = mapped_column(String(20), default="")
+    person_details: Mapped[str] = mapped_column(Text, default="")
+    description: Mapped[str] = mapped_column(Text, default="")
+    support_offered: Mapped[str] = mapped_column(Text, default="")
+    police_referral: Mapped[bool] = mapped_column(default=False)
+    police_reference: Mapped[str] = mapped_column(String(60), default="")
+    actions: Mapped[str] = mapped_column(Text, default="")
+    status: Mapped[str] = mapped_column(String(10), default="open")
+    closed_on: Mapped[date | None]
+    outcome: Mapped[str] = mapped_column(Text, default="")
+    anonymised_at: Mapped[datetime | None]
+    is_demo: Mapped[bool] = mapped_column(default=False)
+    created_at: Mapped[datetime]
+    updated_at: Mapped[datetime]
+    version: Mapped[int] = mapped_column(default=1)
+
+    __mapper_args__ = {"version_id_col": version}
+
+    @property
+    def motivation_labels(self) -> list[str]:
+        return [MOTIVATIONS.get(m, m) for m in self.motivations or []]
+
+    @property
+    def type_label(self) -> str:
+        return INCIDENT_TYPES.get(self.incident_type, self.incident_type)
+
+    @property
+    def how_reported_label(self) -> str:
+        return HOW_REPORTED.get(self.how_reported, self.how_reported)
+
+    @property
+    def status_label(self) -> str:
+        return STATUSES.get(self.status, self.status)
+
+    @property
+    def is_anonymised(self) -> bool:
+        return self.anonymised_at is not None
+
+    @property
+    def retention_starts(self) -> date:
+        """The date the retention period runs from: closure, or the incident if never closed."""
+        return self.closed_on or self.occurred_on
+
+    def __repr__(self) -> str:
+        return f"<HateIncident {self.id} {self.occurred_on}>"
+
+
+class IncidentSettings(TenantOwned, db.Model):
+    """An organisation's settings for its register: how long case records are kept."""
+
+    __tablename__ = "incident_settings"
+    __table_args__ = (UniqueConstraint("tenant_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    retention_years: Mapped[int] = mapped_column(default=DEFAULT_RETENTION_YEARS)
+    updated_at: Mapped[datetime]

@@ -1,0 +1,1 @@
+"""Measures and equality data, and the community profile they are compared with."""

@@ -1,0 +1,188 @@
+"""Demonstration measures and figures, and the real Census 2021 community profiles.
+
+The measures are those the source documents name (West Kent's "How will we measure our
+results?", Gentoo's KPIs, Maidstone's objectives); their figures are invented, marked as
+demonstration data, and the same on every load. Community profiles are the Census 2021
+figures copied into portal/monitoring/data/ with their sources; an organisation whose
+area has no such figures (West Kent Housing Association) gets none.
+"""
+
+from __future__ import annotations
+
+import random
+from collections.abc import Iterator
+from pathlib import Path
+
+from sqlalchemy import func, select
+
+from portal.extensions import db
+from portal.monitoring import periods, services
+from portal.monitoring.models import Measure, MeasureDefinition
+from portal.partners.models import Tenant
+from portal.tenancy import tenant_scope
+
+DATA = Path(__file__).parent / "data"
+CENSUS_FILE = DATA / "census2021_districts.csv"
+CENSUS_SOURCE = (
+    "Census 2021, Office for National Statistics (tables TS002, TS009, TS021, TS030, TS038, "
+    "TS077, gender identity and first-results age), {area} ({code}). Copied as found into "
+    "portal/monitoring/data/census2021_districts.csv; where each figure comes from is in "
+    "census2021_SOURCES.md beside it."
+)
+CENSUS_AREAS = {
+    "sevenoaks": "E07000111",
+    "tonbridge-malling": "E07000115",
+    "tunbridge-wells": "E07000116",
+    "maidstone": "E07000110",
+    "thanet": "E07000114",
+    "gentoo": "E08000024",
+}
+
+# (definition key, breakdown, size of the typical yearly total)
+WEST_KENT = [
+    ("hate-incidents-reported", "", 40),
+    ("attendance-events-services", "age", 2400),
+    ("gender-pay-gap-mean", "", 0),
+    ("gender-pay-gap-median", "", 0),
+    ("flexible-working", "sex", 160),
+    ("flexible-retirement", "sex", 14),
+    ("workforce-profile", "ethnic_group", 480),
+    ("workforce-profile", "disability", 480),
+    ("eqias-completed", "", 30),
+    ("eqias-published", "", 24),
+]
+PLANS = {
+    # West Kent Equality Partnership aims 2012–16.
+    "sevenoaks": (2012, 2015, WEST_KENT),
+    "tonbridge-malling": (2012, 2015, WEST_KENT),
+    "tunbridge-wells": (2012, 2015, WEST_KENT),
+    "west-kent-housing": (
+        2012,
+        2015,
+        [
+            ("complaints", "age", 120),
+            ("customer-satisfaction-star", "sex", 0),
+            ("workforce-profile", "sex", 300),
+            ("eqias-completed", "", 12),
+        ],
+    ),
+    # Maidstone's equalities objectives 2017–21.
+    "maidstone": (
+        2017,
+        2020,
+        [
+            ("consultation-responses-seldom-heard", "ethnic_group", 90),
+            ("workforce-profile", "sex", 520),
+            ("workforce-profile", "ethnic_group", 520),
+            ("eqias-completed", "", 40),
+            ("eqias-published", "", 40),
+            ("hate-incidents-reported", "", 60),
+        ],
+    ),
+    # Thanet's corporate plan 2012–16.
+    "thanet": (
+        2012,
+        2015,
+        [
+            ("consultation-responses-seldom-heard", "age", 70),
+            ("workforce-profile", "disability", 600),
+            ("hate-incidents-reported", "", 70),
+        ],
+    ),
+    # Gentoo's policy of April 2017, due for review in 2021: its two KPIs.
+    "gentoo": (
+        2017,
+        2020,
+        [
+            ("customer-satisfaction-star", "ethnic_group", 0),
+            ("customer-satisfaction-star", "disability", 0),
+            ("complaints", "ethnic_group", 300),
+            ("complaints", "disability", 300),
+            ("complaints", "age", 300),
+        ],
+    ),
+}
+
+
+def _weights(categories: tuple[str, ...], community: dict[str, int] | None, rng) -> list[float]:
+    if community and all(community.get(c) for c in categories):
+        return [community[c] * rng.uniform(0.7, 1.3) for c in categories]
+    return [rng.uniform(0.2, 1.0) for _ in categories]
+
+
+def _figures(measure: Measure, size: int, community, rng) -> list[services.Cell]:
+    cells = []
+    c = measure.characteristic
+    for period in measure.periods:
+        where = periods.label(period)
+        if measure.unit == "percentage":
+            if measure.allows_negative:
+                value = round(rng.uniform(-3.0, 14.0), 1)
+            else:
+                value = round(rng.uniform(68.0, 92.0), 1)
+            cells.append(services.Cell(period, "", str(value), where))
+            for category in c.categories if c else ():
+                part = round(value + rng.uniform(-9, 6), 1)
+                cells.append(services.Cell(period, category, str(part), where))
+            continue
+        share = 0.25 if measure.period_type == periods.QUARTER else 1.0
+        total = max(0, round(size * share * rng.uniform(0.7, 1.3)))
+        cells.append(services.Cell(period, "", str(total), where))
+        if not c:
+            continue
+        recorded = round(total * rng.uniform(0.85, 1.0))
+        weights = _weights(c.categories, community, rng)
+        scale = recorded / sum(weights)
+        parts = [int(w * scale) for w in weights]
+        for category, part in zip(c.categories, parts, strict=True):
+            cells.append(services.Cell(period, category, str(part), where))
+    return cells
+
+
+def load_demo() -> Iterator[str]:
+    """Add the built-in measures, each demonstration organisation's measures and figures,
+    and the census community profiles, where they are not there yet."""
+    added = services.ensure_catalogue()
+    if added:
+        yield f"measures: {added} built-in measures added"
+    definitions = {d.key: d for d in db.session.scalars(select(MeasureDefinition)) if d.key}
+    census = CENSUS_FILE.read_text(encoding="utf-8")
+    for slug, (first, last, plan) in PLANS.items():
+        tenant = db.session.scalar(select(Tenant).where(Tenant.slug == slug))
+        if tenant is None:
+            continue
+        with tenant_scope(tenant):
+            if slug in CENSUS_AREAS and services.profile() is None:
+                code = CENSUS_AREAS[slug]
+                row = services.load_profile(
+                    tenant,
+                    census,
+                    source=CENSUS_SOURCE.format(area=_area_name(census, code), code=code),
+                    file_name=CENSUS_FILE.name,
+                    area=code,
+                )
+                yield f"community profile: {slug}: {len(row.figures)} Census 2021 figures"
+            elif slug not in CENSUS_AREAS:
+                yield f"community profile: {slug}: no census figures held, none loaded"
+            if db.session.scalar(select(func.count(Measure.id))):
+                yield f"measures: {slug} already has measures"
+                continue
+            tables = services.profile_tables(services.profile())
+            rng = random.Random(f"measures-{slug}")  # noqa: S311 - demonstration figures
+            for key, breakdown, size in plan:
+                measure = services.add_measure(
+                    definition=definitions[key],
+                    breakdown=breakdown,
+                    first_year=first,
+                    last_year=last,
+                )
+                cells = _figures(measure, size, tables.get(breakdown), rng)
+                services.save_values(measure, cells, via="demonstration", is_demo=True)
+            yield f"measures: {slug}: {len(plan)} measures with demonstration figures"
+
+
+def _area_name(census: str, code: str) -> str:
+    for line in census.splitlines():
+        if line.startswith(code + ","):
+            return line.split(",")[1]
+    return code

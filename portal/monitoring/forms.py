@@ -1,0 +1,138 @@
+"""Forms for measures, their figures, and the partnership's disclosure rule."""
+
+from __future__ import annotations
+
+from flask_wtf import FlaskForm
+from flask_wtf.file import FileField, FileRequired
+from govuk_frontend_wtf.wtforms_widgets import (
+    GovFileInput,
+    GovRadioInput,
+    GovSelect,
+    GovSubmitInput,
+    GovTextArea,
+    GovTextInput,
+)
+from wtforms import IntegerField, RadioField, SelectField, StringField, SubmitField, TextAreaField
+from wtforms.validators import InputRequired, Length, NumberRange, Optional
+
+from portal.forms import strip
+from portal.monitoring import categories, periods
+from portal.monitoring.models import UNITS
+
+OWN = "own"
+
+
+class WholeNumberField(IntegerField):
+    """A whole number; anything else gets ``number_message`` instead of WTForms' words."""
+
+    def __init__(self, *args, number_message: str, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.number_message = number_message
+
+    def process_formdata(self, valuelist):
+        self.data = None
+        if valuelist and valuelist[0].strip():
+            try:
+                self.data = int(valuelist[0].strip())
+            except ValueError:
+                raise ValueError(self.number_message) from None
+
+
+class MeasureForm(FlaskForm):
+    definition = RadioField(
+        "Which measure?",
+        widget=GovRadioInput(),
+        validators=[InputRequired(message="Choose a measure, or describe your own")],
+    )
+    name = StringField(
+        "Name of your own measure",
+        widget=GovTextInput(),
+        filters=[strip],
+        validators=[Optional(), Length(max=200, message="Name must be 200 characters or fewer")],
+    )
+    unit = RadioField(
+        "What it counts (for your own measure)",
+        widget=GovRadioInput(),
+        choices=list(UNITS.items()),
+        validators=[Optional()],
+    )
+    period_type = RadioField(
+        "How often it is measured (for your own measure)",
+        widget=GovRadioInput(),
+        choices=list(periods.PERIOD_TYPES.items()),
+        validators=[Optional()],
+    )
+    breakdown = SelectField(
+        "Broken down by",
+        widget=GovSelect(),
+        description="Measures built in “by protected characteristic” need one. Add the measure "
+        "again for each characteristic you report.",
+        choices=[("", "No breakdown"), *categories.CHOICES],
+        validators=[Optional()],
+    )
+    description = TextAreaField(
+        "What it means (optional)",
+        widget=GovTextArea(),
+        filters=[strip],
+        validators=[Optional(), Length(max=2000)],
+    )
+    first_year = WholeNumberField(
+        "First year of the plan",
+        number_message="First year of the plan must be a year, like 2017",
+        widget=GovTextInput(),
+        description="The year its first April falls in, for example 2017 for April 2017 "
+        "to March 2018",
+        validators=[
+            InputRequired(message="Enter the first year of the plan"),
+            NumberRange(2000, 2100, message="Enter a year between 2000 and 2100"),
+        ],
+    )
+    last_year = WholeNumberField(
+        "Last year of the plan",
+        number_message="Last year of the plan must be a year, like 2020",
+        widget=GovTextInput(),
+        description="For example 2020 for a plan that ends in March 2021",
+        validators=[
+            InputRequired(message="Enter the last year of the plan"),
+            NumberRange(2000, 2100, message="Enter a year between 2000 and 2100"),
+        ],
+    )
+    submit = SubmitField("Add measure", widget=GovSubmitInput())
+
+
+class GridForm(FlaskForm):
+    """The figures grid: its inputs are read by name, this form carries the CSRF token."""
+
+    submit = SubmitField("Save figures", widget=GovSubmitInput())
+
+
+class ImportForm(FlaskForm):
+    file = FileField(
+        "CSV file",
+        widget=GovFileInput(),
+        description="Columns: period, category, value. Leave the category empty for the total.",
+        validators=[FileRequired(message="Choose a CSV file to import")],
+    )
+    submit = SubmitField("Import figures", widget=GovSubmitInput())
+
+
+class RuleForm(FlaskForm):
+    threshold = WholeNumberField(
+        "Show counts below this as “fewer than …”",
+        number_message="Enter the threshold as a whole number, like 8",
+        widget=GovTextInput(),
+        validators=[
+            InputRequired(message="Enter the threshold as a whole number, like 8"),
+            NumberRange(3, 100, message="The threshold must be between 3 and 100"),
+        ],
+    )
+    rounding = WholeNumberField(
+        "Round other counts to the nearest",
+        number_message="Enter the rounding as a whole number, like 5",
+        widget=GovTextInput(),
+        validators=[
+            InputRequired(message="Enter the rounding as a whole number, like 5"),
+            NumberRange(1, 100, message="The rounding must be between 1 and 100"),
+        ],
+    )
+    submit = SubmitField("Save the rule", widget=GovSubmitInput())

@@ -1,0 +1,167 @@
+"""Measures, their values per period, and the community profile of each organisation."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import ForeignKey, String, Text, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from portal.extensions import db
+from portal.monitoring import categories, periods
+from portal.tenancy import TenantOwned
+
+UNITS = {
+    "count": "Count (number of people or cases)",
+    "percentage": "Percentage",
+    "rate": "Rate",
+    "money": "Money (pounds)",
+}
+
+
+class _Shape:
+    """What a measure counts and how: shared by definitions and tenants' measures."""
+
+    name: Mapped[str] = mapped_column(String(200))
+    unit: Mapped[str] = mapped_column(String(20))
+    period_type: Mapped[str] = mapped_column(String(10))
+    breakdown: Mapped[str] = mapped_column(String(40), default="")
+    allows_negative: Mapped[bool] = mapped_column(default=False)
+    description: Mapped[str] = mapped_column(Text, default="")
+    source: Mapped[str] = mapped_column(Text, default="")
+
+    @property
+    def characteristic(self) -> categories.Characteristic | None:
+        return categories.characteristic(self.breakdown)
+
+    @property
+    def unit_label(self) -> str:
+        return UNITS.get(self.unit, self.unit)
+
+    @property
+    def breakdown_label(self) -> str:
+        c = self.characteristic
+        return c.label if c else "No breakdown"
+
+    @property
+    def is_count(self) -> bool:
+        return self.unit == "count"
+
+    def format(self, value: float | None) -> str:
+        """A figure as the page shows it: 1,234 or 12.5% or £1,234.00."""
+        if value is None:
+            return ""
+        if self.unit == "count":
+            return f"{value:,.0f}"
+        if self.unit == "percentage":
+            return f"{value:g}%"
+        if self.unit == "money":
+            return f"£{value:,.2f}"
+        return f"{value:,g}"
+
+    def raw(self, value: float | None) -> str:
+        """A figure as typed into a form field."""
+        if value is None:
+            return ""
+        return f"{value:.0f}" if self.unit == "count" else f"{value:g}"
+
+
+class MeasureDefinition(_Shape, db.Model):
+    """A measure any organisation may take up: built in (no partnership), or a joint
+    measure that a partnership asks its members to report."""
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    key: Mapped[str | None] = mapped_column(String(60), unique=True)
+    partnership_id: Mapped[int | None] = mapped_column(
+        ForeignKey("partnership.id", ondelete="CASCADE"), index=True
+    )
+
+    def __repr__(self) -> str:
+        return f"<MeasureDefinition {self.name}>"
+
+
+class Measure(_Shape, TenantOwned, db.Model):
+    """A measure an organisation reports, over the years of its plan."""
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    definition_id: Mapped[int | None] = mapped_column(
+        ForeignKey("measure_definition.id", ondelete="SET NULL"), index=True
+    )
+    first_year: Mapped[int]
+    last_year: Mapped[int]
+    is_demo: Mapped[bool] = mapped_column(default=False)
+    created_at: Mapped[datetime]
+    updated_at: Mapped[datetime]
+
+    definition: Mapped[MeasureDefinition | None] = relationship()
+    values: Mapped[list[MeasureValue]] = relationship(
+        back_populates="measure", cascade="all, delete-orphan", passive_deletes=True
+    )
+
+    @property
+    def periods(self) -> list[str]:
+        return periods.periods(self.period_type, self.first_year, self.last_year)
+
+    @property
+    def plan_label(self) -> str:
+        return periods.plan_label(self.first_year, self.last_year)
+
+    @property
+    def rows(self) -> list[str]:
+        """The rows of its grid: "" for the total (or the value), then each category."""
+        c = self.characteristic
+        return ["", *(c.categories if c else ())]
+
+    def __repr__(self) -> str:
+        return f"<Measure {self.name}>"
+
+
+class MeasureValue(TenantOwned, db.Model):
+    """One figure: a measure's value for a period, overall ("" category) or for one
+    category of its breakdown."""
+
+    __table_args__ = (UniqueConstraint("measure_id", "period", "category"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    measure_id: Mapped[int] = mapped_column(
+        ForeignKey("measure.id", ondelete="CASCADE"), index=True
+    )
+    period: Mapped[str] = mapped_column(String(10))
+    category: Mapped[str] = mapped_column(String(200), default="")
+    value: Mapped[float]
+    is_demo: Mapped[bool] = mapped_column(default=False)
+    updated_at: Mapped[datetime]
+
+    measure: Mapped[Measure] = relationship(back_populates="values")
+
+
+class CommunityProfile(TenantOwned, db.Model):
+    """The population an organisation serves, by characteristic, from a stated source."""
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    source: Mapped[str] = mapped_column(Text)
+    file_name: Mapped[str] = mapped_column(String(200), default="")
+    area: Mapped[str] = mapped_column(String(200), default="")
+    loaded_at: Mapped[datetime]
+
+    figures: Mapped[list[PopulationFigure]] = relationship(
+        back_populates="profile",
+        cascade="all, delete-orphan",
+        passive_deletes=True,
+        order_by="PopulationFigure.id",
+    )
+
+
+class PopulationFigure(TenantOwned, db.Model):
+    """How many people of the community fall in one category of a characteristic."""
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    profile_id: Mapped[int] = mapped_column(
+        ForeignKey("community_profile.id", ondelete="CASCADE"), index=True
+    )
+    characteristic: Mapped[str] = mapped_column(String(40))
+    category: Mapped[str] = mapped_column(String(200))
+    value: Mapped[int]
+    source: Mapped[str] = mapped_column(Text, default="")
+
+    profile: Mapped[CommunityProfile] = relationship(back_populates="figures")

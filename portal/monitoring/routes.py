@@ -1,0 +1,273 @@
+"""Measures and their figures (an organisation's own, exact), its community profile, and
+the partnership's view of its members' figures (released under disclosure control)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import click
+from flask import abort, flash, g, redirect, render_template, request, url_for
+from sqlalchemy import select
+
+from portal.access import READ_ROLES, get_or_404, partnership_blueprint, requires, tenant_blueprint
+from portal.disclosure import RuleError
+from portal.extensions import db
+from portal.monitoring import categories, periods, services
+from portal.monitoring.catalogue import ANY
+from portal.monitoring.forms import OWN, GridForm, ImportForm, MeasureForm, RuleForm
+from portal.monitoring.models import Measure, MeasureDefinition
+from portal.partners.models import Tenant
+from portal.tenancy import tenant_scope
+
+tenant_bp = tenant_blueprint("monitoring", __name__, "/monitoring")
+partnership_bp = partnership_blueprint("partner_monitoring", __name__, "/monitoring")
+
+
+@tenant_bp.route("/measures")
+@requires(*READ_ROLES)
+def measures():
+    rows = db.session.scalars(services.measures()).all()
+    return render_template("monitoring/measures.html", measures=rows)
+
+
+@tenant_bp.route("/measures/new", methods=["GET", "POST"])
+@requires("officer")
+def new_measure():
+    form = MeasureForm()
+    definitions = db.session.scalars(services.definitions_for(g.tenant)).all()
+    form.definition.choices = [
+        (str(d.id), d.name + (" (by a protected characteristic)" if d.breakdown == ANY else ""))
+        for d in definitions
+    ] + [(OWN, "My own measure (describe it below)")]
+    if form.validate_on_submit():
+        chosen = next((d for d in definitions if str(d.id) == form.definition.data), None)
+        try:
+            row = services.add_measure(
+                definition=chosen,
+                name=form.name.data or "",
+                unit=form.unit.data or "",
+                period_type=form.period_type.data or "",
+                breakdown=form.breakdown.data or "",
+                description=form.description.data or "",
+                first_year=form.first_year.data,
+                last_year=form.last_year.data,
+            )
+        except services.MeasureError as exc:
+            getattr(form, exc.field).errors.append(str(exc))
+        else:
+            flash(f"{row.name} has been added", "success")
+            return redirect(url_for(".measure", measure_id=row.id))
+    return render_template("monitoring/measure_form.html", form=form)
+
+
+@tenant_bp.route("/measures/<int:measure_id>")
+@requires(*READ_ROLES)
+def measure(measure_id: int):
+    row = get_or_404(Measure, measure_id)
+    return render_template(
+        "monitoring/measure.html",
+        measure=row,
+        values=services.stored_values(row),
+        period_label=periods.label,
+        row_label=services.row_label,
+    )
+
+
+def _grid_periods(measure: Measure) -> tuple[list[str], int | None, list[int]]:
+    """The periods a grid shows: every year, or the quarters of one chosen year."""
+    if measure.period_type != periods.QUARTER:
+        return measure.periods, None, []
+    years = list(range(measure.first_year, measure.last_year + 1))
+    try:
+        year = int(request.args.get("year", ""))
+    except ValueError:
+        year = years[0]
+    if year not in years:
+        year = years[0]
+    return [p for p in measure.periods if periods.year_of(p) == year], year, years
+
+
+@tenant_bp.route("/measures/<int:measure_id>/figures", methods=["GET", "POST"])
+@requires("officer")
+def figures(measure_id: int):
+    row = get_or_404(Measure, measure_id)
+    shown, year, years = _grid_periods(row)
+    form = GridForm()
+    problems: list[services.Problem] = []
+    entered = dict(request.form) if request.method == "POST" else {}
+    if form.validate_on_submit():
+        cells = services.grid_cells(row, shown, request.form)
+        try:
+            count = services.save_values(row, cells, replace_periods=shown, via="grid")
+        except services.ValuesRejected as exc:
+            problems = exc.problems
+        else:
+            flash(f"Figures saved: {count} in the periods shown", "success")
+            return redirect(url_for(".measure", measure_id=row.id))
+    stored = services.stored_values(row)
+    return render_template(
+        "monitoring/figures.html",
+        measure=row,
+        grid=form,
+        shown=shown,
+        year=year,
+        years=years,
+        stored=stored,
+        entered=entered,
+        problems=problems,
+        bad_cells={p.ref for p in problems if p.ref},
+        grid_id=services.grid_id,
+        period_label=periods.label,
+        row_label=services.row_label,
+    )
+
+
+@tenant_bp.route("/measures/<int:measure_id>/import", methods=["GET", "POST"])
+@requires("officer")
+def import_figures(measure_id: int):
+    row = get_or_404(Measure, measure_id)
+    form = ImportForm()
+    problems: list[services.Problem] = []
+    if form.validate_on_submit():
+        try:
+            cells = services.csv_cells(row, form.file.data.read(services.MAX_IMPORT_BYTES + 1))
+            count = services.save_values(row, cells, via="csv")
+        except services.ValuesRejected as exc:
+            problems = exc.problems
+        else:
+            flash(f"Figures imported: the periods in the file now hold {count}", "success")
+            return redirect(url_for(".measure", measure_id=row.id))
+    return render_template("monitoring/import.html", measure=row, form=form, problems=problems)
+
+
+@tenant_bp.route("/measures/<int:measure_id>/compare")
+@requires(*READ_ROLES)
+def compare(measure_id: int):
+    row = get_or_404(Measure, measure_id)
+    c = row.characteristic
+    if c is None:
+        abort(404)
+    stored = services.stored_values(row)
+    available = [p for p in row.periods if p in stored]
+    period = request.args.get("period")
+    if period not in available:
+        period = available[-1] if available else None
+    profile = services.profile()
+    community = services.profile_tables(profile).get(c.key)
+    shares = services.compare(row, period, community) if period else []
+    return render_template(
+        "monitoring/compare.html",
+        measure=row,
+        characteristic=c,
+        period=period,
+        available=available,
+        shares=shares,
+        profile=profile,
+        community=community,
+        period_label=periods.label,
+    )
+
+
+@tenant_bp.route("/community")
+@requires(*READ_ROLES)
+def community():
+    profile = services.profile()
+    return render_template(
+        "monitoring/community.html",
+        profile=profile,
+        tables=services.profile_tables(profile),
+        characteristics=categories.CHARACTERISTICS,
+    )
+
+
+# --- partnership -----------------------------------------------------------------------
+
+
+def _definition_or_404(definition_id: int) -> MeasureDefinition:
+    definition = db.session.scalar(
+        services.partnership_definitions(g.partnership).where(MeasureDefinition.id == definition_id)
+    )
+    if definition is None:
+        abort(404)
+    return definition
+
+
+@partnership_bp.route("/measures")
+def partnership_measures():
+    return render_template(
+        "monitoring/partnership_measures.html",
+        pairs=services.member_breakdowns(g.partnership),
+        characteristic=categories.characteristic,
+    )
+
+
+@partnership_bp.route("/measures/<int:definition_id>")
+def partnership_measure(definition_id: int):
+    definition = _definition_or_404(definition_id)
+    breakdown = request.args.get("breakdown", "")
+    if breakdown and categories.characteristic(breakdown) is None:
+        breakdown = ""
+    if definition.breakdown not in (ANY, breakdown):
+        breakdown = definition.breakdown
+    view = services.across_members(g.partnership, definition, breakdown, request.args.get("period"))
+    return render_template(
+        "monitoring/partnership_measure.html",
+        definition=definition,
+        breakdown=breakdown,
+        characteristic=categories.characteristic(breakdown),
+        view=view,
+        period_label=periods.label,
+    )
+
+
+@partnership_bp.route("/disclosure", methods=["GET", "POST"])
+def disclosure_rule():
+    partnership = g.partnership
+    form = RuleForm(
+        data=None
+        if request.method == "POST"
+        else {
+            "threshold": partnership.disclosure_threshold,
+            "rounding": partnership.disclosure_rounding,
+        }
+    )
+    if form.validate_on_submit():
+        try:
+            services.set_disclosure_rule(partnership, form.threshold.data, form.rounding.data)
+        except RuleError as exc:
+            form.threshold.errors.append(str(exc))
+        else:
+            flash("The disclosure rule has been saved", "success")
+            return redirect(url_for(".disclosure_rule"))
+    return render_template(
+        "monitoring/disclosure.html", form=form, rule=partnership.disclosure_rule
+    )
+
+
+@tenant_bp.cli.command("load-profile")
+@click.argument("tenant_slug")
+@click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("--source", required=True, help="Where the figures come from; shown with them.")
+@click.option("--area", help="The area's code or name, when the file holds several areas.")
+def load_profile_command(tenant_slug: str, file: Path, source: str, area: str | None) -> None:
+    """Load an organisation's community profile from a CSV file, replacing the old one."""
+    tenant = db.session.scalar(select(Tenant).where(Tenant.slug == tenant_slug))
+    if tenant is None:
+        raise click.ClickException(f"There is no organisation '{tenant_slug}'")
+    with tenant_scope(tenant):
+        try:
+            row = services.load_profile(
+                tenant,
+                file.read_text(encoding="utf-8"),
+                source=source,
+                file_name=file.name,
+                area=area,
+            )
+        except (services.ProfileError, UnicodeDecodeError) as exc:
+            db.session.rollback()
+            raise click.ClickException(str(exc)) from None
+        click.echo(
+            f"{tenant.name}: {len(row.figures)} figures loaded"
+            + (f" for {row.area}" if row.area else "")
+            + f". Source: {row.source}"
+        )

@@ -1,0 +1,693 @@
+"""The rules for measures, their values and community profiles; every change is audited.
+
+Values are checked in full before anything is written: a grid or a file with one mistake
+changes nothing, and every mistake is reported at once, in plain words.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import math
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+
+from sqlalchemy import delete, or_, select
+
+from portal import audit, clock
+from portal.disclosure import Rule, release_table
+from portal.extensions import db
+from portal.monitoring import catalogue, categories, periods
+from portal.monitoring.models import (
+    UNITS,
+    CommunityProfile,
+    Measure,
+    MeasureDefinition,
+    MeasureValue,
+    PopulationFigure,
+)
+from portal.partners.models import Partnership, Tenant
+from portal.tenancy import across_tenants
+
+MAX_IMPORT_BYTES = 1_000_000
+MAX_IMPORT_LINES = 5000
+EARLIEST_YEAR, LATEST_YEAR = 2000, 2100
+TOTAL = ""
+
+
+class MeasureError(ValueError):
+    """A measure could not be added; ``field`` names the form field at fault."""
+
+    def __init__(self, field: str, message: str):
+        super().__init__(message)
+        self.field = field
+
+
+@dataclass
+class Problem:
+    """One mistake: ``ref`` is the id of the grid cell (or None), ``message`` the words."""
+
+    message: str
+    ref: str | None = None
+
+
+class ValuesRejected(Exception):
+    """Values were not saved; ``problems`` says every reason."""
+
+    def __init__(self, problems: list[Problem]):
+        super().__init__(f"{len(problems)} problem(s)")
+        self.problems = problems
+
+
+@dataclass
+class Cell:
+    """One figure as somebody typed it, before checking."""
+
+    period: str
+    category: str
+    raw: str
+    where: str
+    ref: str | None = None
+    line: int | None = None
+
+
+@dataclass
+class _Checked:
+    values: dict[str, dict[str, float]] = field(default_factory=dict)
+    problems: list[Problem] = field(default_factory=list)
+
+
+# --- measures --------------------------------------------------------------------------
+
+
+def measures():
+    """The current tenant's measures, as a select()."""
+    return select(Measure).order_by(Measure.name, Measure.breakdown, Measure.id)
+
+
+def definitions_for(tenant: Tenant):
+    """Definitions a tenant may take up: built in, and its partnerships' joint measures."""
+    ids = [p.id for p in tenant.partnerships]
+    return (
+        select(MeasureDefinition)
+        .where(
+            or_(
+                MeasureDefinition.partnership_id.is_(None),
+                MeasureDefinition.partnership_id.in_(ids),
+            )
+        )
+        .order_by(MeasureDefinition.partnership_id.is_not(None), MeasureDefinition.id)
+    )
+
+
+def add_measure(
+    *,
+    definition: MeasureDefinition | None = None,
+    name: str = "",
+    unit: str = "",
+    period_type: str = "",
+    breakdown: str = "",
+    allows_negative: bool = False,
+    description: str = "",
+    first_year: int,
+    last_year: int,
+    is_demo: bool = False,
+) -> Measure:
+    """Add a measure to the current tenant, from a definition or described in full."""
+    if definition is not None:
+        name, unit, period_type = definition.name, definition.unit, definition.period_type
+        allows_negative, description = definition.allows_negative, definition.description
+        if definition.breakdown != catalogue.ANY:
+            breakdown = definition.breakdown
+        elif not categories.characteristic(breakdown):
+            raise MeasureError("breakdown", "Choose the characteristic to break it down by")
+    name = (name or "").strip()
+    if not name:
+        raise MeasureError("name", "Enter the measure's name")
+    if unit not in UNITS:
+        raise MeasureError("unit", "Choose what the measure counts")
+    if period_type not in periods.PERIOD_TYPES:
+        raise MeasureError("period_type", "Choose how often it is measured")
+    if breakdown and not categories.characteristic(breakdown):
+        raise MeasureError("breakdown", "Choose a characteristic from the list")
+    if not all(EARLIEST_YEAR <= y <= LATEST_YEAR for y in (first_year, last_year)):
+        raise MeasureError("first_year", "Enter years between 2000 and 2100")
+    if last_year < first_year:
+        raise MeasureError("last_year", "The last year must be the same as the first or after it")
+    if last_year - first_year > 20:
+        raise MeasureError("last_year", "A plan can run for at most 21 years")
+    now = clock.utcnow()
+    row = Measure(
+        definition_id=definition.id if definition else None,
+        name=name,
+        unit=unit,
+        period_type=period_type,
+        breakdown=breakdown or "",
+        allows_negative=allows_negative,
+        description=description or "",
+        source=definition.source if definition else "",
+        first_year=first_year,
+        last_year=last_year,
+        is_demo=is_demo,
+        created_at=now,
+        updated_at=now,
+    )
+    db.session.add(row)
+    db.session.flush()
+    audit.record("measure.created", row, detail={"name": name, "breakdown": row.breakdown})
+    db.session.commit()
+    return row
+
+
+def stored_values(measure: Measure) -> dict[str, dict[str, float]]:
+    """The measure's figures, by period and then category ("" for the total)."""
+    out: dict[str, dict[str, float]] = {}
+    query = select(MeasureValue).where(MeasureValue.measure_id == measure.id)
+    for v in db.session.scalars(query):
+        out.setdefault(v.period, {})[v.category] = v.value
+    return out
+
+
+def row_label(category: str) -> str:
+    return category or "Total"
+
+
+# --- checking values -------------------------------------------------------------------
+
+
+def _number(text: str) -> float | None:
+    cleaned = (text or "").strip().replace(",", "").replace("£", "").rstrip("%").strip()
+    try:
+        value = float(cleaned)
+    except ValueError:
+        return None
+    return value if math.isfinite(value) else None
+
+
+def _check_value(measure: Measure, cell: Cell, problems: list[Problem]) -> float | None:
+    value = _number(cell.raw)
+    if value is None:
+        problems.append(Problem(f"{cell.where}: enter a number, like 12", cell.ref))
+        return None
+    if measure.unit == "count":
+        if value < 0:
+            problems.append(Problem(f"{cell.where}: a count cannot be negative", cell.ref))
+            return None
+        if value != int(value):
+            problems.append(Problem(f"{cell.where}: a count must be a whole number", cell.ref))
+            return None
+        return float(int(value))
+    if measure.unit == "percentage" and value > 100:
+        problems.append(Problem(f"{cell.where}: a percentage cannot be over 100", cell.ref))
+        return None
+    if measure.unit == "percentage" and value < -100:
+        problems.append(Problem(f"{cell.where}: a percentage cannot be below -100", cell.ref))
+        return None
+    if value < 0 and not measure.allows_negative:
+        problems.append(Problem(f"{cell.where}: this measure cannot be below 0", cell.ref))
+        return None
+    return value
+
+
+def check_values(
+    measure: Measure, cells: Iterable[Cell], base: dict[str, dict[str, float]] | None = None
+) -> _Checked:
+    """Check typed figures against the measure's rules and merge them into ``base``.
+
+    Blank figures remove a stored one. Each period's result is then checked as a whole:
+    a count broken down by a characteristic needs its total, and its parts may not add up
+    to more than the total.
+    """
+    checked = _Checked(values={p: dict(v) for p, v in (base or {}).items()})
+    allowed = set(measure.periods)
+    rows = set(measure.rows)
+    touched: dict[str, str | None] = {}
+    for cell in cells:
+        if cell.period not in allowed:
+            checked.problems.append(
+                Problem(
+                    f"{cell.where}: {periods.label(cell.period)} is outside the plan, which "
+                    f"runs from {measure.plan_label}",
+                    cell.ref,
+                )
+            )
+            continue
+        if cell.category not in rows:
+            checked.problems.append(Problem(_category_problem(measure, cell), cell.ref))
+            continue
+        figures = checked.values.setdefault(cell.period, {})
+        touched.setdefault(cell.period, None)
+        if cell.category == TOTAL:
+            touched[cell.period] = cell.ref
+        if not (cell.raw or "").strip():
+            figures.pop(cell.category, None)
+            continue
+        value = _check_value(measure, cell, checked.problems)
+        if value is not None:
+            figures[cell.category] = value
+    if measure.is_count and measure.characteristic:
+        for period, total_ref in touched.items():
+            figures = checked.values.get(period, {})
+            parts = sum(v for k, v in figures.items() if k != TOTAL)
+            label = periods.label(period)
+            if TOTAL not in figures:
+                if any(k != TOTAL for k in figures):
+                    checked.problems.append(
+                        Problem(f"{label}: enter the total as well as its parts", total_ref)
+                    )
+            elif parts > figures[TOTAL]:
+                checked.problems.append(
+                    Problem(
+                        f"{label}: the categories add up to {parts:,.0f}, which is more than "
+                        f"the total of {figures[TOTAL]:,.0f}",
+                        total_ref,
+                    )
+                )
+    return checked
+
+
+def _category_problem(measure: Measure, cell: Cell) -> str:
+    c = measure.characteristic
+    if c is None:
+        return f"{cell.where}: this measure has no breakdown, so leave the category empty"
+    return (
+        f"{cell.where}: “{cell.category}” is not a category of {c.label.lower()}. "
+        f"Use one of: {'; '.join(c.categories)}"
+    )
+
+
+def save_values(
+    measure: Measure,
+    cells: list[Cell],
+    *,
+    replace_periods: Iterable[str] = (),
+    via: str,
+    is_demo: bool = False,
+) -> int:
+    """Check figures and, only if every one is right, save them in one transaction.
+
+    Periods in ``replace_periods`` (a grid's columns) are replaced entirely; otherwise a
+    figure is added or changed and the rest of the period is kept. Returns how many
+    figures the measure now holds for the periods touched. Raises :class:`ValuesRejected`.
+    """
+    stored = stored_values(measure)
+    base = {p: v for p, v in stored.items() if p not in set(replace_periods)}
+    checked = check_values(measure, cells, base)
+    if checked.problems:
+        raise ValuesRejected(checked.problems)
+    touched = sorted({c.period for c in cells} | set(replace_periods))
+    db.session.execute(
+        delete(MeasureValue).where(
+            MeasureValue.measure_id == measure.id, MeasureValue.period.in_(touched)
+        )
+    )
+    now = clock.utcnow()
+    count = 0
+    for period in touched:
+        for category, value in checked.values.get(period, {}).items():
+            db.session.add(
+                MeasureValue(
+                    measure_id=measure.id,
+                    period=period,
+                    category=category,
+                    value=value,
+                    is_demo=is_demo,
+                    updated_at=now,
+                )
+            )
+            count += 1
+    measure.updated_at = now
+    audit.record(
+        "measure.values_saved", measure, detail={"via": via, "periods": touched, "figures": count}
+    )
+    db.session.commit()
+    return count
+
+
+def grid_cells(measure: Measure, shown_periods: list[str], form: dict) -> list[Cell]:
+    """The cells of a submitted grid; inputs are named ``v-<period>-<row number>``."""
+    cells = []
+    for period in shown_periods:
+        for index, category in enumerate(measure.rows):
+            ref = grid_id(period, index)
+            cells.append(
+                Cell(
+                    period=period,
+                    category=category,
+                    raw=form.get(ref, ""),
+                    where=f"{row_label(category)}, {periods.label(period)}",
+                    ref=ref,
+                )
+            )
+    return cells
+
+
+def grid_id(period: str, index: int) -> str:
+    return f"v-{period}-{index}"
+
+
+def csv_cells(measure: Measure, data: bytes) -> list[Cell]:
+    """Read a CSV file of figures: columns period, category (empty for the total), value.
+
+    Raises :class:`ValuesRejected` for a file that cannot be read or has lines that are
+    not figures; values themselves are checked by :func:`save_values`.
+    """
+    if len(data) > MAX_IMPORT_BYTES:
+        raise ValuesRejected([Problem("The file must be smaller than 1 MB")])
+    try:
+        text = data.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        raise ValuesRejected([Problem("The file must be a CSV file saved as UTF-8")]) from None
+    reader = csv.reader(io.StringIO(text))
+    header = [h.strip().lower() for h in next(reader, [])]
+    if not {"period", "value"} <= set(header):
+        raise ValuesRejected(
+            [Problem("The first line of the file must name the columns: period, category, value")]
+        )
+    at = {name: header.index(name) for name in ("period", "category", "value") if name in header}
+    problems: list[Problem] = []
+    cells: list[Cell] = []
+    seen: dict[tuple[str, str], int] = {}
+    for line, row in enumerate(reader, start=2):
+        if line > MAX_IMPORT_LINES:
+            problems.append(Problem(f"The file can have at most {MAX_IMPORT_LINES} lines"))
+            break
+        if not any(part.strip() for part in row):
+            continue
+
+        def column(name: str, row=row) -> str:
+            index = at.get(name)
+            return row[index].strip() if index is not None and index < len(row) else ""
+
+        where = f"Line {line}"
+        period = periods.parse(column("period"), measure.period_type)
+        if period is None:
+            example = "2019 Q1" if measure.period_type == periods.QUARTER else "2019"
+            problems.append(
+                Problem(f"{where}: “{column('period')}” is not a period. Write it like {example}")
+            )
+            continue
+        category = column("category")
+        if category.lower() == "total":
+            category = TOTAL
+        if not column("value"):
+            problems.append(Problem(f"{where}: enter a value"))
+            continue
+        if (period, category) in seen:
+            problems.append(
+                Problem(
+                    f"{where}: repeats the figure for {row_label(category)}, "
+                    f"{periods.label(period)} (line {seen[(period, category)]})"
+                )
+            )
+            continue
+        seen[(period, category)] = line
+        cells.append(Cell(period, category, column("value"), where, line=line))
+    if problems:
+        raise ValuesRejected(problems)
+    if not cells:
+        raise ValuesRejected([Problem("The file has no figures in it")])
+    return cells
+
+
+# --- community profile -----------------------------------------------------------------
+
+
+def profile():
+    """The current tenant's community profile, if one has been loaded."""
+    return db.session.scalar(select(CommunityProfile).order_by(CommunityProfile.id.desc()))
+
+
+class ProfileError(ValueError):
+    """A profile file could not be loaded; nothing was changed."""
+
+
+_ROUNDED = " (rounded to nearest 100)"
+
+
+def read_profile(data: str, area: str | None = None) -> tuple[list[dict], str]:
+    """Read a community profile CSV: characteristic (or topic), category, value and,
+    optionally, source, unit and an area (lad_code, lad_name).
+
+    A census file with several areas needs ``area`` (a code or a name). Category totals
+    are rows whose category starts "Total"; sub-categories ("A: B") and rows that are not
+    counts are skipped. Returns the figures and the area's name.
+    """
+    rows = list(csv.DictReader(io.StringIO(data.lstrip("\ufeff"))))
+    if not rows:
+        raise ProfileError("The file has no figures in it")
+    fields = set(rows[0])
+    topic_column = "characteristic" if "characteristic" in fields else "topic"
+    if not {topic_column, "category", "value"} <= fields:
+        raise ProfileError("The file needs the columns characteristic, category and value")
+    areas = {(r.get("lad_code") or "", r.get("lad_name") or "") for r in rows}
+    if area:
+        rows = [r for r in rows if area in {r.get("lad_code"), r.get("lad_name")}]
+        if not rows:
+            raise ProfileError(f"The file has no figures for {area}")
+    elif len(areas) > 1:
+        names = ", ".join(sorted(f"{code} ({name})" for code, name in areas))
+        raise ProfileError(f"The file holds several areas; choose one of: {names}")
+    area_name = rows[0].get("lad_name") or area or ""
+    figures = []
+    problems = []
+    for line, row in enumerate(rows, start=2):
+        if (row.get("unit") or "count") != "count":
+            continue
+        topic = (row[topic_column] or "").strip()
+        category = (row["category"] or "").strip()
+        if category.endswith(_ROUNDED):
+            category = category[: -len(_ROUNDED)]
+        if topic == "population":
+            key = "population"
+            category = ""
+        else:
+            c = categories.characteristic(topic) or categories.by_census_topic(topic)
+            if c is None:
+                problems.append(f"line {line}: “{topic}” is not a protected characteristic")
+                continue
+            key = c.key
+            if category.lower().startswith("total"):
+                category = ""
+            elif category not in c.categories:
+                if any(category.startswith(f"{known}: ") for known in c.categories):
+                    continue
+                problems.append(f"line {line}: “{category}” is not a category of {c.label}")
+                continue
+        try:
+            value = int(row["value"])
+        except (TypeError, ValueError):
+            problems.append(f"line {line}: “{row['value']}” is not a whole number")
+            continue
+        if value < 0:
+            problems.append(f"line {line}: a count cannot be negative")
+            continue
+        figures.append(
+            {
+                "characteristic": key,
+                "category": category,
+                "value": value,
+                "source": (row.get("source") or "").strip(),
+            }
+        )
+    if problems:
+        raise ProfileError("Nothing was loaded: " + "; ".join(problems[:10]))
+    if not figures:
+        raise ProfileError("The file has no counts in it")
+    return figures, area_name
+
+
+def load_profile(
+    tenant: Tenant, data: str, *, source: str, file_name: str = "", area: str | None = None
+) -> CommunityProfile:
+    """Replace the current tenant's community profile with the figures in ``data``."""
+    source = (source or "").strip()
+    if not source:
+        raise ProfileError("Say where the figures come from (--source)")
+    figures, area_name = read_profile(data, area)
+    old = profile()
+    if old is not None:
+        db.session.delete(old)
+        db.session.flush()
+    row = CommunityProfile(
+        source=source, file_name=file_name, area=area_name, loaded_at=clock.utcnow()
+    )
+    row.figures = [PopulationFigure(**f) for f in figures]
+    db.session.add(row)
+    db.session.flush()
+    audit.record(
+        "community_profile.loaded",
+        row,
+        tenant_id=tenant.id,
+        detail={"figures": len(figures), "source": source[:200], "area": area_name},
+    )
+    db.session.commit()
+    return row
+
+
+@dataclass
+class ShareRow:
+    category: str
+    count: float | None
+    share: float | None
+    community: int | None
+    community_share: float | None
+
+
+def profile_tables(row: CommunityProfile | None) -> dict[str, dict[str, int]]:
+    """The profile's figures by characteristic, then category ("" for the table total)."""
+    out: dict[str, dict[str, int]] = {}
+    for f in row.figures if row else []:
+        out.setdefault(f.characteristic, {})[f.category] = f.value
+    return out
+
+
+def _share(part: float | None, whole: float | None) -> float | None:
+    if part is None or not whole:
+        return None
+    return part * 100 / whole
+
+
+def compare(measure: Measure, period: str, community: dict[str, int] | None) -> list[ShareRow]:
+    """The measure's categories for a period beside the community's, as shares of each
+    one's total (the community's table total, or the sum of its categories)."""
+    figures = stored_values(measure).get(period, {})
+    total = figures.get(TOTAL)
+    community = community or {}
+    community_total = community.get("") or sum(v for k, v in community.items() if k) or None
+    return [
+        ShareRow(
+            category,
+            figures.get(category),
+            _share(figures.get(category), total),
+            community.get(category),
+            _share(community.get(category), community_total),
+        )
+        for category in measure.rows[1:]
+    ]
+
+
+# --- the partnership's view ------------------------------------------------------------
+
+
+def set_disclosure_rule(partnership: Partnership, threshold: int, rounding: int) -> Rule:
+    """Change a partnership's disclosure rule, if it can keep its promises."""
+    rule = Rule(threshold, rounding)  # raises RuleError with the reason
+    before = (partnership.disclosure_threshold, partnership.disclosure_rounding)
+    partnership.disclosure_threshold, partnership.disclosure_rounding = threshold, rounding
+    audit.record(
+        "partnership.disclosure_rule_changed",
+        partnership,
+        detail={"from": list(before), "to": [threshold, rounding]},
+    )
+    db.session.commit()
+    return rule
+
+
+def partnership_definitions(partnership: Partnership):
+    """Count measures a partnership may see across its members, as a select()."""
+    return (
+        select(MeasureDefinition)
+        .where(
+            MeasureDefinition.unit == "count",
+            or_(
+                MeasureDefinition.partnership_id.is_(None),
+                MeasureDefinition.partnership_id == partnership.id,
+            ),
+        )
+        .order_by(MeasureDefinition.partnership_id.is_(None), MeasureDefinition.id)
+    )
+
+
+@dataclass
+class MemberFigures:
+    tenant: Tenant
+    reported: bool
+    table: object | None = None
+
+
+@dataclass
+class PartnershipView:
+    """A count measure across a partnership's members for one period, released."""
+
+    periods: list[str]
+    period: str | None
+    categories: list[str]
+    members: list[MemberFigures]
+    combined: object | None
+    rule: Rule
+
+
+def across_members(
+    partnership: Partnership, definition: MeasureDefinition, breakdown: str, period: str | None
+) -> PartnershipView:
+    """Each member's figures for ``definition`` (by ``breakdown``) in ``period``,
+    released under the partnership's rule. The exact figures never leave this function.
+    """
+    rule = partnership.disclosure_rule
+    exact: dict[int, dict[str, dict[str, float]]] = {}
+    for tenant in across_tenants(
+        partnership.members, purpose=f"measure {definition.id} for {partnership.slug}"
+    ):
+        measure = db.session.scalar(
+            select(Measure)
+            .where(Measure.definition_id == definition.id, Measure.breakdown == breakdown)
+            .order_by(Measure.id)
+            .limit(1)
+        )
+        if measure is not None:
+            exact[tenant.id] = stored_values(measure)
+    # across_tenants adds its audit record to the session; a page that only reads must
+    # still write it.
+    db.session.commit()
+    all_periods = sorted({p for values in exact.values() for p in values})
+    if period not in all_periods:
+        period = all_periods[-1] if all_periods else None
+    c = categories.characteristic(breakdown)
+    cats = list(c.categories) if c else []
+    members = []
+    totals: dict[str, int] = {}
+    for tenant in partnership.members:
+        figures = exact.get(tenant.id, {}).get(period) if period else None
+        if not figures or TOTAL not in figures:
+            members.append(MemberFigures(tenant, False))
+            continue
+        total = int(figures[TOTAL])
+        # A category with no figure entered counts as not recorded, not as zero.
+        parts = {k: int(figures[k]) for k in cats if k in figures}
+        members.append(MemberFigures(tenant, True, release_table(parts, total, rule)))
+        totals[tenant.slug] = total
+    # Across members only when there is no breakdown: a members-by-categories table with
+    # totals both ways would let rows and columns be subtracted from each other.
+    combined = release_table(totals, rule=rule) if totals and not cats else None
+    return PartnershipView(all_periods, period, cats, members, combined, rule)
+
+
+def member_breakdowns(partnership: Partnership) -> list[tuple[MeasureDefinition, str]]:
+    """The (definition, breakdown) pairs that at least one member reports."""
+    pairs: set[tuple[int, str]] = set()
+    for _tenant in across_tenants(partnership.members, purpose="list of shared measures"):
+        query = select(Measure.definition_id, Measure.breakdown).where(
+            Measure.definition_id.is_not(None)
+        )
+        pairs |= {(d, b) for d, b in db.session.execute(query)}
+    db.session.commit()
+    shown = db.session.scalars(partnership_definitions(partnership)).all()
+    return [(d, b) for d in shown for b in sorted({b for i, b in pairs if i == d.id})]
+
+
+def built_in_definitions():
+    return select(MeasureDefinition).where(MeasureDefinition.partnership_id.is_(None))
+
+
+def ensure_catalogue() -> int:
+    """Add any built-in measure definition that is missing; returns how many were added."""
+    have = set(db.session.scalars(select(MeasureDefinition.key)))
+    added = 0
+    for item in catalogue.BUILT_IN:
+        if item["key"] not in have:
+            db.session.add(MeasureDefinition(**item))
+            added += 1
+    if added:
+        db.session.commit()
+    return added

@@ -1,0 +1,475 @@
+"""Measures and their figures, community profiles, and the partnership's released view."""
+
+from __future__ import annotations
+
+import io
+import re
+
+import pytest
+from sqlalchemy import select
+
+from portal.extensions import db as database
+from portal.monitoring import services
+from portal.monitoring.models import Measure, MeasureDefinition, MeasureValue
+from portal.tenancy import tenant_scope
+from tests.helpers import audit_events, csrf_token, tenant
+
+CENSUS = "portal/monitoring/data/census2021_districts.csv"
+
+
+def _definition(key: str) -> MeasureDefinition:
+    return database.session.scalar(select(MeasureDefinition).where(MeasureDefinition.key == key))
+
+
+def _measure(slug: str, **fields) -> int:
+    with tenant_scope(tenant(slug)):
+        shape = {
+            "name": "Complaints received",
+            "unit": "count",
+            "period_type": "year",
+            "breakdown": "sex",
+            "first_year": 2019,
+            "last_year": 2021,
+        } | fields
+        return services.add_measure(**shape).id
+
+
+def _values(slug: str, measure_id: int) -> dict:
+    with tenant_scope(tenant(slug)):
+        return services.stored_values(database.session.get(Measure, measure_id))
+
+
+def _grid(client, measure_id: int, fields: dict, slug: str = "sevenoaks"):
+    url = f"/t/{slug}/monitoring/measures/{measure_id}/figures"
+    return client.post(url, data={"csrf_token": csrf_token(client, url), **fields})
+
+
+# --- measures --------------------------------------------------------------------------
+
+
+def test_the_seeds_measures_are_built_in(ctx):
+    names = {d.name for d in database.session.scalars(services.built_in_definitions())}
+    for expected in [
+        "Hate incidents reported",
+        "Attendance at events and services",
+        "Consultation responses from seldom-heard groups",
+        "Customer satisfaction (STAR survey)",
+        "Complaints received",
+        "Workforce profile (number of employees)",
+        "Mean gender pay gap",
+        "Median gender pay gap",
+        "Employees working flexibly (including home working)",
+        "Employees taking flexible retirement",
+        "Equality impact assessments completed",
+        "Equality impact assessments published",
+    ]:
+        assert expected in names
+    assert "STAR data" in _definition("customer-satisfaction-star").source
+
+
+def test_an_officer_takes_up_a_built_in_measure_by_a_characteristic(app, client, login_as):
+    login_as("officer", "thanet")
+    with app.app_context():
+        complaints = _definition("complaints").id
+    url = "/t/thanet/monitoring/measures/new"
+    form = {"csrf_token": csrf_token(client, url), "definition": str(complaints)}
+    response = client.post(url, data=form | {"first_year": "2019", "last_year": "2022"})
+    page = response.get_data(as_text=True)
+    assert response.status_code == 200
+    assert "Choose the characteristic to break it down by" in page
+    response = client.post(
+        url, data=form | {"first_year": "2019", "last_year": "2022", "breakdown": "disability"}
+    )
+    assert response.status_code == 302
+    page = client.get(response.headers["Location"]).get_data(as_text=True)
+    assert "Complaints received by disability" in page
+    assert "April 2019 to March 2023" in page
+    assert "Gentoo" in page  # the source it comes from
+
+
+def test_an_officer_describes_a_measure_of_their_own(client, login_as):
+    login_as("officer", "thanet")
+    url = "/t/thanet/monitoring/measures/new"
+    data = {
+        "csrf_token": csrf_token(client, url),
+        "definition": "own",
+        "first_year": "2021",
+        "last_year": "2019",
+    }
+    page = client.post(url, data=data).get_data(as_text=True)
+    assert "Enter the measure&#39;s name" in page or "Enter the measure's name" in page
+    data |= {"name": "Library visits", "unit": "count", "period_type": "quarter"}
+    page = client.post(url, data=data).get_data(as_text=True)
+    assert "The last year must be the same as the first or after it" in page
+    data |= {"first_year": "twenty"}
+    page = client.post(url, data=data).get_data(as_text=True)
+    assert "First year of the plan must be a year, like 2017" in page
+    data |= {"first_year": "2019", "last_year": "2020"}
+    response = client.post(url, data=data)
+    assert response.status_code == 302
+
+
+def test_viewers_read_measures_but_do_not_change_them(app, client, login_as):
+    with app.app_context():
+        measure_id = _measure("sevenoaks")
+    login_as("viewer", "sevenoaks")
+    assert client.get("/t/sevenoaks/monitoring/measures").status_code == 200
+    assert client.get(f"/t/sevenoaks/monitoring/measures/{measure_id}").status_code == 200
+    assert client.get("/t/sevenoaks/monitoring/measures/new").status_code == 403
+    assert client.get(f"/t/sevenoaks/monitoring/measures/{measure_id}/figures").status_code == 403
+
+
+# --- the grid --------------------------------------------------------------------------
+
+
+def test_figures_are_entered_in_a_grid_and_shown_exactly(app, client, login_as):
+    with app.app_context():
+        measure_id = _measure("sevenoaks")
+    login_as("officer", "sevenoaks")
+    page = client.get(f"/t/sevenoaks/monitoring/measures/{measure_id}/figures").get_data(
+        as_text=True
+    )
+    assert '<label class="govuk-visually-hidden" for="v-2019-1">Female, 2019 to 2020</label>' in (
+        page
+    )
+    response = _grid(client, measure_id, {"v-2019-0": "23", "v-2019-1": "13", "v-2019-2": "3"})
+    assert response.status_code == 302
+    with app.app_context():
+        assert _values("sevenoaks", measure_id) == {"2019": {"": 23, "Female": 13, "Male": 3}}
+        events = audit_events(app, action="measure.values_saved")
+        assert events[-1].detail["via"] == "grid"
+    page = client.get(f"/t/sevenoaks/monitoring/measures/{measure_id}").get_data(as_text=True)
+    # Its own people see exact figures, small ones included.
+    assert ">23<" in page and ">3<" in page
+
+
+@pytest.mark.parametrize(
+    ("fields", "message"),
+    [
+        ({"v-2019-0": "-4"}, "Total, 2019 to 2020: a count cannot be negative"),
+        ({"v-2019-0": "4.5"}, "Total, 2019 to 2020: a count must be a whole number"),
+        ({"v-2019-0": "lots"}, "Total, 2019 to 2020: enter a number, like 12"),
+        (
+            {"v-2019-0": "10", "v-2019-1": "8", "v-2019-2": "5"},
+            "2019 to 2020: the categories add up to 13, which is more than the total of 10",
+        ),
+        ({"v-2019-1": "8"}, "2019 to 2020: enter the total as well as its parts"),
+    ],
+)
+def test_a_wrong_grid_saves_nothing_and_says_why(app, client, login_as, fields, message):
+    with app.app_context():
+        measure_id = _measure("sevenoaks")
+    login_as("officer", "sevenoaks")
+    _grid(client, measure_id, {"v-2020-0": "50"})
+    response = _grid(client, measure_id, {"v-2020-0": "60", "v-2021-0": "70", **fields})
+    page = response.get_data(as_text=True)
+    assert response.status_code == 200
+    assert message in page
+    assert "Nothing was saved" in page
+    assert 'value="60"' in page  # what was typed is kept for correcting
+    with app.app_context():
+        assert _values("sevenoaks", measure_id) == {"2020": {"": 50}}
+
+
+def test_percentages_cannot_pass_100_and_pay_gaps_may_be_below_zero(app, client, login_as):
+    with app.app_context():
+        star = _measure("sevenoaks", name="Satisfaction", unit="percentage", breakdown="")
+        gap = _definition("gender-pay-gap-mean")
+        with tenant_scope(tenant("sevenoaks")):
+            gap_id = services.add_measure(definition=gap, first_year=2019, last_year=2020).id
+    login_as("officer", "sevenoaks")
+    page = _grid(client, star, {"v-2019-0": "101"}).get_data(as_text=True)
+    assert "Total, 2019 to 2020: a percentage cannot be over 100" in page
+    page = _grid(client, star, {"v-2019-0": "-2"}).get_data(as_text=True)
+    assert "this measure cannot be below 0" in page
+    assert _grid(client, gap_id, {"v-2019-0": "-2.5"}).status_code == 302
+    with app.app_context():
+        assert _values("sevenoaks", gap_id) == {"2019": {"": -2.5}}
+
+
+def test_a_quarterly_grid_shows_one_year_at_a_time(app, client, login_as):
+    with app.app_context():
+        measure_id = _measure("sevenoaks", period_type="quarter", breakdown="")
+    login_as("officer", "sevenoaks")
+    url = f"/t/sevenoaks/monitoring/measures/{measure_id}/figures?year=2020"
+    page = client.get(url).get_data(as_text=True)
+    assert "April to June 2020" in page and "January to March 2021" in page
+    assert "April to June 2019" not in page
+    response = client.post(url, data={"csrf_token": csrf_token(client, url), "v-2020-Q4-0": "9"})
+    assert response.status_code == 302
+    with app.app_context():
+        assert _values("sevenoaks", measure_id) == {"2020-Q4": {"": 9}}
+
+
+# --- CSV import ------------------------------------------------------------------------
+
+
+def _import(client, measure_id: int, text: str, slug: str = "sevenoaks"):
+    url = f"/t/{slug}/monitoring/measures/{measure_id}/import"
+    return client.post(
+        url,
+        data={
+            "csrf_token": csrf_token(client, url),
+            "file": (io.BytesIO(text.encode()), "figures.csv"),
+        },
+        content_type="multipart/form-data",
+    )
+
+
+def test_figures_are_imported_from_a_csv_file(app, client, login_as):
+    with app.app_context():
+        measure_id = _measure("sevenoaks")
+    login_as("officer", "sevenoaks")
+    text = (
+        "period,category,value\n2019,,40\n2019,Female,22\n2019-20,Male,17\n2020 to 2021,Total,41\n"
+    )
+    response = _import(client, measure_id, text)
+    assert response.status_code == 302
+    with app.app_context():
+        assert _values("sevenoaks", measure_id) == {
+            "2019": {"": 40, "Female": 22, "Male": 17},
+            "2020": {"": 41},
+        }
+        assert audit_events(app, action="measure.values_saved")[-1].detail["via"] == "csv"
+
+
+def test_a_wrong_csv_file_saves_nothing_and_lists_every_mistake(app, client, login_as):
+    with app.app_context():
+        measure_id = _measure("sevenoaks")
+    login_as("officer", "sevenoaks")
+    text = "period,category,value\n2019,,40\n2019,Women,22\n2030,,5\nnext year,,5\n2019,,41\n"
+    page = _import(client, measure_id, text).get_data(as_text=True)
+    assert "Line 4: “next year” is not a period" not in page  # line numbers count the header
+    assert "Line 5: “next year” is not a period. Write it like 2019" in page
+    assert "Line 6: repeats the figure for Total, 2019 to 2020 (line 2)" in page
+    page = _import(client, measure_id, "period,category,value\n2019,,40\n2019,Women,2\n2030,,5\n")
+    page = page.get_data(as_text=True)
+    assert "Line 3: “Women” is not a category of sex. Use one of: Female; Male" in page
+    assert (
+        "Line 4: 2030 to 2031 is outside the plan, which runs from April 2019 to March 2022" in page
+    )
+    page = _import(client, measure_id, "period,category,value\n2019,,40\n2019,Female,50\n")
+    assert "the categories add up to 50, which is more than the total of 40" in page.get_data(
+        as_text=True
+    )
+    page = _import(client, measure_id, "when,what\n2019,4\n").get_data(as_text=True)
+    assert "The first line of the file must name the columns" in page
+    with app.app_context():
+        assert _values("sevenoaks", measure_id) == {}
+
+
+def test_an_import_keeps_the_rest_of_a_period_and_checks_the_result(app, client, login_as):
+    with app.app_context():
+        measure_id = _measure("sevenoaks")
+    login_as("officer", "sevenoaks")
+    _grid(client, measure_id, {"v-2019-0": "30", "v-2019-1": "20"})
+    page = _import(client, measure_id, "period,category,value\n2019,Male,15\n")
+    assert "add up to 35, which is more than the total of 30" in page.get_data(as_text=True)
+    assert _import(client, measure_id, "period,category,value\n2019,Male,10\n").status_code == 302
+    with app.app_context():
+        assert _values("sevenoaks", measure_id) == {"2019": {"": 30, "Female": 20, "Male": 10}}
+
+
+# --- community profile -----------------------------------------------------------------
+
+
+def test_the_community_profile_shows_census_figures_and_their_source(client, login_as):
+    login_as("viewer", "sevenoaks")
+    page = client.get("/t/sevenoaks/monitoring/community").get_data(as_text=True)
+    assert "Census 2021, Office for National Statistics" in page
+    assert "Sevenoaks" in page
+    assert "62,307" in page  # females, TS009
+    assert "Disabled under the Equality Act" in page
+
+
+def test_no_census_figures_are_invented_for_a_housing_association(client, login_as):
+    login_as("viewer", "west-kent-housing")
+    page = client.get("/t/west-kent-housing/monitoring/community").get_data(as_text=True)
+    assert "No community profile loaded" in page
+
+
+def test_load_profile_command_records_the_source(app):
+    runner = app.test_cli_runner()
+    result = runner.invoke(
+        args=["monitoring", "load-profile", "west-kent-housing", CENSUS, "--source", "ONS"]
+    )
+    assert result.exit_code != 0
+    assert "several areas" in result.output
+    result = runner.invoke(
+        args=[
+            "monitoring",
+            "load-profile",
+            "west-kent-housing",
+            CENSUS,
+            "--source",
+            "Census 2021, Tunbridge Wells (where most of its homes are)",
+            "--area",
+            "E07000116",
+        ]
+    )
+    assert result.exit_code == 0, result.output
+    assert "figures loaded for Tunbridge Wells" in result.output
+    with app.app_context():
+        with tenant_scope(tenant("west-kent-housing")):
+            row = services.profile()
+            assert row.source.startswith("Census 2021, Tunbridge Wells")
+            assert services.profile_tables(row)["sex"][""] > 0
+    result = runner.invoke(args=["monitoring", "load-profile", "nowhere", CENSUS, "--source", "x"])
+    assert "There is no organisation 'nowhere'" in result.output
+
+
+def test_a_bad_profile_file_changes_nothing(app, tmp_path):
+    bad = tmp_path / "profile.csv"
+    bad.write_text("characteristic,category,value\nsex,Female,10\nsex,Women,4\n")
+    result = app.test_cli_runner().invoke(
+        args=["monitoring", "load-profile", "sevenoaks", str(bad), "--source", "survey"]
+    )
+    assert result.exit_code != 0
+    assert "“Women” is not a category of Sex" in result.output
+    with app.app_context(), tenant_scope(tenant("sevenoaks")):
+        assert services.profile().source.startswith("Census 2021")
+
+
+def test_figures_are_compared_with_the_community(app, client, login_as):
+    with app.app_context():
+        measure_id = _measure("sevenoaks")
+    login_as("officer", "sevenoaks")
+    _grid(client, measure_id, {"v-2019-0": "200", "v-2019-1": "120", "v-2019-2": "70"})
+    page = client.get(f"/t/sevenoaks/monitoring/measures/{measure_id}/compare").get_data(
+        as_text=True
+    )
+    assert "60.0%" in page  # 120 of 200
+    assert "51.7%" in page  # 62,307 of 120,519 residents are female
+
+
+# --- the partnership's view ------------------------------------------------------------
+
+
+def _fresh_measure(slug: str, key: str, breakdown: str, figures: dict[str, int]) -> int:
+    """Give a member one measure of definition ``key`` with 2014's ``figures``, replacing
+    any it has (the demonstration data gives members some)."""
+    definition = _definition(key)
+    with tenant_scope(tenant(slug)):
+        for old in database.session.scalars(
+            select(Measure).where(Measure.definition_id == definition.id)
+        ):
+            database.session.delete(old)
+        database.session.commit()
+        row = services.add_measure(
+            definition=definition, breakdown=breakdown, first_year=2014, last_year=2014
+        )
+        cells = [services.Cell("2014", c, str(v), c) for c, v in figures.items()]
+        services.save_values(row, cells, via="test")
+    return definition.id
+
+
+def test_a_lead_sees_members_figures_only_as_released(app, client, login_as):
+    with app.app_context():
+        for slug, figures in {
+            "sevenoaks": {"": 23, "Female": 3},
+            "tunbridge-wells": {"": 132, "Female": 61, "Male": 71},
+        }.items():
+            definition_id = _fresh_measure(slug, "attendance-events-services", "sex", figures)
+    login_as("lead", partnership="west-kent")
+    page = client.get("/p/west-kent/monitoring/measures").get_data(as_text=True)
+    assert "Attendance at events and services by sex" in page
+    url = f"/p/west-kent/monitoring/measures/{definition_id}?breakdown=sex&period=2014"
+    page = client.get(url).get_data(as_text=True)
+    cells = re.sub(r"\s+", " ", page)
+    assert "fewer than 8" in cells
+    assert '25 <span class="govuk-body-s">(rounded)</span>' in cells
+    assert "130 <span" in cells and "60 <span" in cells and "70 <span" in cells
+    for exact in (">23<", ">3<", ">132<", ">61<", "132 <span", ">71<"):
+        assert exact not in cells
+    assert "20 <span" in cells  # Sevenoaks: 20 not recorded against a sex
+    assert "No figures for this period" in cells  # members that do not report
+    with app.app_context():
+        reads = audit_events(app, action="cross_tenant.read")
+        assert "sevenoaks" in reads[-1].detail["tenants"]
+
+
+def test_a_total_that_would_reveal_a_small_count_is_withheld(app, client, login_as):
+    # 7 + 12 + 12, and 12 not recorded against an age band (43 in all): a rounded total
+    # would pin the hidden 7 down.
+    figures = {"": 43, "Aged 0 to 14": 7, "Aged 15 to 64": 12, "Aged 65 and over": 12}
+    with app.app_context():
+        definition_id = _fresh_measure("sevenoaks", "attendance-events-services", "age", figures)
+    login_as("lead", partnership="west-kent")
+    url = f"/p/west-kent/monitoring/measures/{definition_id}?breakdown=age&period=2014"
+    page = client.get(url).get_data(as_text=True)
+    assert "not shown" in page and "withheld to protect small counts" in page
+    assert "45 <span" not in page
+
+
+def test_a_partnership_lead_sees_no_other_partnerships_joint_measure(app, client, login_as):
+    with app.app_context():
+        from portal.partners.models import Partnership
+
+        other = database.session.scalar(
+            select(Partnership).where(Partnership.slug == "kent-network")
+        )
+        row = MeasureDefinition(
+            name="Kent only", unit="count", period_type="year", partnership_id=other.id
+        )
+        database.session.add(row)
+        database.session.commit()
+        other_id = row.id
+    login_as("lead", partnership="west-kent")
+    assert client.get(f"/p/west-kent/monitoring/measures/{other_id}").status_code == 404
+    assert client.get("/p/kent-network/monitoring/measures").status_code == 404
+
+
+def test_the_lead_sets_the_partnerships_disclosure_rule(app, client, login_as):
+    login_as("lead", partnership="west-kent")
+    url = "/p/west-kent/monitoring/disclosure"
+    page = client.get(url).get_data(as_text=True)
+    assert "fewer than 8" in page and 'value="5"' in page
+    response = client.post(
+        url, data={"csrf_token": csrf_token(client, url), "threshold": "11", "rounding": "5"}
+    )
+    assert "would be shown as 10, which is below the threshold" in response.get_data(as_text=True)
+    response = client.post(
+        url, data={"csrf_token": csrf_token(client, url), "threshold": "ten", "rounding": "5"}
+    )
+    assert "Enter the threshold as a whole number, like 8" in response.get_data(as_text=True)
+    response = client.post(
+        url, data={"csrf_token": csrf_token(client, url), "threshold": "10", "rounding": "10"}
+    )
+    assert response.status_code == 302
+    assert "fewer than 10" in client.get(url).get_data(as_text=True)
+    with app.app_context():
+        event = audit_events(app, action="partnership.disclosure_rule_changed")[-1]
+        assert event.detail == {"from": [8, 5], "to": [10, 10]}
+
+
+def test_tenant_users_cannot_reach_partnership_figures(client, login_as):
+    login_as("officer", "sevenoaks")
+    assert client.get("/p/west-kent/monitoring/measures").status_code == 404
+    assert client.get("/p/west-kent/monitoring/disclosure").status_code == 404
+
+
+# --- demonstration data ----------------------------------------------------------------
+
+
+def test_demonstration_figures_are_marked_and_follow_the_rules(app, client, login_as):
+    with app.app_context(), tenant_scope(tenant("gentoo")):
+        measures = database.session.scalars(services.measures()).all()
+        assert {m.definition.key for m in measures} == {
+            "customer-satisfaction-star",
+            "complaints",
+        }
+        values = database.session.scalars(select(MeasureValue)).all()
+        assert values and all(v.is_demo for v in values)
+        for m in measures:
+            stored = services.stored_values(m)
+            cells = [
+                services.Cell(p, c, m.raw(v), "demo")
+                for p, row in stored.items()
+                for c, v in row.items()
+            ]
+            assert len(stored) == len(m.periods)
+            assert not services.check_values(m, cells).problems
+        first = measures[0].id
+    login_as("viewer", "gentoo")
+    page = client.get(f"/t/gentoo/monitoring/measures/{first}").get_data(as_text=True)
+    assert "Demonstration data" in page
