@@ -12,14 +12,24 @@ from sqlalchemy import select
 from portal.access import READ_ROLES, get_or_404, partnership_blueprint, requires, tenant_blueprint
 from portal.disclosure import RuleError
 from portal.extensions import db
+from portal.forms import ConfirmForm
 from portal.monitoring import categories, periods, services
 from portal.monitoring.catalogue import ANY
-from portal.monitoring.forms import OWN, GridForm, ImportForm, MeasureForm, RuleForm
-from portal.monitoring.models import Measure, MeasureDefinition
+from portal.monitoring.forms import (
+    OWN,
+    GridForm,
+    ImportForm,
+    JointMeasureForm,
+    MeasureEditForm,
+    MeasureForm,
+    RuleForm,
+)
+from portal.monitoring.models import UNITS, Measure, MeasureDefinition
 from portal.partners.models import Tenant
 from portal.tenancy import tenant_scope
 
 tenant_bp = tenant_blueprint("monitoring", __name__, "/monitoring")
+tenant_bp.cli.help = "Measures and community profiles."
 partnership_bp = partnership_blueprint("partner_monitoring", __name__, "/monitoring")
 
 
@@ -27,7 +37,32 @@ partnership_bp = partnership_blueprint("partner_monitoring", __name__, "/monitor
 @requires(*READ_ROLES)
 def measures():
     rows = db.session.scalars(services.measures()).all()
-    return render_template("monitoring/measures.html", measures=rows)
+    joint = services.joint_for_tenant(g.tenant)
+    joint_ids = {m.id for group in joint for _, m in group.rows if m is not None}
+    return render_template(
+        "monitoring/measures.html",
+        measures=[m for m in rows if m.id not in joint_ids],
+        joint=joint,
+        confirm=ConfirmForm(),
+    )
+
+
+@tenant_bp.route("/measures/joint/<int:joint_measure_id>/start", methods=["POST"])
+@requires("officer")
+def start_joint(joint_measure_id: int):
+    definition = services.joint_for_tenant_or_none(g.tenant, joint_measure_id)
+    if definition is None:
+        abort(404)
+    form = ConfirmForm()
+    if not form.validate_on_submit():
+        return redirect(url_for(".measures"))
+    try:
+        row = services.start_reporting(definition)
+    except services.MeasureError as exc:
+        flash(f"{definition.name} could not be started: {exc}", "error")
+        return redirect(url_for(".measures"))
+    flash(f"You can now enter {g.tenant.name}'s figures for {definition.name}", "success")
+    return redirect(url_for(".measure", measure_id=row.id))
 
 
 @tenant_bp.route("/measures/new", methods=["GET", "POST"])
@@ -70,6 +105,91 @@ def measure(measure_id: int):
         values=services.stored_values(row),
         period_label=periods.label,
         row_label=services.row_label,
+    )
+
+
+def _fill_fixed(form: MeasureEditForm, row: Measure) -> None:
+    """Fields a built-in or joint measure fixes are not on its form: use the measure's."""
+    if row.definition is None:
+        return
+    fixed = {"name": row.name, "unit": row.unit, "period_type": row.period_type}
+    fixed["description"] = row.description
+    if row.definition.breakdown != ANY:
+        fixed["breakdown"] = row.breakdown
+    for key, value in fixed.items():
+        form[key].data, form[key].raw_data = value, [value]
+
+
+@tenant_bp.route("/measures/<int:measure_id>/edit", methods=["GET", "POST"])
+@requires("officer")
+def edit_measure(measure_id: int):
+    row = get_or_404(Measure, measure_id)
+    form = MeasureEditForm(obj=row if request.method == "GET" else None)
+    conflict = None
+    if request.method == "GET":
+        form.version.data = str(row.version)
+    _fill_fixed(form, row)
+    if form.validate_on_submit():
+        version = form.version_number()
+        if version is None:
+            abort(400)
+        try:
+            services.update_measure(
+                row,
+                name=form.name.data or "",
+                unit=form.unit.data or "",
+                period_type=form.period_type.data or "",
+                breakdown=form.breakdown.data or "",
+                description=form.description.data or "",
+                first_year=form.first_year.data,
+                last_year=form.last_year.data,
+                version=version,
+            )
+        except services.EditConflict as exc:
+            conflict = exc
+            form.version.data = str(exc.current.version)
+        except services.MeasureError as exc:
+            db.session.rollback()
+            getattr(form, exc.field).errors.append(str(exc))
+        else:
+            flash(f"{row.title} has been saved", "success")
+            return redirect(url_for(".measure", measure_id=row.id))
+    return render_template(
+        "monitoring/measure_edit.html",
+        form=form,
+        measure=row,
+        conflict=conflict,
+        describe=_describe_shape,
+    )
+
+
+def _describe_shape(key: str, value) -> str:
+    """A field's value as the page says it, for the two versions of a conflict."""
+    if key == "unit":
+        return UNITS.get(value, value or "")
+    if key == "period_type":
+        return periods.PERIOD_TYPES.get(value, value or "")
+    if key == "breakdown":
+        c = categories.characteristic(value)
+        return c.label if c else "No breakdown"
+    return "" if value is None else str(value)
+
+
+@tenant_bp.route("/measures/<int:measure_id>/delete", methods=["GET", "POST"])
+@requires("officer")
+def delete_measure(measure_id: int):
+    row = get_or_404(Measure, measure_id)
+    form = ConfirmForm()
+    if form.validate_on_submit():
+        name = row.title
+        figures = services.delete_measure(row)
+        flash(f"{name} has been deleted, with its {figures} figures", "success")
+        return redirect(url_for(".measures"))
+    return render_template(
+        "monitoring/measure_delete.html",
+        measure=row,
+        form=form,
+        figures=sum(len(v) for v in services.stored_values(row).values()),
     )
 
 
@@ -184,8 +304,20 @@ def community():
 
 
 def _definition_or_404(definition_id: int) -> MeasureDefinition:
+    """A built-in count measure, or any joint measure of this partnership."""
     definition = db.session.scalar(
         services.partnership_definitions(g.partnership).where(MeasureDefinition.id == definition_id)
+    ) or db.session.scalar(
+        services.joint_measures(g.partnership).where(MeasureDefinition.id == definition_id)
+    )
+    if definition is None:
+        abort(404)
+    return definition
+
+
+def _joint_or_404(definition_id: int) -> MeasureDefinition:
+    definition = db.session.scalar(
+        services.joint_measures(g.partnership).where(MeasureDefinition.id == definition_id)
     )
     if definition is None:
         abort(404)
@@ -197,6 +329,7 @@ def partnership_measures():
     return render_template(
         "monitoring/partnership_measures.html",
         pairs=services.member_breakdowns(g.partnership),
+        joint=db.session.scalars(services.joint_measures(g.partnership)).all(),
         characteristic=categories.characteristic,
     )
 
@@ -209,14 +342,117 @@ def partnership_measure(definition_id: int):
         breakdown = ""
     if definition.breakdown not in (ANY, breakdown):
         breakdown = definition.breakdown
-    view = services.across_members(g.partnership, definition, breakdown, request.args.get("period"))
+    view = use = None
+    if definition.is_count:
+        view = services.across_members(
+            g.partnership, definition, breakdown, request.args.get("period")
+        )
+    else:
+        use = services.joint_use(g.partnership, definition)
     return render_template(
         "monitoring/partnership_measure.html",
         definition=definition,
         breakdown=breakdown,
         characteristic=categories.characteristic(breakdown),
         view=view,
+        use=use,
+        rule=g.partnership.disclosure_rule,
         period_label=periods.label,
+    )
+
+
+def _joint_choices(form: JointMeasureForm, definition: MeasureDefinition | None) -> None:
+    form.aim_measure.choices = [("", "Not linked to an aim")] + [
+        (str(m.id), f"{m.aim.text[:80]}: {m.text[:120]}")
+        for m in services.aim_measure_choices(g.partnership)
+    ]
+    form.base.choices = [("", "Not part of another measure")] + [
+        (str(d.id), d.name)
+        for d in db.session.scalars(services.joint_measures(g.partnership))
+        if d.unit == "count" and (definition is None or d.id != definition.id)
+    ]
+
+
+def _joint_fields(form: JointMeasureForm) -> dict:
+    return {
+        "name": form.name.data or "",
+        "unit": form.unit.data or "",
+        "period_type": form.period_type.data or "",
+        "breakdown": form.breakdown.data or "",
+        "description": form.description.data or "",
+        "first_year": form.first_year.data,
+        "last_year": form.last_year.data,
+        "aim_measure_id": form.chosen_id(form.aim_measure),
+        "base_id": form.chosen_id(form.base),
+    }
+
+
+@partnership_bp.route("/joint-measures/new", methods=["GET", "POST"])
+def new_joint_measure():
+    form = JointMeasureForm()
+    _joint_choices(form, None)
+    if form.validate_on_submit():
+        try:
+            row = services.add_joint_measure(g.partnership, **_joint_fields(form))
+        except services.MeasureError as exc:
+            db.session.rollback()
+            getattr(form, exc.field).errors.append(str(exc))
+        else:
+            flash(f"{row.name} has been added. Members can now report it.", "success")
+            return redirect(url_for(".partnership_measures"))
+    return render_template("monitoring/joint_form.html", form=form, definition=None)
+
+
+@partnership_bp.route("/joint-measures/<int:definition_id>/edit", methods=["GET", "POST"])
+def edit_joint_measure(definition_id: int):
+    definition = _joint_or_404(definition_id)
+    form = JointMeasureForm(obj=definition if request.method == "GET" else None)
+    _joint_choices(form, definition)
+    conflict = None
+    if request.method == "GET":
+        form.version.data = str(definition.version)
+        form.aim_measure.data = str(definition.aim_measure_id or "")
+        form.base.data = str(definition.base_id or "")
+    if form.validate_on_submit():
+        version = form.version_number()
+        if version is None:
+            abort(400)
+        try:
+            services.update_joint_measure(
+                g.partnership, definition, **_joint_fields(form), version=version
+            )
+        except services.EditConflict as exc:
+            conflict = exc
+            form.version.data = str(exc.current.version)
+        except services.MeasureError as exc:
+            db.session.rollback()
+            getattr(form, exc.field).errors.append(str(exc))
+        else:
+            flash(f"{definition.name} has been saved", "success")
+            return redirect(url_for(".partnership_measures"))
+    return render_template(
+        "monitoring/joint_form.html",
+        form=form,
+        definition=definition,
+        conflict=conflict,
+        describe=_describe_shape,
+    )
+
+
+@partnership_bp.route("/joint-measures/<int:definition_id>/delete", methods=["GET", "POST"])
+def delete_joint_measure(definition_id: int):
+    definition = _joint_or_404(definition_id)
+    form = ConfirmForm()
+    if form.validate_on_submit():
+        name = definition.name
+        services.delete_joint_measure(g.partnership, definition)
+        flash(f"{name} has been deleted", "success")
+        return redirect(url_for(".partnership_measures"))
+    return render_template(
+        "monitoring/joint_delete.html",
+        definition=definition,
+        form=form,
+        use=services.joint_use(g.partnership, definition),
     )
 
 
