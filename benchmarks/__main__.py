@@ -37,6 +37,7 @@ def main() -> None:
     app = create_app(
         {
             "SECRET_KEY": "bench",
+            "PORTAL_DEVELOPMENT": True,
             "SQLALCHEMY_DATABASE_URI": f"sqlite:///{workdir / 'bench.sqlite3'}",
             "SESSION_COOKIE_SECURE": False,
             "LOGIN_ADDRESS_LIMIT": "100000 per minute",

@@ -7,6 +7,8 @@ from pathlib import Path
 
 from flask import Flask
 from jinja2 import ChoiceLoader, FileSystemLoader, PackageLoader, PrefixLoader
+from werkzeug.middleware.proxy_fix import ProxyFix
+from werkzeug.routing import IntegerConverter
 
 from portal import config as settings
 from portal.extensions import csrf, db, limiter, login_manager, migrate
@@ -18,11 +20,21 @@ BLUEPRINTS = (
     "portal.partners.routes",
     "portal.plans.routes",
     "portal.actions.routes",
+    "portal.actions.import_routes",
     "portal.eqia.routes",
     "portal.incidents.routes",
     "portal.aims.routes",
     "portal.monitoring.routes",
 )
+
+
+class BoundedIntegerConverter(IntegerConverter):
+    """``<int:…>`` for database ids: 1 to 2**31 - 1."""
+
+    def __init__(self, url_map, *args, **kwargs):
+        kwargs.setdefault("min", 1)
+        kwargs.setdefault("max", 2**31 - 1)
+        super().__init__(url_map, *args, **kwargs)
 
 
 def create_app(config: dict | None = None) -> Flask:
@@ -33,12 +45,21 @@ def create_app(config: dict | None = None) -> Flask:
         template_folder=str(settings.PROJECT_ROOT / "templates"),
         static_folder="static",
     )
+    # Ids in addresses stay within the database's integer range: a longer number is a 404,
+    # not an overflow deep in the database driver.
+    app.url_map.converters["int"] = BoundedIntegerConverter
     app.config.update(settings.DEFAULTS)
     app.config.update(settings.from_environment())
     if config:
         app.config.update(config)
     _check_secret_key(app)
+    _check_production_settings(app)
     Path(app.instance_path).mkdir(parents=True, exist_ok=True)
+    if app.config.get("PROXY_HOPS"):
+        # Behind a proxy: the visitor's address (for rate limits and the audit trail) and
+        # the scheme come from the proxy's X-Forwarded-* headers, trusting that many hops.
+        hops = app.config["PROXY_HOPS"]
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops)
 
     register_extensions(app)
     register_templates(app)
@@ -48,18 +69,37 @@ def create_app(config: dict | None = None) -> Flask:
     return app
 
 
+def _development(app: Flask) -> bool:
+    return bool(app.debug or app.testing or app.config.get("PORTAL_DEVELOPMENT"))
+
+
+def _check_production_settings(app: Flask) -> None:
+    """Refuse to serve real users with settings that are only safe on a laptop."""
+    if _development(app):
+        return
+    if not app.config.get("PORTAL_BASE_URL"):
+        # Emailed links must not be built from a request's Host header, which a visitor
+        # controls: a reset link could be made to point at another site.
+        raise RuntimeError("PORTAL_BASE_URL must be set (see README: running in production)")
+    if app.config["RATELIMIT_STORAGE_URI"].startswith("memory"):
+        app.logger.warning("REDIS_URL is not set: each app process counts sign-in attempts alone")
+    if not app.config.get("MAIL_SERVER"):
+        app.logger.warning("MAIL_SERVER is not set: invitations are written to instance/outbox/")
+
+
 def _check_secret_key(app: Flask) -> None:
     if app.config.get("SECRET_KEY"):
         return
-    if app.debug or app.testing or os.environ.get("PORTAL_DEVELOPMENT"):
+    if _development(app):
         # A development key kept in instance/, so sessions survive a restart of `make run`.
         key_file = Path(app.instance_path) / "secret_key"
         Path(app.instance_path).mkdir(parents=True, exist_ok=True)
         if not key_file.exists():
             import secrets
 
-            key_file.write_text(secrets.token_hex(32))
-            key_file.chmod(0o600)
+            descriptor = os.open(key_file, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+            with os.fdopen(descriptor, "w") as handle:
+                handle.write(secrets.token_hex(32))
         app.config["SECRET_KEY"] = key_file.read_text().strip()
         return
     raise RuntimeError("SECRET_KEY must be set (see README: running in production)")

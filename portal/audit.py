@@ -30,6 +30,7 @@ ACTION_LABELS = {
     "user.invited": "Person invited",
     "user.disabled": "Account disabled",
     "user.enabled": "Account enabled",
+    "user.removed": "Person removed from the organisation",
     "grant.added": "Role granted",
     "grant.removed": "Role removed",
     "partnership.created": "Partnership created",

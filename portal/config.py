@@ -50,6 +50,12 @@ def from_environment() -> dict:
             "MAIL_SENDER", "Equality Partnership Portal <no-reply@localhost>"
         ),
         "PORTAL_BASE_URL": os.environ.get("PORTAL_BASE_URL"),
+        "PORTAL_DEVELOPMENT": _bool("PORTAL_DEVELOPMENT"),
+        "PROXY_HOPS": int(os.environ.get("PORTAL_PROXY_HOPS", "0") or 0),
+        "TRUSTED_HOSTS": [
+            h.strip() for h in os.environ.get("PORTAL_TRUSTED_HOSTS", "").split(",") if h.strip()
+        ]
+        or None,
         "PORTAL_DEMO_PASSWORD": os.environ.get("PORTAL_DEMO_PASSWORD", DEFAULT_DEMO_PASSWORD),
         "SESSION_COOKIE_SECURE": not debug and not _bool("PORTAL_INSECURE_COOKIES"),
     }

@@ -10,7 +10,7 @@ from portal.extensions import db
 def paginate(query, per_page: int | None = None):
     """Paginate a select() by the ``page`` query argument; a bad page number is page 1."""
     try:
-        page = max(1, int(request.args.get("page", 1)))
+        page = min(max(1, int(request.args.get("page", 1))), 100_000)
     except ValueError:
         page = 1
     return db.paginate(
@@ -23,7 +23,16 @@ def paginate(query, per_page: int | None = None):
 
 def pagination_params(page) -> dict:
     """Parameters for govukPagination from a Flask-SQLAlchemy page."""
-    args = {k: v for k, v in request.args.items() if k != "page"}
+    # Only the page's own filters go into the links: never url_for's own options
+    # (_external, _method …) or a value that would replace the address's tenant.
+    args = {
+        k: v
+        for k, v in request.args.items()
+        if k != "page"
+        and not k.startswith("_")
+        and k not in (request.view_args or {})
+        and k not in {"tenant_slug", "partnership_slug", "org_slug"}
+    }
     params: dict = {"items": []}
     if page.has_prev:
         params["previous"] = {

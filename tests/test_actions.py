@@ -330,6 +330,12 @@ def test_progress_update_with_evidence_file_is_kept_and_served_to_the_tenant(log
     download = client.get(f"{PLAN}/evidence/{update.id}")
     assert download.status_code == 200 and download.data == pdf
     assert "attachment" in download.headers["Content-Disposition"]
+    assert download.headers["Cache-Control"] == "no-store, private"
+    from tests.helpers import audit_events
+
+    assert [e.detail for e in audit_events(app, action="export", object_id=str(update.id))] == [
+        {"what": "evidence", "file": "Ward report.pdf"}
+    ]
     # Another organisation's people cannot reach it, under either address.
     client.get("/logout")
     other = app.test_client()

@@ -137,6 +137,52 @@ def test_account_used_elsewhere_is_not_disabled_by_one_tenant(login_as, client, 
         assert user("viewer@sevenoaks.demo").is_active
 
 
+def test_admin_removes_a_person_who_also_works_elsewhere(login_as, client, app):
+    with app.app_context():
+        from portal.auth.models import TenantGrant
+        from portal.extensions import db
+        from tests.helpers import tenant
+
+        person = user("officer@thanet.demo")
+        db.session.add(TenantGrant(user=person, tenant=tenant("maidstone"), role="officer"))
+        db.session.commit()
+        person_id = person.id
+    login_as("admin", "thanet")
+    url = f"/t/thanet/admin/people/{person_id}"
+    token = csrf_token(client, url)
+    response = client.post(f"{url}/remove", data={"csrf_token": token}, follow_redirects=True)
+    assert "no longer has any role in Thanet District Council" in response.get_data(as_text=True)
+    with app.app_context():
+        from tests.helpers import tenant
+
+        removed = user("officer@thanet.demo")
+        assert removed.roles_in(tenant("thanet")) == set()
+        assert removed.roles_in(tenant("maidstone")) == {"officer"}
+        assert removed.is_active
+    # Gone from this organisation's list, and its pages are now a 404 for them.
+    assert client.get(url).status_code == 404
+    from tests.conftest import AuthActions
+
+    other = app.test_client()
+    AuthActions(other).login("officer@thanet.demo")
+    assert other.get("/t/thanet/").status_code == 404
+    assert other.get("/t/maidstone/").status_code == 200
+    # Enabling or disabling a shared account is not one organisation's call.
+    assert [e.action for e in audit_events(app, object_id=str(person_id))].count(
+        "user.removed"
+    ) == 1
+
+
+def test_removing_the_last_roles_disables_the_account(login_as, client, app):
+    with app.app_context():
+        viewer_id = user("viewer@thanet.demo").id
+    login_as("admin", "thanet")
+    token = csrf_token(client, f"/t/thanet/admin/people/{viewer_id}")
+    client.post(f"/t/thanet/admin/people/{viewer_id}/remove", data={"csrf_token": token})
+    with app.app_context():
+        assert not user("viewer@thanet.demo").is_active
+
+
 def test_people_list_shows_only_this_tenants_people(login_as, client):
     login_as("admin", "sevenoaks")
     page = client.get("/t/sevenoaks/admin/people").get_data(as_text=True)
@@ -252,3 +298,39 @@ def test_users_create_command(app):
         assert db.session.scalar(
             select(User).where(User.email == "new@sevenoaks.example")
         ).password_hash
+
+
+def test_users_disable_and_enable_commands(app):
+    runner = app.test_cli_runner()
+    result = runner.invoke(args=["users", "disable", "lead@west-kent.demo"])
+    assert result.exit_code == 0 and "disabled" in result.output
+    with app.app_context():
+        assert not user("lead@west-kent.demo").is_active
+    result = runner.invoke(args=["users", "enable", "lead@west-kent.demo"])
+    assert result.exit_code == 0
+    with app.app_context():
+        assert user("lead@west-kent.demo").is_active
+    result = runner.invoke(args=["users", "disable", "nobody@example.org"])
+    assert result.exit_code != 0 and "no account for nobody@example.org" in result.output
+    assert [e.action for e in audit_events(app, actor_email=None, action="user.disabled")]
+
+
+def test_users_create_can_prompt_for_the_password(app):
+    result = app.test_cli_runner().invoke(
+        args=[
+            "users",
+            "create",
+            "p@sevenoaks.example",
+            "--name",
+            "P",
+            "--portal-admin",
+            "--set-password",
+        ],
+        input="a long typed password\na long typed password\n",
+    )
+    assert result.exit_code == 0, result.output
+    assert "a long typed password" not in result.output
+    with app.app_context():
+        assert user("p@sevenoaks.example").is_portal_admin
+    actions = [e.action for e in audit_events(app, actor_email=None)]
+    assert "auth.password_set" in actions and "grant.added" in actions

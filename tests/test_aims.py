@@ -617,3 +617,24 @@ def test_deleting_an_aim_removes_the_links_to_it(app, db):
     assert links(app) == []
     with tenant_scope(tenant("west-kent-housing")):
         assert db.session.scalar(select(func.count(Commitment.id))) == 11
+
+
+def test_after_a_change_the_lead_lands_back_at_the_same_place(app, login_as, client):
+    with app.app_context():
+        from portal.extensions import db
+
+        west_kent = db.session.scalar(select(Partnership).where(Partnership.slug == "west-kent"))
+        measure = db.session.scalars(
+            select(AimMeasure).where(AimMeasure.partnership_id == west_kent.id)
+        ).first()
+        measure_id, aim_id = measure.id, measure.aim_id
+    login_as("lead", partnership="west-kent")
+    from tests.helpers import csrf_token
+
+    token = csrf_token(client, "/account")
+    response = client.post(
+        f"/p/west-kent/aims/measures/{measure_id}/move",
+        data={"direction": "down", "csrf_token": token},
+    )
+    assert response.status_code == 302
+    assert response.headers["Location"].endswith(f"#aim-{aim_id}")

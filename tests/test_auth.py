@@ -312,3 +312,13 @@ def test_short_or_mismatched_new_passwords_are_explained(client, outbox, app):
     ).get_data(as_text=True)
     assert "Password must be at least 12 characters" in page
     assert "The passwords do not match" in page
+
+
+def test_lockout_reads_the_same_for_an_address_with_no_account(auth):
+    for _ in range(9):
+        page = auth.login("nobody@example.org", "wrong-password").get_data(as_text=True)
+        assert "The email address or password is not right" in page
+    page = auth.login("nobody@example.org", "wrong-password").get_data(as_text=True)
+    assert "It is locked for 15 minutes" in page
+    page = auth.login("nobody@example.org", "wrong-password").get_data(as_text=True)
+    assert "It is locked for 15 minutes" in page

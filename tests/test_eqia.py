@@ -92,7 +92,7 @@ def test_mistakes_are_explained_and_nothing_is_saved(app, login_as, client):
             {"is_published": "yes", "published_on": ["1", "1", "2020"]},
             "The publication date cannot be before the assessment",
         ),
-        ({"assessed_on": ["31", "2", "2024"]}, "Enter a real date"),
+        ({"assessed_on": ["31", "2", "2024"]}, "must be a real date"),
         ({"assessed_on": ["1", "1", "2999"]}, "must be today or earlier"),
         ({"title": "   "}, "Enter a title"),
         ({"kind": ""}, "Choose screening or full assessment"),

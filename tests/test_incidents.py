@@ -112,7 +112,7 @@ def test_mistakes_are_explained_and_nothing_is_saved(app, login_as, client):
         ({"incident_type": "rude"}, "Choose the type of incident"),
         ({"occurred_on": ["1", "1", "2999"]}, "The date of the incident must be today or earlier"),
         ({"occurred_on": ["", "", ""]}, "Enter the date of the incident"),
-        ({"occurred_on": ["30", "2", "2024"]}, "Enter a real date"),
+        ({"occurred_on": ["30", "2", "2024"]}, "must be a real date"),
         ({"ward": " "}, "Enter the ward where it happened"),
         ({"description": ""}, "Enter what happened"),
         (

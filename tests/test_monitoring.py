@@ -473,3 +473,174 @@ def test_demonstration_figures_are_marked_and_follow_the_rules(app, client, logi
     login_as("viewer", "gentoo")
     page = client.get(f"/t/gentoo/monitoring/measures/{first}").get_data(as_text=True)
     assert "Demonstration data" in page
+
+
+# --- changing and deleting a measure ---------------------------------------------------
+
+
+def _edit(client, measure_id: int, fields: dict, slug: str = "sevenoaks"):
+    url = f"/t/{slug}/monitoring/measures/{measure_id}/edit"
+    page = client.get(url).get_data(as_text=True)
+    version = re.search(r'name="version" type="hidden" value="(\d+)"', page)
+    version = version or re.search(r'id="version" name="version" type="hidden" value="(\d+)"', page)
+    data = {
+        "csrf_token": csrf_token(client, url),
+        "version": version.group(1) if version else "1",
+        "name": "Complaints received",
+        "unit": "count",
+        "period_type": "year",
+        "breakdown": "sex",
+        "first_year": "2019",
+        "last_year": "2021",
+    } | fields
+    return client.post(url, data=data)
+
+
+def test_an_officer_changes_a_measure_before_it_has_figures(app, client, login_as):
+    with app.app_context():
+        measure_id = _measure("sevenoaks")
+    login_as("officer", "sevenoaks")
+    response = _edit(
+        client,
+        measure_id,
+        {"name": "Complaints", "unit": "percentage", "breakdown": "age", "last_year": "2022"},
+    )
+    assert response.status_code == 302
+    with app.app_context(), tenant_scope(tenant("sevenoaks")):
+        row = database.session.get(Measure, measure_id)
+        assert (row.name, row.unit, row.breakdown, row.last_year) == (
+            "Complaints",
+            "percentage",
+            "age",
+            2022,
+        )
+    event = audit_events(app, action="measure.updated")[-1]
+    assert set(event.detail["fields"]) == {"name", "unit", "breakdown", "last_year"}
+    assert event.detail["from"]["breakdown"] == "sex"
+
+
+@pytest.mark.parametrize(
+    ("fields", "message"),
+    [
+        ({"breakdown": "age"}, "It has figures saved by sex, so the breakdown cannot change"),
+        ({"unit": "percentage"}, "It has figures saved, so what it counts cannot change"),
+        ({"period_type": "quarter"}, "so how often it is measured cannot change"),
+        (
+            {"first_year": "2020"},
+            "It has figures saved for 2019 to 2020, which would be outside the plan",
+        ),
+        ({"last_year": "2018"}, "The last year must be the same as the first or after it"),
+        ({"name": "  "}, "Enter the measure"),
+    ],
+)
+def test_a_change_that_would_invalidate_figures_is_refused(app, client, login_as, fields, message):
+    with app.app_context():
+        measure_id = _measure("sevenoaks")
+    login_as("officer", "sevenoaks")
+    assert _grid(client, measure_id, {"v-2019-0": "12", "v-2019-1": "5"}).status_code == 302
+    response = _edit(client, measure_id, {"name": "Renamed"} | fields)
+    page = response.get_data(as_text=True).replace("&#39;", "'")
+    assert response.status_code == 200
+    assert message in page
+    with app.app_context(), tenant_scope(tenant("sevenoaks")):
+        row = database.session.get(Measure, measure_id)
+        assert (row.name, row.breakdown, row.first_year) == ("Complaints received", "sex", 2019)
+    assert _values_after(app, measure_id) == {"2019": {"": 12, "Female": 5}}
+
+
+def _values_after(app, measure_id: int) -> dict:
+    with app.app_context():
+        return _values("sevenoaks", measure_id)
+
+
+def test_the_plan_may_grow_while_it_has_figures(app, client, login_as):
+    with app.app_context():
+        measure_id = _measure("sevenoaks")
+    login_as("officer", "sevenoaks")
+    _grid(client, measure_id, {"v-2019-0": "12"})
+    assert _edit(client, measure_id, {"first_year": "2017", "last_year": "2024"}).status_code == 302
+    with app.app_context(), tenant_scope(tenant("sevenoaks")):
+        assert database.session.get(Measure, measure_id).plan_label == ("April 2017 to March 2025")
+
+
+def test_a_second_save_of_the_same_version_shows_both_versions(app, client, login_as):
+    with app.app_context():
+        measure_id = _measure("sevenoaks")
+    login_as("officer", "sevenoaks")
+    url = f"/t/sevenoaks/monitoring/measures/{measure_id}/edit"
+    token = csrf_token(client, url)
+    base = {
+        "csrf_token": token,
+        "version": "1",
+        "unit": "count",
+        "period_type": "year",
+        "breakdown": "sex",
+        "first_year": "2019",
+        "last_year": "2021",
+    }
+    assert client.post(url, data=base | {"name": "First save"}).status_code == 302
+    response = client.post(url, data=base | {"name": "Second save"})
+    page = response.get_data(as_text=True)
+    assert response.status_code == 200
+    assert "Somebody else changed this measure" in page
+    assert "First save" in page and "Second save" in page
+    assert 'value="2"' in page  # saving again now overwrites knowingly
+    with app.app_context(), tenant_scope(tenant("sevenoaks")):
+        assert database.session.get(Measure, measure_id).name == "First save"
+
+
+def test_a_built_in_measure_keeps_its_name_and_unit(app, client, login_as):
+    with app.app_context(), tenant_scope(tenant("sevenoaks")):
+        measure_id = services.add_measure(
+            definition=_definition("complaints"), breakdown="sex", first_year=2019, last_year=2020
+        ).id
+    login_as("officer", "sevenoaks")
+    page = client.get(f"/t/sevenoaks/monitoring/measures/{measure_id}/edit").get_data(as_text=True)
+    assert 'name="name"' not in page and 'name="breakdown"' in page
+    # The form has no name to change; a forged one is ignored, and the service refuses it.
+    assert _edit(client, measure_id, {"name": "Ours now", "breakdown": "age"}).status_code == 302
+    with app.app_context(), tenant_scope(tenant("sevenoaks")):
+        row = database.session.get(Measure, measure_id)
+        assert (row.name, row.breakdown) == ("Complaints received", "age")
+        with pytest.raises(services.MeasureError, match="only its plan years and breakdown"):
+            services.update_measure(
+                row,
+                name="Ours now",
+                unit="count",
+                period_type="quarter",
+                breakdown="age",
+                description="",
+                first_year=2019,
+                last_year=2020,
+                version=row.version,
+            )
+
+
+def test_deleting_a_measure_asks_first_and_takes_its_figures(app, client, login_as):
+    with app.app_context():
+        measure_id = _measure("sevenoaks")
+    login_as("officer", "sevenoaks")
+    _grid(client, measure_id, {"v-2019-0": "12", "v-2019-1": "5", "v-2020-0": "4"})
+    url = f"/t/sevenoaks/monitoring/measures/{measure_id}/delete"
+    page = client.get(url).get_data(as_text=True)
+    assert "Are you sure you want to delete Complaints received by sex?" in page
+    assert "Its 3 saved figures will be deleted with it" in page
+    response = client.post(url, data={"csrf_token": csrf_token(client, url)})
+    assert response.status_code == 302
+    with app.app_context(), tenant_scope(tenant("sevenoaks")):
+        assert database.session.get(Measure, measure_id) is None
+        assert not database.session.scalars(
+            select(MeasureValue).where(MeasureValue.measure_id == measure_id)
+        ).all()
+    event = audit_events(app, action="measure.deleted")[-1]
+    assert event.detail == {"name": "Complaints received", "breakdown": "sex", "figures": 3}
+
+
+def test_viewers_cannot_change_or_delete_measures(app, client, login_as):
+    with app.app_context():
+        measure_id = _measure("sevenoaks")
+    login_as("viewer", "sevenoaks")
+    base = f"/t/sevenoaks/monitoring/measures/{measure_id}"
+    assert client.get(base + "/edit").status_code == 403
+    assert client.get(base + "/delete").status_code == 403
+    assert "Change the measure" not in client.get(base).get_data(as_text=True)

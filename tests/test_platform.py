@@ -75,3 +75,70 @@ def test_mail_goes_to_the_file_outbox_by_default(app, outbox):
     assert message["To"] == "someone@example.org"
     assert message["Subject"] == "Subject line"
     assert "Body text" in message.get_content()
+
+
+def test_production_refuses_to_start_without_a_public_address(databases, tmp_path):
+    from portal import create_app
+
+    config = {**base_config(tmp_path), "TESTING": False, "SQLALCHEMY_DATABASE_URI": "sqlite://"}
+    with pytest.raises(RuntimeError, match="PORTAL_BASE_URL must be set"):
+        create_app(config)
+    app = create_app({**config, "PORTAL_BASE_URL": "https://equality.example.org"})
+    assert app.config["PORTAL_BASE_URL"] == "https://equality.example.org"
+
+
+def test_reset_links_use_the_public_address_not_the_host_header(databases, tmp_path):
+    from portal import create_app, mail
+
+    config = {
+        **base_config(tmp_path),
+        **databases.fresh(),
+        "PORTAL_BASE_URL": "https://equality.example.org",
+    }
+    app = create_app(config)
+    try:
+        from portal.auth import services
+
+        # A request whose Host header a visitor has set to another site.
+        with app.test_request_context("/password/forgot", base_url="http://evil.example"):
+            services.request_password_reset("officer@sevenoaks.demo")
+            [message] = mail.read_outbox()
+        body = message.get_content()
+        assert "https://equality.example.org/password/reset/" in body
+        assert "evil.example" not in body
+    finally:
+        with app.app_context():
+            from portal.extensions import db
+
+            db.engine.dispose()
+        databases.drop(config)
+
+
+def test_behind_a_proxy_the_visitors_address_is_used(databases, tmp_path):
+    from portal import create_app
+    from tests.helpers import audit_events
+
+    config = {**base_config(tmp_path), **databases.fresh(), "PROXY_HOPS": 1}
+    app = create_app(config)
+    try:
+        client = app.test_client()
+        from tests.helpers import csrf_token
+
+        token = csrf_token(client, "/login")
+        client.post(
+            "/login",
+            data={
+                "email": "officer@sevenoaks.demo",
+                "password": "wrong-password",
+                "csrf_token": token,
+            },
+            headers={"X-Forwarded-For": "203.0.113.7"},
+        )
+        [event] = audit_events(app, action="auth.login_failed")
+        assert event.address == "203.0.113.7"
+    finally:
+        with app.app_context():
+            from portal.extensions import db
+
+            db.engine.dispose()
+        databases.drop(config)

@@ -2,13 +2,10 @@
 
 from __future__ import annotations
 
-from datetime import datetime
-
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileField
 from govuk_frontend_wtf.wtforms_widgets import (
     GovCheckboxesInput,
-    GovDateInput,
     GovFileInput,
     GovRadioInput,
     GovSelect,
@@ -17,7 +14,6 @@ from govuk_frontend_wtf.wtforms_widgets import (
     GovTextInput,
 )
 from wtforms import (
-    DateField,
     HiddenField,
     RadioField,
     SelectField,
@@ -36,7 +32,7 @@ from portal.actions.models import (
     PSED_AIMS,
     STATUSES,
 )
-from portal.forms import strip
+from portal.forms import GovDateField, strip
 
 
 def _text(label: str, limit: int, hint: str = "") -> StringField:
@@ -176,26 +172,6 @@ class ActionForm(VersionedForm):
         if self.joint_aim_ids.choices:
             data["joint_aim_ids"] = self.joint_aim_ids.data
         return data
-
-
-class GovDateField(DateField):
-    """A day, month and year field with a plain-English message for an impossible date."""
-
-    def __init__(self, label=None, validators=None, **kwargs):
-        super().__init__(label, validators, format="%d %m %Y", widget=GovDateInput(), **kwargs)
-
-    def process_formdata(self, valuelist):
-        if not valuelist or not any(v.strip() for v in valuelist):
-            self.data = None
-            return
-        text = " ".join(v.strip() for v in valuelist)
-        try:
-            self.data = datetime.strptime(text, "%d %m %Y").date()
-        except ValueError:
-            self.data = None
-            raise ValueError(
-                f"{self.label.text} must be a real date, for example 27 3 2026"
-            ) from None
 
 
 class ProgressForm(FlaskForm):

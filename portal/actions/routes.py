@@ -20,7 +20,7 @@ from portal.actions.models import (
     ProgressUpdate,
 )
 from portal.extensions import db
-from portal.forms import ConfirmForm
+from portal.forms import ConfirmForm, parse_id
 from portal.pagination import paginate
 from portal.readability import readability
 
@@ -70,7 +70,7 @@ def _objective_form(row: Objective | None = None) -> ObjectiveForm:
             form.area.data = str(row.focus_area_id or "")
             form.point.data = str(row.focus_point_id or "")
             form.version.data = str(row.version)
-        elif request.args.get("area", "").isdigit():
+        elif parse_id(request.args.get("area")) is not None:
             form.area.data = request.args["area"]
     return form
 
@@ -176,9 +176,10 @@ def _aim_labels() -> dict[int, str]:
 
 def _export_rows(rows: list[Action]) -> list[list]:
     aims = _aim_labels()
+    links = services.joint_aim_links(rows) if aims else {}
     out = []
     for a in rows:
-        linked = [aims.get(i, str(i)) for i in services.joint_aim_ids(a)] if aims else []
+        linked = [aims.get(i, str(i)) for i in links.get(a.id, [])]
         out.append(
             [
                 a.objective.area.label if a.objective.area else "",
@@ -509,10 +510,14 @@ def evidence(update_id: int):
     path = services.evidence_path(update)
     if path is None or not path.is_file():
         abort(404)
-    return send_file(
+    services.record_evidence_download(update)
+    response = send_file(
         path,
         mimetype=update.evidence_type or "application/octet-stream",
         as_attachment=True,
         download_name=update.evidence_name or path.name,
         max_age=0,
     )
+    # An organisation's documents must not be kept by shared caches on the way.
+    response.headers["Cache-Control"] = "no-store, private"
+    return response

@@ -18,6 +18,7 @@ from pathlib import Path
 
 from flask import current_app
 from sqlalchemy import func, or_, select
+from sqlalchemy.orm import selectinload
 from sqlalchemy.orm.exc import StaleDataError
 
 from portal import audit, clock, tenancy
@@ -37,6 +38,7 @@ from portal.actions.models import (
 )
 from portal.auth.models import TenantGrant, User
 from portal.extensions import db
+from portal.forms import parse_id
 
 MAX_EVIDENCE_BYTES = 10 * 1024 * 1024
 EVIDENCE_TYPES = {
@@ -138,7 +140,11 @@ def parse_target(text: str | None) -> date | None:
 
 def focus_areas():
     """The current tenant's roles and focus areas in order, as a select()."""
-    return select(FocusArea).order_by(FocusArea.position, FocusArea.id)
+    return (
+        select(FocusArea)
+        .options(selectinload(FocusArea.points))
+        .order_by(FocusArea.position, FocusArea.id)
+    )
 
 
 def objectives():
@@ -146,6 +152,12 @@ def objectives():
     return (
         select(Objective)
         .outerjoin(FocusArea, Objective.focus_area_id == FocusArea.id)
+        # One query each for the headings and the actions, not one per objective.
+        .options(
+            selectinload(Objective.area),
+            selectinload(Objective.point),
+            selectinload(Objective.actions).selectinload(Action.lead_user),
+        )
         .order_by(FocusArea.position.is_(None), FocusArea.position, Objective.position)
     )
 
@@ -191,7 +203,7 @@ class ActionFilters:
         if filters.characteristic not in {"", *CHARACTERISTICS}:
             filters.characteristic = ""
         for name in ("owner", "area", "aim"):
-            if not getattr(filters, name).isdigit():
+            if parse_id(getattr(filters, name)) is None:
                 setattr(filters, name, "")
         return filters
 
@@ -218,6 +230,11 @@ def actions(filters: ActionFilters | None = None, *, lead_user_id: int | None = 
         select(Action)
         .join(Objective, Action.objective_id == Objective.id)
         .outerjoin(FocusArea, Objective.focus_area_id == FocusArea.id)
+        .options(
+            selectinload(Action.objective).selectinload(Objective.area),
+            selectinload(Action.objective).selectinload(Objective.point),
+            selectinload(Action.lead_user),
+        )
         .order_by(
             FocusArea.position.is_(None),
             FocusArea.position,
@@ -316,8 +333,9 @@ def _resolve_area(choice: str | None) -> FocusArea | None:
             db.session.flush()
             audit.record("focus_area.created", area)
         return area
-    area = db.session.scalar(select(FocusArea).where(FocusArea.id == int(choice)))
-    if area is None or not choice.isdigit():
+    area_id = parse_id(choice)
+    area = area_id and db.session.scalar(select(FocusArea).where(FocusArea.id == area_id))
+    if area is None or not area_id:
         raise ValidationError({"area": "Choose a role or focus area from the list"})
     return area
 
@@ -326,8 +344,9 @@ def _resolve_point(choice: str | None, area: FocusArea | None) -> FocusPoint | N
     choice = (choice or "").strip()
     if not choice:
         return None
-    point = db.session.scalar(select(FocusPoint).where(FocusPoint.id == int(choice)))
-    if point is None:
+    point_id = parse_id(choice)
+    point = point_id and db.session.scalar(select(FocusPoint).where(FocusPoint.id == point_id))
+    if not point:
         raise ValidationError({"point": "Choose a focus point from the list"})
     if area is not None and point.focus_area_id != area.id:
         raise ValidationError({"point": "Choose a focus point of the chosen focus area"})
@@ -335,7 +354,7 @@ def _resolve_point(choice: str | None, area: FocusArea | None) -> FocusPoint | N
 
 
 def _check_choice(value: str | None) -> None:
-    if value and not value.startswith("role:") and not value.isdigit():
+    if value and not value.startswith("role:") and parse_id(value) is None:
         raise ValidationError({"area": "Choose a role or focus area from the list"})
 
 
@@ -345,7 +364,7 @@ def add_objective(title: str, area: str | None = None, point: str | None = None)
     if not title:
         raise ValidationError({"title": "Enter the objective"})
     _check_choice(area)
-    if point and not point.isdigit():
+    if point and parse_id(point) is None:
         raise ValidationError({"point": "Choose a focus point from the list"})
     try:
         focus_area = _resolve_area(area)
@@ -380,7 +399,7 @@ def update_objective(
     if not title:
         raise ValidationError({"title": "Enter the objective"})
     _check_choice(area)
-    if point and not point.isdigit():
+    if point and parse_id(point) is None:
         raise ValidationError({"point": "Choose a focus point from the list"})
     submitted = {"title": title, "area": area or "", "point": point or ""}
     if row.version != version:
@@ -465,10 +484,7 @@ def _clean_action(data: dict) -> dict:
         errors["status"] = "Choose a status from the list"
     clean["status"] = status
     objective = None
-    try:
-        objective_id = int(data.get("objective_id"))
-    except (TypeError, ValueError):
-        objective_id = None
+    objective_id = parse_id(data.get("objective_id"))
     if objective_id is not None:
         objective = db.session.scalar(select(Objective).where(Objective.id == objective_id))
     if objective is None:
@@ -476,10 +492,7 @@ def _clean_action(data: dict) -> dict:
     clean["objective_id"] = objective.id if objective else None
     lead_user_id = data.get("lead_user_id") or None
     if lead_user_id is not None:
-        try:
-            lead_user_id = int(lead_user_id)
-        except (TypeError, ValueError):
-            lead_user_id = -1
+        lead_user_id = parse_id(lead_user_id) or -1
         if lead_user_id not in {p.id for p in tenant_people()}:
             errors["lead_user_id"] = "Choose a person from this organisation"
     clean["lead_user_id"] = lead_user_id
@@ -528,9 +541,10 @@ def joint_aims_for_tenant() -> list:
 def _clean_aims(values, errors: dict) -> list[int]:
     ids: list[int] = []
     for value in values or []:
-        try:
-            ids.append(int(value))
-        except (TypeError, ValueError):
+        aim_id = parse_id(value)
+        if aim_id is not None:
+            ids.append(aim_id)
+        else:
             errors["joint_aim_ids"] = "Choose joint aims of your partnerships from the list"
             return []
     allowed = {aim.id for aim, _ in joint_aims_for_tenant()}
@@ -561,6 +575,20 @@ def _set_aims(action: Action, aim_ids: list[int]) -> bool:
     for aim_id in wanted - current:
         db.session.add(ActionJointAim(action_id=action.id, joint_aim_id=aim_id))
     return True
+
+
+def joint_aim_links(actions: list[Action]) -> dict[int, list[int]]:
+    """The joint aims each of ``actions`` serves, in one query."""
+    from portal.actions.models import ActionJointAim
+
+    links: dict[int, list[int]] = {a.id: [] for a in actions}
+    if links:
+        query = select(ActionJointAim.action_id, ActionJointAim.joint_aim_id).where(
+            ActionJointAim.action_id.in_(list(links))
+        )
+        for action_id, aim_id in db.session.execute(query):
+            links[action_id].append(aim_id)
+    return links
 
 
 def joint_aim_ids(action: Action) -> list[int]:
@@ -804,6 +832,12 @@ def _current_user_id() -> int | None:
     if has_request_context() and current_user.is_authenticated:
         return current_user.id
     return None
+
+
+def record_evidence_download(update: ProgressUpdate) -> None:
+    """Downloading a document is an export of the organisation's records: audit it."""
+    audit.record("export", update, detail={"what": "evidence", "file": update.evidence_name})
+    db.session.commit()
 
 
 def progress_updates(action: Action):

@@ -79,8 +79,7 @@ def person(user_id: int):
         form=form,
         confirm=ConfirmForm(),
         hints=TENANT_ROLE_HINTS,
-        elsewhere=any(gr.tenant_id != g.tenant.id for gr in user.tenant_grants)
-        or bool(user.partnership_grants),
+        elsewhere=accounts.works_elsewhere(user, g.tenant),
     )
 
 
@@ -90,11 +89,10 @@ def disable(user_id: int):
     user = get_person_or_404(user_id)
     form = ConfirmForm()
     if form.validate_on_submit():
-        if any(gr.tenant_id != g.tenant.id for gr in user.tenant_grants) or user.partnership_grants:
+        if accounts.works_elsewhere(user, g.tenant):
             flash(
                 f"{user.name} also works with other organisations on the portal, so their account "
-                "cannot be disabled here. Remove their roles here instead, or ask a portal "
-                "administrator.",
+                f"cannot be disabled here. Remove them from {g.tenant.name} instead.",
                 "error",
             )
             return redirect(url_for(".person", user_id=user.id))
@@ -112,8 +110,29 @@ def disable(user_id: int):
 def enable(user_id: int):
     user = get_person_or_404(user_id)
     if ConfirmForm().validate_on_submit():
+        if accounts.works_elsewhere(user, g.tenant):
+            flash(
+                f"{user.name} also works with other organisations on the portal, so their account "
+                "cannot be enabled here. Ask a portal administrator.",
+                "error",
+            )
+            return redirect(url_for(".person", user_id=user.id))
         accounts.enable(user, tenant=g.tenant)
         flash(f"{user.name}'s account has been enabled", "success")
+    return redirect(url_for(".people"))
+
+
+@tenant_bp.route("/people/<int:user_id>/remove", methods=["POST"])
+@requires("admin")
+def remove(user_id: int):
+    user = get_person_or_404(user_id)
+    if ConfirmForm().validate_on_submit():
+        try:
+            accounts.remove_from_tenant(user, g.tenant, by=current_user)
+        except accounts.AccountError as exc:
+            flash(str(exc), "error")
+            return redirect(url_for(".person", user_id=user.id))
+        flash(f"{user.name} no longer has any role in {g.tenant.name}", "success")
     return redirect(url_for(".people"))
 
 

@@ -70,9 +70,24 @@ def period_of(obj) -> PlanPeriod:
     return obj.period
 
 
+def _anchor_for(obj) -> str:
+    """Where a part sits on its period's page, so the lead lands back at the same place."""
+    if isinstance(obj, JointAim):
+        return f"#aim-{obj.id}"
+    if isinstance(obj, AimMeasure):
+        return f"#aim-{obj.aim_id}"
+    if isinstance(obj, PartnershipRole):
+        return f"#role-{obj.id}"
+    if isinstance(obj, RoleListItem):
+        return f"#role-{obj.role_id}"
+    if isinstance(obj, PeriodStatement):
+        return f"#{obj.section}"
+    return ""
+
+
 def _back_to(obj, anchor: str = ""):
     period = period_of(obj)
-    return redirect(url_for(".period", plan_period_id=period.id) + anchor)
+    return redirect(url_for(".period", plan_period_id=period.id) + (anchor or _anchor_for(obj)))
 
 
 def _years(form) -> tuple[int, int]:

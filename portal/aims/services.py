@@ -21,6 +21,7 @@ from portal.aims.models import (
     RoleListItem,
 )
 from portal.extensions import db
+from portal.forms import parse_id
 from portal.partners.models import Partnership, partnership_member
 
 FIRST_YEAR, LAST_YEAR = 2000, 2100
@@ -170,7 +171,10 @@ def commitments_serving(aim: JointAim):
 
 def check_linkable(aim_ids) -> set[int]:
     """The ids, if the tenant in scope may link to every one of them; else LinkError."""
-    wanted = {int(i) for i in aim_ids or []}
+    parsed = [parse_id(i) for i in aim_ids or []]
+    if None in parsed:
+        raise LinkError("Choose only joint aims of your own partnerships")
+    wanted = set(parsed)
     if not wanted:
         return wanted
     allowed = set(

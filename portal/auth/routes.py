@@ -38,16 +38,31 @@ def _account_limit():
     return parse(current_app.config["LOGIN_FAILURE_LIMIT"])
 
 
-def count_failure_and_maybe_lock(email: str) -> bool:
-    """Count a failed sign-in against the account; lock it at the limit. True if locked."""
-    key = services.normalise_email(email)
-    if not key:
+def _account_scope(email: str) -> tuple[str, ...]:
+    prefix = current_app.config.get("RATELIMIT_KEY_PREFIX") or "portal"
+    return (prefix, "login-account", services.normalise_email(email))
+
+
+def address_locked(email: str) -> bool:
+    """True once failures for an address with no account reach the limit, so that a
+    locked address reads the same whether or not an account exists. (An account's own
+    lock is kept on the account, for exactly 15 minutes, and checked before hashing.)"""
+    if not services.normalise_email(email) or services.account_exists(email):
         return False
-    item = _account_limit()
-    scope = (current_app.config.get("RATELIMIT_KEY_PREFIX") or "portal", "login-account", key)
-    limiter.limiter.hit(item, *scope)
-    if not limiter.limiter.test(item, *scope):
-        return services.lock_account(key) is not None
+    return not limiter.limiter.test(_account_limit(), *_account_scope(email))
+
+
+def count_failure_and_maybe_lock(email: str) -> bool:
+    """Count a failed sign-in against the address; lock an account at the limit.
+
+    True if the address is now locked.
+    """
+    if not services.normalise_email(email):
+        return False
+    limiter.limiter.hit(_account_limit(), *_account_scope(email))
+    if not limiter.limiter.test(_account_limit(), *_account_scope(email)):
+        services.lock_account(email)
+        return True
     return False
 
 
@@ -74,6 +89,7 @@ def landing_url(user) -> str:
     return url_for("site.choose")
 
 
+DISABLED_MESSAGE = "This account has been disabled. Ask your organisation's administrator."
 LOCKED_MESSAGE = (
     "There have been too many failed attempts to sign in to this account. "
     "It is locked for 15 minutes. You can reset your password to unlock it sooner."
@@ -88,25 +104,28 @@ def login():
     form = LoginForm()
     error = None
     if form.validate_on_submit():
-        result = services.authenticate(form.email.data, form.password.data)
-        if result.reason == "ok":
-            next_url = safe_next(request.args.get("next"))
-            session.clear()
-            services.start_session(result.user)
-            db.session.commit()
-            login_user(result.user)
-            session.permanent = True
-            return redirect(next_url or landing_url(result.user))
-        g.login_failed = True
-        if result.reason == "locked":
+        email = form.email.data
+        if address_locked(email):
+            # Refused before any password is hashed, whether or not the account exists.
+            services.refuse_locked(email)
             error = LOCKED_MESSAGE
-        elif result.reason == "disabled":
-            error = "This account has been disabled. Ask your organisation's administrator."
         else:
-            error = "The email address or password is not right"
+            result = services.authenticate(email, form.password.data)
+            if result.reason == "ok":
+                next_url = safe_next(request.args.get("next"))
+                session.clear()
+                services.start_session(result.user)
+                db.session.commit()
+                login_user(result.user)
+                session.permanent = True
+                return redirect(next_url or landing_url(result.user))
+            error = {"locked": LOCKED_MESSAGE, "disabled": DISABLED_MESSAGE}.get(
+                result.reason, "The email address or password is not right"
+            )
+            if result.reason == "bad" and count_failure_and_maybe_lock(email):
+                error = LOCKED_MESSAGE
+        g.login_failed = True
         db.session.commit()
-        if result.reason == "bad" and count_failure_and_maybe_lock(form.email.data):
-            error = LOCKED_MESSAGE
         form.email.errors = [error]
     elif request.method == "GET" and request.args.get("email"):
         form.email.data = request.args["email"][:254]

@@ -112,6 +112,25 @@ def _dummy_hash(hasher: PasswordHasher) -> str:
     return _DUMMY[key]
 
 
+def account_exists(email: str) -> bool:
+    return (
+        db.session.scalar(select(User.id).where(User.email == normalise_email(email))) is not None
+    )
+
+
+def refuse_locked(email: str) -> None:
+    """Record a sign-in refused because the address is locked (nothing is hashed)."""
+    user = db.session.scalar(select(User).where(User.email == normalise_email(email)))
+    audit.record(
+        "auth.login_refused",
+        user,
+        user=user,
+        object_type="User",
+        detail={"reason": "locked", "email": normalise_email(email)[:254]},
+    )
+    db.session.commit()
+
+
 def lock_account(email: str) -> User | None:
     """Lock an account after too many failed sign-ins, and say so in the audit trail."""
     user = db.session.scalar(select(User).where(User.email == normalise_email(email)))
@@ -348,7 +367,9 @@ def set_roles(user: User, tenant: Tenant, roles: list[str], *, changed_by: User)
     if wanted - set(TENANT_ROLES):
         raise AccountError("Choose roles from the list")
     if not wanted:
-        raise AccountError("Choose at least one role. To remove somebody, disable their account")
+        raise AccountError(
+            "Choose at least one role. To stop somebody working here, remove them instead"
+        )
     if user.id == changed_by.id and "admin" in user.roles_in(tenant) and "admin" not in wanted:
         raise AccountError("You cannot remove your own administrator role")
     _grant_roles(user, tenant, wanted)
@@ -363,6 +384,32 @@ def grant_partnership_lead(user: User, partnership: Partnership) -> None:
             user,
             detail={"role": PARTNERSHIP_ROLES["lead"], "partnership": partnership.slug},
         )
+
+
+def works_elsewhere(user: User, tenant: Tenant) -> bool:
+    """True if the person has roles outside ``tenant`` (another organisation or a
+    partnership), so the account is not this tenant's alone to disable or enable."""
+    return any(g.tenant_id != tenant.id for g in user.tenant_grants) or bool(
+        user.partnership_grants
+    )
+
+
+def remove_from_tenant(user: User, tenant: Tenant, *, by: User) -> None:
+    """Take away every role a person holds in ``tenant``; their access there ends now.
+
+    A person left with no roles anywhere is also disabled, so the account cannot sign in
+    to an empty portal.
+    """
+    if user.id == by.id:
+        raise AccountError("You cannot remove yourself")
+    _grant_roles(user, tenant, set())
+    if not user.tenant_grants and not user.partnership_grants and not user.is_portal_admin:
+        if user.disabled_at is None:
+            user.disabled_at = clock.utcnow()
+            end_all_sessions(user, "removed from every organisation")
+            audit.record("user.disabled", user, tenant_id=tenant.id)
+    audit.record("user.removed", user, tenant_id=tenant.id)
+    db.session.commit()
 
 
 def disable(user: User, *, by: User, tenant: Tenant | None = None) -> None:

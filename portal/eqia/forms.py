@@ -4,37 +4,16 @@ from __future__ import annotations
 
 from flask_wtf import FlaskForm
 from govuk_frontend_wtf.wtforms_widgets import (
-    GovDateInput,
     GovRadioInput,
     GovSubmitInput,
     GovTextArea,
     GovTextInput,
 )
-from wtforms import DateField, HiddenField, RadioField, StringField, SubmitField, TextAreaField
+from wtforms import HiddenField, RadioField, StringField, SubmitField, TextAreaField
 from wtforms.validators import DataRequired, InputRequired, Length, Optional, StopValidation
 
 from portal.eqia.models import CHARACTERISTICS, IMPACTS, KINDS
-from portal.forms import strip
-
-
-class GovDateField(DateField):
-    """A day, month and year date, with a plain-English message for a date that is not one."""
-
-    widget = GovDateInput()
-
-    def __init__(self, label=None, validators=None, message=None, **kwargs):
-        super().__init__(label, validators, format="%d %m %Y", **kwargs)
-        self.invalid_message = message or "Enter a real date, for example 27 3 2024"
-
-    def process_formdata(self, valuelist):
-        if not valuelist or not any(v.strip() for v in valuelist):
-            self.data = None
-            return
-        try:
-            super().process_formdata([" ".join(v.strip() for v in valuelist)])
-        except ValueError:
-            self.data = None
-            raise ValueError(self.invalid_message) from None
+from portal.forms import GovDateField, strip
 
 
 class ChoiceField(RadioField):

@@ -12,8 +12,16 @@ from govuk_frontend_wtf.wtforms_widgets import (
     GovTextArea,
     GovTextInput,
 )
-from wtforms import IntegerField, RadioField, SelectField, StringField, SubmitField, TextAreaField
-from wtforms.validators import InputRequired, Length, NumberRange, Optional
+from wtforms import (
+    HiddenField,
+    IntegerField,
+    RadioField,
+    SelectField,
+    StringField,
+    SubmitField,
+    TextAreaField,
+)
+from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional
 
 from portal.forms import strip
 from portal.monitoring import categories, periods
@@ -136,3 +144,92 @@ class RuleForm(FlaskForm):
         ],
     )
     submit = SubmitField("Save the rule", widget=GovSubmitInput())
+
+
+class _ShapeFields(FlaskForm):
+    name = StringField(
+        "Name",
+        widget=GovTextInput(),
+        filters=[strip],
+        validators=[
+            DataRequired(message="Enter the measure's name"),
+            Length(max=200, message="Name must be 200 characters or fewer"),
+        ],
+    )
+    unit = RadioField(
+        "What it counts",
+        widget=GovRadioInput(),
+        choices=list(UNITS.items()),
+        validators=[InputRequired(message="Choose what the measure counts")],
+    )
+    period_type = RadioField(
+        "How often it is measured",
+        widget=GovRadioInput(),
+        choices=list(periods.PERIOD_TYPES.items()),
+        validators=[InputRequired(message="Choose how often it is measured")],
+    )
+    breakdown = SelectField(
+        "Broken down by",
+        widget=GovSelect(),
+        choices=[("", "No breakdown"), *categories.CHOICES],
+        validators=[Optional()],
+    )
+    description = TextAreaField(
+        "What it means (optional)",
+        widget=GovTextArea(),
+        filters=[strip],
+        validators=[Optional(), Length(max=2000, message="Keep it to 2,000 characters or fewer")],
+    )
+    first_year = MeasureForm.first_year
+    last_year = MeasureForm.last_year
+    version = HiddenField()
+
+    def version_number(self) -> int | None:
+        try:
+            return int(self.version.data)
+        except (TypeError, ValueError):
+            return None
+
+
+class MeasureEditForm(_ShapeFields):
+    """Change a measure. Fields a built-in or joint measure fixes are not shown and are
+    taken from the measure by the route."""
+
+    submit = SubmitField("Save changes", widget=GovSubmitInput())
+
+
+NO_LINK = ""
+
+
+class JointMeasureForm(_ShapeFields):
+    """A measure a partnership asks its members to report."""
+
+    # Choices are set by the route from the partnership's own records; the service checks
+    # the chosen one again.
+    aim_measure = SelectField(
+        "Which aim's measure it answers (optional)",
+        widget=GovSelect(),
+        description="One of the partnership's answers to “How will we measure our results?”",
+        choices=[],
+        validate_choice=False,
+        validators=[Optional()],
+    )
+    base = SelectField(
+        "Part of another joint measure (optional)",
+        widget=GovSelect(),
+        description="For a count that is part of another count, such as satisfied "
+        "customers out of all who answered. The partnership then sees the percentage "
+        "worked out from the two rounded counts.",
+        choices=[],
+        validate_choice=False,
+        validators=[Optional()],
+    )
+    submit = SubmitField("Save joint measure", widget=GovSubmitInput())
+
+    def chosen_id(self, field) -> int | None:
+        """The id chosen in a select, None for no choice, or -1 for a value that is not an
+        id (the service then refuses it in plain words)."""
+        try:
+            return int(field.data) if field.data else None
+        except (TypeError, ValueError):
+            return -1

@@ -7,6 +7,7 @@ from datetime import datetime
 from sqlalchemy import ForeignKey, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
+from portal.aims.models import AimMeasure
 from portal.extensions import db
 from portal.monitoring import categories, periods
 from portal.tenancy import TenantOwned
@@ -75,6 +76,34 @@ class MeasureDefinition(_Shape, db.Model):
     partnership_id: Mapped[int | None] = mapped_column(
         ForeignKey("partnership.id", ondelete="CASCADE"), index=True
     )
+    # A joint measure's plan years (members start from them) and what it answers: one of
+    # its partnership's "How will we measure our results?".
+    first_year: Mapped[int | None]
+    last_year: Mapped[int | None]
+    aim_measure_id: Mapped[int | None] = mapped_column(
+        ForeignKey("aim_measure.id", ondelete="SET NULL"), index=True
+    )
+    # A count that is part of another count (satisfied respondents of all respondents):
+    # the partnership sees the percentage worked out from the two released counts.
+    base_id: Mapped[int | None] = mapped_column(
+        ForeignKey("measure_definition.id", ondelete="SET NULL"), index=True
+    )
+    version: Mapped[int] = mapped_column(default=1)
+
+    aim_measure: Mapped[AimMeasure | None] = relationship()
+    base: Mapped[MeasureDefinition | None] = relationship(remote_side="MeasureDefinition.id")
+
+    __mapper_args__ = {"version_id_col": version}
+
+    @property
+    def is_joint(self) -> bool:
+        return self.partnership_id is not None
+
+    @property
+    def plan_label(self) -> str:
+        if self.first_year is None or self.last_year is None:
+            return "Not set"
+        return periods.plan_label(self.first_year, self.last_year)
 
     def __repr__(self) -> str:
         return f"<MeasureDefinition {self.name}>"
@@ -92,11 +121,21 @@ class Measure(_Shape, TenantOwned, db.Model):
     is_demo: Mapped[bool] = mapped_column(default=False)
     created_at: Mapped[datetime]
     updated_at: Mapped[datetime]
+    version: Mapped[int] = mapped_column(default=1)
 
     definition: Mapped[MeasureDefinition | None] = relationship()
     values: Mapped[list[MeasureValue]] = relationship(
         back_populates="measure", cascade="all, delete-orphan", passive_deletes=True
     )
+
+    __mapper_args__ = {"version_id_col": version}
+
+    @property
+    def title(self) -> str:
+        """Its name; a joint measure goes by the name its partnership gives it now."""
+        if self.definition is not None and self.definition.is_joint:
+            return self.definition.name
+        return self.name
 
     @property
     def periods(self) -> list[str]:

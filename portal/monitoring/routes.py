@@ -15,6 +15,7 @@ from portal.extensions import db
 from portal.forms import ConfirmForm
 from portal.monitoring import categories, periods, services
 from portal.monitoring.catalogue import ANY
+from portal.monitoring.chart import bar_chart
 from portal.monitoring.forms import (
     OWN,
     GridForm,
@@ -342,11 +343,12 @@ def partnership_measure(definition_id: int):
         breakdown = ""
     if definition.breakdown not in (ANY, breakdown):
         breakdown = definition.breakdown
-    view = use = None
+    view = use = chart = None
     if definition.is_count:
         view = services.across_members(
             g.partnership, definition, breakdown, request.args.get("period")
         )
+        chart = bar_chart([(m.tenant.name, m.table.total) for m in view.members if m.reported])
     else:
         use = services.joint_use(g.partnership, definition)
     return render_template(
@@ -356,6 +358,7 @@ def partnership_measure(definition_id: int):
         characteristic=categories.characteristic(breakdown),
         view=view,
         use=use,
+        chart=chart,
         rule=g.partnership.disclosure_rule,
         period_label=periods.label,
     )

@@ -12,10 +12,12 @@ import math
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
-from sqlalchemy import delete, or_, select
+from sqlalchemy import delete, func, or_, select
+from sqlalchemy.orm.exc import StaleDataError
 
 from portal import audit, clock
-from portal.disclosure import Rule, release_table
+from portal.aims.models import AimMeasure, JointAim
+from portal.disclosure import ReleasedCell, Rule, release_count, release_table, released_rate
 from portal.extensions import db
 from portal.monitoring import catalogue, categories, periods
 from portal.monitoring.models import (
@@ -100,6 +102,32 @@ def definitions_for(tenant: Tenant):
     )
 
 
+def _check_shape(
+    name: str, unit: str, period_type: str, breakdown: str, first_year, last_year
+) -> str:
+    """Check what a measure is and the years of its plan; returns the name, tidied."""
+    name = (name or "").strip()
+    if not name:
+        raise MeasureError("name", "Enter the measure's name")
+    if len(name) > 200:
+        raise MeasureError("name", "Name must be 200 characters or fewer")
+    if unit not in UNITS:
+        raise MeasureError("unit", "Choose what the measure counts")
+    if period_type not in periods.PERIOD_TYPES:
+        raise MeasureError("period_type", "Choose how often it is measured")
+    if breakdown and not categories.characteristic(breakdown):
+        raise MeasureError("breakdown", "Choose a characteristic from the list")
+    if first_year is None or last_year is None:
+        raise MeasureError("first_year", "Enter the first and last years of the plan")
+    if not all(EARLIEST_YEAR <= y <= LATEST_YEAR for y in (first_year, last_year)):
+        raise MeasureError("first_year", "Enter years between 2000 and 2100")
+    if last_year < first_year:
+        raise MeasureError("last_year", "The last year must be the same as the first or after it")
+    if last_year - first_year > 20:
+        raise MeasureError("last_year", "A plan can run for at most 21 years")
+    return name
+
+
 def add_measure(
     *,
     definition: MeasureDefinition | None = None,
@@ -121,21 +149,7 @@ def add_measure(
             breakdown = definition.breakdown
         elif not categories.characteristic(breakdown):
             raise MeasureError("breakdown", "Choose the characteristic to break it down by")
-    name = (name or "").strip()
-    if not name:
-        raise MeasureError("name", "Enter the measure's name")
-    if unit not in UNITS:
-        raise MeasureError("unit", "Choose what the measure counts")
-    if period_type not in periods.PERIOD_TYPES:
-        raise MeasureError("period_type", "Choose how often it is measured")
-    if breakdown and not categories.characteristic(breakdown):
-        raise MeasureError("breakdown", "Choose a characteristic from the list")
-    if not all(EARLIEST_YEAR <= y <= LATEST_YEAR for y in (first_year, last_year)):
-        raise MeasureError("first_year", "Enter years between 2000 and 2100")
-    if last_year < first_year:
-        raise MeasureError("last_year", "The last year must be the same as the first or after it")
-    if last_year - first_year > 20:
-        raise MeasureError("last_year", "A plan can run for at most 21 years")
+    name = _check_shape(name, unit, period_type, breakdown, first_year, last_year)
     now = clock.utcnow()
     row = Measure(
         definition_id=definition.id if definition else None,
@@ -157,6 +171,154 @@ def add_measure(
     audit.record("measure.created", row, detail={"name": name, "breakdown": row.breakdown})
     db.session.commit()
     return row
+
+
+class EditConflict(Exception):
+    """Somebody else saved the record since this person opened it."""
+
+    def __init__(self, current, submitted: dict):
+        super().__init__("the record was changed by somebody else")
+        self.current = current
+        self.submitted = submitted
+
+
+def _outside(stored_periods: Iterable[str], allowed: list[str]) -> list[str]:
+    return sorted(set(stored_periods) - set(allowed))
+
+
+def _shape_change_problem(
+    before: dict, after: dict, stored_periods: set[str], whose: str = "It has"
+) -> MeasureError | None:
+    """Why a change would leave figures already saved meaning something else, if it would."""
+    if not stored_periods:
+        return None
+    if after["unit"] != before["unit"]:
+        return MeasureError(
+            "unit",
+            f"{whose} figures saved, so what it counts cannot change: a figure entered as "
+            f"“{UNITS[before['unit']].lower()}” would be read as something else. "
+            "Add a new measure instead",
+        )
+    if after["period_type"] != before["period_type"]:
+        return MeasureError(
+            "period_type",
+            f"{whose} figures saved for each {before['period_type']}, so how often it is "
+            "measured cannot change. Add a new measure instead",
+        )
+    if after["breakdown"] != before["breakdown"]:
+        return MeasureError(
+            "breakdown",
+            f"{whose} figures saved by {_breakdown_words(before['breakdown'])}, so the "
+            "breakdown cannot change. Add the measure again with the other breakdown",
+        )
+    allowed = periods.periods(after["period_type"], after["first_year"], after["last_year"])
+    outside = _outside(stored_periods, allowed)
+    if outside:
+        shown = ", ".join(periods.label(p) for p in outside[:4])
+        more = f" and {len(outside) - 4} more" if len(outside) > 4 else ""
+        return MeasureError(
+            "first_year",
+            f"{whose} figures saved for {shown}{more}, which would be outside the plan. "
+            "Keep those years in the plan, or remove their figures first",
+        )
+    return None
+
+
+def _breakdown_words(breakdown: str) -> str:
+    c = categories.characteristic(breakdown)
+    return c.label.lower() if c else "no breakdown (totals only)"
+
+
+def update_measure(
+    row: Measure,
+    *,
+    name: str,
+    unit: str,
+    period_type: str,
+    breakdown: str,
+    description: str,
+    first_year: int | None,
+    last_year: int | None,
+    version: int,
+) -> Measure:
+    """Save changes made to ``version`` of a measure; refuse them if somebody saved in
+    between (:class:`EditConflict`) or if they would change what saved figures mean.
+
+    A measure taken up from a definition keeps the definition's name, unit and period;
+    its breakdown may change only if the definition leaves it open.
+    """
+    submitted = {
+        "name": (name or "").strip(),
+        "unit": unit or "",
+        "period_type": period_type or "",
+        "breakdown": breakdown or "",
+        "description": (description or "").strip(),
+        "first_year": first_year,
+        "last_year": last_year,
+    }
+    if row.version != version:
+        raise EditConflict(row, submitted)
+    definition = row.definition
+    if definition is not None:
+        fixed = {"name": row.name, "unit": row.unit, "period_type": row.period_type}
+        if definition.breakdown != catalogue.ANY:
+            fixed["breakdown"] = row.breakdown
+        for key, value in fixed.items():
+            if submitted[key] != value:
+                kind = "a joint measure of a partnership" if definition.is_joint else "built in"
+                can = "plan years and breakdown" if "breakdown" not in fixed else "plan years"
+                raise MeasureError(
+                    key, f"This measure is {kind}, so only its {can} can change here"
+                )
+        if definition.breakdown == catalogue.ANY and not submitted["breakdown"]:
+            raise MeasureError("breakdown", "Choose the characteristic to break it down by")
+        submitted["description"] = row.description
+    submitted["name"] = _check_shape(
+        submitted["name"],
+        submitted["unit"],
+        submitted["period_type"],
+        submitted["breakdown"],
+        first_year,
+        last_year,
+    )
+    before = {k: getattr(row, k) for k in submitted}
+    problem = _shape_change_problem(before, submitted, set(stored_values(row)))
+    if problem:
+        raise problem
+    changed = [k for k, v in submitted.items() if before[k] != v]
+    if not changed:
+        return row
+    for key in changed:
+        setattr(row, key, submitted[key])
+    row.updated_at = clock.utcnow()
+    audit.record(
+        "measure.updated",
+        row,
+        detail={"fields": changed, "from": {k: before[k] for k in changed}},
+    )
+    try:
+        db.session.commit()
+    except StaleDataError:
+        db.session.rollback()
+        current = db.session.get(Measure, row.id, populate_existing=True)
+        raise EditConflict(current, submitted) from None
+    return row
+
+
+def delete_measure(row: Measure) -> int:
+    """Delete a measure and every figure saved for it; returns how many figures went."""
+    figures = db.session.scalar(
+        select(func.count(MeasureValue.id)).where(MeasureValue.measure_id == row.id)
+    )
+    audit.record(
+        "measure.deleted",
+        row,
+        detail={"name": row.name, "breakdown": row.breakdown, "figures": figures},
+    )
+    db.session.execute(delete(MeasureValue).where(MeasureValue.measure_id == row.id))
+    db.session.delete(row)
+    db.session.commit()
+    return figures
 
 
 def stored_values(measure: Measure) -> dict[str, dict[str, float]]:
@@ -604,6 +766,8 @@ class MemberFigures:
     tenant: Tenant
     reported: bool
     table: object | None = None
+    base: ReleasedCell | None = None
+    rate: float | None = None
 
 
 @dataclass
@@ -616,6 +780,17 @@ class PartnershipView:
     members: list[MemberFigures]
     combined: object | None
     rule: Rule
+    base: MeasureDefinition | None = None
+
+
+def _member_values(definition: MeasureDefinition, breakdown: str):
+    measure = db.session.scalar(
+        select(Measure)
+        .where(Measure.definition_id == definition.id, Measure.breakdown == breakdown)
+        .order_by(Measure.id)
+        .limit(1)
+    )
+    return stored_values(measure) if measure is not None else None
 
 
 def across_members(
@@ -623,20 +798,22 @@ def across_members(
 ) -> PartnershipView:
     """Each member's figures for ``definition`` (by ``breakdown``) in ``period``,
     released under the partnership's rule. The exact figures never leave this function.
+
+    For a count that is part of another (its ``base``), each member's base total is
+    released too, and the percentage is worked out from the two released counts.
     """
     rule = partnership.disclosure_rule
+    base = definition.base if definition.base is not None and definition.is_count else None
     exact: dict[int, dict[str, dict[str, float]]] = {}
+    exact_base: dict[int, dict[str, dict[str, float]]] = {}
     for tenant in across_tenants(
         partnership.members, purpose=f"measure {definition.id} for {partnership.slug}"
     ):
-        measure = db.session.scalar(
-            select(Measure)
-            .where(Measure.definition_id == definition.id, Measure.breakdown == breakdown)
-            .order_by(Measure.id)
-            .limit(1)
-        )
-        if measure is not None:
-            exact[tenant.id] = stored_values(measure)
+        values = _member_values(definition, breakdown)
+        if values is not None:
+            exact[tenant.id] = values
+        if base is not None:
+            exact_base[tenant.id] = _member_values(base, breakdown) or {}
     # across_tenants adds its audit record to the session; a page that only reads must
     # still write it.
     db.session.commit()
@@ -655,12 +832,17 @@ def across_members(
         total = int(figures[TOTAL])
         # A category with no figure entered counts as not recorded, not as zero.
         parts = {k: int(figures[k]) for k in cats if k in figures}
-        members.append(MemberFigures(tenant, True, release_table(parts, total, rule)))
+        row = MemberFigures(tenant, True, release_table(parts, total, rule))
+        base_total = exact_base.get(tenant.id, {}).get(period, {}).get(TOTAL)
+        if base is not None and base_total is not None:
+            row.base = release_count(int(base_total), rule)
+            row.rate = released_rate(row.table.total, row.base)
+        members.append(row)
         totals[tenant.slug] = total
     # Across members only when there is no breakdown: a members-by-categories table with
     # totals both ways would let rows and columns be subtracted from each other.
     combined = release_table(totals, rule=rule) if totals and not cats else None
-    return PartnershipView(all_periods, period, cats, members, combined, rule)
+    return PartnershipView(all_periods, period, cats, members, combined, rule, base)
 
 
 def member_breakdowns(partnership: Partnership) -> list[tuple[MeasureDefinition, str]]:
@@ -691,3 +873,268 @@ def ensure_catalogue() -> int:
     if added:
         db.session.commit()
     return added
+
+
+# --- joint measures --------------------------------------------------------------------
+
+
+def joint_measures(partnership: Partnership):
+    """A partnership's joint measures, as a select()."""
+    return (
+        select(MeasureDefinition)
+        .where(MeasureDefinition.partnership_id == partnership.id)
+        .order_by(MeasureDefinition.name, MeasureDefinition.id)
+    )
+
+
+def aim_measure_choices(partnership: Partnership) -> list[AimMeasure]:
+    """The partnership's "How will we measure our results?" answers, to link a joint
+    measure to."""
+    return list(
+        db.session.scalars(
+            select(AimMeasure)
+            .join(JointAim, AimMeasure.aim_id == JointAim.id)
+            .where(AimMeasure.partnership_id == partnership.id)
+            .order_by(JointAim.id, AimMeasure.position, AimMeasure.id)
+        )
+    )
+
+
+def _joint_links(
+    partnership: Partnership,
+    definition: MeasureDefinition | None,
+    unit: str,
+    breakdown: str,
+    period_type: str,
+    aim_measure_id: int | None,
+    base_id: int | None,
+) -> None:
+    if aim_measure_id is not None:
+        link = db.session.get(AimMeasure, aim_measure_id)
+        if link is None or link.partnership_id != partnership.id:
+            raise MeasureError("aim_measure", "Choose one of the partnership's aims' measures")
+    if base_id is not None:
+        base = db.session.get(MeasureDefinition, base_id)
+        if base is None or base.partnership_id != partnership.id:
+            raise MeasureError("base", "Choose one of the partnership's joint measures")
+        if definition is not None and base.id == definition.id:
+            raise MeasureError("base", "A measure cannot be a part of itself")
+        if unit != "count" or base.unit != "count":
+            raise MeasureError(
+                "base",
+                "Only a count can be part of another count. Choose “no base”, or make "
+                "both measures counts",
+            )
+        if base.period_type != period_type or base.breakdown != breakdown:
+            raise MeasureError(
+                "base",
+                f"{base.name} is measured {periods.PERIOD_TYPES[base.period_type].lower()} "
+                f"by {_breakdown_words(base.breakdown)}; the base must be measured as often "
+                "and broken down the same way",
+            )
+
+
+def add_joint_measure(
+    partnership: Partnership,
+    *,
+    name: str,
+    unit: str,
+    period_type: str,
+    breakdown: str,
+    description: str,
+    first_year: int | None,
+    last_year: int | None,
+    aim_measure_id: int | None = None,
+    base_id: int | None = None,
+) -> MeasureDefinition:
+    """Add a measure the partnership asks its members to report."""
+    name = _check_shape(name, unit, period_type, breakdown, first_year, last_year)
+    _joint_links(partnership, None, unit, breakdown, period_type, aim_measure_id, base_id)
+    row = MeasureDefinition(
+        partnership_id=partnership.id,
+        name=name,
+        unit=unit,
+        period_type=period_type,
+        breakdown=breakdown or "",
+        allows_negative=False,
+        description=(description or "").strip(),
+        source=f"Joint measure of {partnership.name}",
+        first_year=first_year,
+        last_year=last_year,
+        aim_measure_id=aim_measure_id,
+        base_id=base_id,
+    )
+    db.session.add(row)
+    db.session.flush()
+    audit.record(
+        "joint_measure.created", row, detail={"name": name, "partnership": partnership.slug}
+    )
+    db.session.commit()
+    return row
+
+
+@dataclass
+class JointUse:
+    """How members use a joint measure: who reports it, and the periods with figures."""
+
+    reporting: list[Tenant]
+    periods: set[str]
+    figures: int
+
+
+def joint_use(partnership: Partnership, definition: MeasureDefinition) -> JointUse:
+    """Which members report ``definition`` and for which periods (no figures leave)."""
+    reporting, seen, figures = [], set(), 0
+    for tenant in across_tenants(
+        partnership.members, purpose=f"use of joint measure {definition.id}"
+    ):
+        ids = list(
+            db.session.scalars(select(Measure.id).where(Measure.definition_id == definition.id))
+        )
+        if not ids:
+            continue
+        reporting.append(tenant)
+        for period in db.session.scalars(
+            select(MeasureValue.period).where(MeasureValue.measure_id.in_(ids))
+        ):
+            seen.add(period)
+            figures += 1
+    db.session.commit()
+    return JointUse(reporting, seen, figures)
+
+
+def update_joint_measure(
+    partnership: Partnership,
+    definition: MeasureDefinition,
+    *,
+    name: str,
+    unit: str,
+    period_type: str,
+    breakdown: str,
+    description: str,
+    first_year: int | None,
+    last_year: int | None,
+    aim_measure_id: int | None,
+    base_id: int | None,
+    version: int,
+) -> MeasureDefinition:
+    """Save changes made to ``version`` of a joint measure.
+
+    What it counts, how often and its breakdown are fixed once any member has figures
+    for it; the plan years may not leave members' figures outside the plan.
+    """
+    submitted = {
+        "name": (name or "").strip(),
+        "unit": unit or "",
+        "period_type": period_type or "",
+        "breakdown": breakdown or "",
+        "description": (description or "").strip(),
+        "first_year": first_year,
+        "last_year": last_year,
+        "aim_measure_id": aim_measure_id,
+        "base_id": base_id,
+    }
+    if definition.version != version:
+        raise EditConflict(definition, submitted)
+    submitted["name"] = _check_shape(
+        submitted["name"], unit, period_type, breakdown, first_year, last_year
+    )
+    _joint_links(partnership, definition, unit, breakdown, period_type, aim_measure_id, base_id)
+    before = {k: getattr(definition, k) for k in submitted}
+    if any(before[k] != submitted[k] for k in ("unit", "period_type", "breakdown")) or (
+        (first_year, last_year) != (before["first_year"], before["last_year"])
+    ):
+        use = joint_use(partnership, definition)
+        for key in ("unit", "period_type", "breakdown"):
+            if use.reporting and before[key] != submitted[key]:
+                names = ", ".join(t.name for t in use.reporting)
+                raise MeasureError(
+                    key,
+                    f"Members already report this measure ({names}), so what it counts, how "
+                    "often and its breakdown cannot change: their figures would no longer "
+                    "mean the same. Add a new joint measure instead",
+                )
+        problem = _shape_change_problem(before, submitted, use.periods, "Members have")
+        if problem:
+            raise problem
+    if any(
+        before[k] != submitted[k] for k in ("unit", "period_type", "breakdown")
+    ) and db.session.scalar(
+        select(func.count(MeasureDefinition.id)).where(MeasureDefinition.base_id == definition.id)
+    ):
+        raise MeasureError(
+            "unit",
+            "Another joint measure counts part of this one, so what it counts, how often "
+            "and its breakdown cannot change",
+        )
+    changed = [k for k, v in submitted.items() if before[k] != v]
+    if not changed:
+        return definition
+    for key in changed:
+        setattr(definition, key, submitted[key])
+    audit.record("joint_measure.updated", definition, detail={"fields": changed})
+    try:
+        db.session.commit()
+    except StaleDataError:
+        db.session.rollback()
+        current = db.session.get(MeasureDefinition, definition.id, populate_existing=True)
+        raise EditConflict(current, submitted) from None
+    return definition
+
+
+def delete_joint_measure(partnership: Partnership, definition: MeasureDefinition) -> None:
+    """Delete a joint measure. Members keep their figures, as measures of their own."""
+    audit.record(
+        "joint_measure.deleted",
+        definition,
+        detail={"name": definition.name, "partnership": partnership.slug},
+    )
+    db.session.delete(definition)
+    db.session.commit()
+
+
+@dataclass
+class JointForTenant:
+    """One partnership's joint measures, each with the member's own measure for it."""
+
+    partnership: Partnership
+    rows: list[tuple[MeasureDefinition, Measure | None]]
+
+
+def joint_for_tenant(tenant: Tenant) -> list[JointForTenant]:
+    """For each of the tenant's partnerships, its joint measures and the tenant's own
+    measure for each (None until the tenant starts reporting it)."""
+    own = {
+        m.definition_id: m
+        for m in db.session.scalars(
+            select(Measure).where(Measure.definition_id.is_not(None)).order_by(Measure.id.desc())
+        )
+    }
+    out = []
+    for partnership in sorted(tenant.partnerships, key=lambda p: p.name):
+        rows = db.session.scalars(joint_measures(partnership)).all()
+        if rows:
+            out.append(JointForTenant(partnership, [(d, own.get(d.id)) for d in rows]))
+    return out
+
+
+def joint_for_tenant_or_none(tenant: Tenant, definition_id: int) -> MeasureDefinition | None:
+    """A joint measure of one of the tenant's partnerships, or None."""
+    ids = [p.id for p in tenant.partnerships]
+    return db.session.scalar(
+        select(MeasureDefinition).where(
+            MeasureDefinition.id == definition_id, MeasureDefinition.partnership_id.in_(ids)
+        )
+    )
+
+
+def start_reporting(definition: MeasureDefinition) -> Measure:
+    """The current tenant's measure for a joint measure, added if it has none yet."""
+    row = db.session.scalar(
+        select(Measure).where(Measure.definition_id == definition.id).order_by(Measure.id)
+    )
+    if row is not None:
+        return row
+    first = definition.first_year or clock.utcnow().year
+    last = definition.last_year or first
+    return add_measure(definition=definition, first_year=first, last_year=last)

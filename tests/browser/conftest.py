@@ -100,6 +100,7 @@ def live_server(tmp_path_factory, demo_password):
             "REDIS_URL": None,
             "MAIL_SERVER": None,
             "PORTAL_BASE_URL": None,
+            "PORTAL_DEVELOPMENT": True,
             "PORTAL_DEMO_PASSWORD": demo_password,
             "ARGON2_TIME_COST": 2,
             "ARGON2_MEMORY_COST": 19456,

@@ -4,6 +4,7 @@ each checked with axe-core."""
 from __future__ import annotations
 
 import re
+import secrets
 
 import pytest
 from playwright.sync_api import expect
@@ -52,4 +53,66 @@ def test_a_lead_sees_released_figures(sign_in):
     expect(page.get_by_role("table")).to_contain_text("(rounded)")
     assert_accessible(page)
     page.goto("/p/west-kent/monitoring/disclosure")
+    assert_accessible(page)
+
+
+def _sign_out(page) -> None:
+    page.get_by_role("banner").get_by_role("button", name="Sign out").click()
+    expect(page.get_by_role("banner").get_by_role("button", name="Sign out")).to_have_count(0)
+    assert_accessible(page)
+
+
+def test_a_joint_measure_from_the_lead_to_a_member_and_back(sign_in):
+    name = f"Attendance at joint events {secrets.token_hex(3)}"
+    page = sign_in("lead@west-kent.demo")
+    assert_accessible(page)
+    page.get_by_role("link", name="Members' figures").first.click()
+    assert_accessible(page)
+    page.get_by_role("button", name="Add a joint measure").click()
+    expect(page.get_by_role("heading", level=1)).to_have_text("Add a joint measure")
+    assert_accessible(page)
+    page.get_by_role("button", name="Save joint measure").click()
+    expect(page.locator(".govuk-error-summary")).to_contain_text("Enter the measure's name")
+    assert_accessible(page)
+    page.get_by_label("Name").fill(name)
+    page.get_by_label("Count (number of people or cases)").check()
+    page.get_by_label("Each year (April to March)").check()
+    page.get_by_label("First year of the plan").fill("2012")
+    page.get_by_label("Last year of the plan").fill("2015")
+    page.get_by_label("Which aim's measure it answers (optional)").select_option(index=1)
+    page.get_by_role("button", name="Save joint measure").click()
+    expect(page.get_by_role("table").first).to_contain_text(name)
+    assert_accessible(page)
+    _sign_out(page)
+
+    page = sign_in("officer@sevenoaks.demo")
+    assert_accessible(page)
+    page.goto("/t/sevenoaks/monitoring/measures")
+    expect(
+        page.get_by_role("heading", name="Joint measures of West Kent Equality Partnership")
+    ).to_be_visible()
+    assert_accessible(page)
+    page.get_by_role("button", name=f"Start reporting {name}").click()
+    expect(page.get_by_role("heading", level=1)).to_have_text(name)
+    assert_accessible(page)
+    page.get_by_role("button", name="Enter figures").click()
+    assert_accessible(page)
+    page.get_by_label("Total, 2014 to 2015").fill("23")
+    page.get_by_role("button", name="Save figures").click()
+    expect(page.get_by_role("table")).to_contain_text("23")
+    assert_accessible(page)
+    _sign_out(page)
+
+    page = sign_in("lead@west-kent.demo")
+    assert_accessible(page)
+    page.goto("/p/west-kent/monitoring/measures")
+    assert_accessible(page)
+    page.get_by_role("link", name=name, exact=True).click()
+    table = page.get_by_role("table")
+    expect(table).to_contain_text("25 (rounded)")
+    expect(table).not_to_contain_text("23")
+    assert_accessible(page)
+    page.get_by_role("link", name="Back to members' figures").click()
+    assert_accessible(page)
+    page.get_by_role("link", name=f"Change {name}").click()
     assert_accessible(page)

@@ -1,0 +1,79 @@
+"""Forms for importing actions from a spreadsheet: the upload and the choice of columns."""
+
+from __future__ import annotations
+
+from flask_wtf import FlaskForm
+from flask_wtf.file import FileField
+from govuk_frontend_wtf.wtforms_widgets import GovFileInput, GovSelect, GovSubmitInput, GovTextInput
+from wtforms import SelectField, StringField, SubmitField
+
+from portal.actions import importing
+from portal.forms import strip
+
+
+class UploadForm(FlaskForm):
+    spreadsheet = FileField(
+        "Spreadsheet file",
+        widget=GovFileInput(),
+        description="A CSV or XLSX file, smaller than 10 MB, with the column headings in row 1",
+    )
+    submit = SubmitField("Upload and continue", widget=GovSubmitInput())
+
+
+class ColumnsForm(FlaskForm):
+    """One select per column of the file (``column_0``, ``column_1`` …), built by
+    :func:`columns_form`, then the objective for rows that name none."""
+
+    default_objective = SelectField(
+        "Objective for rows that do not name one",
+        widget=GovSelect(),
+        validate_choice=False,
+        description="A row with no objective goes under the objective of the row above it; "
+        "rows before any objective go under this one",
+    )
+    new_objective = StringField(
+        "Name of the new objective",
+        widget=GovTextInput(),
+        filters=[strip],
+        description="Only used if you chose a new objective above",
+    )
+    submit = SubmitField("Continue to the preview", widget=GovSubmitInput())
+
+    def column_fields(self):
+        """The column selects, in the order of the file."""
+        return [f for f in self if f.name.startswith("column_")]
+
+    def mapping(self) -> list[str]:
+        return [f.data or "" for f in self.column_fields()]
+
+
+def columns_form(table: importing.Table, mapping: list[str]) -> ColumnsForm:
+    """The form for choosing what each column of ``table`` holds, pre-set to ``mapping``."""
+
+    class Form(ColumnsForm):
+        pass
+
+    for index, heading in enumerate(table.headings):
+        examples = []
+        for _, row in table.rows:
+            value = table.cell(row, index)
+            if value and value not in examples:
+                examples.append(value if len(value) <= 50 else value[:49] + "…")
+            if len(examples) == 2:
+                break
+        hint = "Recognised heading. " if importing.recognised(heading) else ""
+        hint += (
+            "For example: " + "; ".join(f"“{e}”" for e in examples)
+            if examples
+            else "This column is empty."
+        )
+        field = SelectField(
+            importing.column_label(index, heading),
+            widget=GovSelect(),
+            choices=list(importing.FIELDS.items()),
+            default=mapping[index] if index < len(mapping) else "ignore",
+            validate_choice=False,
+            description=hint,
+        )
+        setattr(Form, f"column_{index}", field)
+    return Form()

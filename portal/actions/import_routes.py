@@ -1,0 +1,127 @@
+"""Importing an action plan from a spreadsheet: upload, choose columns, preview, import.
+
+Only the organisation's officers may import. The upload's random token in the address is
+looked up in the current organisation's folder only, so any other token is a 404.
+"""
+
+from __future__ import annotations
+
+from flask import abort, flash, redirect, render_template, request, url_for
+from werkzeug.exceptions import RequestEntityTooLarge
+
+from portal.access import requires, tenant_blueprint
+from portal.actions import importing, services
+from portal.actions.import_forms import UploadForm, columns_form
+from portal.actions.models import STATUSES
+from portal.forms import ConfirmForm
+
+tenant_bp = tenant_blueprint("actions_import", __name__, "/plan/import")
+
+TOO_BIG = "The file must be smaller than 10 MB"
+
+
+def _upload_or_404(upload_token: str) -> importing.Upload:
+    upload = importing.find_upload(upload_token)
+    if upload is None:
+        abort(404)
+    return upload
+
+
+@tenant_bp.errorhandler(RequestEntityTooLarge)
+def _too_big(exc):
+    form = UploadForm(formdata=None)
+    form.spreadsheet.errors = [TOO_BIG]
+    return _upload_page(form), 413
+
+
+def _upload_page(form: UploadForm):
+    return render_template(
+        "actions/import_upload.html",
+        form=form,
+        fields=[(label, importing.HEADINGS[name]) for name, label in importing.FIELDS.items()],
+    )
+
+
+@tenant_bp.route("", methods=["GET", "POST"])
+@requires("officer")
+def upload():
+    form = UploadForm()
+    if form.validate_on_submit():
+        upload = form.spreadsheet.data
+        if not upload or not getattr(upload, "filename", ""):
+            form.spreadsheet.errors = ["Select a CSV or XLSX file"]
+        else:
+            content = upload.stream.read(importing.MAX_BYTES + 1)
+            try:
+                stored = importing.store_upload(upload.filename, content)
+            except importing.ImportProblem as exc:
+                form.spreadsheet.errors = [str(exc)]
+            else:
+                return redirect(url_for(".columns", upload_token=stored.token))
+    return _upload_page(form)
+
+
+@tenant_bp.route("/<upload_token>/columns", methods=["GET", "POST"])
+@requires("officer")
+def columns(upload_token: str):
+    upload = _upload_or_404(upload_token)
+    try:
+        table = upload.table()
+    except importing.ImportProblem as exc:
+        upload.discard()
+        flash(str(exc), "error")
+        return redirect(url_for(".upload"))
+    form = columns_form(table, upload.mapping or importing.guess_mapping(table.headings))
+    form.default_objective.choices = importing.objective_choices()
+    if request.method == "GET":
+        form.default_objective.data = upload.default_objective or importing.NEW_OBJECTIVE
+        form.new_objective.data = upload.new_objective or "Imported actions"
+    if form.validate_on_submit():
+        try:
+            importing.save_choices(
+                upload, form.mapping(), form.default_objective.data, form.new_objective.data
+            )
+        except services.ValidationError as exc:
+            for name, message in exc.errors.items():
+                field = form._fields.get(name) or form.column_fields()[0]
+                field.errors = [*field.errors, message]
+        else:
+            return redirect(url_for(".preview", upload_token=upload.token))
+    return render_template(
+        "actions/import_columns.html", form=form, upload=upload, rows=len(table.rows)
+    )
+
+
+@tenant_bp.route("/<upload_token>/preview", methods=["GET", "POST"])
+@requires("officer")
+def preview(upload_token: str):
+    upload = _upload_or_404(upload_token)
+    if upload.mapping is None or not upload.default_objective:
+        return redirect(url_for(".columns", upload_token=upload.token))
+    try:
+        result = importing.preview(upload)
+    except importing.ImportProblem as exc:
+        upload.discard()
+        flash(str(exc), "error")
+        return redirect(url_for(".upload"))
+    form = ConfirmForm()
+    if form.validate_on_submit() and not result.errors and result.new:
+        try:
+            counts = importing.import_upload(upload)
+        except services.ValidationError as exc:
+            flash(next(iter(exc.errors.values())), "error")
+            return redirect(url_for(".preview", upload_token=upload.token))
+        message = f"{counts.added} action{'' if counts.added == 1 else 's'} imported"
+        if counts.already:
+            message += f"; {counts.already} already in the plan, left as they were"
+        flash(message, "success")
+        return redirect(url_for("actions.objectives"))
+    return render_template(
+        "actions/import_preview.html",
+        upload=upload,
+        result=result,
+        shown=result.rows[: importing.PREVIEW_ROWS],
+        form=form,
+        statuses=STATUSES,
+        error=bool(result.errors),
+    )
