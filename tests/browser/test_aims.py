@@ -123,7 +123,8 @@ def test_a_lead_keeps_the_framework_and_starts_the_next_period(sign_in):
     assert_accessible(page)
     field.fill("We will make sure our events and activities are open to everyone.")
     page.get_by_role("button", name="Save joint aim").click()
-    expect(page).to_have_url(period_url)
+    # Back at the changed aim on the period page.
+    expect(page).to_have_url(re.compile(re.escape(period_url) + r"#aim-\d+$"))
     expect(_banner(page)).to_contain_text("The joint aim has been saved")
     aims = page.get_by_role("table", name="Joint aims: As a Community Leader we will:")
     expect(aims.get_by_role("row").nth(1)).to_contain_text(
