@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from flask import Flask, g, render_template, request
 from flask_wtf.csrf import CSRFError
+from sqlalchemy.orm.exc import StaleDataError
 from werkzeug.exceptions import HTTPException
 
 from portal.extensions import db
@@ -13,6 +14,7 @@ TITLES = {
     403: "You do not have permission to see this page",
     404: "Page not found",
     405: "Sorry, that cannot be done here",
+    409: "Somebody else changed this at the same time",
     413: "The file is too big",
     429: "Too many attempts",
     500: "Sorry, there is a problem with the service",
@@ -27,6 +29,13 @@ def _render(code: int, template: str = "errors/error.html", **context):
 
 
 def init_app(app: Flask) -> None:
+    @app.errorhandler(StaleDataError)
+    def edit_race(exc):
+        # Two saves of one record reached the database together; where a service did not
+        # turn that into a side-by-side comparison, say so plainly: nothing was saved.
+        db.session.rollback()
+        return _render(409, "errors/conflict.html")
+
     @app.errorhandler(CSRFError)
     def csrf_error(exc):
         return _render(400, "errors/csrf.html")

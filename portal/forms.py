@@ -6,7 +6,7 @@ from datetime import datetime
 
 from flask_wtf import FlaskForm
 from govuk_frontend_wtf.wtforms_widgets import GovDateInput, GovSubmitInput
-from wtforms import DateField, SubmitField
+from wtforms import DateField, HiddenField, SubmitField
 
 MAX_ID = 2**31 - 1
 
@@ -27,6 +27,16 @@ def parse_id(value) -> int | None:
 def strip(value):
     """Field filter: surrounding spaces are not content, so "  " counts as empty."""
     return value.strip() if isinstance(value, str) else value
+
+
+class VersionedForm(FlaskForm):
+    """A form that edits a versioned record: it carries the version it was opened at."""
+
+    version = HiddenField()
+
+    def version_number(self) -> int | None:
+        """The version the form was opened at, or None if the field was tampered with."""
+        return parse_id(self.version.data)
 
 
 class ConfirmForm(FlaskForm):

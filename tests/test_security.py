@@ -112,3 +112,28 @@ def test_layout_is_unbranded(client):
 
 def test_skip_link_on_every_page(client):
     assert 'href="#main-content"' in client.get("/login").get_data(as_text=True)
+
+
+def test_a_save_racing_another_is_explained_and_saves_nothing(app, login_as, client, monkeypatch):
+    from sqlalchemy.orm.exc import StaleDataError
+
+    from portal.plans import services
+
+    def racing(row, direction):
+        raise StaleDataError("UPDATE statement on table 'commitment' expected to update 1 row")
+
+    monkeypatch.setattr(services, "move_commitment", racing)
+    login_as("officer", "west-kent-housing")
+    base = "/t/west-kent-housing/plan/commitments"
+    page = client.get(base).get_data(as_text=True)
+    import re
+
+    from tests.helpers import csrf_token
+
+    commitment_id = re.search(r"/plan/commitments/(\d+)/move", page).group(1)
+    response = client.post(
+        f"{base}/{commitment_id}/move",
+        data={"direction": "down", "csrf_token": csrf_token(client, base)},
+    )
+    assert response.status_code == 409
+    assert "Somebody else changed this at the same time" in response.get_data(as_text=True)

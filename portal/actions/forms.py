@@ -14,7 +14,6 @@ from govuk_frontend_wtf.wtforms_widgets import (
     GovTextInput,
 )
 from wtforms import (
-    HiddenField,
     RadioField,
     SelectField,
     SelectMultipleField,
@@ -32,7 +31,7 @@ from portal.actions.models import (
     PSED_AIMS,
     STATUSES,
 )
-from portal.forms import GovDateField, strip
+from portal.forms import GovDateField, VersionedForm, strip
 
 
 def _text(label: str, limit: int, hint: str = "") -> StringField:
@@ -46,16 +45,6 @@ def _text(label: str, limit: int, hint: str = "") -> StringField:
             Length(max=limit, message=f"{label} must be {limit:,} characters or fewer"),
         ],
     )
-
-
-class VersionedForm(FlaskForm):
-    version = HiddenField()
-
-    def version_number(self) -> int | None:
-        try:
-            return int(self.version.data)
-        except (TypeError, ValueError):
-            return None
 
 
 class ObjectiveForm(VersionedForm):

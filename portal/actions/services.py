@@ -19,7 +19,6 @@ from pathlib import Path
 from flask import current_app
 from sqlalchemy import func, or_, select
 from sqlalchemy.orm import selectinload
-from sqlalchemy.orm.exc import StaleDataError
 
 from portal import audit, clock, tenancy
 from portal.actions.models import (
@@ -37,6 +36,7 @@ from portal.actions.models import (
     tag,
 )
 from portal.auth.models import TenantGrant, User
+from portal.editing import EditConflict, commit_edit
 from portal.extensions import db
 from portal.forms import parse_id
 
@@ -79,15 +79,6 @@ class ValidationError(ValueError):
     def __init__(self, errors: dict[str, str]):
         super().__init__("; ".join(errors.values()))
         self.errors = errors
-
-
-class EditConflict(Exception):
-    """Somebody else saved the record since this person opened it."""
-
-    def __init__(self, current, submitted: dict):
-        super().__init__("the record was changed by somebody else")
-        self.current = current
-        self.submitted = submitted
 
 
 # --- target dates ------------------------------------------------------------------------
@@ -423,13 +414,7 @@ def update_objective(
         setattr(row, key, values[key])
     row.updated_at = clock.utcnow()
     audit.record("objective.updated", row, detail={"fields": changed})
-    try:
-        db.session.commit()
-    except StaleDataError:
-        db.session.rollback()
-        current = db.session.get(Objective, row.id, populate_existing=True)
-        raise EditConflict(current, submitted) from None
-    return row
+    return commit_edit(row, submitted)
 
 
 def delete_objective(row: Objective) -> None:
@@ -649,13 +634,7 @@ def update_action(row: Action, data: dict, *, version: int) -> Action:
         changed.append("joint_aims")
     row.updated_at = clock.utcnow()
     audit.record("action.updated", row, detail={"fields": changed})
-    try:
-        db.session.commit()
-    except StaleDataError:
-        db.session.rollback()
-        current = db.session.get(Action, row.id, populate_existing=True)
-        raise EditConflict(current, clean) from None
-    return row
+    return commit_edit(row, clean)
 
 
 def delete_action(row: Action) -> None:

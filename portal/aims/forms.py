@@ -7,19 +7,9 @@ from govuk_frontend_wtf.wtforms_widgets import GovSubmitInput, GovTextArea, GovT
 from wtforms import HiddenField, StringField, SubmitField, TextAreaField
 from wtforms.validators import DataRequired, InputRequired, Length, Optional, Regexp
 
-from portal.forms import strip
+from portal.forms import VersionedForm, strip
 
 YEAR = r"^\d{4}$"
-
-
-class _Versioned(FlaskForm):
-    version = HiddenField()
-
-    def version_number(self) -> int | None:
-        try:
-            return int(self.version.data)
-        except (TypeError, ValueError):
-            return None
 
 
 def _year(label: str, example: int) -> StringField:
@@ -49,7 +39,7 @@ def _title() -> StringField:
     )
 
 
-class PeriodForm(_Versioned):
+class PeriodForm(VersionedForm):
     title = _title()
     start_year = _year("Start year", 2012)
     end_year = _year("End year", 2016)
@@ -83,7 +73,7 @@ class CopyPeriodForm(FlaskForm):
     submit = SubmitField("Copy into a new plan period", widget=GovSubmitInput())
 
 
-class RoleForm(_Versioned):
+class RoleForm(VersionedForm):
     name = StringField(
         "Role",
         widget=GovTextInput(),
@@ -108,7 +98,7 @@ class RoleForm(_Versioned):
     submit = SubmitField("Save role", widget=GovSubmitInput())
 
 
-def _text_form(name: str, label: str, noun: str, hint: str, button: str) -> type[_Versioned]:
+def _text_form(name: str, label: str, noun: str, hint: str, button: str) -> type[VersionedForm]:
     """A form with one required text field, for the framework's ordered lists."""
     text = TextAreaField(
         label,
@@ -122,7 +112,7 @@ def _text_form(name: str, label: str, noun: str, hint: str, button: str) -> type
     )
     return type(
         name,
-        (_Versioned,),
+        (VersionedForm,),
         {"text": text, "submit": SubmitField(button, widget=GovSubmitInput()), "noun": noun},
     )
 

@@ -7,7 +7,6 @@ else saved in between, :class:`EditConflict` is raised and nothing is written.
 from __future__ import annotations
 
 from sqlalchemy import delete, select
-from sqlalchemy.orm.exc import StaleDataError
 
 from portal import audit, clock, tenancy
 from portal.aims.models import (
@@ -20,20 +19,12 @@ from portal.aims.models import (
     PlanPeriod,
     RoleListItem,
 )
+from portal.editing import EditConflict, commit_edit
 from portal.extensions import db
 from portal.forms import parse_id
 from portal.partners.models import Partnership, partnership_member
 
 FIRST_YEAR, LAST_YEAR = 2000, 2100
-
-
-class EditConflict(Exception):
-    """Somebody else saved the record since this person opened it."""
-
-    def __init__(self, current, submitted: dict):
-        super().__init__("the record was changed by somebody else")
-        self.current = current
-        self.submitted = submitted
 
 
 class FrameworkError(ValueError):
@@ -286,7 +277,7 @@ def update_period(period: PlanPeriod, *, version: int, **fields) -> PlanPeriod:
         setattr(period, key, submitted[key])
     period.updated_at = clock.utcnow()
     _record("updated", period, fields=changed)
-    return _commit_edit(period, submitted)
+    return commit_edit(period, submitted)
 
 
 def publish_period(period: PlanPeriod) -> None:
@@ -436,17 +427,7 @@ def update(obj, *, version: int, **fields):
     for key in changed:
         setattr(obj, key, submitted[key])
     _record("updated", obj, fields=changed)
-    return _commit_edit(obj, submitted)
-
-
-def _commit_edit(obj, submitted: dict):
-    try:
-        db.session.commit()
-    except StaleDataError:
-        db.session.rollback()
-        current = db.session.get(type(obj), obj.id, populate_existing=True)
-        raise EditConflict(current, submitted) from None
-    return obj
+    return commit_edit(obj, submitted)
 
 
 def delete_part(obj) -> None:

@@ -9,11 +9,11 @@ from govuk_frontend_wtf.wtforms_widgets import (
     GovTextArea,
     GovTextInput,
 )
-from wtforms import HiddenField, RadioField, StringField, SubmitField, TextAreaField
+from wtforms import RadioField, StringField, SubmitField, TextAreaField
 from wtforms.validators import DataRequired, InputRequired, Length, Optional, StopValidation
 
 from portal.eqia.models import CHARACTERISTICS, IMPACTS, KINDS
-from portal.forms import GovDateField, strip
+from portal.forms import GovDateField, VersionedForm, strip
 
 
 class ChoiceField(RadioField):
@@ -28,16 +28,6 @@ class ChoiceField(RadioField):
     def pre_validate(self, form):
         if self.data not in {value for value, _ in self.choices}:
             raise StopValidation(self.message)
-
-
-class VersionedForm(FlaskForm):
-    version = HiddenField()
-
-    def version_number(self) -> int | None:
-        try:
-            return int(self.version.data)
-        except (TypeError, ValueError):
-            return None
 
 
 def _text(label: str, *, required: str | None = None, max_length: int = 200, **kwargs):

@@ -5,9 +5,9 @@ from __future__ import annotations
 from datetime import date, timedelta
 
 from sqlalchemy import select
-from sqlalchemy.orm.exc import StaleDataError
 
 from portal import audit, clock
+from portal.editing import EditConflict, commit_edit
 from portal.eqia.models import (
     CHARACTERISTICS,
     IMPACTS,
@@ -34,15 +34,6 @@ ASSESSMENT_FIELDS = (
     "is_published",
     "published_on",
 )
-
-
-class EditConflict(Exception):
-    """Somebody else saved the record since this person opened it."""
-
-    def __init__(self, current, submitted: dict):
-        super().__init__("the record was changed by somebody else")
-        self.current = current
-        self.submitted = submitted
 
 
 class InvalidAssessment(ValueError):
@@ -219,13 +210,7 @@ def update_assessment(row: ImpactAssessment, data: dict, *, version: int) -> Imp
         setattr(row, key, clean[key])
     row.updated_at = clock.utcnow()
     audit.record("eqia.updated", row, detail={"fields": changed})
-    try:
-        db.session.commit()
-    except StaleDataError:
-        db.session.rollback()
-        current = db.session.get(ImpactAssessment, row.id, populate_existing=True)
-        raise EditConflict(current, clean) from None
-    return row
+    return commit_edit(row, clean)
 
 
 def start_joint_assessment(partnership: Partnership, data: dict) -> JointAssessment:
@@ -305,10 +290,4 @@ def save_contribution(
     audit.record(action, row, detail={"joint_id": joint.id})
     if submit:
         audit.record("eqia.contribution_submitted", row, detail={"joint_id": joint.id})
-    try:
-        db.session.commit()
-    except StaleDataError:
-        db.session.rollback()
-        current = contribution_for(joint)
-        raise EditConflict(current, submitted) from None
-    return row
+    return commit_edit(row, submitted, reload=lambda: contribution_for(joint))

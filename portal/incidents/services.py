@@ -7,9 +7,9 @@ from dataclasses import dataclass, field
 from datetime import date
 
 from sqlalchemy import select
-from sqlalchemy.orm.exc import StaleDataError
 
 from portal import audit, clock
+from portal.editing import EditConflict, commit_edit
 from portal.extensions import db
 from portal.incidents.models import (
     DEFAULT_RETENTION_YEARS,
@@ -47,15 +47,6 @@ TEXT_FIELDS = (
     "outcome",
 )
 MAX_RETENTION_YEARS = 100
-
-
-class EditConflict(Exception):
-    """Somebody else saved the case since this person opened it."""
-
-    def __init__(self, current: HateIncident, submitted: dict):
-        super().__init__("the record was changed by somebody else")
-        self.current = current
-        self.submitted = submitted
 
 
 class InvalidIncident(ValueError):
@@ -158,13 +149,7 @@ def update_incident(row: HateIncident, data: dict, *, version: int) -> HateIncid
     row.updated_at = clock.utcnow()
     # Field names only: the audit trail must not become a second copy of the case.
     audit.record("incident.updated", row, detail={"fields": changed})
-    try:
-        db.session.commit()
-    except StaleDataError:
-        db.session.rollback()
-        current = db.session.get(HateIncident, row.id, populate_existing=True)
-        raise EditConflict(current, clean) from None
-    return row
+    return commit_edit(row, clean)
 
 
 def record_view(row: HateIncident, page: str) -> None:

@@ -19,10 +19,10 @@ from wtforms import (
 )
 from wtforms.validators import DataRequired, InputRequired, Length, Optional
 
-from portal.forms import strip
+from portal.forms import VersionedForm, strip
 
 
-class CommitmentForm(FlaskForm):
+class CommitmentForm(VersionedForm):
     text = TextAreaField(
         "Commitment",
         widget=GovTextArea(),
@@ -52,14 +52,7 @@ class CommitmentForm(FlaskForm):
         description="Tick each aim of your partnership that this commitment helps to meet",
         validators=[Optional()],
     )
-    version = HiddenField()
     submit = SubmitField("Save commitment", widget=GovSubmitInput())
-
-    def version_number(self) -> int | None:
-        try:
-            return int(self.version.data)
-        except (TypeError, ValueError):
-            return None
 
 
 class MoveForm(FlaskForm):

@@ -3,21 +3,12 @@
 from __future__ import annotations
 
 from sqlalchemy import func, select
-from sqlalchemy.orm.exc import StaleDataError
 
 from portal import audit, clock
 from portal.aims import services as aims
+from portal.editing import EditConflict, commit_edit
 from portal.extensions import db
 from portal.plans.models import Commitment
-
-
-class EditConflict(Exception):
-    """Somebody else saved the record since this person opened it."""
-
-    def __init__(self, current: Commitment, submitted: dict):
-        super().__init__("the record was changed by somebody else")
-        self.current = current
-        self.submitted = submitted
 
 
 def commitments():
@@ -67,13 +58,7 @@ def update_commitment(
         return row
     row.updated_at = clock.utcnow()
     audit.record("commitment.updated", row, detail={"fields": changed})
-    try:
-        db.session.commit()
-    except StaleDataError:
-        db.session.rollback()
-        current = db.session.get(Commitment, row.id, populate_existing=True)
-        raise EditConflict(current, submitted) from None
-    return row
+    return commit_edit(row, submitted)
 
 
 def delete_commitment(row: Commitment) -> None:
