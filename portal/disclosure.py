@@ -20,14 +20,21 @@ checks every total the released cells allow; if any of them would pin down a sup
 cell, the total is withheld. The check looks only at the released cells, never at the
 exact figures, so that withholding a total says nothing more about them.
 
+One exact total is often shown in several tables: a measure taken up by age and again
+by sex has the same total in both, and the cells of one table bound that total as a
+rounded total would. :func:`release_tables` therefore decides for all the tables that
+share a total at once: if any of them needs its total withheld, it is withheld in all of
+them, and where the cells of some tables would still pin down a hidden cell of another,
+every figure of those tables is withheld.
+
 Everything here is pure: no database, no Flask. Nothing else in the portal may compute a
 released figure.
 """
 
 from __future__ import annotations
 
-from collections.abc import Hashable, Mapping
-from dataclasses import dataclass, field
+from collections.abc import Hashable, Mapping, Sequence
+from dataclasses import dataclass, field, replace
 from typing import Literal
 
 Status = Literal["zero", "rounded", "suppressed", "withheld"]
@@ -96,6 +103,20 @@ class Rule:
 
 
 DEFAULT_RULE = Rule()
+
+# The portal-wide floor: a partnership may make its rule stricter than the default, never
+# weaker, or its figures would be nearly exact counts of a few people.
+MIN_THRESHOLD, MIN_ROUNDING = DEFAULT_RULE.threshold, DEFAULT_RULE.rounding
+
+
+def below_floor(threshold: int, rounding: int) -> str | None:
+    """Why a partnership may not use these settings, in plain words; None if it may."""
+    if threshold < MIN_THRESHOLD or rounding < MIN_ROUNDING:
+        return (
+            f"The rule can only be made stricter than the portal's: hide counts below "
+            f"{MIN_THRESHOLD} or more, and round to the nearest {MIN_ROUNDING} or more"
+        )
+    return None
 
 
 @dataclass(frozen=True)
@@ -247,3 +268,94 @@ def possible_values(table: ReleasedTable, key: Hashable) -> range:
     low = max(own.start, total_range.start - others_high)
     high = min(own.stop - 1, total_range.stop - 1 - others_low)
     return range(low, high + 1)
+
+
+def withheld(rule: Rule = DEFAULT_RULE) -> ReleasedCell:
+    """A figure that is not shown, to protect small counts elsewhere."""
+    return ReleasedCell("withheld", None, rule.threshold)
+
+
+def release_tables(
+    tables: Sequence[tuple[Mapping[Hashable, int], int]], rule: Rule = DEFAULT_RULE
+) -> list[ReleasedTable]:
+    """Release several tables that break down one exact total (the same count by age,
+    by sex, with no breakdown …), each given as (cells, total), in the order given.
+
+    Somebody working back from the released figures may set the tables side by side, so
+    they are decided together, from the released cells only:
+
+    * where the cells of the tables together would pin down a hidden cell even with no
+      total shown (one table can bound the total as closely as a rounded total), every
+      cell of every table is withheld;
+    * otherwise the total is withheld in every table if any table would need it withheld
+      on its own, or if any total the cells allow would, once shown, pin down a hidden
+      cell in any of them.
+    """
+    released = [release_table(cells, total, rule) for cells, total in tables]
+    if not released:
+        return []
+    low, high = _common_range(released, rule)
+    # Withholding only some of the tables would say which ones would have given a count
+    # away; withholding them all leaves nothing to work back from.
+    hide_all = low <= high and _pins(released, low, high, rule)
+    withhold = hide_all or any(t.total.status == "withheld" for t in released)
+    if not withhold and low <= high:
+        withhold = any(_pins(released, a, b, rule) for a, b in _total_bands(low, high, rule))
+    out = []
+    for table in released:
+        if hide_all:
+            table = replace(
+                table,
+                cells={key: withheld(rule) for key in table.cells},
+                unrecorded=withheld(rule),
+            )
+        if withhold:
+            table = replace(table, total=withheld(rule))
+        out.append(table)
+    return out
+
+
+def withhold_total(table: ReleasedTable) -> ReleasedTable:
+    """The same table with its total withheld."""
+    return replace(table, total=withheld(table.rule))
+
+
+def _sum_range(table: ReleasedTable, rule: Rule) -> tuple[int, int]:
+    ranges = [rule.candidates(c) for c in table.all_cells()]
+    return sum(r.start for r in ranges), sum(r.stop - 1 for r in ranges)
+
+
+def _common_range(tables: list[ReleasedTable], rule: Rule) -> tuple[int, int]:
+    """The totals that every table's released cells allow."""
+    ranges = [_sum_range(t, rule) for t in tables]
+    return max(r[0] for r in ranges), min(r[1] for r in ranges)
+
+
+def _total_bands(low: int, high: int, rule: Rule) -> list[tuple[int, int]]:
+    """The totals from ``low`` to ``high``, grouped by how each would be released."""
+    bands: dict[ReleasedCell, tuple[int, int]] = {}
+    for t in range(low, high + 1):
+        shown = release_count(t, rule)
+        first, _ = bands.get(shown, (t, t))
+        bands[shown] = (first, t)
+    return list(bands.values())
+
+
+def _pins(tables: list[ReleasedTable], t_low: int, t_high: int, rule: Rule) -> bool:
+    """Whether knowing the total lies from ``t_low`` to ``t_high`` leaves a suppressed
+    cell of any of these tables with only one possible value."""
+    for table in tables:
+        cells = table.all_cells()
+        ranges = [rule.candidates(c) for c in cells]
+        low = sum(r.start for r in ranges)
+        high = sum(r.stop - 1 for r in ranges)
+        for i, cell in enumerate(cells):
+            if cell.status != "suppressed":
+                continue
+            others_low = low - ranges[i].start
+            others_high = high - (ranges[i].stop - 1)
+            can_low = max(ranges[i].start, t_low - others_high)
+            can_high = min(ranges[i].stop - 1, t_high - others_low)
+            if can_low == can_high:
+                return True
+    return False

@@ -6,7 +6,7 @@ from __future__ import annotations
 import itertools
 
 import pytest
-from hypothesis import HealthCheck, assume, given, settings
+from hypothesis import HealthCheck, assume, example, given, settings
 from hypothesis import strategies as st
 
 from portal.disclosure import (
@@ -14,9 +14,11 @@ from portal.disclosure import (
     ReleasedCell,
     Rule,
     RuleError,
+    below_floor,
     possible_values,
     release_count,
     release_table,
+    release_tables,
     released_rate,
 )
 
@@ -255,7 +257,139 @@ def test_every_table_released_alike_leaves_each_suppressed_cell_uncertain(cells,
             assert seen == set(possible_values(released, str(index)))
 
 
+# --- tables that share one total ------------------------------------------------------
+
+
+def test_one_total_shown_in_two_tables_is_withheld_in_both():
+    # Attendance by age: 7, 12, 12 and 12 not recorded; by sex: 20 and 23. Both total 43.
+    # Shown as 45 beside the sex table, it would pin the hidden 7 in the age table.
+    age, sex = release_tables(
+        [({"0-14": 7, "15-64": 12, "65+": 12}, 43), ({"Female": 20, "Male": 23}, 43)]
+    )
+    assert [c.label for c in age.all_cells()] == ["fewer than 8", "10", "10", "10"]
+    assert [c.label for c in sex.all_cells()] == ["20", "25", "0"]
+    assert age.total.status == sex.total.status == "withheld"
+    # On its own the sex table gives nothing away, and keeps its total.
+    assert release_table({"Female": 20, "Male": 23}, 43).total.label == "45"
+
+
+def test_tables_that_give_a_count_away_together_are_withheld_whole():
+    # A sex table of 43 and 0 shows the total to within 5, as a rounded total would.
+    age, sex = release_tables(
+        [({"0-14": 7, "15-64": 12, "65+": 12}, 43), ({"Female": 43, "Male": 0}, 43)]
+    )
+    for table in (age, sex):
+        assert {c.status for c in [*table.all_cells(), table.total]} == {"withheld"}
+
+
+# Brute force, as for one table: list every set of exact tables (sharing one total) that
+# the portal would release exactly as it released these; each hidden cell of each table
+# must take more than one value among them. How release_tables treats a table depends
+# only on how each cell alone would be released, so exact tables are grouped by that.
+
+group_tables = st.lists(
+    st.lists(st.one_of(edges, st.integers(min_value=0, max_value=20)), min_size=1, max_size=2),
+    min_size=2,
+    max_size=3,
+)
+
+
+def _alike(table, total, released, limit):
+    """Exact versions of one table with ``total``, grouped by how each cell alone is
+    released; only those matching the released cells that are shown."""
+    choices = []
+    for cell in released.all_cells()[:-1]:
+        if cell.status == "withheld":
+            choices.append(range(0, total + 1))
+        else:
+            choices.append([v for v in range(0, limit) if release_count(v) == cell])
+    groups: dict[tuple, list[tuple[int, ...]]] = {}
+    for parts in itertools.product(*choices):
+        rest = total - sum(parts)
+        if rest < 0:
+            continue
+        if released.unrecorded.status != "withheld" and release_count(rest) != released.unrecorded:
+            continue
+        shape = tuple(release_count(v) for v in (*parts, rest))
+        groups.setdefault(shape, []).append((*parts, rest))
+    return groups
+
+
+def _group_release(tables, total):
+    return release_tables([({str(i): c for i, c in enumerate(t)}, total) for t in tables])
+
+
+@given(group_tables, st.sampled_from([0, 0, 3, 8, 12]))
+@example([[7, 12], [20, 19]], 12)  # withholding the total alone is not enough here
+@example([[0], [1, 8], [8, 9]], 0)  # nor is withholding only the most telling table
+@settings(max_examples=150, deadline=None)
+def test_no_hidden_cell_can_be_worked_out_from_tables_sharing_a_total(tables, not_recorded):
+    total = max(sum(t) for t in tables) + not_recorded
+    released = _group_release(tables, total)
+    if all(c.status == "withheld" for t in released for c in t.all_cells()):
+        return  # nothing is shown to work back from
+    limit = total + 25
+    seen = [[set() for _ in range(len(t) + 1)] for t in tables]
+    for candidate in range(0, limit):
+        per_table = [_alike(t, candidate, r, limit) for t, r in zip(tables, released, strict=True)]
+        if not all(per_table):
+            continue
+        for groups in itertools.product(*(list(g.values()) for g in per_table)):
+            sample = [exact[0][:-1] for exact in groups]
+            if _group_release(sample, candidate) != released:
+                continue
+            for index, exact in enumerate(groups):
+                for values in exact:
+                    for position, value in enumerate(values):
+                        seen[index][position].add(value)
+    for index, (table, shown) in enumerate(zip(tables, released, strict=True)):
+        exact = [*table, total - sum(table)]
+        for position, cell in enumerate(shown.all_cells()):
+            assert exact[position] in seen[index][position]
+            if cell.status == "suppressed":
+                assert len(seen[index][position]) > 1, (
+                    f"table {index} cell {position} ({exact[position]}) can be worked out"
+                )
+
+
+@given(group_tables, st.sampled_from([0, 3, 8, 12]))
+def test_tables_sharing_a_total_keep_every_single_table_promise(tables, not_recorded):
+    total = max(sum(t) for t in tables) + not_recorded
+    released = _group_release(tables, total)
+    statuses = {t.total.status for t in released}
+    assert len(statuses) == 1  # the total is shown in all of them or in none
+    for table, shown in zip(tables, released, strict=True):
+        alone = release_table({str(i): c for i, c in enumerate(table)}, total)
+        if alone.total.status == "withheld":
+            assert shown.total.status == "withheld"
+        for cell, own in zip(shown.all_cells(), alone.all_cells(), strict=True):
+            assert cell == own or cell.status == "withheld"
+
+
+# --- the portal-wide floor -------------------------------------------------------------
+
+
+@pytest.mark.parametrize(("threshold", "rounding"), [(3, 1), (7, 5), (8, 4), (3, 10)])
+def test_no_partnership_may_weaken_the_rule_below_the_default(threshold, rounding):
+    assert "only be made stricter" in below_floor(threshold, rounding)
+
+
+@pytest.mark.parametrize(("threshold", "rounding"), [(8, 5), (10, 10), (20, 5)])
+def test_a_partnership_may_make_the_rule_stricter(threshold, rounding):
+    assert below_floor(threshold, rounding) is None
+
+
 def test_the_default_rule_is_the_partnerships_default():
     assert (DEFAULT_RULE.threshold, DEFAULT_RULE.rounding) == (8, 5)
     assert "fewer than 8" in DEFAULT_RULE.describe()
     assert ReleasedCell("suppressed", None, 8).label == "fewer than 8"
+
+
+def test_a_stored_rule_below_the_portals_floor_is_never_used():
+    from portal.disclosure import DEFAULT_RULE
+    from portal.partners.models import Partnership
+
+    weak = Partnership(slug="x", name="X", disclosure_threshold=3, disclosure_rounding=1)
+    assert weak.disclosure_rule == DEFAULT_RULE
+    strict = Partnership(slug="y", name="Y", disclosure_threshold=10, disclosure_rounding=10)
+    assert strict.disclosure_rule.threshold == 10

@@ -12,6 +12,143 @@ from portal.tenancy import disable_row_level_security, enable_row_level_security
 
 TENANT_TABLES = ('measure', 'measure_value', 'community_profile', 'population_figure')
 
+# The built-in measures as they stood when this revision was written, written out in full
+# so that later changes to the catalogue do not change what this migration does.
+BUILT_IN_0005 = [
+    {
+        'key': 'hate-incidents-reported',
+        'name': 'Hate incidents reported',
+        'unit': 'count',
+        'period_type': 'quarter',
+        'breakdown': '',
+        'allows_negative': False,
+        'description': '',
+        'source': 'West Kent Equality Partnership, Aims 2012–16, “How will we measure our results?”: “We will make data on reported cases available”',
+        'partnership_id': None,
+    },
+    {
+        'key': 'attendance-events-services',
+        'name': 'Attendance at events and services',
+        'unit': 'count',
+        'period_type': 'year',
+        'breakdown': '*',
+        'allows_negative': False,
+        'description': '',
+        'source': "West Kent Equality Partnership, Aims 2012–16, “How will we measure our results?”: “We will review access to and attendance at events and services, including Kent County Council's Integrated Youth Service.”",
+        'partnership_id': None,
+    },
+    {
+        'key': 'consultation-responses-seldom-heard',
+        'name': 'Consultation responses from seldom-heard groups',
+        'unit': 'count',
+        'period_type': 'year',
+        'breakdown': '*',
+        'allows_negative': False,
+        'description': '',
+        'source': 'Maidstone Borough Council, Equalities Policy and Objectives 2017–21: “Increased number of consultation responses from seldom heard groups”',
+        'partnership_id': None,
+    },
+    {
+        'key': 'customer-satisfaction-star',
+        'name': 'Customer satisfaction (STAR survey)',
+        'unit': 'percentage',
+        'period_type': 'year',
+        'breakdown': '*',
+        'allows_negative': False,
+        'description': '',
+        'source': 'Gentoo, Diversity and Inclusion in Service Provision, 9.3 key performance indicators: “STAR data in respect of customer satisfaction with our service provision, disaggregated by core protected characteristics”',
+        'partnership_id': None,
+    },
+    {
+        'key': 'complaints',
+        'name': 'Complaints received',
+        'unit': 'count',
+        'period_type': 'quarter',
+        'breakdown': '*',
+        'allows_negative': False,
+        'description': '',
+        'source': 'Gentoo, Diversity and Inclusion in Service Provision, 9.3 key performance indicators: “Complaints data, disaggregated by core protected characteristics”',
+        'partnership_id': None,
+    },
+    {
+        'key': 'workforce-profile',
+        'name': 'Workforce profile (number of employees)',
+        'unit': 'count',
+        'period_type': 'year',
+        'breakdown': '*',
+        'allows_negative': False,
+        'description': '',
+        'source': 'West Kent Housing Association, Equality and Diversity Policy, 3. Commitments: “Profile our customers, employees and board and how far these reflect the communities we work in”',
+        'partnership_id': None,
+    },
+    {
+        'key': 'gender-pay-gap-mean',
+        'name': 'Mean gender pay gap',
+        'unit': 'percentage',
+        'period_type': 'year',
+        'breakdown': '',
+        'allows_negative': True,
+        'description': "Men's mean hourly pay less women's, as a percentage of men's. Below zero when women are paid more.",
+        'source': 'West Kent Equality Partnership, Aims 2012–16, “How will we measure our results?”: “We will establish the extent and nature of any issues about equal pay.”',
+        'partnership_id': None,
+    },
+    {
+        'key': 'gender-pay-gap-median',
+        'name': 'Median gender pay gap',
+        'unit': 'percentage',
+        'period_type': 'year',
+        'breakdown': '',
+        'allows_negative': True,
+        'description': "Men's median hourly pay less women's, as a percentage of men's. Below zero when women are paid more.",
+        'source': 'West Kent Equality Partnership, Aims 2012–16, “How will we measure our results?”: “We will establish the extent and nature of any issues about equal pay.”',
+        'partnership_id': None,
+    },
+    {
+        'key': 'flexible-working',
+        'name': 'Employees working flexibly (including home working)',
+        'unit': 'count',
+        'period_type': 'year',
+        'breakdown': '*',
+        'allows_negative': False,
+        'description': '',
+        'source': 'West Kent Equality Partnership, Aims 2012–16, “How will we measure our results?”: “We will publish details of patterns of home working and flexible retirement”',
+        'partnership_id': None,
+    },
+    {
+        'key': 'flexible-retirement',
+        'name': 'Employees taking flexible retirement',
+        'unit': 'count',
+        'period_type': 'year',
+        'breakdown': '*',
+        'allows_negative': False,
+        'description': '',
+        'source': 'West Kent Equality Partnership, Aims 2012–16, “How will we measure our results?”: “We will publish details of patterns of home working and flexible retirement”',
+        'partnership_id': None,
+    },
+    {
+        'key': 'eqias-completed',
+        'name': 'Equality impact assessments completed',
+        'unit': 'count',
+        'period_type': 'year',
+        'breakdown': '',
+        'allows_negative': False,
+        'description': '',
+        'source': "Maidstone Borough Council, Equalities Policy and Objectives 2017–21: “Increase in the number and quality of EqIA's completed.”",
+        'partnership_id': None,
+    },
+    {
+        'key': 'eqias-published',
+        'name': 'Equality impact assessments published',
+        'unit': 'count',
+        'period_type': 'year',
+        'breakdown': '',
+        'allows_negative': False,
+        'description': '',
+        'source': 'Maidstone Borough Council, Equalities Policy and Objectives 2017–21: “All EqIAs to be published on the website.”',
+        'partnership_id': None,
+    },
+]
+
 
 # revision identifiers, used by Alembic.
 revision = '0005_monitoring'
@@ -116,16 +253,7 @@ def upgrade():
         batch_op.add_column(sa.Column('disclosure_rounding', sa.Integer(), server_default='5', nullable=False))
 
     # ### end Alembic commands ###
-    # The built-in measures, as they stood when this revision was written.
-    from portal.monitoring.catalogue import BUILT_IN
-
-    op.bulk_insert(
-        definitions,
-        [
-            {'allows_negative': False, 'description': '', 'partnership_id': None, **item}
-            for item in BUILT_IN
-        ],
-    )
+    op.bulk_insert(definitions, BUILT_IN_0005)
     for table in TENANT_TABLES:
         enable_row_level_security(op, table)
     grant_app_role(op)

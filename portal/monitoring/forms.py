@@ -13,7 +13,6 @@ from govuk_frontend_wtf.wtforms_widgets import (
     GovTextInput,
 )
 from wtforms import (
-    HiddenField,
     IntegerField,
     RadioField,
     SelectField,
@@ -23,7 +22,8 @@ from wtforms import (
 )
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional
 
-from portal.forms import strip
+from portal.disclosure import MIN_ROUNDING, MIN_THRESHOLD
+from portal.forms import VersionedForm, strip
 from portal.monitoring import categories, periods
 from portal.monitoring.models import UNITS
 
@@ -131,7 +131,12 @@ class RuleForm(FlaskForm):
         widget=GovTextInput(),
         validators=[
             InputRequired(message="Enter the threshold as a whole number, like 8"),
-            NumberRange(3, 100, message="The threshold must be between 3 and 100"),
+            NumberRange(
+                MIN_THRESHOLD,
+                100,
+                message=f"The threshold must be between {MIN_THRESHOLD} and 100: the rule can "
+                "only be made stricter than the portal's",
+            ),
         ],
     )
     rounding = WholeNumberField(
@@ -140,13 +145,18 @@ class RuleForm(FlaskForm):
         widget=GovTextInput(),
         validators=[
             InputRequired(message="Enter the rounding as a whole number, like 5"),
-            NumberRange(1, 100, message="The rounding must be between 1 and 100"),
+            NumberRange(
+                MIN_ROUNDING,
+                100,
+                message=f"The rounding must be between {MIN_ROUNDING} and 100: the rule can "
+                "only be made stricter than the portal's",
+            ),
         ],
     )
     submit = SubmitField("Save the rule", widget=GovSubmitInput())
 
 
-class _ShapeFields(FlaskForm):
+class _ShapeFields(VersionedForm):
     name = StringField(
         "Name",
         widget=GovTextInput(),
@@ -182,13 +192,6 @@ class _ShapeFields(FlaskForm):
     )
     first_year = MeasureForm.first_year
     last_year = MeasureForm.last_year
-    version = HiddenField()
-
-    def version_number(self) -> int | None:
-        try:
-            return int(self.version.data)
-        except (TypeError, ValueError):
-            return None
 
 
 class MeasureEditForm(_ShapeFields):

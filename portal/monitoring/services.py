@@ -13,11 +13,21 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 
 from sqlalchemy import delete, func, or_, select
-from sqlalchemy.orm.exc import StaleDataError
 
 from portal import audit, clock
 from portal.aims.models import AimMeasure, JointAim
-from portal.disclosure import ReleasedCell, Rule, release_count, release_table, released_rate
+from portal.disclosure import (
+    ReleasedCell,
+    ReleasedTable,
+    Rule,
+    RuleError,
+    below_floor,
+    release_table,
+    release_tables,
+    released_rate,
+    withhold_total,
+)
+from portal.editing import EditConflict, commit_edit
 from portal.extensions import db
 from portal.monitoring import catalogue, categories, periods
 from portal.monitoring.models import (
@@ -173,15 +183,6 @@ def add_measure(
     return row
 
 
-class EditConflict(Exception):
-    """Somebody else saved the record since this person opened it."""
-
-    def __init__(self, current, submitted: dict):
-        super().__init__("the record was changed by somebody else")
-        self.current = current
-        self.submitted = submitted
-
-
 def _outside(stored_periods: Iterable[str], allowed: list[str]) -> list[str]:
     return sorted(set(stored_periods) - set(allowed))
 
@@ -296,13 +297,7 @@ def update_measure(
         row,
         detail={"fields": changed, "from": {k: before[k] for k in changed}},
     )
-    try:
-        db.session.commit()
-    except StaleDataError:
-        db.session.rollback()
-        current = db.session.get(Measure, row.id, populate_existing=True)
-        raise EditConflict(current, submitted) from None
-    return row
+    return commit_edit(row, submitted)
 
 
 def delete_measure(row: Measure) -> int:
@@ -508,6 +503,12 @@ def grid_id(period: str, index: int) -> str:
     return f"v-{period}-{index}"
 
 
+_UNREADABLE_CSV = (
+    "The file could not be read as a CSV file: a value may be far too long, or a quotation "
+    "mark may not be closed. Check the file and try again"
+)
+
+
 def csv_cells(measure: Measure, data: bytes) -> list[Cell]:
     """Read a CSV file of figures: columns period, category (empty for the total), value.
 
@@ -520,8 +521,11 @@ def csv_cells(measure: Measure, data: bytes) -> list[Cell]:
         text = data.decode("utf-8-sig")
     except UnicodeDecodeError:
         raise ValuesRejected([Problem("The file must be a CSV file saved as UTF-8")]) from None
-    reader = csv.reader(io.StringIO(text))
-    header = [h.strip().lower() for h in next(reader, [])]
+    try:
+        lines = list(csv.reader(io.StringIO(text)))
+    except csv.Error:
+        raise ValuesRejected([Problem(_UNREADABLE_CSV)]) from None
+    header = [h.strip().lower() for h in (lines[0] if lines else [])]
     if not {"period", "value"} <= set(header):
         raise ValuesRejected(
             [Problem("The first line of the file must name the columns: period, category, value")]
@@ -530,7 +534,7 @@ def csv_cells(measure: Measure, data: bytes) -> list[Cell]:
     problems: list[Problem] = []
     cells: list[Cell] = []
     seen: dict[tuple[str, str], int] = {}
-    for line, row in enumerate(reader, start=2):
+    for line, row in enumerate(lines[1:], start=2):
         if line > MAX_IMPORT_LINES:
             problems.append(Problem(f"The file can have at most {MAX_IMPORT_LINES} lines"))
             break
@@ -595,7 +599,10 @@ def read_profile(data: str, area: str | None = None) -> tuple[list[dict], str]:
     are rows whose category starts "Total"; sub-categories ("A: B") and rows that are not
     counts are skipped. Returns the figures and the area's name.
     """
-    rows = list(csv.DictReader(io.StringIO(data.lstrip("\ufeff"))))
+    try:
+        rows = list(csv.DictReader(io.StringIO(data.lstrip("\ufeff"))))
+    except csv.Error:
+        raise ProfileError("Nothing was loaded. " + _UNREADABLE_CSV) from None
     if not rows:
         raise ProfileError("The file has no figures in it")
     fields = set(rows[0])
@@ -733,8 +740,12 @@ def compare(measure: Measure, period: str, community: dict[str, int] | None) -> 
 
 
 def set_disclosure_rule(partnership: Partnership, threshold: int, rounding: int) -> Rule:
-    """Change a partnership's disclosure rule, if it can keep its promises."""
-    rule = Rule(threshold, rounding)  # raises RuleError with the reason
+    """Change a partnership's disclosure rule, if it can keep its promises and is no
+    weaker than the portal's default (raises :class:`RuleError` saying why not)."""
+    floor = below_floor(threshold, rounding)
+    if floor:
+        raise RuleError(floor)
+    rule = Rule(threshold, rounding)
     before = (partnership.disclosure_threshold, partnership.disclosure_rounding)
     partnership.disclosure_threshold, partnership.disclosure_rounding = threshold, rounding
     audit.record(
@@ -783,14 +794,32 @@ class PartnershipView:
     base: MeasureDefinition | None = None
 
 
-def _member_values(definition: MeasureDefinition, breakdown: str):
-    measure = db.session.scalar(
-        select(Measure)
-        .where(Measure.definition_id == definition.id, Measure.breakdown == breakdown)
-        .order_by(Measure.id)
-        .limit(1)
-    )
-    return stored_values(measure) if measure is not None else None
+def _member_tables(definition: MeasureDefinition) -> dict[str, dict[str, dict[str, float]]]:
+    """The current tenant's figures for ``definition`` under every breakdown it reports
+    it by: breakdown, then period, then category."""
+    out: dict[str, dict[str, dict[str, float]]] = {}
+    query = select(Measure).where(Measure.definition_id == definition.id).order_by(Measure.id)
+    for measure in db.session.scalars(query):
+        if measure.breakdown not in out:
+            out[measure.breakdown] = stored_values(measure)
+    return out
+
+
+def _released_tables(
+    by_breakdown: dict[str, dict[str, dict[str, float]]], period: str | None, rule: Rule
+) -> dict[str, ReleasedTable]:
+    """A member's tables for one period, one per breakdown, released together: they all
+    break down the same total, so they are set side by side before anything is shown."""
+    exact: dict[str, tuple[dict[str, int], int]] = {}
+    for breakdown, values in by_breakdown.items():
+        figures = values.get(period) if period else None
+        if not figures or TOTAL not in figures:
+            continue
+        c = categories.characteristic(breakdown)
+        # A category with no figure entered counts as not recorded, not as zero.
+        parts = {k: int(figures[k]) for k in (c.categories if c else ()) if k in figures}
+        exact[breakdown] = (parts, int(figures[TOTAL]))
+    return dict(zip(exact, release_tables(list(exact.values()), rule), strict=True))
 
 
 def across_members(
@@ -799,49 +828,55 @@ def across_members(
     """Each member's figures for ``definition`` (by ``breakdown``) in ``period``,
     released under the partnership's rule. The exact figures never leave this function.
 
-    For a count that is part of another (its ``base``), each member's base total is
-    released too, and the percentage is worked out from the two released counts.
+    A member's tables for the same definition and period (by age, by sex …) share one
+    total, so they are released together (:func:`portal.disclosure.release_tables`),
+    whichever one is asked for. For a count that is part of another (its ``base``), each
+    member's base total is released the same way, and the percentage is worked out from
+    the two released counts.
     """
     rule = partnership.disclosure_rule
     base = definition.base if definition.base is not None and definition.is_count else None
-    exact: dict[int, dict[str, dict[str, float]]] = {}
-    exact_base: dict[int, dict[str, dict[str, float]]] = {}
+    exact: dict[int, dict[str, dict[str, dict[str, float]]]] = {}
+    exact_base: dict[int, dict[str, dict[str, dict[str, float]]]] = {}
     for tenant in across_tenants(
         partnership.members, purpose=f"measure {definition.id} for {partnership.slug}"
     ):
-        values = _member_values(definition, breakdown)
-        if values is not None:
+        values = _member_tables(definition)
+        if values:
             exact[tenant.id] = values
         if base is not None:
-            exact_base[tenant.id] = _member_values(base, breakdown) or {}
+            exact_base[tenant.id] = _member_tables(base)
     # across_tenants adds its audit record to the session; a page that only reads must
     # still write it.
     db.session.commit()
-    all_periods = sorted({p for values in exact.values() for p in values})
+    all_periods = sorted({p for values in exact.values() for p in values.get(breakdown, {})})
     if period not in all_periods:
         period = all_periods[-1] if all_periods else None
     c = categories.characteristic(breakdown)
     cats = list(c.categories) if c else []
     members = []
     totals: dict[str, int] = {}
+    any_withheld = False
     for tenant in partnership.members:
-        figures = exact.get(tenant.id, {}).get(period) if period else None
+        figures = exact.get(tenant.id, {}).get(breakdown, {}).get(period) if period else None
         if not figures or TOTAL not in figures:
             members.append(MemberFigures(tenant, False))
             continue
-        total = int(figures[TOTAL])
-        # A category with no figure entered counts as not recorded, not as zero.
-        parts = {k: int(figures[k]) for k in cats if k in figures}
-        row = MemberFigures(tenant, True, release_table(parts, total, rule))
-        base_total = exact_base.get(tenant.id, {}).get(period, {}).get(TOTAL)
-        if base is not None and base_total is not None:
-            row.base = release_count(int(base_total), rule)
+        table = _released_tables(exact[tenant.id], period, rule)[breakdown]
+        row = MemberFigures(tenant, True, table)
+        base_table = _released_tables(exact_base.get(tenant.id, {}), period, rule).get(breakdown)
+        if base is not None and base_table is not None:
+            row.base = base_table.total
             row.rate = released_rate(row.table.total, row.base)
         members.append(row)
-        totals[tenant.slug] = total
+        totals[tenant.slug] = int(figures[TOTAL])
+        any_withheld = any_withheld or table.total.status == "withheld"
     # Across members only when there is no breakdown: a members-by-categories table with
     # totals both ways would let rows and columns be subtracted from each other.
     combined = release_table(totals, rule=rule) if totals and not cats else None
+    if combined is not None and any_withheld:
+        # The sum of the members' totals would bound a total withheld above.
+        combined = withhold_total(combined)
     return PartnershipView(all_periods, period, cats, members, combined, rule, base)
 
 
@@ -1073,13 +1108,7 @@ def update_joint_measure(
     for key in changed:
         setattr(definition, key, submitted[key])
     audit.record("joint_measure.updated", definition, detail={"fields": changed})
-    try:
-        db.session.commit()
-    except StaleDataError:
-        db.session.rollback()
-        current = db.session.get(MeasureDefinition, definition.id, populate_existing=True)
-        raise EditConflict(current, submitted) from None
-    return definition
+    return commit_edit(definition, submitted)
 
 
 def delete_joint_measure(partnership: Partnership, definition: MeasureDefinition) -> None:

@@ -44,8 +44,11 @@ class Partnership(db.Model):
     @property
     def disclosure_rule(self):
         """The rule under which figures leave its members for this partnership."""
-        from portal.disclosure import Rule
+        from portal.disclosure import DEFAULT_RULE, Rule, below_floor
 
+        if below_floor(self.disclosure_threshold, self.disclosure_rounding):
+            # Stored before the portal's floor existed: never release under it.
+            return DEFAULT_RULE
         return Rule(self.disclosure_threshold, self.disclosure_rounding)
 
     def __repr__(self) -> str:
