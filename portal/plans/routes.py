@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-from flask import abort, flash, redirect, render_template, request, url_for
+from flask import abort, flash, g, redirect, render_template, request, url_for
 
+from portal import exports
 from portal.access import READ_ROLES, get_or_404, requires, tenant_blueprint
 from portal.aims import services as aims
 from portal.extensions import db
@@ -26,6 +27,29 @@ def commitments():
         move=MoveForm(),
         confirm=ConfirmForm(),
         joint_aims=aims.aims_for_commitments(),
+    )
+
+
+@tenant_bp.route("/commitments/export")
+@requires(*READ_ROLES)
+def export_commitments():
+    rows = db.session.scalars(services.commitments()).all()
+    linked = aims.aims_for_commitments()
+    return exports.response(
+        request.args.get("format", "csv"),
+        f"{g.tenant.slug}-commitments",
+        ["Number", "Commitment", "Source", "Joint aims it serves", "Demonstration data"],
+        [
+            [
+                c.position,
+                c.text,
+                c.source,
+                "; ".join(a.text for a in linked.get(c.id, [])),
+                c.is_demo,
+            ]
+            for c in rows
+        ],
+        what="Commitments",
     )
 
 
