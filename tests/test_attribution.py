@@ -6,7 +6,6 @@ from __future__ import annotations
 from sqlalchemy import select
 
 from portal.extensions import db as database
-from portal.monitoring import services
 from portal.monitoring.models import Measure
 from portal.tenancy import tenant_scope
 from tests.helpers import tenant
