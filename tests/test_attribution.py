@@ -10,8 +10,6 @@ from portal.monitoring.models import Measure
 from portal.tenancy import tenant_scope
 from tests.helpers import tenant
 
-CENSUS = "portal/monitoring/data/census2021_districts.csv"
-
 # The documents each demonstration organisation's own measures can cite.
 OWN_DOCUMENTS = {
     "sevenoaks": "West Kent Equality Partnership",
