@@ -13,7 +13,7 @@ from werkzeug.exceptions import RequestEntityTooLarge
 from portal.access import requires, tenant_blueprint
 from portal.actions import importing, services
 from portal.actions.import_forms import UploadForm, columns_form
-from portal.actions.models import STATUSES
+from portal.actions.models import STATUSES, PendingImport
 from portal.forms import ConfirmForm
 
 tenant_bp = tenant_blueprint("actions_import", __name__, "/plan/import")
@@ -21,7 +21,7 @@ tenant_bp = tenant_blueprint("actions_import", __name__, "/plan/import")
 TOO_BIG = "The file must be smaller than 10 MB"
 
 
-def _upload_or_404(upload_token: str) -> importing.Upload:
+def _upload_or_404(upload_token: str) -> PendingImport:
     upload = importing.find_upload(upload_token)
     if upload is None:
         abort(404)

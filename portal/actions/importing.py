@@ -466,8 +466,6 @@ def recognised(heading: str) -> bool:
 
 # --- keeping the upload between steps ----------------------------------------------------
 
-Upload = PendingImport
-
 
 def table_of(upload: PendingImport) -> Table:
     """The rows of an upload as they were read when it was uploaded; the file is not kept."""
@@ -573,7 +571,7 @@ def objective_choices() -> list[tuple[str, str]]:
 
 
 def save_choices(
-    upload: Upload, mapping: list[str], default_objective: str, new_objective: str
+    upload: PendingImport, mapping: list[str], default_objective: str, new_objective: str
 ) -> None:
     """Keep the chosen columns and default objective; services.ValidationError if wrong."""
     errors: dict[str, str] = {}
@@ -769,7 +767,7 @@ def _same(text: str) -> str:
     return " ".join((text or "").split()).casefold()
 
 
-def preview(upload: Upload) -> Preview:
+def preview(upload: PendingImport) -> Preview:
     """Every row of the upload checked, and which are new or already in the plan."""
     table = table_of(upload)
     mapping = upload.mapping or guess_mapping(table.headings)
@@ -840,7 +838,7 @@ class ImportResult:
     objectives: int
 
 
-def import_upload(upload: Upload) -> ImportResult:
+def import_upload(upload: PendingImport) -> ImportResult:
     """Add every new row of a fully valid upload, in one transaction with one audit event.
 
     Raises services.ValidationError, and writes nothing, if any row has a problem.
