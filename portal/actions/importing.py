@@ -53,8 +53,8 @@ MAX_BYTES = 10 * 1024 * 1024
 # one or two megabytes; 20 MB leaves room for 5,000 long rows. Python's zip reader never
 # unpacks a part beyond the size declared for it, so checking the declared sizes is enough.
 MAX_UNPACKED_BYTES = 20 * 1024 * 1024
-# Spreadsheet XML packs to about a tenth of its size, very repetitive sheets to a
-# fiftieth; a part packed tighter than this (and bigger than a megabyte) is a zip bomb.
+# Spreadsheet XML packs to between a tenth and a twentieth of its size, even when every row
+# is the same; a part packed tighter than this (and bigger than a megabyte) is a zip bomb.
 MAX_RATIO = 100
 RATIO_FROM_BYTES = 1024 * 1024
 MAX_PARTS = 1000
