@@ -61,6 +61,10 @@ def from_environment() -> dict:
     }
 
 
+# Where emailed links point when PORTAL_BASE_URL is not set, which only development allows;
+# `make run` sets PORTAL_BASE_URL to its own address.
+DEVELOPMENT_BASE_URL = "http://127.0.0.1:5000"
+
 # Printed by `make run` and stated in the README: it only opens demonstration accounts.
 DEFAULT_DEMO_PASSWORD = "partnership-demo-2026"  # noqa: S105
 
