@@ -80,7 +80,10 @@ DEFAULTS = {
     "SESSION_ABSOLUTE_TIMEOUT": timedelta(hours=12),
     "PASSWORD_RESET_LIFETIME": timedelta(hours=2),
     "INVITATION_LIFETIME": timedelta(days=7),
+    # Wrong passwords for one account from one network address before that address is
+    # locked out of it; and from how many addresses before the account is locked everywhere.
     "LOGIN_FAILURE_LIMIT": "10 per 15 minutes",
+    "LOGIN_LOCK_ADDRESSES_LIMIT": "5 per 15 minutes",
     "LOGIN_ADDRESS_LIMIT": "50 per 15 minutes",
     "ACCOUNT_LOCK_DURATION": timedelta(minutes=15),
     "RATELIMIT_HEADERS_ENABLED": False,

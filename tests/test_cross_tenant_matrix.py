@@ -36,6 +36,7 @@ ALLOW_LIST = {
     "static": "the portal's own stylesheet and scripts; no tenant data",
     "auth.reset_password": "a secret single-use token, not an object id (tests/test_auth.py)",
     "auth.accept_invitation": "a secret single-use token, not an object id (tests/test_auth.py)",
+    "auth.unlock_account": "a secret single-use token, not an object id (tests/test_lockout.py)",
 }
 
 

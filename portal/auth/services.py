@@ -10,7 +10,7 @@ from datetime import timedelta
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 from flask import current_app, url_for
-from sqlalchemy import select, update
+from sqlalchemy import delete, select, update
 
 from portal import audit, clock, mail
 from portal.auth.models import (
@@ -18,6 +18,7 @@ from portal.auth.models import (
     TENANT_ROLES,
     AuthToken,
     PartnershipGrant,
+    SignInLock,
     TenantGrant,
     User,
     UserSession,
@@ -262,6 +263,8 @@ def set_password_with_token(row: AuthToken, password: str) -> User:
         .values(used_at=now)
     )
     end_all_sessions(user, "password changed")
+    # A new password ends any sign-in lock, as the locked message promises.
+    db.session.execute(delete(SignInLock).where(SignInLock.email == user.email))
     audit.record("auth.password_set", user, user=user, detail={"via": row.purpose})
     db.session.commit()
     return user
