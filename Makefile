@@ -11,7 +11,7 @@ install: $(VENV)/.installed
 
 $(VENV)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
-	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet --upgrade pip setuptools
 	$(BIN)/pip install --quiet -e '.[test]'
 	touch $@
 
@@ -26,7 +26,7 @@ run: install
 	@echo "  Demonstration password: $${PORTAL_DEMO_PASSWORD:-partnership-demo-2026}"
 	@echo
 	@trap 'exit 0' INT TERM; \
-	PORTAL_INSECURE_COOKIES=1 $(FLASK) run --host 127.0.0.1 --port $(PORT) || [ $$? -eq 143 ]
+	PORTAL_INSECURE_COOKIES=1 PORTAL_BASE_URL=http://127.0.0.1:$(PORT) $(FLASK) run --host 127.0.0.1 --port $(PORT) || [ $$? -eq 143 ]
 
 ## test: the whole suite (PostgreSQL too when TEST_DATABASE_URL is set)
 test: install

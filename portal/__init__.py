@@ -66,16 +66,57 @@ def create_app(config: dict | None = None) -> Flask:
     register_blueprints(app)
     register_errorhandlers(app)
     register_commands(app)
+    _check_no_demo_accounts(app)
     return app
 
 
-def _development(app: Flask) -> bool:
+def development(app: Flask) -> bool:
+    """True for a development or test installation, where looser settings are allowed."""
     return bool(app.debug or app.testing or app.config.get("PORTAL_DEVELOPMENT"))
+
+
+def _serving() -> bool:
+    """True unless the app was loaded for a command-line task other than ``flask run``.
+
+    Command-line tasks still work, so that an operator can disable demonstration accounts.
+    """
+    import click
+
+    ctx = click.get_current_context(silent=True)
+    return ctx is None or ctx.command.name == "run"
+
+
+def _check_no_demo_accounts(app: Flask) -> None:
+    """Refuse to serve in production while demonstration accounts can sign in: they all
+    share a password printed in the README."""
+    if development(app) or not _serving():
+        return
+    from sqlalchemy.exc import OperationalError, ProgrammingError
+
+    from portal import demo
+
+    with app.app_context():
+        try:
+            found = demo.active_demo_accounts()
+        except (OperationalError, ProgrammingError):
+            # Not migrated yet: there are no accounts of any kind.
+            db.session.rollback()
+            return
+        finally:
+            db.session.remove()
+    if found:
+        raise RuntimeError(
+            "Demonstration accounts can sign in to this database ("
+            + ", ".join(found)
+            + ", ...). They share a published password, so the portal does not start in "
+            "production while they exist. Disable them with `flask users disable EMAIL`, "
+            "or use a database without demonstration data."
+        )
 
 
 def _check_production_settings(app: Flask) -> None:
     """Refuse to serve real users with settings that are only safe on a laptop."""
-    if _development(app):
+    if development(app):
         return
     if not app.config.get("PORTAL_BASE_URL"):
         # Emailed links must not be built from a request's Host header, which a visitor
@@ -90,7 +131,7 @@ def _check_production_settings(app: Flask) -> None:
 def _check_secret_key(app: Flask) -> None:
     if app.config.get("SECRET_KEY"):
         return
-    if _development(app):
+    if development(app):
         # A development key kept in instance/, so sessions survive a restart of `make run`.
         key_file = Path(app.instance_path) / "secret_key"
         Path(app.instance_path).mkdir(parents=True, exist_ok=True)

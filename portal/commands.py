@@ -148,10 +148,24 @@ def ensure_user(email: str, name: str, *, password: str | None, portal_admin: bo
     is_flag=True,
     help="Do nothing if the database already holds people other than demonstration ones.",
 )
-def demo_load(if_empty: bool) -> None:
+@click.option(
+    "--allow-production",
+    is_flag=True,
+    help="Load even though this is not a development installation (for a demonstration site).",
+)
+def demo_load(if_empty: bool, allow_production: bool) -> None:
     """Load the demonstration partnerships, organisations, people and content."""
-    from portal import demo
+    from portal import demo, development
 
+    if not development(current_app) and not allow_production:
+        # Demonstration accounts share one published password.
+        click.echo(
+            "Refusing to load demonstration data: this is not a development installation "
+            "(PORTAL_DEVELOPMENT is not set), and every demonstration account shares a "
+            "published password. Use --allow-production if you really mean to.",
+            err=True,
+        )
+        sys.exit(1)
     if if_empty and demo.has_real_people():
         click.echo("The database holds real accounts: demonstration data not loaded.")
         return

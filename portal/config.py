@@ -61,6 +61,10 @@ def from_environment() -> dict:
     }
 
 
+# Where emailed links point when PORTAL_BASE_URL is not set, which only development allows;
+# `make run` sets PORTAL_BASE_URL to its own address.
+DEVELOPMENT_BASE_URL = "http://127.0.0.1:5000"
+
 # Printed by `make run` and stated in the README: it only opens demonstration accounts.
 DEFAULT_DEMO_PASSWORD = "partnership-demo-2026"  # noqa: S105
 
@@ -76,7 +80,10 @@ DEFAULTS = {
     "SESSION_ABSOLUTE_TIMEOUT": timedelta(hours=12),
     "PASSWORD_RESET_LIFETIME": timedelta(hours=2),
     "INVITATION_LIFETIME": timedelta(days=7),
+    # Wrong passwords for one account from one network address before that address is
+    # locked out of it; and from how many addresses before the account is locked everywhere.
     "LOGIN_FAILURE_LIMIT": "10 per 15 minutes",
+    "LOGIN_LOCK_ADDRESSES_LIMIT": "5 per 15 minutes",
     "LOGIN_ADDRESS_LIMIT": "50 per 15 minutes",
     "ACCOUNT_LOCK_DURATION": timedelta(minutes=15),
     "RATELIMIT_HEADERS_ENABLED": False,

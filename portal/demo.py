@@ -45,6 +45,18 @@ def has_real_people() -> bool:
     )
 
 
+def active_demo_accounts(limit: int = 5) -> list[str]:
+    """Up to ``limit`` demonstration accounts that could still sign in."""
+    return list(
+        db.session.scalars(
+            select(User.email)
+            .where(User.email.like(f"%{DEMO_DOMAIN}"), User.disabled_at.is_(None))
+            .order_by(User.email)
+            .limit(limit)
+        )
+    )
+
+
 def load(password: str) -> Iterator[str]:
     """Load the demonstration data; yields one line per thing done."""
     report = partners.sync(settings.PROJECT_ROOT / "tenants")

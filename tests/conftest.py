@@ -42,6 +42,7 @@ def base_config(instance: Path) -> dict:
         "MAIL_SERVER": None,
         "PORTAL_DEMO_PASSWORD": PASSWORD,
         "SERVER_NAME": None,
+        "PORTAL_BASE_URL": "http://localhost",
         **FAST_ARGON2,
     }
 

@@ -7,6 +7,7 @@ a new route in neither fails :func:`test_every_object_route_is_covered`.
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -35,6 +36,7 @@ ALLOW_LIST = {
     "static": "the portal's own stylesheet and scripts; no tenant data",
     "auth.reset_password": "a secret single-use token, not an object id (tests/test_auth.py)",
     "auth.accept_invitation": "a secret single-use token, not an object id (tests/test_auth.py)",
+    "auth.unlock_account": "a secret single-use token, not an object id (tests/test_lockout.py)",
 }
 
 
@@ -206,16 +208,36 @@ def _joint_assessment_state(slug: str, object_id: int):
     return row and (row.title, row.subject, row.brief)
 
 
+def _ward(slug: str) -> int:
+    from portal.incidents.models import Ward
+
+    with tenant_scope(tenant(slug)):
+        # Several objects may be made for one tenant; ward names are unique within it.
+        row = Ward(name=f"{slug} ward {uuid.uuid4().hex[:8]}", created_at=clock.utcnow())
+        db.session.add(row)
+        db.session.commit()
+        return row.id
+
+
+def _ward_state(slug: str, object_id: int):
+    from portal.incidents.models import Ward
+
+    with tenant_scope(tenant(slug)):
+        row = db.session.get(Ward, object_id, populate_existing=True)
+        return row and (row.name, row.retired_at)
+
+
 def _incident(slug: str) -> int:
     from portal.incidents.models import HateIncident
 
+    ward_id = _ward(slug)
     with tenant_scope(tenant(slug)):
         now = clock.utcnow()
         row = HateIncident(
             occurred_on=now.date(),
             motivations=["race"],
             incident_type="verbal",
-            ward=f"{slug} ward",
+            ward_id=ward_id,
             description=f"{slug} case",
             created_at=now,
             updated_at=now,
@@ -402,6 +424,7 @@ OBJECTS = {
     "assessment_id": ObjectMaker(_assessment, _assessment_state),
     "joint_id": ObjectMaker(_joint_assessment, _joint_assessment_state),
     "incident_id": ObjectMaker(_incident, _incident_state),
+    "ward_id": ObjectMaker(_ward, _ward_state),
     "plan_period_id": ObjectMaker(_aims_maker(lambda p: p), _aims_state("PlanPeriod")),
     "partnership_role_id": ObjectMaker(
         _aims_maker(lambda p: p.roles[0]), _aims_state("PartnershipRole")

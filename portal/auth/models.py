@@ -143,3 +143,20 @@ class AuthToken(db.Model):
     used_at: Mapped[datetime | None]
 
     user: Mapped[User] = relationship()
+
+
+class SignInLock(db.Model):
+    """Sign-in to an email address refused until ``locked_until``: from one network
+    address, or from every address when ``address`` is empty.
+
+    Kept by email address, not by account, so that a lock reads the same whether or not
+    the account exists.
+    """
+
+    __tablename__ = "sign_in_lock"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    email: Mapped[str] = mapped_column(String(254), index=True)
+    address: Mapped[str] = mapped_column(String(64), default="")
+    locked_until: Mapped[datetime]
+    created_at: Mapped[datetime]

@@ -9,8 +9,8 @@ from datetime import timedelta
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
-from flask import current_app, has_request_context, url_for
-from sqlalchemy import select, update
+from flask import current_app, url_for
+from sqlalchemy import delete, select, update
 
 from portal import audit, clock, mail
 from portal.auth.models import (
@@ -18,10 +18,12 @@ from portal.auth.models import (
     TENANT_ROLES,
     AuthToken,
     PartnershipGrant,
+    SignInLock,
     TenantGrant,
     User,
     UserSession,
 )
+from portal.config import DEVELOPMENT_BASE_URL
 from portal.extensions import db
 from portal.partners.models import Partnership, Tenant
 
@@ -261,18 +263,20 @@ def set_password_with_token(row: AuthToken, password: str) -> User:
         .values(used_at=now)
     )
     end_all_sessions(user, "password changed")
+    # A new password ends any sign-in lock, as the locked message promises.
+    db.session.execute(delete(SignInLock).where(SignInLock.email == user.email))
     audit.record("auth.password_set", user, user=user, detail={"via": row.purpose})
     db.session.commit()
     return user
 
 
 def _external_url(endpoint: str, **values) -> str:
-    """An absolute link for an email: from PORTAL_BASE_URL, else the current request."""
-    base = current_app.config.get("PORTAL_BASE_URL")
-    if not base and has_request_context():
-        return url_for(endpoint, _external=True, **values)
-    # From the command line, with no request to take the address from.
-    with current_app.test_request_context(base_url=base or "http://127.0.0.1:5000"):
+    """An absolute link for an email, always from the configured base address.
+
+    Never from the current request: its Host header is whatever the visitor sent.
+    """
+    base = current_app.config.get("PORTAL_BASE_URL") or DEVELOPMENT_BASE_URL
+    with current_app.test_request_context(base_url=base):
         return url_for(endpoint, _external=True, **values)
 
 
