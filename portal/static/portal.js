@@ -4,15 +4,13 @@ import { initAll } from "./govuk/govuk-frontend.min.js";
 initAll();
 
 // A job's page: poll its figures and move the progress bar. Without JavaScript the page
-// refreshes itself instead (a meta refresh while the job runs), so stop that here.
+// refreshes itself instead (a meta refresh inside <noscript> while the job runs).
 const POLL_MS = 1500;
 const TAG_COLOURS = { done: "green", failed: "red", retrying: "yellow", running: "blue" };
 
 function watchJob(box) {
   const url = box.dataset.jobProgress;
   if (!url || box.dataset.jobFinished === "true") return;
-  const refresh = document.querySelector('meta[http-equiv="refresh"]');
-  if (refresh) refresh.remove();
   const bar = box.querySelector("progress");
   const field = (name) => box.querySelector(`[data-job-field="${name}"]`);
 
