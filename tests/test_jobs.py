@@ -443,3 +443,43 @@ def test_a_real_worker_sends_reset_mail_from_the_queue(worker_app):
     # The link the worker built works in the web app.
     link = next(u for u in links_in_mail(message) if "/password/reset/" in u)
     assert client.get(link.removeprefix("http://localhost")).status_code == 200
+
+
+# --- large action-plan imports -------------------------------------------------------------
+
+
+def test_a_large_action_plan_is_imported_by_a_job(login_as, client, app):
+    from portal.actions.import_routes import LARGE_IMPORT_ROWS
+    from portal.actions.models import Action
+    from portal.extensions import db
+    from portal.tenancy import tenant_scope
+    from tests.test_actions_import import _go, _import
+
+    rows = LARGE_IMPORT_ROWS + 1
+    plan = "Objective,Action\n" + "".join(f"Big plan,Action number {n}\n" for n in range(rows))
+    login_as("officer", "maidstone")
+    token, page = _go(client, "big.csv", plan.encode())
+    assert f"{rows} rows: {rows} new" in page
+    response = _import(client, token)
+
+    match = re.fullmatch(r"/t/maidstone/jobs/(\d+)", response.headers["Location"])
+    assert response.status_code == 302 and match
+    html = client.get(response.headers["Location"]).get_data(as_text=True)
+    assert "Importing big.csv" in html and f"{rows} actions imported." in html
+    assert 'value="100"' in html and 'href="/t/maidstone/plan/objectives"' in html
+    with app.app_context(), tenant_scope(tenant("maidstone")):
+        job = db.session.get(Job, int(match.group(1)))
+        assert (job.state, job.steps_done, job.steps_total) == (DONE, 2, 2)
+        assert job.requested_by.email == "officer@maidstone.demo"
+        added = db.session.scalar(
+            select(func.count(Action.id)).where(Action.task.like("Action number %"))
+        )
+        assert added == rows
+
+
+def test_a_small_action_plan_is_still_imported_at_once(login_as, client):
+    from tests.test_actions_import import _go, _import
+
+    login_as("officer", "maidstone")
+    token, _ = _go(client, "small.csv", b"Objective,Action\nSmall plan,One action\n")
+    assert _import(client, token).headers["Location"] == "/t/maidstone/plan/objectives"

@@ -35,6 +35,7 @@ def upgrade():
     sa.Column('sentence', sa.String(length=300), nullable=False),
     sa.Column('failure', sa.String(length=300), nullable=True),
     sa.Column('attempts', sa.Integer(), nullable=False),
+    sa.Column('result_path', sa.String(length=300), nullable=True),
     sa.Column('requested_by_id', sa.Integer(), nullable=True),
     sa.Column('created_at', sa.DateTime(), nullable=False),
     sa.Column('started_at', sa.DateTime(), nullable=True),

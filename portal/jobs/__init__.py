@@ -23,7 +23,7 @@ def init_app(app: Flask) -> Celery:
     broker = app.config.get("JOBS_BROKER_URL")
     celery_app = Celery(app.import_name, task_cls=FlaskTask)
     celery_app.conf.update(
-        broker_url=broker or "memory://",
+        broker_url=broker or "memory://localhost/",
         task_always_eager=not broker,
         # In eager mode a task that fails for good is recorded on its job; it must never
         # turn into an error page (or a different answer) for the person who asked.

@@ -43,6 +43,8 @@ class Job(db.Model):
     sentence: Mapped[str] = mapped_column(String(300), default="Waiting to start")
     failure: Mapped[str | None] = mapped_column(String(300))
     attempts: Mapped[int] = mapped_column(default=0)
+    # Where to go once the job is done (a path in the portal), if anywhere.
+    result_path: Mapped[str | None] = mapped_column(String(300))
     requested_by_id: Mapped[int | None] = mapped_column(
         ForeignKey("user.id", ondelete="SET NULL"), index=True
     )

@@ -56,9 +56,12 @@ def enqueue(
     tenant_id: int | None = None,
     requested_by=None,
     steps_total: int = 1,
+    result_path: str | None = None,
     **payload,
 ) -> int:
     """Record a job and send its task. Returns the job's id.
+
+    ``result_path`` is where the job's page leads once the job is done.
 
     Never raises for a queue that is away: the job is then recorded as failed, and the
     caller answers the person exactly as it would otherwise.
@@ -70,6 +73,7 @@ def enqueue(
             tenant_id=tenant_id,
             requested_by_id=getattr(requested_by, "id", None),
             steps_total=steps_total,
+            result_path=result_path,
             state=QUEUED,
             created_at=clock.utcnow(),
         )

@@ -38,6 +38,8 @@ function watchJob(box) {
     }
     if (figures.finished) {
       box.dataset.jobFinished = "true";
+      const next = document.querySelector("[data-job-continue]");
+      if (next && figures.state === "done") next.classList.remove("portal-hidden");
       return;
     }
     window.setTimeout(poll, POLL_MS);
