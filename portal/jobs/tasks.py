@@ -29,8 +29,9 @@ def invitation_mail(job: Job, *, user_id: int, place: str, inviter: str | None =
     """Email an invitation (or news of new access) to a person who has been invited."""
     from portal.auth import services
 
-    services.send_invitation(user_id, place=place, inviter=inviter)
-    return "The email has been sent."
+    if services.send_invitation(user_id, place=place, inviter=inviter):
+        return "The email has been sent."
+    return "Done."
 
 
 @job_task(ACTION_IMPORT)
