@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 PORT ?= 5000
 FLASK := FLASK_APP=wsgi.py PORTAL_DEVELOPMENT=1 $(BIN)/flask
 
-.PHONY: install run test test-fast lint format bench assets clean
+.PHONY: install run worker test test-fast lint format bench assets clean
 
 install: $(VENV)/.installed
 
@@ -27,6 +27,10 @@ run: install
 	@echo
 	@trap 'exit 0' INT TERM; \
 	PORTAL_INSECURE_COOKIES=1 PORTAL_BASE_URL=http://127.0.0.1:$(PORT) $(FLASK) run --host 127.0.0.1 --port $(PORT) || [ $$? -eq 143 ]
+
+## worker: a job worker, for when REDIS_URL is set (without it, jobs run inside `make run`)
+worker: install
+	PORTAL_DEVELOPMENT=1 $(BIN)/celery -A portal.jobs.worker worker --loglevel=INFO
 
 ## test: the whole suite (PostgreSQL too when TEST_DATABASE_URL is set)
 test: install

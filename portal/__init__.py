@@ -25,6 +25,7 @@ BLUEPRINTS = (
     "portal.incidents.routes",
     "portal.aims.routes",
     "portal.monitoring.routes",
+    "portal.jobs.routes",
 )
 
 
@@ -126,6 +127,8 @@ def _check_production_settings(app: Flask) -> None:
         app.logger.warning("REDIS_URL is not set: each app process counts sign-in attempts alone")
     if not app.config.get("MAIL_SERVER"):
         app.logger.warning("MAIL_SERVER is not set: invitations are written to instance/outbox/")
+    if not app.config.get("JOBS_BROKER_URL"):
+        app.logger.warning("REDIS_URL is not set: jobs run inside the web requests that queue them")
 
 
 def _check_secret_key(app: Flask) -> None:
@@ -147,7 +150,7 @@ def _check_secret_key(app: Flask) -> None:
 
 
 def register_extensions(app: Flask) -> None:
-    from portal import database, security
+    from portal import database, jobs, security
     from portal.auth import sessions
 
     db.init_app(app)
@@ -158,6 +161,7 @@ def register_extensions(app: Flask) -> None:
     login_manager.init_app(app)
     sessions.init_app(app)
     security.init_app(app)
+    jobs.init_app(app)
     from govuk_frontend_wtf.main import WTFormsHelpers
 
     WTFormsHelpers(app)

@@ -41,11 +41,16 @@ def from_environment() -> dict:
         "DATABASE_APP_ROLE": os.environ.get("DATABASE_APP_ROLE"),
         "RATELIMIT_STORAGE_URI": redis_url or "memory://",
         "REDIS_URL": redis_url,
+        # The job queue's broker: Redis when there is one. Without it, jobs run in the
+        # process that queues them (see portal/jobs/__init__.py).
+        "JOBS_BROKER_URL": os.environ.get("JOBS_BROKER_URL") or redis_url,
+        "JOBS_QUEUE": os.environ.get("JOBS_QUEUE", "portal"),
         "MAIL_SERVER": os.environ.get("MAIL_SERVER"),
         "MAIL_PORT": int(os.environ.get("MAIL_PORT", "587")),
         "MAIL_USERNAME": os.environ.get("MAIL_USERNAME"),
         "MAIL_PASSWORD": os.environ.get("MAIL_PASSWORD"),
         "MAIL_USE_TLS": _bool("MAIL_USE_TLS", True),
+        "MAIL_TIMEOUT": float(os.environ.get("MAIL_TIMEOUT", "10")),
         "MAIL_SENDER": os.environ.get(
             "MAIL_SENDER", "Equality Partnership Portal <no-reply@localhost>"
         ),

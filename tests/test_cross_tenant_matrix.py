@@ -37,6 +37,8 @@ ALLOW_LIST = {
     "auth.reset_password": "a secret single-use token, not an object id (tests/test_auth.py)",
     "auth.accept_invitation": "a secret single-use token, not an object id (tests/test_auth.py)",
     "auth.unlock_account": "a secret single-use token, not an object id (tests/test_lockout.py)",
+    "jobs.show": "a tenant-less job, shown only to whoever asked for it (tests/test_jobs.py)",
+    "jobs.progress": "a tenant-less job, shown only to whoever asked for it (tests/test_jobs.py)",
 }
 
 
@@ -413,6 +415,25 @@ def _joint_measure_state(partnership_slug: str, object_id: int):
     return row and (row.name, row.partnership_id)
 
 
+def _job(slug: str) -> int:
+    from portal.jobs.models import Job
+
+    owner = tenant(slug)
+    with tenant_scope(owner):
+        row = Job(kind="matrix", title=f"{slug} job", tenant_id=owner.id, created_at=clock.utcnow())
+        db.session.add(row)
+        db.session.commit()
+        return row.id
+
+
+def _job_state(slug: str, object_id: int):
+    from portal.jobs.models import Job
+
+    with tenant_scope(tenant(slug)):
+        row = db.session.get(Job, object_id, populate_existing=True)
+        return row and (row.title, row.state, row.sentence, row.tenant_id)
+
+
 OBJECTS = {
     "user_id": ObjectMaker(_person, _person_state),
     "commitment_id": ObjectMaker(_commitment, _commitment_state),
@@ -440,6 +461,7 @@ OBJECTS = {
         _aims_maker(lambda p: p.statements[0]), _aims_state("PeriodStatement")
     ),
     "measure_id": ObjectMaker(_measure, _measure_state),
+    "job_id": ObjectMaker(_job, _job_state),
     "definition_id": ObjectMaker(_joint_measure, _joint_measure_state),
     # A joint measure of the tenant's partnership, taken up from the tenant's pages.
     "joint_measure_id": ObjectMaker(

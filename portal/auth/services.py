@@ -281,13 +281,32 @@ def _external_url(endpoint: str, **values) -> str:
 
 
 def request_password_reset(email: str) -> None:
-    """Email a reset link if the account exists and is active. Says nothing either way."""
+    """Queue a reset email for ``email``, whatever the address.
+
+    Every request does the same work (one job, queued) and gets the same answer; whether
+    an account exists is decided later, by the job, out of sight of whoever asked. A slow
+    or broken mail server therefore changes neither the answer nor its timing.
+    """
+    from portal.jobs import services as jobs
+    from portal.jobs.tasks import PASSWORD_RESET_MAIL
+
+    jobs.enqueue(
+        PASSWORD_RESET_MAIL, title="Password reset email", email=normalise_email(email)[:254]
+    )
+
+
+def send_password_reset(email: str) -> bool:
+    """Email a reset link if the account exists and is active (run by the job queue).
+
+    Nothing is committed here: the new token and its audit event are written together
+    with the job's success, after the message has been handed to the mail server, so a
+    failed send leaves no token behind. True if a message was sent.
+    """
     user = db.session.scalar(select(User).where(User.email == normalise_email(email)))
     if user is None or not user.is_active:
-        return
+        return False
     token = issue_token(user, "reset")
     audit.record("auth.password_reset_requested", user, user=user)
-    db.session.commit()
     hours = int(current_app.config["PASSWORD_RESET_LIFETIME"].total_seconds() // 3600)
     mail.send(
         user.email,
@@ -298,6 +317,7 @@ def request_password_reset(email: str) -> None:
         f"{_external_url('auth.reset_password', token=token)}\n\n"
         "If it was not you, you can ignore this email: your password has not changed.\n",
     )
+    return True
 
 
 # --- people and grants -------------------------------------------------------------------
@@ -331,28 +351,53 @@ def invite(
     if partnership is not None:
         grant_partnership_lead(user, partnership)
     audit.record("user.invited", user, detail={"email": email, "roles": sorted(roles)})
-    token = issue_token(user, "invite") if new_user or not user.password_hash else None
     db.session.commit()
     place = tenant.name if tenant else partnership.name if partnership else "the portal"
-    if token:
+    from portal.jobs import services as jobs
+    from portal.jobs.tasks import INVITATION_MAIL
+
+    # The email leaves through the job queue: a slow or broken mail server never holds up
+    # or breaks the page, and the job's page says whether it went.
+    jobs.enqueue(
+        INVITATION_MAIL,
+        title=f"Invitation email to {email}",
+        tenant_id=tenant.id if tenant else None,
+        requested_by=invited_by,
+        user_id=user.id,
+        place=place,
+        inviter=invited_by.name if invited_by else None,
+    )
+    return user
+
+
+def send_invitation(user_id: int, *, place: str, inviter: str | None = None) -> bool:
+    """Email an invited person (run by the job queue): a link to choose a password if
+    they have none yet, otherwise news of their new access. Nothing is committed here;
+    the invitation token is written with the job's success. True if a message was sent.
+    """
+    user = db.session.get(User, user_id)
+    if user is None or not user.is_active:
+        return False
+    if not user.password_hash:
+        token = issue_token(user, "invite")
         days = current_app.config["INVITATION_LIFETIME"].days
         mail.send(
-            email,
+            user.email,
             f"You have been invited to the Equality Partnership Portal for {place}",
             f"Hello {user.name},\n\n"
-            f"{invited_by.name if invited_by else 'An administrator'} has invited you to the "
+            f"{inviter or 'An administrator'} has invited you to the "
             f"Equality Partnership Portal for {place}.\n\n"
             f"Choose your password with this link within {days} days. It works once.\n\n"
             f"{_external_url('auth.accept_invitation', token=token)}\n",
         )
     else:
         mail.send(
-            email,
+            user.email,
             f"You now have access to {place} on the Equality Partnership Portal",
             f"Hello {user.name},\n\nYou can now use the portal for {place}. "
             f"Sign in as usual: {_external_url('auth.login')}\n",
         )
-    return user
+    return True
 
 
 def _grant_roles(user: User, tenant: Tenant, wanted: set[str]) -> None:

@@ -98,6 +98,7 @@ def live_server(tmp_path_factory, demo_password):
             "SESSION_COOKIE_SECURE": False,
             "RATELIMIT_STORAGE_URI": "memory://",
             "REDIS_URL": None,
+            "JOBS_BROKER_URL": None,
             "MAIL_SERVER": None,
             "PORTAL_BASE_URL": None,
             "PORTAL_DEVELOPMENT": True,
