@@ -151,3 +151,21 @@ def test_resetting_the_password_ends_the_lock(app, outbox):
         },
     )
     assert owner.login(OWNER, "a brand new passphrase").status_code == 302
+
+
+def test_a_lock_queues_the_same_job_whether_or_not_the_account_exists(app, outbox):
+    """The unlock email leaves through the job queue, queued for every lock, so the request
+    that locks does the same work for a real account and for an unknown address."""
+    from sqlalchemy import select
+
+    from portal.extensions import db
+    from portal.jobs.models import Job
+
+    for email, address in ((OWNER, "198.51.100.7"), ("nobody@example.org", "198.51.100.8")):
+        guesser = from_address(app, address)
+        for _ in range(10):
+            guesser.login(email, "wrong-password")
+    with app.app_context():
+        jobs = db.session.scalars(select(Job).where(Job.kind == "unlock_mail")).all()
+        assert [job.title for job in jobs] == ["Sign-in unlock email"] * 2
+        assert len(unlock_mails(outbox, app)) == 1

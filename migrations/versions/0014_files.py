@@ -7,7 +7,7 @@ instance/evidence/ is no longer read and can be removed. Downgrading writes the 
 to disk. Pending imports are not carried over: they last a day and are uploaded again.
 
 Revision ID: 0014_files
-Revises: 0007_measures
+Revises: 0013_wards_lockouts
 Create Date: 2026-11-30 01:40:00
 
 """
@@ -29,7 +29,7 @@ from portal.tenancy import (
 
 # revision identifiers, used by Alembic.
 revision = '0014_files'
-down_revision = '0007_measures'
+down_revision = '0013_wards_lockouts'
 branch_labels = None
 depends_on = None
 

@@ -16,8 +16,6 @@ with their end time, so they last exactly as long as they say.
 
 from __future__ import annotations
 
-from datetime import datetime
-
 from flask import current_app
 from limits import parse
 from sqlalchemy import delete, or_, select
@@ -120,12 +118,25 @@ def _lock(email: str, address: str) -> None:
             "until": until.isoformat(timespec="seconds"),
         },
     )
-    if user is not None and user.is_active:
-        _offer_unlock(user, now)
+    # Queued for every address, account or not: the job decides, out of sight of whoever
+    # is guessing, so neither the answer nor its timing tells them an account exists.
+    from portal.jobs import services as jobs
+    from portal.jobs.tasks import UNLOCK_MAIL
+
+    jobs.enqueue(UNLOCK_MAIL, title="Sign-in unlock email", email=email[:254])
 
 
-def _offer_unlock(user: User, now: datetime) -> None:
-    """Email the owner a link to unlock their account, unless one went out just now."""
+def send_unlock(email: str) -> bool:
+    """Email the owner of a locked account a link that unlocks it (run by the job queue).
+
+    Nothing happens for an address with no active account, or when such an email went out
+    within the lock's duration. As with reset mail, the token is committed with the job's
+    success, after the message has been handed over. True if a message was sent.
+    """
+    user = db.session.scalar(select(User).where(User.email == email))
+    if user is None or not user.is_active:
+        return False
+    now = clock.utcnow()
     recent = db.session.scalar(
         select(AuthToken.id).where(
             AuthToken.user_id == user.id,
@@ -134,7 +145,7 @@ def _offer_unlock(user: User, now: datetime) -> None:
         )
     )
     if recent is not None:
-        return
+        return False
     token = services.issue_token(user, "unlock")
     hours = int(current_app.config["PASSWORD_RESET_LIFETIME"].total_seconds() // 3600)
     minutes = int(_duration().total_seconds() // 60)
@@ -151,6 +162,7 @@ def _offer_unlock(user: User, now: datetime) -> None:
         "If it was not you, nobody has signed in: your password has not been accepted. "
         "You may want to choose a new password once you have signed in.\n",
     )
+    return True
 
 
 def clear_failures(email: str, address: str) -> None:

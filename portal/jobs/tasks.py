@@ -9,6 +9,7 @@ from portal.jobs.services import JobFailed, job_task
 PASSWORD_RESET_MAIL = "portal.jobs.password_reset_mail"  # noqa: S105 - a task name
 INVITATION_MAIL = "portal.jobs.invitation_mail"
 ACTION_IMPORT = "portal.jobs.action_import"
+UNLOCK_MAIL = "portal.jobs.unlock_mail"
 
 
 @job_task(PASSWORD_RESET_MAIL)
@@ -21,6 +22,15 @@ def password_reset_mail(job: Job, *, email: str) -> str:
     from portal.auth import services
 
     services.send_password_reset(email)
+    return "Done"
+
+
+@job_task(UNLOCK_MAIL)
+def unlock_mail(job: Job, *, email: str) -> str:
+    """Email the owner of a just-locked account its unlock link, if there is an owner."""
+    from portal.auth import lockout
+
+    lockout.send_unlock(email)
     return "Done"
 
 
