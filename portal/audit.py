@@ -108,7 +108,12 @@ class AuditEvent(db.Model):
 
     @property
     def label(self) -> str:
-        return ACTION_LABELS.get(self.action, self.action.replace("_", " ").replace(".", ": "))
+        return label_of(self.action)
+
+
+def label_of(action: str) -> str:
+    """What an action is called on the trail pages."""
+    return ACTION_LABELS.get(action) or action.replace("_", " ").replace(".", ": ").capitalize()
 
 
 @event.listens_for(AuditEvent, "before_update")
@@ -257,7 +262,7 @@ def actions_in(tenant_id: int | None) -> list[tuple[str, str]]:
     actions = db.session.scalars(
         select(AuditEvent.action).where(_chain(tenant_id)).distinct()
     ).all()
-    return sorted(((a, ACTION_LABELS.get(a, a)) for a in actions), key=lambda pair: pair[1])
+    return sorted(((a, label_of(a)) for a in actions), key=lambda pair: pair[1])
 
 
 def people_in(tenant_id: int | None) -> list:
