@@ -16,6 +16,9 @@ from portal.extensions import csrf, db, limiter, login_manager, migrate
 BLUEPRINTS = (
     "portal.home.routes",
     "portal.auth.routes",
+    # Adds the trail pages to the organisation's and the portal's administration
+    # blueprints, so it comes before both are registered.
+    "portal.admin.audit_routes",
     "portal.admin.routes",
     "portal.partners.routes",
     "portal.plans.routes",

@@ -1,4 +1,5 @@
-"""A tenant administrator's pages: people, roles, disabling, and the audit trail."""
+"""A tenant administrator's pages: people, roles and disabling (the audit trail is in
+audit_routes.py)."""
 
 from __future__ import annotations
 
@@ -6,7 +7,6 @@ from flask import abort, flash, g, redirect, render_template, request, url_for
 from flask_login import current_user
 from sqlalchemy import select
 
-from portal import audit
 from portal.access import requires, tenant_blueprint
 from portal.admin.forms import InviteForm, RolesForm
 from portal.auth import services as accounts
@@ -134,10 +134,3 @@ def remove(user_id: int):
             return redirect(url_for(".person", user_id=user.id))
         flash(f"{user.name} no longer has any role in {g.tenant.name}", "success")
     return redirect(url_for(".people"))
-
-
-@tenant_bp.route("/audit")
-@requires("admin")
-def audit_trail():
-    page = paginate(audit.for_tenant(g.tenant.id))
-    return render_template("admin/audit.html", page=page)

@@ -104,6 +104,13 @@ def test_invite_somebody_who_then_signs_in(sign_in, live_server, unique_email):
         "admin@sevenoaks.demo"
     )
     assert_accessible(page)
+    # Narrowed to invitations, the subject is named.
+    page.get_by_label("What happened").select_option(label="Person invited")
+    page.get_by_role("button", name="Show events").click()
+    expect(page).to_have_url(re.compile(r"/t/sevenoaks/admin/audit\?.*action=user.invited"))
+    expect(trail.get_by_role("row").nth(1)).to_contain_text("Ada Newcomer")
+    expect(trail).not_to_contain_text("Role granted")
+    assert_accessible(page)
 
     # The admin signs out; the newcomer follows the link in the email.
     page.get_by_role("banner").get_by_role("button", name="Sign out").click()
