@@ -1022,7 +1022,7 @@ def preview_correction(
     (raises :class:`ReleaseError` when nothing has been released)."""
     chain = _chain(tenant.id, definition.id, period)
     if not chain:
-        raise ReleaseError(f"Nothing has been released for {periods.label(period)}")
+        raise ReleaseError("Nothing has been released for that period")
     releases = [release_of(r) for r in chain]
     new = next_release(releases, _exact_tables(definition, period), [], correcting=True)
     if new is None:
