@@ -424,9 +424,10 @@ def release_correction(
     """
     new = release_tables(tables, rule)
     before = [t for release in earlier for t in release if not _any_withheld_cell(t)]
-    if not before or not new:
+    # Tables withheld whole give nothing to work back from.
+    cells_only = [withhold_total(t) for t in new if not _any_withheld_cell(t)]
+    if not before or not cells_only:
         return new
-    cells_only = [withhold_total(t) for t in new]
     low, high = _pool_range(before + cells_only, rule)
     if low > high:
         # No one total fits them all: they cannot describe the same people.
@@ -444,7 +445,7 @@ def release_correction(
     if any(t.total.status != "withheld" for t in new) and any(
         _pins(before + cells_only, a, b, rule) for a, b in _total_bands(low, high, rule)
     ):
-        return cells_only
+        return [withhold_total(t) for t in new]
     return new
 
 
