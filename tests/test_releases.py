@@ -266,15 +266,19 @@ def test_only_an_officer_corrects_and_only_released_periods(app, client, auth, l
 
 
 def test_a_correction_that_would_difference_out_a_hidden_count_is_withheld(app):
-    # First release: 7, 12, 12 and 12 not recorded; total withheld. The corrected table
-    # moves one person between shown cells and keeps 43: under the reading that both
-    # releases describe the same people, a shown total would pin the hidden 7.
+    # First release: 8, 1 and 8 not recorded (17), shown as 10, "fewer than 8", 10 and
+    # the total withheld. The corrected table (8, 0 and 9 not recorded) hides nothing, so
+    # on its own it would show its total as 15; beside the first release (the same 17
+    # people) that total would leave the hidden cell at most 17 - 8 - 8 = 1: it is 1.
     from portal.disclosure import DEFAULT_RULE, release_correction, release_tables
 
-    old = release_tables([({"a": 7, "b": 12, "c": 12}, 43)])
-    new = release_correction([old], [({"a": 7, "b": 13, "c": 11}, 43)], DEFAULT_RULE)
+    old = release_tables([({"a": 8, "b": 1}, 17)])
     assert old[0].total.status == "withheld"
+    alone = release_tables([({"a": 8, "b": 0}, 17)])
+    assert alone[0].total.label == "15"
+    new = release_correction([old], [({"a": 8, "b": 0}, 17)], DEFAULT_RULE)
     assert new[0].total.status == "withheld"
+    assert [c.label for c in new[0].all_cells()] == ["10", "0", "10"]
 
 
 # --- the service -----------------------------------------------------------------------------
