@@ -367,11 +367,18 @@ def test_a_partnership_reads_every_members_release_in_one_query(app, client, log
         engine = database.engine
         event.listen(engine, "before_cursor_execute", count)
         try:
-            found = services.stored_releases(members, definition, "2014")
+            found = services.stored_releases(partnership, definition, "2014")
         finally:
             event.remove(engine, "before_cursor_execute", count)
         assert len(statements) == 1
         assert {tenant_id for tenant_id in found} == {tenant(s).id for s in MEMBERS}
+        assert {m.id for m in members} >= set(found)
+        (read,) = [
+            e
+            for e in audit_events(app, action="released_figures.read")
+            if e.detail["definition"] == definition_id
+        ][-1:]
+        assert read.detail["partnership"] == "west-kent" and read.detail["releases"] == 3
 
 
 def test_a_rule_change_is_recorded_in_every_members_trail(app, client, login_as):

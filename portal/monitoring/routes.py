@@ -228,6 +228,10 @@ def correct_release(measure_id: int):
     row = _released_measure_or_404(measure_id)
     form = CorrectionForm()
     period = (form.period.data if request.method == "POST" else request.args.get("period")) or ""
+    if not period:
+        # With no period named, the latest one released.
+        latest = services.releases_for(g.tenant, row.definition)
+        period = latest[0].period if latest else ""
     try:
         preview = services.preview_correction(g.tenant, row.definition, period)
     except services.ReleaseError:

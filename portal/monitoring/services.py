@@ -887,12 +887,18 @@ def current_release(
 
 
 def stored_releases(
-    tenants: Iterable[Tenant], definition: MeasureDefinition, period: str
+    partnership: Partnership,
+    definition: MeasureDefinition,
+    period: str,
+    tenants: Iterable[Tenant] | None = None,
 ) -> dict[int, FigureRelease]:
-    """The releases in force for several members, by tenant id, in one query: the read
-    path for partnership pages. Only released figures are read, so no tenant's scope is
-    needed; nothing exact is touched."""
-    ids = [t.id for t in tenants]
+    """The releases in force for a partnership's members (or ``tenants`` of them), by
+    tenant id, read in one query whatever the number of members: the one read path for
+    pages outside the members. Only released figures are read, so no member's scope is
+    needed and nothing exact is touched; the read is recorded once, for the partnership.
+    """
+    members = list(partnership.members if tenants is None else tenants)
+    ids = [t.id for t in members]
     if not ids:
         return {}
     rows = db.session.scalars(
@@ -905,7 +911,21 @@ def stored_releases(
         .order_by(FigureRelease.tenant_id, FigureRelease.version)
     )
     # The latest version of each member's chain is the one in force.
-    return {row.tenant_id: row for row in rows}
+    found = {row.tenant_id: row for row in rows}
+    audit.record(
+        "released_figures.read",
+        partnership,
+        tenant_id=None,
+        detail={
+            "partnership": partnership.slug,
+            "definition": definition.id,
+            "period": period,
+            "members": len(ids),
+            "releases": len(found),
+        },
+    )
+    db.session.commit()
+    return found
 
 
 def _store(
@@ -1198,7 +1218,7 @@ def _release_where_needed(
 ) -> dict[int, FigureRelease]:
     """The members' releases for ``period``, releasing now for members with figures and
     none released yet."""
-    releases = stored_releases(partnership.members, definition, period)
+    releases = stored_releases(partnership, definition, period)
     for tenant in partnership.members:
         if tenant.id not in releases and period in live.get(tenant.id, set()):
             row = release_member_figures(
