@@ -366,19 +366,22 @@ def _officer(slug: str) -> int:
 
 
 def _measure(slug: str) -> int:
+    """A count measure taken up from a definition, with 2019 released: its released
+    figures and their correction have pages of their own."""
     from portal.monitoring import services as monitoring
+    from portal.monitoring.models import MeasureDefinition
 
+    definition = MeasureDefinition(
+        name=f"{slug} measure", unit="count", period_type="year", breakdown="sex"
+    )
+    db.session.add(definition)
+    db.session.commit()
     with tenant_scope(tenant(slug)):
-        row = monitoring.add_measure(
-            name=f"{slug} measure",
-            unit="count",
-            period_type="year",
-            breakdown="sex",
-            first_year=2019,
-            last_year=2020,
-        )
+        row = monitoring.add_measure(definition=definition, first_year=2019, last_year=2020)
         monitoring.save_values(row, [monitoring.Cell("2019", "", "20", "total")], via="matrix")
-        return row.id
+        row_id = row.id
+    monitoring.release_member_figures(tenant(slug), definition, "2019")
+    return row_id
 
 
 def _measure_state(slug: str, object_id: int):
@@ -387,7 +390,13 @@ def _measure_state(slug: str, object_id: int):
 
     with tenant_scope(tenant(slug)):
         row = db.session.get(Measure, object_id)
-        return row and (row.name, row.first_year, monitoring.stored_values(row))
+        releases = row and row.definition and monitoring.releases_for(tenant(slug), row.definition)
+        return row and (
+            row.name,
+            row.first_year,
+            monitoring.stored_values(row),
+            [(r.period, r.version, r.tables) for r in releases or []],
+        )
 
 
 def _joint_measure(partnership_slug: str) -> int:
