@@ -2,7 +2,7 @@
 current tenant or none
 
 Revision ID: 0012_audit_chain
-Revises: 0007_measures
+Revises: 0010_jobs
 Create Date: 2026-11-30 01:50:00
 
 """
@@ -17,7 +17,7 @@ _TENANT = "NULLIF(current_setting('app.tenant_id', true), '')::integer"
 
 # revision identifiers, used by Alembic.
 revision = '0012_audit_chain'
-down_revision = '0007_measures'
+down_revision = '0010_jobs'
 branch_labels = None
 depends_on = None
 

@@ -1,7 +1,7 @@
 """wards: each organisation's list, replacing free-text wards on incidents; sign-in locks
 
 Revision ID: 0013_wards_lockouts
-Revises: 0010_jobs
+Revises: 0012_audit_chain
 Create Date: 2026-11-30 02:00:00
 
 """
@@ -15,7 +15,7 @@ from portal.tenancy import disable_row_level_security, enable_row_level_security
 
 # revision identifiers, used by Alembic.
 revision = '0013_wards_lockouts'
-down_revision = '0010_jobs'
+down_revision = '0012_audit_chain'
 branch_labels = None
 depends_on = None
 
