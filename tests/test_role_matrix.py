@@ -342,3 +342,28 @@ def test_the_write_watch_sees_writes(world):
             db.session.execute(update(User).where(User.id == -1).values(name="x"))
             db.session.rollback()
     assert written == ["User", "User"]
+
+
+def test_templates_ask_for_permissions_not_roles():
+    """Pages decide what to offer with can("permission"), the question routes ask too."""
+    import re
+    from pathlib import Path
+
+    from portal.config import PROJECT_ROOT
+
+    role = "|".join(READ_ROLES)
+    pattern = re.compile(
+        rf"has_role\(|role_keys|['\"]({role})['\"]\s+(not\s+)?in\b|==\s*['\"]({role})['\"]"
+    )
+    offenders = [
+        f"{path.relative_to(PROJECT_ROOT)}:{number}: {line.strip()}"
+        for path in sorted(Path(PROJECT_ROOT, "templates").rglob("*.html"))
+        for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1)
+        if pattern.search(line)
+    ]
+    assert not offenders, "Templates comparing role names:\n" + "\n".join(offenders)
+    for name in re.findall(
+        r"can\(['\"](\w+)['\"]\)",
+        "".join(p.read_text() for p in Path(PROJECT_ROOT, "templates").rglob("*.html")),
+    ):
+        assert name in PERMISSIONS, f"can({name!r}) names no permission"

@@ -83,7 +83,7 @@ def invite(
     else:
         roles = ["lead"]
     if email == invited_by.email:
-        raise AccountError("You cannot invite yourself. Ask another administrator")
+        raise AccountError("You cannot invite yourself. Ask another administrator to invite you")
     if tenant is not None:
         member = db.session.scalar(
             select(User)
@@ -263,7 +263,8 @@ def check_roles_change(user: User, tenant: Tenant, roles: list[str], *, changed_
     """The roles ``user`` would hold after the change, or AccountError in the user's words."""
     if user.id == changed_by.id:
         raise AccountError(
-            f"You cannot change your own roles. Another administrator of {tenant.name} can"
+            "You cannot change your own roles. "
+            f"Another organisation administrator of {tenant.name} can"
         )
     wanted = set(roles)
     if wanted - set(TENANT_ROLES):

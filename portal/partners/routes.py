@@ -68,7 +68,10 @@ def new_tenant():
         except services.DeclarationError as exc:
             form.slug.errors.append(str(exc))
         else:
-            flash(f"{tenant.name} has been created. Now invite its first administrator.", "success")
+            flash(
+                f"{tenant.name} has been created. Now invite its first organisation administrator.",
+                "success",
+            )
             return redirect(url_for(".invite_tenant_admin", tenant_id=tenant.id))
     return render_template("partners/tenant_form.html", form=form)
 
