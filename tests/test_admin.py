@@ -647,3 +647,23 @@ def test_suspending_access_here_works_for_people_invited_elsewhere(login_as, cli
     assert viewer.get("/t/sevenoaks/").status_code == 200
     actions = [e.action for e in audit_events(app, object_id=str(viewer_id))]
     assert "user.suspended" in actions and "user.restored" in actions
+
+
+def test_case_access_by_invitation_is_told_to_the_other_administrators_on_acceptance(
+    login_as, client, app, outbox
+):
+    second = _second_admin(app)
+    login_as("admin", "sevenoaks")
+    _invite(client, "/t/sevenoaks/admin/people/invite", "officer@thanet.demo", ["caseworker"])
+    with app.app_context():
+        [invitation] = outbox()
+        assert not [m for m in outbox() if m["To"] == second]
+    _accept(app, invitation, "officer@thanet.demo")
+    with app.app_context():
+        from tests.helpers import tenant as tenant_row
+
+        notices = [m for m in outbox() if "hate-incident case records" in m["Subject"]]
+        grant = user("officer@thanet.demo").grant_in(tenant_row("sevenoaks"), "caseworker")
+        assert grant.granted_by.email == "admin@sevenoaks.demo"
+    # The inviter granted it, so the notice goes to the other administrator only.
+    assert {m["To"] for m in notices} == {second}
