@@ -112,9 +112,10 @@ def invite(
         )
         .values(replaced_at=now)
     )
-    token = secrets.token_urlsafe(32)
     invitation = Invitation(
-        token_hash=_digest(token),
+        # Replaced by the link's own token when the email is written (send_invitation), so
+        # the secret lives only in the email; this one is never known to anybody.
+        token_hash=_digest(secrets.token_urlsafe(32)),
         email=email,
         name=name.strip(),
         tenant=tenant,
@@ -138,18 +139,40 @@ def invite(
         },
     )
     db.session.commit()
+    deliver(send_invitation, invitation_id=invitation.id)
+    return invitation
+
+
+def deliver(task, **ids) -> None:
+    """Run a mail-sending task given only ids, so that it can equally run from a queue."""
+    task(**ids)
+
+
+def send_invitation(invitation_id: int) -> bool:
+    """Write and send an invitation's email, with a fresh link. True if it was sent.
+
+    Takes an id, not the invitation, so that it can run outside the request. An invitation
+    replaced or accepted meanwhile sends nothing.
+    """
+    invitation = db.session.get(Invitation, invitation_id)
+    if invitation is None or invitation.accepted_at or invitation.replaced_at:
+        return False
+    token = secrets.token_urlsafe(32)
+    invitation.token_hash = _digest(token)
+    db.session.commit()
     place = invitation.place.name
     what = (
-        f"as {_role_names(roles)}"
-        if tenant is not None
+        f"as {_role_names(invitation.role_list)}"
+        if invitation.tenant is not None
         else f"as a {PARTNERSHIP_ROLES['lead'].lower()}"
     )
+    inviter = invitation.invited_by.name if invitation.invited_by else "An administrator"
     days = current_app.config["INVITATION_LIFETIME"].days
     mail.send(
-        email,
+        invitation.email,
         f"You have been invited to the Equality Partnership Portal for {place}",
         f"Hello {invitation.name},\n\n"
-        f"{invited_by.name} has invited you to the Equality Partnership Portal for {place}, "
+        f"{inviter} has invited you to the Equality Partnership Portal for {place}, "
         f"{what}.\n\n"
         f"Accept the invitation with this link within {days} days. It works once. If you "
         "already use the portal, sign in as usual when the link asks you to; otherwise you "
@@ -158,7 +181,7 @@ def invite(
         "If you were not expecting this, you can ignore this email: nothing changes until "
         "you accept.\n",
     )
-    return invitation
+    return True
 
 
 def find_invitation(token: str) -> Invitation | None:
@@ -211,7 +234,12 @@ def accept(invitation: Invitation, user: User) -> None:
     )
     db.session.commit()
     if invitation.tenant is not None and CASE_ROLE in invitation.role_list:
-        _tell_other_admins_about_case_access(user, invitation.tenant, invitation.invited_by)
+        deliver(
+            tell_other_admins_about_case_access,
+            user_id=user.id,
+            tenant_id=invitation.tenant_id,
+            by_id=invitation.invited_by_id,
+        )
 
 
 def pending_invitations(tenant: Tenant):
@@ -294,12 +322,21 @@ def set_roles(user: User, tenant: Tenant, roles: list[str], *, changed_by: User)
     _remove_roles(user, tenant, held - wanted)
     db.session.commit()
     if CASE_ROLE in wanted - held:
-        _tell_other_admins_about_case_access(user, tenant, changed_by)
+        deliver(
+            tell_other_admins_about_case_access,
+            user_id=user.id,
+            tenant_id=tenant.id,
+            by_id=changed_by.id,
+        )
     return True
 
 
-def _tell_other_admins_about_case_access(user: User, tenant: Tenant, by: User | None) -> None:
-    """Email every administrator of ``tenant`` other than the one who granted it."""
+def tell_other_admins_about_case_access(user_id: int, tenant_id: int, by_id: int | None) -> int:
+    """Email every administrator of a tenant, other than the one who granted it, that a
+    person was given the caseworker role there. Returns how many were told."""
+    user, tenant = db.session.get(User, user_id), db.session.get(Tenant, tenant_id)
+    by = db.session.get(User, by_id) if by_id is not None else None
+    told = 0
     admins = db.session.scalars(
         select(User)
         .join(TenantGrant, TenantGrant.user_id == User.id)
@@ -315,6 +352,7 @@ def _tell_other_admins_about_case_access(user: User, tenant: Tenant, by: User | 
     for admin in admins:
         if by is not None and admin.id == by.id:
             continue
+        told += 1
         mail.send(
             admin.email,
             f"{tenant.name}: somebody can now open hate-incident case records",
@@ -325,6 +363,7 @@ def _tell_other_admins_about_case_access(user: User, tenant: Tenant, by: User | 
             "was not agreed, change their roles on the people page:\n\n"
             f"{_external_url('tenant_admin.people', tenant_slug=tenant.slug)}\n",
         )
+    return told
 
 
 def case_access(tenant: Tenant) -> list[TenantGrant]:
