@@ -25,7 +25,8 @@ run: install
 	@echo "  Sign in as officer@sevenoaks.demo, lead@west-kent.demo, admin@portal.demo, ..."
 	@echo "  Demonstration password: $${PORTAL_DEMO_PASSWORD:-partnership-demo-2026}"
 	@echo
-	PORTAL_INSECURE_COOKIES=1 $(FLASK) run --host 127.0.0.1 --port $(PORT)
+	@trap 'exit 0' INT TERM; \
+	PORTAL_INSECURE_COOKIES=1 $(FLASK) run --host 127.0.0.1 --port $(PORT) || [ $$? -eq 143 ]
 
 ## test: the whole suite (PostgreSQL too when TEST_DATABASE_URL is set)
 test: install

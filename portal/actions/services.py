@@ -38,7 +38,7 @@ from portal.actions.models import (
 from portal.auth.models import TenantGrant, User
 from portal.editing import EditConflict, commit_edit
 from portal.extensions import db
-from portal.forms import parse_id
+from portal.forms import parse_id, with_prompt
 
 MAX_EVIDENCE_BYTES = 10 * 1024 * 1024
 EVIDENCE_TYPES = {
@@ -293,7 +293,7 @@ def overdue_count(lead_user_id: int) -> int:
 def area_choices() -> list[tuple[str, str]]:
     """Choices for "Role or focus area": the tenant's own, then standard roles it lacks."""
     areas = list(db.session.scalars(focus_areas()))
-    choices = [("", "None")] + [(str(a.id), a.label) for a in areas]
+    choices = with_prompt("Choose a role or focus area", [(str(a.id), a.label) for a in areas])
     have = {a.role for a in areas if a.role}
     choices += [(f"role:{key}", label) for key, label in ROLES.items() if key not in have]
     return choices
@@ -305,7 +305,7 @@ def point_choices() -> list[tuple[str, str]]:
         .join(FocusArea, FocusPoint.focus_area_id == FocusArea.id)
         .order_by(FocusArea.position, FocusPoint.position)
     )
-    return [("", "None")] + [(str(p.id), p.label) for p in points]
+    return with_prompt("Choose a focus point", [(str(p.id), p.label) for p in points])
 
 
 def _resolve_area(choice: str | None) -> FocusArea | None:

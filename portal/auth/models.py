@@ -19,13 +19,14 @@ TENANT_ROLES = {
     "ceo": "Chief executive",
 }
 TENANT_ROLE_HINTS = {
-    "officer": "Edits commitments, objectives, actions, monitoring data and impact "
-    "assessments, and drafts the annual return.",
+    "officer": "Edits commitments, objectives, actions and their progress, measures and their "
+    "figures, and impact assessments.",
     "caseworker": "Keeps the hate-incident register. Case records are seen by nobody else.",
     "viewer": "Reads this organisation's pages, for example councillors and monitoring groups.",
-    "admin": "Invites people, suspends their access here and changes what they may do, "
-    "never their own.",
-    "ceo": "Reads everything, signs off the annual return and receives the joint report.",
+    "admin": "Invites people, suspends their access here and changes what they may do (never "
+    "their own roles), reads the audit trail and sets how long hate-incident records are kept.",
+    "ceo": "Reads this organisation's plan, figures and impact assessments, but not "
+    "hate-incident case records.",
 }
 PARTNERSHIP_ROLES = {"lead": "Partnership lead"}
 

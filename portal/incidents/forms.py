@@ -8,7 +8,13 @@ from wtforms import IntegerField, SelectMultipleField, SubmitField
 from wtforms.validators import InputRequired, NumberRange, StopValidation
 
 from portal.eqia.forms import ChoiceField, GovDateField, VersionedForm, _area, _text
-from portal.incidents.models import HOW_REPORTED, INCIDENT_TYPES, MOTIVATIONS, STATUSES
+from portal.incidents.models import (
+    EARLIEST_INCIDENT_DATE,
+    HOW_REPORTED,
+    INCIDENT_TYPES,
+    MOTIVATIONS,
+    STATUSES,
+)
 
 
 class MotivationsField(SelectMultipleField):
@@ -22,7 +28,8 @@ class MotivationsField(SelectMultipleField):
 class IncidentForm(VersionedForm):
     occurred_on = GovDateField(
         "Date of the incident",
-        description="For example, 27 3 2024",
+        description=f"From {EARLIEST_INCIDENT_DATE.day} {EARLIEST_INCIDENT_DATE:%B %Y} to today, "
+        "for example 27 3 2024",
         validators=[InputRequired(message="Enter the date of the incident")],
     )
     motivations = MotivationsField(

@@ -35,6 +35,9 @@ STATUSES = {"open": "Open", "closed": "Closed"}
 
 DEFAULT_RETENTION_YEARS = 6
 
+# The earliest date an incident can plausibly be recorded with; an earlier one is a slip.
+EARLIEST_INCIDENT_DATE = date(2000, 1, 1)
+
 # Cleared when a record is anonymised; the rest are kept for statistics.
 PERSONAL_FIELDS = (
     "person_details",

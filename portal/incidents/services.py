@@ -13,6 +13,7 @@ from portal.editing import EditConflict, commit_edit
 from portal.extensions import db
 from portal.incidents.models import (
     DEFAULT_RETENTION_YEARS,
+    EARLIEST_INCIDENT_DATE,
     HOW_REPORTED,
     INCIDENT_TYPES,
     MOTIVATIONS,
@@ -93,6 +94,11 @@ def _clean(data: dict, today: date) -> dict:
         raise InvalidIncident("occurred_on", "Enter the date of the incident")
     if clean["occurred_on"] > today:
         raise InvalidIncident("occurred_on", "The date of the incident must be today or earlier")
+    if clean["occurred_on"] < EARLIEST_INCIDENT_DATE:
+        earliest = f"{EARLIEST_INCIDENT_DATE.day} {EARLIEST_INCIDENT_DATE:%B %Y}"
+        raise InvalidIncident(
+            "occurred_on", f"The date of the incident must be {earliest} or later"
+        )
     if not clean["motivations"] or set(data.get("motivations") or []) - set(MOTIVATIONS):
         raise InvalidIncident("motivations", "Choose at least one motivation")
     if clean["incident_type"] not in INCIDENT_TYPES:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
+from typing import NamedTuple
 
 from sqlalchemy import ForeignKey, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
@@ -17,6 +18,25 @@ UNITS = {
     "percentage": "Percentage",
     "rate": "Rate",
     "money": "Money (pounds)",
+}
+
+
+class Bounds(NamedTuple):
+    """The plausible range of a figure, and what the figure is called in messages."""
+
+    low: float
+    high: float
+    noun: str
+    beyond: str  # how the highest figure reads in "cannot be <beyond>"
+
+
+# What a figure of each unit can plausibly be. The figures form and every importer check
+# against these, so that a slip like 9e40 is refused in words rather than stored.
+FIGURE_BOUNDS = {
+    "count": Bounds(0, 10_000_000, "a count", "more than 10,000,000"),
+    "percentage": Bounds(0, 100, "a percentage", "over 100"),
+    "rate": Bounds(0, 1_000_000, "a rate", "more than 1,000,000"),
+    "money": Bounds(0, 10_000_000_000, "an amount of money", "more than £10,000,000,000"),
 }
 
 
@@ -43,6 +63,12 @@ class _Shape:
     def breakdown_label(self) -> str:
         c = self.characteristic
         return c.label if c else "No breakdown"
+
+    @property
+    def bounds(self) -> Bounds:
+        """The plausible range of this measure's figures; below 0 only where it may be."""
+        bounds = FIGURE_BOUNDS[self.unit]
+        return bounds._replace(low=-bounds.high) if self.allows_negative else bounds
 
     @property
     def is_count(self) -> bool:

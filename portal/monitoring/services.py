@@ -346,6 +346,14 @@ def _check_value(measure: Measure, cell: Cell, problems: list[Problem]) -> float
     if value is None:
         problems.append(Problem(f"{cell.where}: enter a number, like 12", cell.ref))
         return None
+    bounds = measure.bounds
+    if value > bounds.high:
+        problems.append(Problem(f"{cell.where}: {bounds.noun} cannot be {bounds.beyond}", cell.ref))
+        return None
+    if value < bounds.low < 0:
+        low = f"{bounds.low:,.0f}"
+        problems.append(Problem(f"{cell.where}: {bounds.noun} cannot be below {low}", cell.ref))
+        return None
     if measure.unit == "count":
         if value < 0:
             problems.append(Problem(f"{cell.where}: a count cannot be negative", cell.ref))
@@ -354,12 +362,6 @@ def _check_value(measure: Measure, cell: Cell, problems: list[Problem]) -> float
             problems.append(Problem(f"{cell.where}: a count must be a whole number", cell.ref))
             return None
         return float(int(value))
-    if measure.unit == "percentage" and value > 100:
-        problems.append(Problem(f"{cell.where}: a percentage cannot be over 100", cell.ref))
-        return None
-    if measure.unit == "percentage" and value < -100:
-        problems.append(Problem(f"{cell.where}: a percentage cannot be below -100", cell.ref))
-        return None
     if value < 0 and not measure.allows_negative:
         problems.append(Problem(f"{cell.where}: this measure cannot be below 0", cell.ref))
         return None
