@@ -13,6 +13,7 @@ from flask.cli import AppGroup
 from sqlalchemy import select
 
 from portal import config as settings
+from portal.admin import services as people
 from portal.auth import services as accounts
 from portal.auth.models import TENANT_ROLES, User
 from portal.extensions import db
@@ -86,7 +87,10 @@ def users_create(
     try:
         user = ensure_user(email, name, password=password, portal_admin=portal_admin)
         if tenant or partnership:
-            accounts.invite(email, name, tenant=tenant, roles=list(roles), partnership=partnership)
+            people.grant_directly(user, tenant=tenant, roles=list(roles), partnership=partnership)
+            if not user.password_hash:
+                db.session.commit()
+                people.send_password_link(user, tenant or partnership)
     except accounts.AccountError as exc:
         db.session.rollback()
         raise click.ClickException(str(exc)) from None

@@ -22,7 +22,7 @@ TENANT_PEOPLE = {
     "officer": ("Equality officer", ["officer"]),
     "caseworker": ("Caseworker", ["caseworker"]),
     "viewer": ("Councillor (viewer)", ["viewer"]),
-    "admin": ("Administrator", ["admin"]),
+    "admin": ("Organisation administrator", ["admin"]),
     "ceo": ("Chief executive", ["ceo"]),
 }
 

@@ -61,7 +61,9 @@ def _person(slug: str) -> int:
 
 def _person_state(slug: str, user_id: int):
     user = db.session.get(User, user_id)
-    return user.disabled_at, sorted((g.tenant_id, g.role) for g in user.tenant_grants)
+    return user.disabled_at, sorted(
+        (g.tenant_id, g.role, g.suspended_at is not None) for g in user.tenant_grants
+    )
 
 
 def _commitment(slug: str) -> int:

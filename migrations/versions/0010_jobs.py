@@ -1,7 +1,7 @@
 """jobs: background work and its progress
 
 Revision ID: 0010_jobs
-Revises: 0008_releases
+Revises: 0009_invitations
 Create Date: 2026-11-30 01:45:00
 
 """
@@ -13,7 +13,7 @@ from portal.tenancy import grant_app_role
 
 # revision identifiers, used by Alembic.
 revision = '0010_jobs'
-down_revision = '0008_releases'
+down_revision = '0009_invitations'
 branch_labels = None
 depends_on = None
 

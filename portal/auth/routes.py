@@ -154,7 +154,56 @@ def reset_password(token: str):
 
 @bp.route("/invitation/<token>", methods=["GET", "POST"])
 def accept_invitation(token: str):
-    return _set_password_page("invite", token, "auth/accept_invitation.html")
+    """Accept an invitation: a new address chooses a password; an account signs in first.
+
+    Nothing changes for the invited person until they accept here.
+    """
+    from portal.admin import services as people
+
+    invitation = people.find_invitation(token)
+    if invitation is None:
+        # A link from `flask users create`, which only lets a new person choose a password.
+        return _set_password_page("invite", token, "auth/accept_invitation.html")
+    account = people.account_for(invitation)
+    if account is None or not account.password_hash:
+        form = SetPasswordForm()
+        if form.validate_on_submit():
+            try:
+                user = people.accept_with_password(invitation, account, form.password.data)
+            except services.AccountError as exc:
+                db.session.rollback()
+                form.password.errors.append(str(exc))
+            else:
+                if current_user.is_authenticated:
+                    logout_user()
+                session.clear()
+                flash("Your password has been saved. Sign in with your new password.", "success")
+                return redirect(url_for("auth.login", email=user.email))
+        return render_template(
+            "auth/accept_invitation.html", form=form, invitation=invitation, choose_password=True
+        )
+    if not current_user.is_authenticated:
+        return render_template(
+            "auth/accept_invitation.html",
+            invitation=invitation,
+            sign_in_url=url_for("auth.login", next=request.path, email=invitation.email),
+        )
+    if current_user.id != account.id:
+        return render_template("auth/accept_invitation.html", invitation=invitation, other=True)
+    form = ConfirmForm()
+    error = None
+    if form.validate_on_submit():
+        try:
+            people.accept(invitation, current_user)
+        except services.AccountError as exc:
+            db.session.rollback()
+            error = str(exc)
+        else:
+            flash(f"You can now use the portal for {invitation.place.name}", "success")
+            return redirect(landing_url(current_user))
+    return render_template(
+        "auth/accept_invitation.html", invitation=invitation, confirm=form, error=error
+    )
 
 
 @bp.route("/unlock/<token>", methods=["GET", "POST"])

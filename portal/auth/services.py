@@ -13,19 +13,10 @@ from flask import current_app, url_for
 from sqlalchemy import delete, select, update
 
 from portal import audit, clock, mail
-from portal.auth.models import (
-    PARTNERSHIP_ROLES,
-    TENANT_ROLES,
-    AuthToken,
-    PartnershipGrant,
-    SignInLock,
-    TenantGrant,
-    User,
-    UserSession,
-)
+from portal.auth.models import AuthToken, SignInLock, User, UserSession
 from portal.config import DEVELOPMENT_BASE_URL
 from portal.extensions import db
-from portal.partners.models import Partnership, Tenant
+from portal.partners.models import Tenant
 
 MIN_PASSWORD_LENGTH = 12
 
@@ -320,145 +311,7 @@ def send_password_reset(email: str) -> bool:
     return True
 
 
-# --- people and grants -------------------------------------------------------------------
-
-
-def invite(
-    email: str,
-    name: str,
-    *,
-    tenant: Tenant | None = None,
-    roles: list[str] = (),
-    partnership: Partnership | None = None,
-    invited_by: User | None = None,
-) -> User:
-    """Add a person (or new roles for an existing one) and email them an invitation."""
-    email = normalise_email(email)
-    if tenant is not None:
-        unknown = set(roles) - set(TENANT_ROLES)
-        if unknown or not roles:
-            raise AccountError("Choose at least one role")
-    user = db.session.scalar(select(User).where(User.email == email))
-    new_user = user is None
-    if new_user:
-        user = User(email=email, name=name.strip())
-        db.session.add(user)
-        db.session.flush()
-    elif not user.is_active:
-        raise AccountError("That account is disabled. Enable it from the list of people first")
-    if tenant is not None:
-        _grant_roles(user, tenant, set(roles))
-    if partnership is not None:
-        grant_partnership_lead(user, partnership)
-    audit.record("user.invited", user, detail={"email": email, "roles": sorted(roles)})
-    db.session.commit()
-    place = tenant.name if tenant else partnership.name if partnership else "the portal"
-    from portal.jobs import services as jobs
-    from portal.jobs.tasks import INVITATION_MAIL
-
-    # The email leaves through the job queue: a slow or broken mail server never holds up
-    # or breaks the page, and the job's page says whether it went.
-    jobs.enqueue(
-        INVITATION_MAIL,
-        title=f"Invitation email to {email}",
-        tenant_id=tenant.id if tenant else None,
-        requested_by=invited_by,
-        user_id=user.id,
-        place=place,
-        inviter=invited_by.name if invited_by else None,
-    )
-    return user
-
-
-def send_invitation(user_id: int, *, place: str, inviter: str | None = None) -> bool:
-    """Email an invited person (run by the job queue): a link to choose a password if
-    they have none yet, otherwise news of their new access. Nothing is committed here;
-    the invitation token is written with the job's success. True if a message was sent.
-    """
-    user = db.session.get(User, user_id)
-    if user is None or not user.is_active:
-        return False
-    if not user.password_hash:
-        token = issue_token(user, "invite")
-        days = current_app.config["INVITATION_LIFETIME"].days
-        mail.send(
-            user.email,
-            f"You have been invited to the Equality Partnership Portal for {place}",
-            f"Hello {user.name},\n\n"
-            f"{inviter or 'An administrator'} has invited you to the "
-            f"Equality Partnership Portal for {place}.\n\n"
-            f"Choose your password with this link within {days} days. It works once.\n\n"
-            f"{_external_url('auth.accept_invitation', token=token)}\n",
-        )
-    else:
-        mail.send(
-            user.email,
-            f"You now have access to {place} on the Equality Partnership Portal",
-            f"Hello {user.name},\n\nYou can now use the portal for {place}. "
-            f"Sign in as usual: {_external_url('auth.login')}\n",
-        )
-    return True
-
-
-def _grant_roles(user: User, tenant: Tenant, wanted: set[str]) -> None:
-    held = {g.role: g for g in user.tenant_grants if g.tenant_id == tenant.id}
-    for role in sorted(wanted - set(held)):
-        user.tenant_grants.append(TenantGrant(tenant=tenant, role=role))
-        audit.record("grant.added", user, tenant_id=tenant.id, detail={"role": role})
-    for role in sorted(set(held) - wanted):
-        user.tenant_grants.remove(held[role])
-        audit.record("grant.removed", user, tenant_id=tenant.id, detail={"role": role})
-
-
-def set_roles(user: User, tenant: Tenant, roles: list[str], *, changed_by: User) -> None:
-    """Replace a person's roles in one tenant. An admin cannot remove their own admin role."""
-    wanted = set(roles)
-    if wanted - set(TENANT_ROLES):
-        raise AccountError("Choose roles from the list")
-    if not wanted:
-        raise AccountError(
-            "Choose at least one role. To stop somebody working here, remove them instead"
-        )
-    if user.id == changed_by.id and "admin" in user.roles_in(tenant) and "admin" not in wanted:
-        raise AccountError("You cannot remove your own administrator role")
-    _grant_roles(user, tenant, wanted)
-    db.session.commit()
-
-
-def grant_partnership_lead(user: User, partnership: Partnership) -> None:
-    if not user.leads(partnership):
-        user.partnership_grants.append(PartnershipGrant(partnership=partnership, role="lead"))
-        audit.record(
-            "grant.added",
-            user,
-            detail={"role": PARTNERSHIP_ROLES["lead"], "partnership": partnership.slug},
-        )
-
-
-def works_elsewhere(user: User, tenant: Tenant) -> bool:
-    """True if the person has roles outside ``tenant`` (another organisation or a
-    partnership), so the account is not this tenant's alone to disable or enable."""
-    return any(g.tenant_id != tenant.id for g in user.tenant_grants) or bool(
-        user.partnership_grants
-    )
-
-
-def remove_from_tenant(user: User, tenant: Tenant, *, by: User) -> None:
-    """Take away every role a person holds in ``tenant``; their access there ends now.
-
-    A person left with no roles anywhere is also disabled, so the account cannot sign in
-    to an empty portal.
-    """
-    if user.id == by.id:
-        raise AccountError("You cannot remove yourself")
-    _grant_roles(user, tenant, set())
-    if not user.tenant_grants and not user.partnership_grants and not user.is_portal_admin:
-        if user.disabled_at is None:
-            user.disabled_at = clock.utcnow()
-            end_all_sessions(user, "removed from every organisation")
-            audit.record("user.disabled", user, tenant_id=tenant.id)
-    audit.record("user.removed", user, tenant_id=tenant.id)
-    db.session.commit()
+# --- accounts ----------------------------------------------------------------------------
 
 
 def disable(user: User, *, by: User, tenant: Tenant | None = None) -> None:
@@ -477,12 +330,3 @@ def enable(user: User, *, tenant: Tenant | None = None) -> None:
         user.disabled_at = None
         audit.record("user.enabled", user, tenant_id=tenant.id if tenant else None)
     db.session.commit()
-
-
-def people_of(tenant: Tenant):
-    """Everybody holding a role in ``tenant``, as a select() ordered by name."""
-    return (
-        select(User)
-        .where(User.id.in_(select(TenantGrant.user_id).where(TenantGrant.tenant_id == tenant.id)))
-        .order_by(User.name, User.email)
-    )

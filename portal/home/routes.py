@@ -74,7 +74,6 @@ def tenant_home():
     return render_template(
         "home/tenant_home.html",
         roles=[TENANT_ROLES[r] for r in roles],
-        role_keys=set(roles),
         partnerships=g.tenant.partnerships,
     )
 

@@ -8,6 +8,7 @@ from portal.jobs.services import JobFailed, job_task
 
 PASSWORD_RESET_MAIL = "portal.jobs.password_reset_mail"  # noqa: S105 - a task name
 INVITATION_MAIL = "portal.jobs.invitation_mail"
+CASE_ACCESS_MAIL = "portal.jobs.case_access_mail"
 ACTION_IMPORT = "portal.jobs.action_import"
 UNLOCK_MAIL = "portal.jobs.unlock_mail"
 
@@ -35,13 +36,22 @@ def unlock_mail(job: Job, *, email: str) -> str:
 
 
 @job_task(INVITATION_MAIL)
-def invitation_mail(job: Job, *, user_id: int, place: str, inviter: str | None = None) -> str:
-    """Email an invitation (or news of new access) to a person who has been invited."""
-    from portal.auth import services
+def invitation_mail(job: Job, *, invitation_id: int) -> str:
+    """Email an invitation with a fresh link, unless it was replaced or accepted meanwhile."""
+    from portal.admin import services
 
-    if services.send_invitation(user_id, place=place, inviter=inviter):
+    if services.send_invitation(invitation_id):
         return "The email has been sent."
-    return "Done."
+    return "Nothing to send: the invitation was replaced or accepted meanwhile."
+
+
+@job_task(CASE_ACCESS_MAIL)
+def case_access_mail(job: Job, *, user_id: int, tenant_id: int, by_id: int | None) -> str:
+    """Tell a tenant's other administrators that somebody was given case access."""
+    from portal.admin import services
+
+    told = services.tell_other_admins_about_case_access(user_id, tenant_id, by_id)
+    return f"{told} administrator{'' if told == 1 else 's'} told."
 
 
 @job_task(ACTION_IMPORT)
