@@ -5,15 +5,35 @@ BIN := $(VENV)/bin
 PORT ?= 5000
 FLASK := FLASK_APP=wsgi.py PORTAL_DEVELOPMENT=1 $(BIN)/flask
 
-.PHONY: install run worker test test-fast lint format bench assets clean
+.PHONY: install install-test run worker test test-fast lint format bench assets lock clean
 
+# What the portal needs to run, exactly as locked (with hashes) in requirements/run.txt;
+# the tests add requirements/test.txt. setuptools is upgraded because the one venv brings
+# has known advisories; it only builds the portal's own editable install.
 install: $(VENV)/.installed
 
-$(VENV)/.installed: pyproject.toml
+install-test: $(VENV)/.installed-test
+
+$(VENV)/bin/python:
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip setuptools
-	$(BIN)/pip install --quiet -e '.[test]'
+
+$(VENV)/.installed: $(VENV)/bin/python pyproject.toml requirements/run.txt
+	$(BIN)/pip install --quiet --require-hashes -r requirements/run.txt
+	$(BIN)/pip install --quiet --no-deps --no-build-isolation -e .
 	touch $@
+
+$(VENV)/.installed-test: $(VENV)/.installed requirements/test.txt
+	$(BIN)/pip install --quiet --require-hashes -r requirements/test.txt
+	touch $@
+
+## lock: pin every dependency, with hashes, after a change to pyproject.toml
+lock: $(VENV)/bin/python
+	$(BIN)/pip install --quiet pip-tools
+	$(BIN)/pip-compile --quiet --generate-hashes --strip-extras --allow-unsafe \
+	  --no-emit-index-url --no-emit-find-links -o requirements/run.txt pyproject.toml
+	$(BIN)/pip-compile --quiet --generate-hashes --strip-extras --allow-unsafe \
+	  --no-emit-index-url --no-emit-find-links --extra test -o requirements/test.txt pyproject.toml
 
 ## run: the portal on http://127.0.0.1:$(PORT), SQLite in instance/, with demonstration data
 run: install
@@ -33,18 +53,18 @@ worker: install
 	PORTAL_DEVELOPMENT=1 $(BIN)/celery -A portal.jobs.worker worker --loglevel=INFO
 
 ## test: the whole suite (PostgreSQL too when TEST_DATABASE_URL is set)
-test: install
+test: install-test
 	$(BIN)/pytest -q
 
-lint: install
+lint: install-test
 	$(BIN)/ruff check portal tests migrations benchmarks
 	$(BIN)/ruff format --check portal tests
 
-format: install
+format: install-test
 	$(BIN)/ruff format portal tests
 	$(BIN)/ruff check --fix portal tests
 
-bench: install
+bench: install-test
 	$(BIN)/python -m benchmarks
 
 ## assets: rebuild portal/static/govuk/ from the pinned govuk-frontend (needs Node)

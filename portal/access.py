@@ -29,6 +29,7 @@ PERMISSIONS: dict[str, tuple[str, ...]] = {
     "work_cases": ("caseworker",),
     "manage_people": ("admin",),
     "set_retention": ("admin",),
+    "keep_wards": ("caseworker", "admin"),
 }
 
 

@@ -285,7 +285,7 @@ def _give_viewer_ceo(client, app):
     token = csrf_token(client, f"/t/sevenoaks/admin/people/{viewer_id}")
     response = client.post(
         f"/t/sevenoaks/admin/people/{viewer_id}",
-        data={"roles": ["viewer", "ceo"], "csrf_token": token},
+        data={"roles": ["viewer", "ceo"], "confirmed": "yes", "csrf_token": token},
     )
     assert response.status_code == 302
     return viewer_id, viewer_name

@@ -17,6 +17,7 @@ from portal.monitoring import services
 from portal.monitoring.models import FIGURE_BOUNDS, Measure
 from portal.tenancy import tenant_scope
 from tests.helpers import csrf_token, tenant
+from tests.test_incidents import ward
 
 
 def _measure(**fields) -> int:
@@ -115,13 +116,13 @@ def test_a_pay_gap_may_be_below_zero_but_not_beyond_minus_100(app, client, login
 BASE = "/t/sevenoaks/incidents"
 
 
-def _incident(token: str, day: list[str]) -> dict:
+def _incident(token: str, day: list[str], ward_id: int) -> dict:
     return {
         "csrf_token": token,
         "occurred_on": day,
         "motivations": ["race"],
         "incident_type": "verbal",
-        "ward": "Town ward",
+        "ward_id": str(ward_id),
         "how_reported": "phone",
         "person_details": "A resident",
         "description": "Shouted at in the street.",
@@ -141,31 +142,33 @@ def _incident_count(app) -> int:
 
 def test_an_incident_in_1900_is_refused(app, client, login_as):
     assert EARLIEST_INCIDENT_DATE == date(2000, 1, 1)
+    town = ward(app, "sevenoaks")
     before = _incident_count(app)
     login_as("caseworker", "sevenoaks")
     token = csrf_token(client, f"{BASE}/new")
     for day in (["1", "1", "1900"], ["31", "12", "1999"]):
-        response = client.post(f"{BASE}/new", data=_incident(token, day))
+        response = client.post(f"{BASE}/new", data=_incident(token, day, town))
         page = response.get_data(as_text=True)
         assert response.status_code == 200
         assert "The date of the incident must be 1 January 2000 or later" in page
     assert _incident_count(app) == before
-    response = client.post(f"{BASE}/new", data=_incident(token, ["1", "1", "2000"]))
+    response = client.post(f"{BASE}/new", data=_incident(token, ["1", "1", "2000"], town))
     assert response.status_code == 302
     today = clock.utcnow().date()
     day = [str(today.day), str(today.month), str(today.year)]
-    assert client.post(f"{BASE}/new", data=_incident(token, day)).status_code == 302
+    assert client.post(f"{BASE}/new", data=_incident(token, day, town)).status_code == 302
     assert _incident_count(app) == before + 2
 
 
 def test_an_incident_cannot_be_moved_back_to_1900(app, client, login_as):
+    town = ward(app, "sevenoaks")
     login_as("caseworker", "sevenoaks")
     token = csrf_token(client, f"{BASE}/new")
-    response = client.post(f"{BASE}/new", data=_incident(token, ["3", "5", "2024"]))
+    response = client.post(f"{BASE}/new", data=_incident(token, ["3", "5", "2024"], town))
     url = response.headers["Location"] + "/edit"
     page = client.get(url).get_data(as_text=True)
     version = re.search(r'name="version"[^>]*value="(\d+)"', page).group(1)
-    data = _incident(csrf_token(client, url), ["1", "1", "1900"]) | {"version": version}
+    data = _incident(csrf_token(client, url), ["1", "1", "1900"], town) | {"version": version}
     response = client.post(url, data=data)
     assert response.status_code == 200
     assert "The date of the incident must be 1 January 2000 or later" in response.get_data(

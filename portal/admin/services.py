@@ -260,7 +260,6 @@ def accept(invitation: Invitation, user: User) -> None:
             tenant=invitation.tenant,
             requested_by=user,
             user_id=user.id,
-            tenant_id=invitation.tenant_id,
             by_id=invitation.invited_by_id,
         )
 
@@ -351,7 +350,6 @@ def set_roles(user: User, tenant: Tenant, roles: list[str], *, changed_by: User)
             tenant=tenant,
             requested_by=changed_by,
             user_id=user.id,
-            tenant_id=tenant.id,
             by_id=changed_by.id,
         )
     return True

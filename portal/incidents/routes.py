@@ -69,7 +69,7 @@ EXPORT_HEADERS = [
 
 
 @tenant_bp.route("/export")
-@requires("caseworker")
+@requires("work_cases")
 def export_register():
     filters = services.RegisterFilters.from_args(request.args)
     rows = list(db.session.scalars(services.incidents(filters)))
@@ -169,11 +169,9 @@ def statistics():
 
 # --- the list of wards -------------------------------------------------------------------
 
-WARD_ROLES = ("caseworker", "admin")
-
 
 @tenant_bp.route("/wards", methods=["GET", "POST"])
-@requires(*WARD_ROLES)
+@requires("keep_wards")
 def wards():
     form = WardNameForm()
     if form.validate_on_submit():
@@ -194,7 +192,7 @@ def wards():
 
 
 @tenant_bp.route("/wards/<int:ward_id>", methods=["GET", "POST"])
-@requires(*WARD_ROLES)
+@requires("keep_wards")
 def edit_ward(ward_id: int):
     row = get_or_404(Ward, ward_id)
     form = WardNameForm()
@@ -213,7 +211,7 @@ def edit_ward(ward_id: int):
 
 
 @tenant_bp.route("/wards/<int:ward_id>/retire", methods=["POST"])
-@requires(*WARD_ROLES)
+@requires("keep_wards")
 def retire_ward(ward_id: int):
     row = get_or_404(Ward, ward_id)
     if not ConfirmForm().validate_on_submit():

@@ -46,11 +46,11 @@ def invitation_mail(job: Job, *, invitation_id: int) -> str:
 
 
 @job_task(CASE_ACCESS_MAIL)
-def case_access_mail(job: Job, *, user_id: int, tenant_id: int, by_id: int | None) -> str:
-    """Tell a tenant's other administrators that somebody was given case access."""
+def case_access_mail(job: Job, *, user_id: int, by_id: int | None) -> str:
+    """Tell the job's tenant's other administrators that somebody was given case access."""
     from portal.admin import services
 
-    told = services.tell_other_admins_about_case_access(user_id, tenant_id, by_id)
+    told = services.tell_other_admins_about_case_access(user_id, job.tenant_id, by_id)
     return f"{told} administrator{'' if told == 1 else 's'} told."
 
 

@@ -223,7 +223,7 @@ def releases(measure_id: int):
 
 
 @tenant_bp.route("/measures/<int:measure_id>/releases/correct", methods=["GET", "POST"])
-@requires("officer")
+@requires("edit_plan")
 def correct_release(measure_id: int):
     row = _released_measure_or_404(measure_id)
     form = CorrectionForm()
