@@ -8,15 +8,15 @@ FLASK := FLASK_APP=wsgi.py PORTAL_DEVELOPMENT=1 $(BIN)/flask
 .PHONY: install install-test run worker test test-fast lint format bench assets lock clean
 
 # What the portal needs to run, exactly as locked (with hashes) in requirements/run.txt;
-# the tests add requirements/test.txt. setuptools is upgraded because the one venv brings
-# has known advisories; it only builds the portal's own editable install.
+# the tests add requirements/test.txt. setuptools is upgraded at once because the one venv
+# brings has known advisories; the lock then holds the portal to its pinned release.
 install: $(VENV)/.installed
 
 install-test: $(VENV)/.installed-test
 
 $(VENV)/bin/python:
 	$(PYTHON) -m venv $(VENV)
-	$(BIN)/pip install --quiet --upgrade pip setuptools
+	$(BIN)/pip install --quiet --upgrade pip 'setuptools>=78.1.1,<81'
 
 $(VENV)/.installed: $(VENV)/bin/python pyproject.toml requirements/run.txt
 	$(BIN)/pip install --quiet --require-hashes -r requirements/run.txt
