@@ -80,19 +80,21 @@ def _apply_to_database(session: Session) -> None:
         )
 
 
-def _change_scope(tenant_id: int | None) -> None:
+def _change_scope(tenant_id: int | None, *, flush: bool = True) -> None:
     """Make ``tenant_id`` the tenant in scope, leaving no other tenant's object behind.
 
     ``Session.get`` answers from the identity map without any SQL, so an object loaded
     under one tenant would otherwise still be handed out under the next (or under none).
-    Changes made under the old scope are flushed under it first, then every tenant-owned
-    object that does not belong to the new scope leaves the session.
+    Changes made under the old scope are flushed under it first (unless the scope is left
+    because of an error: then they are dropped), then every tenant-owned object that does
+    not belong to the new scope leaves the session, pending ones included, so that the
+    flush guard cannot stamp them with the new tenant.
     """
     session = db.session
     if tenant_id != _current_tenant_id.get() and session.is_active:
-        if session.new or session.dirty or session.deleted:
+        if flush and (session.new or session.dirty or session.deleted):
             session.flush()
-        for obj in list(session.identity_map.values()):
+        for obj in [*session.identity_map.values(), *session.new]:
             if isinstance(obj, TenantOwned):
                 owner = inspect(obj).dict.get("tenant_id")
                 # Expunging a parent takes its children along: check before each.
@@ -131,10 +133,14 @@ def tenant_scope(tenant: Tenant | int | None) -> Iterator[None]:
     """Run a block with ``tenant`` in scope, restoring the previous scope afterwards."""
     previous = _current_tenant_id.get()
     set_tenant(tenant)
+    failed = False
     try:
         yield
+    except Exception:
+        failed = True
+        raise
     finally:
-        _change_scope(previous)
+        _change_scope(previous, flush=not failed)
         if db.session.is_active:
             _apply_to_database(db.session)
 
@@ -232,6 +238,12 @@ def _tenant_criterion(selectable, tenant_id: int):
     return None
 
 
+def _identity(selectable) -> int:
+    """The same number for a table and its ORM-annotated copies."""
+    deannotate = getattr(selectable, "_deannotate", None)
+    return id(deannotate() if deannotate is not None else selectable)
+
+
 def _leftmost(selectable):
     while isinstance(selectable, Join):
         selectable = selectable.left
@@ -250,8 +262,25 @@ def _filter_every_table(statement, tenant_id: int):
 
     def visit_select(select) -> None:
         extra = []
-        for from_ in select.get_final_froms():
-            criterion = _tenant_criterion(_leftmost(from_), tenant_id)
+        # Tables on the right of a join get the condition in its ON clause instead, so an
+        # outer join keeps the rows it adds.
+        seen = {_identity(target) for target, *_ in select._setup_joins}
+        for from_ in select._from_obj:
+            while isinstance(from_, Join):
+                seen.add(_identity(_leftmost(from_.right)))
+                from_ = from_.left
+        # The statement's own parts, not get_final_froms(), which compiles an ORM
+        # statement. Tables only named in the WHERE clause are FROMs too (``exists()``).
+        froms = [*select._from_obj, *select.columns_clause_froms]
+        for criterion in (*select._where_criteria, *select._having_criteria):
+            froms.extend(criterion._from_objects)
+        for from_ in froms:
+            from_ = _leftmost(from_)
+            key = _identity(from_)
+            if key in seen:
+                continue
+            seen.add(key)
+            criterion = _tenant_criterion(from_, tenant_id)
             if criterion is not None:
                 extra.append(criterion)
         joins = []

@@ -308,3 +308,21 @@ def test_another_tenants_object_cannot_be_put_back_into_the_session(db):
         with pytest.raises(CrossTenantRead):
             db.session.add(row)
         db.session.rollback()
+
+
+def test_an_error_inside_a_scope_leaves_nothing_for_the_next_scope_to_write(db):
+    class Stop(Exception):
+        pass
+
+    with tenant_scope(tenant("thanet")):
+        with pytest.raises(Stop):
+            with tenant_scope(tenant("sevenoaks")):
+                now = clock.utcnow()
+                db.session.add(
+                    Commitment(position=1, text="half-made", created_at=now, updated_at=now)
+                )
+                raise Stop
+        db.session.commit()
+        assert db.session.scalars(select(Commitment.text)).all() == []
+    with tenant_scope(tenant("sevenoaks")):
+        assert "half-made" not in db.session.scalars(select(Commitment.text)).all()
