@@ -1,10 +1,12 @@
 """Tenant isolation, in one place.
 
 Every tenant-owned model mixes in :class:`TenantOwned`. While a tenant is set (from the
-URL, checked against the user's grants), every ORM select, update and delete on those
-models carries ``tenant_id = <current tenant>``, and a flush sets and checks ``tenant_id``
-on every row it writes. Querying tenant-owned data with no tenant set raises
-:class:`TenantNotSet` rather than returning everybody's rows.
+URL, checked against the user's grants), every select, update and delete that reaches
+their tables, through a model or a Core table, a join, a subquery, ``exists()`` or a CTE,
+carries ``tenant_id = <current tenant>``, and a flush sets and checks ``tenant_id`` on
+every row it writes. Querying tenant-owned data with no tenant set raises
+:class:`TenantNotSet` rather than returning everybody's rows. Changing the scope leaves no
+other tenant's object in the session, so ``Session.get`` cannot answer from it.
 
 On PostgreSQL the same tenant is written into the transaction with
 ``set_config('app.tenant_id', …, true)``; row-level security policies, forced on every
@@ -13,7 +15,9 @@ transaction, so a pooled connection cannot carry a tenant into the next request.
 
 This module and the migrations are the only places with SQL text. Cross-tenant work
 (aggregates for a partnership) goes through :func:`across_tenants`, which visits each
-tenant in turn under that tenant's own scope and leaves an audit record.
+tenant in turn under that tenant's own scope and leaves an audit record. The app refuses
+to start as a database role that row-level security does not bind
+(:func:`database_role_problems`).
 """
 
 from __future__ import annotations
