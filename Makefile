@@ -5,13 +5,13 @@ BIN := $(VENV)/bin
 PORT ?= 5000
 FLASK := FLASK_APP=wsgi.py PORTAL_DEVELOPMENT=1 $(BIN)/flask
 
-.PHONY: install run test test-fast lint format bench assets clean
+.PHONY: install run worker test test-fast lint format bench assets clean
 
 install: $(VENV)/.installed
 
 $(VENV)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
-	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet --upgrade pip setuptools
 	$(BIN)/pip install --quiet -e '.[test]'
 	touch $@
 
@@ -25,7 +25,12 @@ run: install
 	@echo "  Sign in as officer@sevenoaks.demo, lead@west-kent.demo, admin@portal.demo, ..."
 	@echo "  Demonstration password: $${PORTAL_DEMO_PASSWORD:-partnership-demo-2026}"
 	@echo
-	PORTAL_INSECURE_COOKIES=1 $(FLASK) run --host 127.0.0.1 --port $(PORT)
+	@trap 'exit 0' INT TERM; \
+	PORTAL_INSECURE_COOKIES=1 PORTAL_BASE_URL=http://127.0.0.1:$(PORT) $(FLASK) run --host 127.0.0.1 --port $(PORT) || [ $$? -eq 143 ]
+
+## worker: a job worker, for when REDIS_URL is set (without it, jobs run inside `make run`)
+worker: install
+	PORTAL_DEVELOPMENT=1 $(BIN)/celery -A portal.jobs.worker worker --loglevel=INFO
 
 ## test: the whole suite (PostgreSQL too when TEST_DATABASE_URL is set)
 test: install

@@ -16,6 +16,9 @@ from portal.extensions import csrf, db, limiter, login_manager, migrate
 BLUEPRINTS = (
     "portal.home.routes",
     "portal.auth.routes",
+    # Adds the trail pages to the organisation's and the portal's administration
+    # blueprints, so it comes before both are registered.
+    "portal.admin.audit_routes",
     "portal.admin.routes",
     "portal.partners.routes",
     "portal.plans.routes",
@@ -25,6 +28,7 @@ BLUEPRINTS = (
     "portal.incidents.routes",
     "portal.aims.routes",
     "portal.monitoring.routes",
+    "portal.jobs.routes",
 )
 
 
@@ -67,16 +71,57 @@ def create_app(config: dict | None = None) -> Flask:
     register_errorhandlers(app)
     register_commands(app)
     _check_database_role(app)
+    _check_no_demo_accounts(app)
     return app
 
 
-def _development(app: Flask) -> bool:
+def development(app: Flask) -> bool:
+    """True for a development or test installation, where looser settings are allowed."""
     return bool(app.debug or app.testing or app.config.get("PORTAL_DEVELOPMENT"))
+
+
+def _serving() -> bool:
+    """True unless the app was loaded for a command-line task other than ``flask run``.
+
+    Command-line tasks still work, so that an operator can disable demonstration accounts.
+    """
+    import click
+
+    ctx = click.get_current_context(silent=True)
+    return ctx is None or ctx.command.name == "run"
+
+
+def _check_no_demo_accounts(app: Flask) -> None:
+    """Refuse to serve in production while demonstration accounts can sign in: they all
+    share a password printed in the README."""
+    if development(app) or not _serving():
+        return
+    from sqlalchemy.exc import OperationalError, ProgrammingError
+
+    from portal import demo
+
+    with app.app_context():
+        try:
+            found = demo.active_demo_accounts()
+        except (OperationalError, ProgrammingError):
+            # Not migrated yet: there are no accounts of any kind.
+            db.session.rollback()
+            return
+        finally:
+            db.session.remove()
+    if found:
+        raise RuntimeError(
+            "Demonstration accounts can sign in to this database ("
+            + ", ".join(found)
+            + ", ...). They share a published password, so the portal does not start in "
+            "production while they exist. Disable them with `flask users disable EMAIL`, "
+            "or use a database without demonstration data."
+        )
 
 
 def _check_production_settings(app: Flask) -> None:
     """Refuse to serve real users with settings that are only safe on a laptop."""
-    if _development(app):
+    if development(app):
         return
     if not app.config.get("PORTAL_BASE_URL"):
         # Emailed links must not be built from a request's Host header, which a visitor
@@ -86,6 +131,8 @@ def _check_production_settings(app: Flask) -> None:
         app.logger.warning("REDIS_URL is not set: each app process counts sign-in attempts alone")
     if not app.config.get("MAIL_SERVER"):
         app.logger.warning("MAIL_SERVER is not set: invitations are written to instance/outbox/")
+    if not app.config.get("JOBS_BROKER_URL"):
+        app.logger.warning("REDIS_URL is not set: jobs run inside the web requests that queue them")
 
 
 ROLE_ADVICE = (
@@ -135,7 +182,7 @@ def _check_database_role(app: Flask) -> None:
 def _check_secret_key(app: Flask) -> None:
     if app.config.get("SECRET_KEY"):
         return
-    if _development(app):
+    if development(app):
         # A development key kept in instance/, so sessions survive a restart of `make run`.
         key_file = Path(app.instance_path) / "secret_key"
         Path(app.instance_path).mkdir(parents=True, exist_ok=True)
@@ -151,7 +198,7 @@ def _check_secret_key(app: Flask) -> None:
 
 
 def register_extensions(app: Flask) -> None:
-    from portal import database, security
+    from portal import database, jobs, security
     from portal.auth import sessions
 
     db.init_app(app)
@@ -162,6 +209,7 @@ def register_extensions(app: Flask) -> None:
     login_manager.init_app(app)
     sessions.init_app(app)
     security.init_app(app)
+    jobs.init_app(app)
     from govuk_frontend_wtf.main import WTFormsHelpers
 
     WTFormsHelpers(app)

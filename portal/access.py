@@ -19,6 +19,38 @@ from portal.partners.models import Partnership, Tenant
 
 READ_ROLES = ("officer", "caseworker", "viewer", "admin", "ceo")
 
+# What each tenant role may do, by name. Routes declare the permission they need
+# (``@requires("edit_plan")``) and templates ask the same question (``can("edit_plan")``),
+# so a page never offers what its route would refuse. The role matrix test
+# (tests/test_role_matrix.py) reads these from every route.
+PERMISSIONS: dict[str, tuple[str, ...]] = {
+    "read": READ_ROLES,
+    "edit_plan": ("officer",),
+    "work_cases": ("caseworker",),
+    "manage_people": ("admin",),
+    "set_retention": ("admin",),
+}
+
+
+def roles_for(*names: str) -> frozenset[str]:
+    """The tenant roles that ``names`` (permissions or roles) allow."""
+    roles: set[str] = set()
+    for name in names:
+        if name in PERMISSIONS:
+            roles.update(PERMISSIONS[name])
+        elif name in READ_ROLES:
+            roles.add(name)
+        else:
+            raise ValueError(f"unknown permission or role {name!r}")
+    return frozenset(roles)
+
+
+def can(permission: str) -> bool:
+    """True if the signed-in user holds ``permission`` in the current tenant."""
+    if "tenant" not in g or not current_user.is_authenticated:
+        return False
+    return current_user.has_role(g.tenant, *roles_for(permission))
+
 
 def _pull_tenant(endpoint: str | None, values: dict | None) -> None:
     slug = (values or {}).pop("tenant_slug", None)
@@ -106,8 +138,13 @@ def public_blueprint(name: str, import_name: str, url_prefix: str = "") -> Bluep
     return bp
 
 
-def requires(*roles: str):
-    """Allow a tenant page only to holders of one of ``roles`` in the URL's tenant."""
+def requires(*names: str):
+    """Allow a tenant page only to holders of a permission (or role) in the URL's tenant.
+
+    The roles allowed are kept on the view as ``required_roles``, so that tests can check
+    every route against the roles that may use it.
+    """
+    roles = roles_for(*names)
 
     def decorator(view):
         @wraps(view)
@@ -123,6 +160,8 @@ def requires(*roles: str):
 
 
 def requires_portal_admin(view):
+    """Allow a page only to the portal administrator; anybody else is not found."""
+
     @wraps(view)
     def wrapped(*args, **kwargs):
         if not current_user.is_authenticated:
@@ -131,6 +170,7 @@ def requires_portal_admin(view):
             abort(404)
         return view(*args, **kwargs)
 
+    wrapped.portal_admin_only = True
     return wrapped
 
 

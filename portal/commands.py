@@ -1,7 +1,9 @@
-"""Command-line tasks: ``flask tenants sync``, ``flask users create``, ``flask demo load``."""
+"""Command-line tasks: ``flask tenants sync``, ``flask users create``, ``flask demo load``,
+``flask audit verify``."""
 
 from __future__ import annotations
 
+import json
 import sys
 from pathlib import Path
 
@@ -11,6 +13,7 @@ from flask.cli import AppGroup
 from sqlalchemy import select
 
 from portal import config as settings
+from portal.admin import services as people
 from portal.auth import services as accounts
 from portal.auth.models import TENANT_ROLES, User
 from portal.extensions import db
@@ -20,6 +23,7 @@ from portal.partners.models import Partnership, Tenant
 tenants_cli = AppGroup("tenants", help="Declared partnerships and organisations.")
 users_cli = AppGroup("users", help="People and their roles.")
 demo_cli = AppGroup("demo", help="Demonstration data.")
+audit_cli = AppGroup("audit", help="The audit trail.")
 
 DEFAULT_DECLARATIONS = settings.PROJECT_ROOT / "tenants"
 
@@ -83,7 +87,10 @@ def users_create(
     try:
         user = ensure_user(email, name, password=password, portal_admin=portal_admin)
         if tenant or partnership:
-            accounts.invite(email, name, tenant=tenant, roles=list(roles), partnership=partnership)
+            people.grant_directly(user, tenant=tenant, roles=list(roles), partnership=partnership)
+            if not user.password_hash:
+                db.session.commit()
+                people.send_password_link(user, tenant or partnership)
     except accounts.AccountError as exc:
         db.session.rollback()
         raise click.ClickException(str(exc)) from None
@@ -148,10 +155,24 @@ def ensure_user(email: str, name: str, *, password: str | None, portal_admin: bo
     is_flag=True,
     help="Do nothing if the database already holds people other than demonstration ones.",
 )
-def demo_load(if_empty: bool) -> None:
+@click.option(
+    "--allow-production",
+    is_flag=True,
+    help="Load even though this is not a development installation (for a demonstration site).",
+)
+def demo_load(if_empty: bool, allow_production: bool) -> None:
     """Load the demonstration partnerships, organisations, people and content."""
-    from portal import demo
+    from portal import demo, development
 
+    if not development(current_app) and not allow_production:
+        # Demonstration accounts share one published password.
+        click.echo(
+            "Refusing to load demonstration data: this is not a development installation "
+            "(PORTAL_DEVELOPMENT is not set), and every demonstration account shares a "
+            "published password. Use --allow-production if you really mean to.",
+            err=True,
+        )
+        sys.exit(1)
     if if_empty and demo.has_real_people():
         click.echo("The database holds real accounts: demonstration data not loaded.")
         return
@@ -159,7 +180,41 @@ def demo_load(if_empty: bool) -> None:
         click.echo(line)
 
 
+@audit_cli.command("verify")
+@click.option(
+    "--checkpoint",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="Compare with the checkpoint in this file (if it exists) and, when the trail "
+    "holds, write the new checkpoint there. Keep it where the database owner cannot write.",
+)
+def audit_verify(checkpoint: Path | None) -> None:
+    """Check that no audit event has been changed, removed or inserted."""
+    from portal import audit
+
+    saved = None
+    if checkpoint is not None and checkpoint.exists():
+        try:
+            saved = json.loads(checkpoint.read_text())
+        except (OSError, ValueError) as exc:
+            raise click.ClickException(f"cannot read the checkpoint {checkpoint}: {exc}") from None
+    states, breaks = audit.verify(saved)
+    for state in states:
+        click.echo(f"{state.name}: {state.count} events, newest hash {state.head}")
+    if saved is not None:
+        click.echo(f"Compared with the checkpoint of {saved.get('at', 'an unknown time')}.")
+    if breaks:
+        click.echo(f"{len(breaks)} break(s) in the audit trail:", err=True)
+        for item in breaks:
+            click.echo(f"  {item}", err=True)
+        sys.exit(1)
+    click.echo("The audit trail holds: no event has been changed, removed or inserted.")
+    if checkpoint is not None:
+        checkpoint.write_text(json.dumps(audit.checkpoint_of(states), indent=2) + "\n")
+        click.echo(f"Checkpoint written to {checkpoint}.")
+
+
 def init_app(app: Flask) -> None:
+    app.cli.add_command(audit_cli)
     app.cli.add_command(tenants_cli)
     app.cli.add_command(users_cli)
     app.cli.add_command(demo_cli)

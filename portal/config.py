@@ -41,11 +41,16 @@ def from_environment() -> dict:
         "DATABASE_APP_ROLE": os.environ.get("DATABASE_APP_ROLE"),
         "RATELIMIT_STORAGE_URI": redis_url or "memory://",
         "REDIS_URL": redis_url,
+        # The job queue's broker: Redis when there is one. Without it, jobs run in the
+        # process that queues them (see portal/jobs/__init__.py).
+        "JOBS_BROKER_URL": os.environ.get("JOBS_BROKER_URL") or redis_url,
+        "JOBS_QUEUE": os.environ.get("JOBS_QUEUE", "portal"),
         "MAIL_SERVER": os.environ.get("MAIL_SERVER"),
         "MAIL_PORT": int(os.environ.get("MAIL_PORT", "587")),
         "MAIL_USERNAME": os.environ.get("MAIL_USERNAME"),
         "MAIL_PASSWORD": os.environ.get("MAIL_PASSWORD"),
         "MAIL_USE_TLS": _bool("MAIL_USE_TLS", True),
+        "MAIL_TIMEOUT": float(os.environ.get("MAIL_TIMEOUT", "10")),
         "MAIL_SENDER": os.environ.get(
             "MAIL_SENDER", "Equality Partnership Portal <no-reply@localhost>"
         ),
@@ -60,6 +65,10 @@ def from_environment() -> dict:
         "SESSION_COOKIE_SECURE": not debug and not _bool("PORTAL_INSECURE_COOKIES"),
     }
 
+
+# Where emailed links point when PORTAL_BASE_URL is not set, which only development allows;
+# `make run` sets PORTAL_BASE_URL to its own address.
+DEVELOPMENT_BASE_URL = "http://127.0.0.1:5000"
 
 # Printed by `make run` and stated in the README: it only opens demonstration accounts.
 DEFAULT_DEMO_PASSWORD = "partnership-demo-2026"  # noqa: S105
@@ -76,7 +85,10 @@ DEFAULTS = {
     "SESSION_ABSOLUTE_TIMEOUT": timedelta(hours=12),
     "PASSWORD_RESET_LIFETIME": timedelta(hours=2),
     "INVITATION_LIFETIME": timedelta(days=7),
+    # Wrong passwords for one account from one network address before that address is
+    # locked out of it; and from how many addresses before the account is locked everywhere.
     "LOGIN_FAILURE_LIMIT": "10 per 15 minutes",
+    "LOGIN_LOCK_ADDRESSES_LIMIT": "5 per 15 minutes",
     "LOGIN_ADDRESS_LIMIT": "50 per 15 minutes",
     "ACCOUNT_LOCK_DURATION": timedelta(minutes=15),
     "RATELIMIT_HEADERS_ENABLED": False,

@@ -22,7 +22,7 @@ TENANT_PEOPLE = {
     "officer": ("Equality officer", ["officer"]),
     "caseworker": ("Caseworker", ["caseworker"]),
     "viewer": ("Councillor (viewer)", ["viewer"]),
-    "admin": ("Administrator", ["admin"]),
+    "admin": ("Organisation administrator", ["admin"]),
     "ceo": ("Chief executive", ["ceo"]),
 }
 
@@ -42,6 +42,18 @@ def has_real_people() -> bool:
     return (
         db.session.scalar(select(User.id).where(~User.email.like(f"%{DEMO_DOMAIN}")).limit(1))
         is not None
+    )
+
+
+def active_demo_accounts(limit: int = 5) -> list[str]:
+    """Up to ``limit`` demonstration accounts that could still sign in."""
+    return list(
+        db.session.scalars(
+            select(User.email)
+            .where(User.email.like(f"%{DEMO_DOMAIN}"), User.disabled_at.is_(None))
+            .order_by(User.email)
+            .limit(limit)
+        )
     )
 
 

@@ -27,6 +27,14 @@ share a total at once: if any of them needs its total withheld, it is withheld i
 them, and where the cells of some tables would still pin down a hidden cell of another,
 every figure of those tables is withheld.
 
+Released once. Two releases of the same exact figures under different rules can be set
+side by side: 9 shows as 10 under one rule and as "fewer than 10" under another, so it is
+8 or 9, and with the totals a hidden count falls out. So a member's figures for one
+measure and period are released once (:func:`next_release`), under the strictest rule of
+its partnerships (:func:`strictest`), and that release is what is shown from then on. A
+correction is a new release under the first release's rule, decided together with every
+earlier one (:func:`release_correction`).
+
 Everything here is pure: no database, no Flask. Nothing else in the portal may compute a
 released figure.
 """
@@ -359,3 +367,156 @@ def _pins(tables: list[ReleasedTable], t_low: int, t_high: int, rule: Rule) -> b
             if can_low == can_high:
                 return True
     return False
+
+
+# --- released once -----------------------------------------------------------------------
+
+
+def strictest(rules: Sequence[Rule]) -> Rule:
+    """One rule at least as strict as every rule given: what a member shares with several
+    partnerships is released once, under this.
+
+    The threshold is the highest of them, so no partnership sees a count its own rule
+    would hide. The rounding is the coarsest of them, not a common multiple: only one
+    release is ever made, so there is no second, differently rounded view to set beside
+    it and the bands need not nest; the coarsest base already gives every partnership
+    bands at least as wide as its own rule asks for, while a common multiple (7 and 10
+    give 70) would blur every figure for nothing. Where the highest threshold would be
+    shown below itself at the coarsest rounding (13 rounded to the nearest 10 is 10), the
+    threshold is raised until it is not, which only hides more.
+    """
+    if not rules:
+        return DEFAULT_RULE
+    threshold = max(r.threshold for r in rules)
+    rounding = max(r.rounding for r in rules)
+    while _round_half_up(threshold, rounding) < threshold:
+        threshold += 1
+    return Rule(threshold, rounding)
+
+
+@dataclass(frozen=True)
+class Release:
+    """What one release made public: a member's tables for one measure and period (one per
+    breakdown, all breaking down the same total) and the rule they were released under."""
+
+    rule: Rule
+    tables: dict[Hashable, ReleasedTable]
+
+
+def release_correction(
+    earlier: Sequence[Sequence[ReleasedTable]],
+    tables: Sequence[tuple[Mapping[Hashable, int], int]],
+    rule: Rule,
+) -> list[ReleasedTable]:
+    """Release corrected tables so that, set beside every earlier release of the same
+    figures, no hidden cell can be worked out.
+
+    Somebody differencing two releases supposes they describe the same people: one total
+    behind all of them, each release's cells and shown totals bounding it. Under that
+    supposition every table of every release is one more table sharing the total, and the
+    corrected tables are decided as :func:`release_tables` decides tables that share a
+    total, from released figures only: where the cells already pin a hidden cell down,
+    every new figure is withheld; otherwise the new totals are withheld if any total the
+    releases allow would, once shown, pin one down. The earlier releases were checked the
+    same way when they were made, so the whole sequence stays safe. The corrected tables
+    are released under ``rule``, the rule of the first release, so that a cell that did not
+    change shows exactly as before and adds nothing.
+    """
+    new = release_tables(tables, rule)
+    before = [t for release in earlier for t in release if not _any_withheld_cell(t)]
+    # Tables withheld whole give nothing to work back from.
+    cells_only = [withhold_total(t) for t in new if not _any_withheld_cell(t)]
+    if not before or not cells_only:
+        return new
+    low, high = _pool_range(before + cells_only, rule)
+    if low > high:
+        # No one total fits them all: they cannot describe the same people.
+        return new
+    if _pins(before + cells_only, low, high, rule):
+        return [
+            replace(
+                t,
+                cells={key: withheld(rule) for key in t.cells},
+                unrecorded=withheld(rule),
+                total=withheld(rule),
+            )
+            for t in new
+        ]
+    if any(t.total.status != "withheld" for t in new) and any(
+        _pins(before + cells_only, a, b, rule) for a, b in _total_bands(low, high, rule)
+    ):
+        return [withhold_total(t) for t in new]
+    return new
+
+
+def _any_withheld_cell(table: ReleasedTable) -> bool:
+    return any(c.status == "withheld" for c in table.all_cells())
+
+
+def _pool_range(tables: list[ReleasedTable], rule: Rule) -> tuple[int, int]:
+    """The totals that every table's released cells and shown total allow."""
+    low, high = _common_range(tables, rule)
+    for table in tables:
+        if table.total.status != "withheld":
+            shown = rule.candidates(table.total)
+            low, high = max(low, shown.start), min(high, shown.stop - 1)
+    return low, high
+
+
+def cell_to_data(cell: ReleasedCell) -> list:
+    """A released cell as stored: [status, value]."""
+    return [cell.status, cell.value]
+
+
+def cell_from_data(data: Sequence, rule: Rule) -> ReleasedCell:
+    status, value = data
+    return ReleasedCell(status, value, rule.threshold)
+
+
+def table_to_data(table: ReleasedTable) -> dict:
+    """A released table as stored (JSON): its cells in order, not recorded, total."""
+    return {
+        "cells": [[key, *cell_to_data(cell)] for key, cell in table.cells.items()],
+        "unrecorded": cell_to_data(table.unrecorded),
+        "total": cell_to_data(table.total),
+    }
+
+
+def table_from_data(data: Mapping, rule: Rule) -> ReleasedTable:
+    """A stored released table, as it was released."""
+    return ReleasedTable(
+        {key: ReleasedCell(status, value, rule.threshold) for key, status, value in data["cells"]},
+        cell_from_data(data["unrecorded"], rule),
+        cell_from_data(data["total"], rule),
+        rule,
+    )
+
+
+def next_release(
+    chain: Sequence[Release],
+    tables: Mapping[Hashable, tuple[Mapping[Hashable, int], int]],
+    rules: Sequence[Rule],
+    *,
+    correcting: bool = False,
+) -> Release | None:
+    """What is released now, given the releases already made (oldest first), the exact
+    tables (by breakdown) and the rules of every partnership the member is in.
+
+    Released once: with a release made, it is what every later view shows, whatever the
+    rules are now and whatever the exact figures have become; only an explicit correction
+    (``correcting``) makes a new one, under the rule of the first release and checked
+    against every earlier one (:func:`release_correction`). The first release is made
+    under the strictest of ``rules`` (:func:`strictest`). None when nothing is released.
+    """
+    if chain and not correcting:
+        return chain[-1]
+    if not tables:
+        return chain[-1] if chain else None
+    keys, exact = list(tables), list(tables.values())
+    if not chain:
+        rule = strictest(rules)
+        return Release(rule, dict(zip(keys, release_tables(exact, rule), strict=True)))
+    rule = chain[0].rule
+    earlier = [list(r.tables.values()) for r in chain]
+    new = release_correction(earlier, exact, rule)
+    return Release(rule, dict(zip(keys, new, strict=True)))

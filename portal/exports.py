@@ -1,8 +1,10 @@
 """Lists exported as CSV or XLSX, safe to open in a spreadsheet.
 
 A cell whose text starts with = + - @, a tab or a carriage return could run as a formula
-when the file is opened, so such text gets a leading single quote. Dates are written as
-ISO 8601 (2017-11-30). Every export is recorded in the audit trail.
+when the file is opened, so such text gets a leading single quote. Every CSV cell is
+quoted too: a spreadsheet that splits on semicolons (as in many European locales) could
+otherwise cut ``'x;=cmd`` into a live formula. Dates are written as ISO 8601 (2017-11-30).
+Every export is recorded in the audit trail.
 """
 
 from __future__ import annotations
@@ -48,7 +50,7 @@ def neutralise(value):
 def to_csv(headers: Sequence[str], rows: Iterable[Sequence]) -> bytes:
     """CSV with a byte-order mark, so spreadsheet programs read UTF-8 text correctly."""
     buffer = io.StringIO()
-    writer = csv.writer(buffer)
+    writer = csv.writer(buffer, quoting=csv.QUOTE_ALL)
     writer.writerow([neutralise(h) for h in headers])
     for row in rows:
         writer.writerow([neutralise(v) for v in row])
@@ -105,8 +107,9 @@ def response(
     )
     db.session.commit()
     safe = re.sub(r"[^A-Za-z0-9._-]+", "-", filename).strip("-") or "export"
+    # content_type, not mimetype: Flask would add a second charset to a text/ type.
     return Response(
         body,
-        mimetype=mimetype,
+        content_type=mimetype,
         headers={"Content-Disposition": f'attachment; filename="{safe}.{extension}"'},
     )

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from datetime import datetime
 
 from flask_wtf import FlaskForm
@@ -22,6 +23,12 @@ def parse_id(value) -> int | None:
         return None
     number = int(text)
     return number if 0 < number <= MAX_ID else None
+
+
+def with_prompt(prompt: str, choices: Iterable[tuple[str, str]]) -> list[tuple[str, str]]:
+    """A drop-down's choices led by a blank option that says what to choose
+    ("Choose a focus point"), never a bare "None". Leaving it chosen sends nothing."""
+    return [("", prompt), *choices]
 
 
 def strip(value):

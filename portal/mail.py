@@ -2,7 +2,8 @@
 
 By default messages are written to ``instance/outbox/`` as ``.eml`` files, so that
 invitations and password resets can be read in development and tests. With
-``MAIL_SERVER`` set they go out over SMTP.
+``MAIL_SERVER`` set they go out over SMTP. Pages never call :func:`send` themselves: mail
+leaves through the job queue (``portal/jobs/``), which retries a mail server that is away.
 """
 
 from __future__ import annotations
@@ -28,8 +29,9 @@ def send(to: str, subject: str, body: str) -> EmailMessage:
     message["Subject"] = subject
     message.set_content(body)
     server = current_app.config.get("MAIL_SERVER")
+    timeout = current_app.config.get("MAIL_TIMEOUT", 10)
     if server:
-        with smtplib.SMTP(server, current_app.config["MAIL_PORT"], timeout=30) as smtp:
+        with smtplib.SMTP(server, current_app.config["MAIL_PORT"], timeout=timeout) as smtp:
             if current_app.config["MAIL_USE_TLS"]:
                 smtp.starttls()
             if current_app.config.get("MAIL_USERNAME"):

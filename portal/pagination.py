@@ -25,9 +25,11 @@ def pagination_params(page) -> dict:
     """Parameters for govukPagination from a Flask-SQLAlchemy page."""
     # Only the page's own filters go into the links: never url_for's own options
     # (_external, _method …) or a value that would replace the address's tenant.
+    # Every value of each filter is kept: a date filter sends day, month and year under
+    # one name.
     args = {
         k: v
-        for k, v in request.args.items()
+        for k, v in request.args.lists()
         if k != "page"
         and not k.startswith("_")
         and k not in (request.view_args or {})

@@ -7,6 +7,7 @@ from datetime import date, datetime
 from flask import Flask, g, request, url_for
 from flask_login import current_user
 
+from portal.access import can
 from portal.pagination import pagination_params
 
 
@@ -21,17 +22,16 @@ def _navigation() -> list[dict]:
         return {"text": text, "href": href, "current": request.path == href}
 
     if "tenant" in g:
-        tenant = g.tenant
         items.append(item("Home", "home.tenant_home"))
         items.append(item("Commitments", "plans.commitments"))
         items.append(item("Action plan", "actions.objectives"))
         items.append(item("Measures", "monitoring.measures"))
         items.append(item("Impact assessments", "eqia.register"))
-        if current_user.has_role(tenant, "caseworker"):
+        if can("work_cases"):
             items.append(item("Hate incidents", "incidents.register"))
         items.append(item("Incident statistics", "incidents.statistics"))
         items.append(item("Joint aims", "tenant_aims.tenant_index"))
-        if current_user.has_role(tenant, "admin"):
+        if can("manage_people"):
             items.append(item("People", "tenant_admin.people"))
             items.append(item("Audit trail", "tenant_admin.audit_trail"))
     elif "partnership" in g:
@@ -71,6 +71,7 @@ def init_app(app: Flask) -> None:
     app.jinja_env.filters["govdate"] = _format_date
     app.jinja_env.filters["role_labels"] = _role_labels
     app.jinja_env.globals["pagination_params"] = pagination_params
+    app.jinja_env.globals["can"] = can
 
     @app.context_processor
     def _layout():

@@ -160,13 +160,13 @@ def across_tenants(tenants: Iterable[Tenant], *, purpose: str) -> Iterator[Tenan
     tenants = list(tenants)
     slugs = [t.slug for t in tenants]
     # One record in each organisation's own trail, so its administrators see every read
-    # of its figures from outside.
-    for tenant in tenants:
-        audit.record(
-            "cross_tenant.read", tenant_id=tenant.id, detail={"purpose": purpose, "tenants": slugs}
-        )
-    # Committed at once: a page that only reads would otherwise lose the record.
-    db.session.commit()
+    # of its figures from outside. Each is written under that organisation's scope (an
+    # event carries the tenant in scope), and committed at once: a page that only reads
+    # would otherwise lose it, and one commit per trail holds one chain's lock at a time.
+    for tenant in sorted(tenants, key=lambda t: t.id):
+        with tenant_scope(tenant):
+            audit.record("cross_tenant.read", detail={"purpose": purpose, "tenants": slugs})
+            db.session.commit()
     for tenant in tenants:
         with tenant_scope(tenant):
             yield tenant

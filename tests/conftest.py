@@ -40,8 +40,10 @@ def base_config(instance: Path) -> dict:
         "SESSION_COOKIE_SECURE": False,
         "RATELIMIT_STORAGE_URI": "memory://",
         "MAIL_SERVER": None,
+        "JOBS_BROKER_URL": None,
         "PORTAL_DEMO_PASSWORD": PASSWORD,
         "SERVER_NAME": None,
+        "PORTAL_BASE_URL": "http://localhost",
         **FAST_ARGON2,
     }
 

@@ -323,9 +323,9 @@ def test_progress_update_with_evidence_file_is_kept_and_served_to_the_tenant(log
     from portal.extensions import db
 
     update = _in(app, "maidstone", lambda: db.session.scalars(select(ProgressUpdate)).first())
-    stored = _in(app, "maidstone", lambda: services.evidence_path(update))
-    assert stored.is_file() and stored.read_bytes() == pdf
-    assert "Ward report" not in stored.name and stored.parent.name == str(update.tenant_id)
+    # Kept in the database, under the organisation's walls, not on this server's disk.
+    assert _in(app, "maidstone", lambda: services.evidence_content(update)) == pdf
+    assert update.evidence_name == "Ward report.pdf" and update.evidence_size == len(pdf)
     assert _in(app, "maidstone", lambda: db.session.get(Action, action_id).status) == ("on-target")
     download = client.get(f"{PLAN}/evidence/{update.id}")
     assert download.status_code == 200 and download.data == pdf
@@ -350,6 +350,56 @@ def test_progress_update_with_evidence_file_is_kept_and_served_to_the_tenant(log
     )
     assert other.get(f"/t/thanet/plan/evidence/{update.id}").status_code == 404
     assert other.get(f"{PLAN}/evidence/{update.id}").status_code == 404
+
+
+def test_a_large_evidence_file_is_kept_in_pieces_and_streamed_back(login_as, client, app):
+    from portal.actions.models import EvidenceChunk
+    from portal.extensions import db
+
+    action_id = _first_action_id(app)
+    login_as("officer", "maidstone")
+    token = csrf_token(client, f"{PLAN}/actions/{action_id}/progress")
+    # Bytes that differ along the file, so pieces out of order would not match.
+    content = b"%PDF-1.7\n" + bytes(range(256)) * 4000 + b"end"
+    response = _progress(
+        client, action_id, token, evidence=(io.BytesIO(content), "Rapport réunion.pdf")
+    )
+    assert response.status_code == 302
+    update = _in(app, "maidstone", lambda: db.session.scalars(select(ProgressUpdate)).first())
+    pieces = _in(
+        app,
+        "maidstone",
+        lambda: list(
+            db.session.scalars(
+                select(func.length(EvidenceChunk.data))
+                .where(EvidenceChunk.progress_update_id == update.id)
+                .order_by(EvidenceChunk.position)
+            )
+        ),
+    )
+    assert len(pieces) == 4 and max(pieces) == services.EVIDENCE_CHUNK_BYTES
+    assert sum(pieces) == len(content)
+
+    download = client.get(f"{PLAN}/evidence/{update.id}", buffered=False)
+    assert download.status_code == 200 and download.is_streamed
+    assert download.headers["Content-Length"] == str(len(content))
+    assert download.headers["Content-Type"] == "application/pdf"
+    disposition = download.headers["Content-Disposition"]
+    assert (
+        "attachment" in disposition and "filename*=UTF-8''Rapport%20r%C3%A9union.pdf" in disposition
+    )
+    sent = list(download.response)
+    download.close()
+    assert len(sent) == 4 and b"".join(sent) == content
+
+    # Deleting the action removes its updates' files with it.
+    token = csrf_token(client, f"{PLAN}/actions/{action_id}/delete")
+    client.post(f"{PLAN}/actions/{action_id}/delete", data={"csrf_token": token})
+    assert _in(app, "maidstone", lambda: db.session.get(Action, action_id)) is None
+    left = _in(
+        app, "maidstone", lambda: db.session.scalar(select(func.count()).select_from(EvidenceChunk))
+    )
+    assert left == 0
 
 
 def test_progress_evidence_too_big_or_wrong_type_is_explained(login_as, client, app):

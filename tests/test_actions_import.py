@@ -4,19 +4,19 @@ from __future__ import annotations
 
 import csv
 import io
-import os
 import re
-import time
-from datetime import date, datetime
+import zipfile
+from datetime import date, datetime, timedelta
 from pathlib import Path
 
 import pytest
 from sqlalchemy import func, select
 
+from portal import clock
 from portal.actions import importing, services
-from portal.actions.models import Action, Objective
+from portal.actions.models import Action, Objective, PendingImport
 from portal.tenancy import tenant_scope
-from tests.helpers import audit_events, csrf_token, tenant
+from tests.helpers import audit_events, csrf_token, tenant, user
 
 IMPORT = "/t/maidstone/plan/import"
 THANET_TSV = Path(__file__).parent.parent / "portal/actions/seed_data/thanet-action-plan.tsv"
@@ -35,6 +35,22 @@ def _in(app, slug, fn):
     with app.app_context():
         with tenant_scope(tenant(slug)):
             return fn()
+
+
+def _officer_id(slug: str = "maidstone") -> int:
+    return user(f"officer@{slug}.demo").id
+
+
+def _store(app, content: bytes, slug: str = "maidstone", name: str = "p.csv") -> str:
+    """An upload by the organisation's officer, made without the pages; its token."""
+    return _in(app, slug, lambda: importing.store_upload(name, content, _officer_id(slug)).token)
+
+
+def _pending(app, slug: str = "maidstone") -> list[str]:
+    """The tokens of the organisation's uploads waiting to be imported."""
+    from portal.extensions import db
+
+    return _in(app, slug, lambda: list(db.session.scalars(select(PendingImport.token))))
 
 
 def _count(app, model=Action, slug="maidstone") -> int:
@@ -172,7 +188,7 @@ def test_the_thanet_seed_table_imports_with_no_mapping(login_as, client, app):
     assert event.tenant_id == _in(app, "maidstone", lambda: tenant("maidstone").id)
     # The upload is gone once imported.
     assert client.get(f"{IMPORT}/{token}/preview").status_code == 404
-    assert not list((Path(app.instance_path) / "imports").rglob(f"{token}*"))
+    assert _pending(app) == []
 
 
 def test_the_thanet_seed_table_is_already_in_thanets_plan(login_as, client, app):
@@ -459,6 +475,138 @@ def test_a_file_that_cannot_be_read_gets_a_plain_message(login_as, client, name,
     assert message in html.replace("&#39;", "'").replace("&amp;", "&")
 
 
+SHEET = "xl/worksheets/sheet1.xml"
+
+
+def _bomb(unpacked: int) -> bytes:
+    """A real workbook whose sheet is swapped for ``unpacked`` bytes that pack to almost
+    nothing: the shape of a "zip bomb"."""
+    good = zipfile.ZipFile(io.BytesIO(_xlsx([["Action"], ["A task"]])))
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
+        for info in good.infolist():
+            if info.filename != SHEET:
+                archive.writestr(info.filename, good.read(info.filename))
+        with archive.open(SHEET, "w", force_zip64=True) as part:
+            block = b" " * (1024 * 1024)
+            for _ in range(unpacked // len(block)):
+                part.write(block)
+    return buffer.getvalue()
+
+
+@pytest.fixture
+def openpyxl_never_opens(monkeypatch):
+    """Fails the test if the workbook reader is asked to open anything."""
+    import openpyxl
+
+    opened = []
+
+    def refuse(*args, **kwargs):
+        opened.append(args)
+        raise AssertionError("the workbook was opened")
+
+    monkeypatch.setattr(openpyxl, "load_workbook", refuse)
+    return opened
+
+
+def test_a_zip_bomb_is_refused_before_the_workbook_is_opened(
+    login_as, client, app, openpyxl_never_opens
+):
+    # The report: 150 KB that unpacks to 60 MB. Made here, so no binary is kept.
+    bomb = _bomb(60 * 1024 * 1024)
+    assert len(bomb) < 200 * 1024
+    login_as("officer", "maidstone")
+    response = _upload(client, "plan.xlsx", bomb)
+    assert response.status_code == 200
+    page = response.get_data(as_text=True)
+    assert "The workbook is too big to read" in page and "20 MB" in page
+    assert openpyxl_never_opens == []
+    assert _pending(app) == []
+
+
+def test_a_workbook_packed_too_tightly_is_refused_though_it_is_small(openpyxl_never_opens):
+    # Under the 20 MB limit, but packed a thousand to one: no spreadsheet packs like that.
+    bomb = _bomb(15 * 1024 * 1024)
+    with pytest.raises(importing.ImportProblem, match="too big to read"):
+        importing.read_table("plan.xlsx", bomb)
+    assert openpyxl_never_opens == []
+
+
+def test_a_long_real_plan_passes_the_unpacking_checks():
+    # 5,000 rows, the most allowed, pack about fifteen to one and unpack to a few MB.
+    rows = [["Objective", "Action", "Lead officer", "Target date", "Status"]] + [
+        ["Know our residents", f"Task {i} for the residents", "Data Officer", "2027", "On target"]
+        for i in range(5000)
+    ]
+    table = importing.read_table("plan.xlsx", _xlsx(rows))
+    assert len(table.rows) == 5000
+
+
+def test_a_sheet_wider_than_a_plan_is_refused_without_reading_every_column(login_as, client):
+    from openpyxl import Workbook
+
+    workbook = Workbook()
+    sheet = workbook.active
+    sheet.append(["Action", "Lead officer"])
+    # One cell in the last column Excel has, on every row: 16,384 cells a row if read.
+    for row in range(2, 2000):
+        sheet.cell(row=row, column=1, value="A task")
+        sheet.cell(row=row, column=16384, value="x")
+    buffer = io.BytesIO()
+    workbook.save(buffer)
+    login_as("officer", "maidstone")
+    response = _upload(client, "wide.xlsx", buffer.getvalue())
+    assert "The file has more than 100 columns" in response.get_data(as_text=True)
+    response = _upload(client, "wide.csv", b"Action" + b",x" * 150 + b"\nA task\n")
+    assert "The file has more than 100 columns" in response.get_data(as_text=True)
+
+
+def test_a_sheet_that_goes_on_far_below_the_plan_is_refused_plainly(login_as, client):
+    from openpyxl import Workbook
+
+    workbook = Workbook()
+    sheet = workbook.active
+    sheet.append(["Action"])
+    sheet.append(["A task"])
+    # Blank rows cost nothing to pack; reading them one by one held a worker.
+    sheet.cell(row=60_000, column=1, value="Another task")
+    buffer = io.BytesIO()
+    workbook.save(buffer)
+    login_as("officer", "maidstone")
+    response = _upload(client, "long.xlsx", buffer.getvalue())
+    assert "The sheet goes on past row 50,000" in response.get_data(as_text=True)
+
+
+def test_the_file_is_read_once_at_upload_and_never_again(login_as, client, app, monkeypatch):
+    content = _xlsx(
+        [
+            ["Objective", "Action", "Status"],
+            ["Know our residents", "Publish ward profiles", "On target"],
+            ["", "Survey residents", ""],
+        ]
+    )
+    login_as("officer", "maidstone")
+    token = _token(_upload(client, "plan.xlsx", content))
+    kept = _in(app, "maidstone", lambda: importing.find_upload(token, _officer_id()).rows[0])
+
+    def never(*args, **kwargs):
+        raise AssertionError("the file was read again")
+
+    import openpyxl
+
+    for name in ("read_table", "_read_xlsx", "_read_csv", "check_zip"):
+        monkeypatch.setattr(importing, name, never)
+    monkeypatch.setattr(openpyxl, "load_workbook", never)
+    response = _columns(client, token)
+    assert response.status_code == 302
+    page = _preview(client, token)
+    assert "2 rows: 2 new" in page
+    assert _import(client, token).status_code == 302
+    tasks = [a.task for a in _actions(app, objective="Know our residents")]
+    assert tasks == ["Publish ward profiles", "Survey residents"]
+    assert kept[0] == 2 and kept[1][:2] == ["Know our residents", "Publish ward profiles"]
+
+
 def test_a_file_over_10_mb_is_refused_plainly(login_as, client):
     login_as("officer", "maidstone")
     content = b"Action\n" + b"x" * (10 * 1024 * 1024)
@@ -517,7 +665,7 @@ def test_nothing_is_half_imported_when_a_row_fails_while_writing(app, monkeypatc
         return real(data)
 
     def run():
-        upload = importing.store_upload("plan.csv", GOOD_CSV.encode())
+        upload = importing.store_upload("plan.csv", GOOD_CSV.encode(), _officer_id())
         importing.save_choices(upload, upload.mapping, "new", "Imported actions")
         before = (
             db.session.scalar(select(func.count(Action.id))),
@@ -531,7 +679,8 @@ def test_nothing_is_half_imported_when_a_row_fails_while_writing(app, monkeypatc
             db.session.scalar(select(func.count(Objective.id))),
         )
         assert after == before
-        assert upload.path.is_file(), "the upload is kept so it can be tried again"
+        kept = importing.find_upload(upload.token, _officer_id())
+        assert kept is not None, "the upload is kept so it can be tried again"
 
     with app.test_request_context():
         with tenant_scope(tenant("maidstone")):
@@ -544,7 +693,7 @@ def test_nothing_is_half_imported_when_a_row_fails_while_writing(app, monkeypatc
 
 
 def test_only_officers_may_import(login_as, client, app):
-    token = _in(app, "maidstone", lambda: importing.store_upload("p.csv", b"Action\nA\n").token)
+    token = _store(app, b"Action\nA\n")
     login_as("viewer", "maidstone")
     assert client.get(IMPORT).status_code == 403
     assert client.get(f"{IMPORT}/{token}/columns").status_code == 403
@@ -560,7 +709,7 @@ def test_the_objectives_page_links_to_the_import(login_as, client):
 
 
 def test_another_organisations_upload_is_not_found(login_as, client, app):
-    token = _in(app, "maidstone", lambda: importing.store_upload("p.csv", b"Action\nA\n").token)
+    token = _store(app, b"Action\nA\n")
     login_as("officer", "thanet")
     base = "/t/thanet/plan/import"
     for url in (f"{base}/{token}/columns", f"{base}/{token}/preview"):
@@ -571,25 +720,51 @@ def test_another_organisations_upload_is_not_found(login_as, client, app):
     for bad in ("../../secret_key", "0" * 31, "Z" * 32):
         assert client.get(f"{base}/{bad}/columns").status_code == 404
     # Still there, untouched, for its own organisation.
-    assert _in(app, "maidstone", lambda: importing.find_upload(token)) is not None
+    assert _in(app, "maidstone", lambda: importing.find_upload(token, _officer_id())) is not None
+
+
+def test_an_upload_belongs_to_the_person_who_uploaded_it(login_as, client, app):
+    from portal.auth.models import TenantGrant
+    from portal.extensions import db
+
+    token = _store(app, b"Action\nA\n")
+    # A second officer of the same organisation.
+    with app.app_context():
+        db.session.add(
+            TenantGrant(
+                user_id=user("viewer@maidstone.demo").id,
+                tenant_id=tenant("maidstone").id,
+                role="officer",
+            )
+        )
+        db.session.commit()
+    login_as("viewer", "maidstone")
+    assert client.get(IMPORT).status_code == 200
+    for url in (f"{IMPORT}/{token}/columns", f"{IMPORT}/{token}/preview"):
+        assert client.get(url).status_code == 404
+        response = client.post(url, data={"csrf_token": csrf_token(client, IMPORT)})
+        assert response.status_code == 404
+    assert _pending(app) == [token]
 
 
 def test_uploads_are_removed_after_a_day(app):
-    def run():
-        old = importing.store_upload("old.csv", b"Action\nA\n")
-        day_ago = time.time() - importing.KEEP_SECONDS - 60
-        for path in (old.path, old.note):
-            os.utime(path, (day_ago, day_ago))
-        fresh = importing.store_upload("new.csv", b"Action\nB\n")
-        assert not old.path.exists() and not old.note.exists()
-        assert importing.find_upload(fresh.token) is not None
-        fresh.uploaded_at = day_ago
-        fresh.save()
-        assert importing.find_upload(fresh.token) is None
-        assert not fresh.path.exists()
+    from portal.extensions import db
 
-    with app.test_request_context():
-        _in(app, "maidstone", run)
+    def run():
+        officer = _officer_id()
+        old = importing.store_upload("old.csv", b"Action\nA\n", officer)
+        old.created_at = clock.utcnow() - timedelta(seconds=importing.KEEP_SECONDS + 60)
+        db.session.commit()
+        fresh = importing.store_upload("new.csv", b"Action\nB\n", officer)
+        # Uploading removed the organisation's uploads older than a day.
+        assert list(db.session.scalars(select(PendingImport.token))) == [fresh.token]
+        assert importing.find_upload(fresh.token, officer) is not None
+        fresh.created_at = clock.utcnow() - timedelta(seconds=importing.KEEP_SECONDS + 1)
+        db.session.commit()
+        assert importing.find_upload(fresh.token, officer) is None
+        assert list(db.session.scalars(select(PendingImport.token))) == []
+
+    _in(app, "maidstone", run)
 
 
 def test_row_checks_use_the_action_rules():

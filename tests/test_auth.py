@@ -322,3 +322,73 @@ def test_lockout_reads_the_same_for_an_address_with_no_account(auth):
     assert "It is locked for 15 minutes" in page
     page = auth.login("nobody@example.org", "wrong-password").get_data(as_text=True)
     assert "It is locked for 15 minutes" in page
+
+
+# --- invitations -------------------------------------------------------------------------
+
+
+def _invitation_path(app, auth, client, outbox, email: str, roles=("viewer",)) -> str:
+    auth.login("admin@sevenoaks.demo")
+    url = "/t/sevenoaks/admin/people/invite"
+    client.post(
+        url,
+        data={
+            "name": "Invited Person",
+            "email": email,
+            "roles": list(roles),
+            "csrf_token": csrf_token(client, url),
+        },
+    )
+    auth.logout()
+    with app.app_context():
+        message = outbox()[-1]
+    assert message["To"] == email
+    return links_in_mail(message)[0].split("localhost", 1)[1]
+
+
+def test_an_existing_account_signs_in_to_accept_and_comes_back(app, auth, client, outbox):
+    path = _invitation_path(app, auth, client, outbox, "ceo@thanet.demo")
+    page = client.get(path).get_data(as_text=True)
+    assert "Sign in to accept" in page and "Choose a password" not in page
+    # Sign in through the link's own sign-in button, which brings the person back.
+    response = client.post(
+        f"/login?next={path}",
+        data={
+            "email": "ceo@thanet.demo",
+            "password": PASSWORD,
+            "csrf_token": csrf_token(client, "/login"),
+        },
+    )
+    assert response.headers["Location"] == path
+    assert "Accept invitation" in client.get(path).get_data(as_text=True)
+    with app.app_context():
+        from tests.helpers import tenant
+
+        assert user("ceo@thanet.demo").roles_in(tenant("sevenoaks")) == set()
+    response = client.post(path, data={"csrf_token": csrf_token(client, path)})
+    assert response.status_code == 302
+    assert client.get("/t/sevenoaks/").status_code == 200
+    # Used once: the link no longer works.
+    assert client.get(path).status_code == 404
+
+
+def test_an_invitation_cannot_be_accepted_by_another_account(app, auth, client, outbox):
+    path = _invitation_path(app, auth, client, outbox, "ceo@thanet.demo")
+    auth.login("viewer@thanet.demo")
+    page = client.get(path).get_data(as_text=True)
+    assert "you are signed in with another account" in page
+    assert "Accept invitation" not in page
+    client.post(path, data={"csrf_token": csrf_token(client, "/account")})
+    with app.app_context():
+        from tests.helpers import tenant
+
+        assert user("viewer@thanet.demo").roles_in(tenant("sevenoaks")) == set()
+        assert user("ceo@thanet.demo").roles_in(tenant("sevenoaks")) == set()
+
+
+def test_an_invitation_expires(app, auth, client, outbox, frozen):
+    path = _invitation_path(app, auth, client, outbox, "late@example.org")
+    frozen.advance(days=7, seconds=1)
+    page = client.get(path)
+    assert page.status_code == 404
+    assert "This link does not work" in page.get_data(as_text=True)

@@ -32,6 +32,12 @@ def table_rows(page: str) -> dict[str, list[str]]:
     return rows
 
 
+def _partnership(slug: str):
+    from portal.partners.models import Partnership
+
+    return database.session.scalar(select(Partnership).where(Partnership.slug == slug))
+
+
 def _definition(key: str) -> MeasureDefinition:
     return database.session.scalar(select(MeasureDefinition).where(MeasureDefinition.key == key))
 
@@ -504,9 +510,12 @@ def test_the_lead_sets_the_partnerships_disclosure_rule(app, client, login_as):
     assert response.status_code == 302
     assert "fewer than 10" in client.get(url).get_data(as_text=True)
     with app.app_context():
-        event = audit_events(app, action="partnership.disclosure_rule_changed")[-1]
-        assert event.detail == {"from": [8, 5], "to": [10, 10]}
-        assert len(audit_events(app, action="partnership.disclosure_rule_changed")) == 1
+        events = audit_events(app, action="partnership.disclosure_rule_changed")
+        assert {e.tenant_id for e in events} == {None} | {
+            t.id for t in _partnership("west-kent").members
+        }
+        for event in events:
+            assert event.detail == {"partnership": "west-kent", "from": [8, 5], "to": [10, 10]}
 
 
 @pytest.mark.parametrize(("threshold", "rounding"), [(3, 1), (7, 5), (8, 4), (3, 10)])

@@ -80,7 +80,12 @@ def test_mail_goes_to_the_file_outbox_by_default(app, outbox):
 def test_production_refuses_to_start_without_a_public_address(databases, tmp_path):
     from portal import create_app
 
-    config = {**base_config(tmp_path), "TESTING": False, "SQLALCHEMY_DATABASE_URI": "sqlite://"}
+    config = {
+        **base_config(tmp_path),
+        "TESTING": False,
+        "SQLALCHEMY_DATABASE_URI": "sqlite://",
+        "PORTAL_BASE_URL": None,
+    }
     with pytest.raises(RuntimeError, match="PORTAL_BASE_URL must be set"):
         create_app(config)
     app = create_app({**config, "PORTAL_BASE_URL": "https://equality.example.org"})

@@ -314,3 +314,50 @@ def test_the_command_line_says_why_it_refuses(fresh_database):
     assert f"Refusing to start: the database role '{user}' is a superuser" in (
         result.stdout + result.stderr
     )
+
+
+# --- the audit trail: an event carries the tenant in scope, or none ------------------------
+
+
+def _insert_event(conn, tenant_id, scope):
+    if scope is not None:
+        conn.execute(text("SELECT set_config('app.tenant_id', :t, true)"), {"t": str(scope)})
+    conn.execute(
+        text(
+            "INSERT INTO audit_event (at, tenant_id, action, detail, seq, prev_hash, hash) "
+            "VALUES (now(), :t, 'tenant.updated', '{}', 1000000, '', '')"
+        ),
+        {"t": tenant_id},
+    )
+
+
+@pytest.mark.parametrize(
+    ("victim", "scope"),
+    [("thanet", None), ("thanet", "sevenoaks"), (None, "sevenoaks")],
+    ids=["forged-with-no-tenant-in-scope", "another-tenant-in-scope", "no-tenant-in-a-tenant"],
+)
+def test_an_audit_event_for_another_trail_is_refused(seeded, app_role_engine, victim, scope):
+    with pytest.raises(ProgrammingError, match="row-level security"):
+        with app_role_engine.begin() as conn:
+            _insert_event(conn, seeded.get(victim), seeded.get(scope))
+
+
+@pytest.mark.parametrize(("own", "scope"), [("sevenoaks", "sevenoaks"), (None, None)])
+def test_an_audit_event_for_the_trail_in_scope_is_accepted(seeded, app_role_engine, own, scope):
+    with app_role_engine.connect() as conn:
+        with conn.begin() as transaction:
+            _insert_event(conn, seeded.get(own), seeded.get(scope))
+            transaction.rollback()
+
+
+def test_the_app_role_reads_only_the_trail_in_scope(seeded, app_role_engine, login_as):
+    login_as("officer", "sevenoaks")  # a sign-in: an event with no tenant
+    with app_role_engine.begin() as conn:
+        portal = conn.execute(text("SELECT DISTINCT tenant_id FROM audit_event")).scalars().all()
+    with app_role_engine.begin() as conn:
+        conn.execute(
+            text("SELECT set_config('app.tenant_id', :t, true)"), {"t": str(seeded["sevenoaks"])}
+        )
+        scoped = conn.execute(text("SELECT DISTINCT tenant_id FROM audit_event")).scalars().all()
+    assert portal == [None]
+    assert scoped == [seeded["sevenoaks"]]

@@ -1,26 +1,32 @@
 """Importing an action plan from a spreadsheet: upload, choose columns, preview, import.
 
 Only the organisation's officers may import. The upload's random token in the address is
-looked up in the current organisation's folder only, so any other token is a 404.
+looked up among the current organisation's uploads by the person signed in, so any other
+token is a 404. The file is read once, at upload; the later steps use the rows kept then.
 """
 
 from __future__ import annotations
 
 from flask import abort, flash, redirect, render_template, request, url_for
+from flask_login import current_user
 from werkzeug.exceptions import RequestEntityTooLarge
 
 from portal.access import requires, tenant_blueprint
 from portal.actions import importing, services
 from portal.actions.import_forms import UploadForm, columns_form
-from portal.actions.models import STATUSES
+from portal.actions.models import STATUSES, PendingImport
 from portal.forms import ConfirmForm
+from portal.jobs import services as jobs
+from portal.jobs.tasks import ACTION_IMPORT
 
 tenant_bp = tenant_blueprint("actions_import", __name__, "/plan/import")
 
 TOO_BIG = "The file must be smaller than 10 MB"
+# Above this many new rows an import runs as a job rather than inside the request.
+LARGE_IMPORT_ROWS = 300
 
 
-def _upload_or_404(upload_token: str) -> importing.Upload:
+def _upload_or_404(upload_token: str) -> PendingImport:
     upload = importing.find_upload(upload_token)
     if upload is None:
         abort(404)
@@ -65,12 +71,7 @@ def upload():
 @requires("officer")
 def columns(upload_token: str):
     upload = _upload_or_404(upload_token)
-    try:
-        table = upload.table()
-    except importing.ImportProblem as exc:
-        upload.discard()
-        flash(str(exc), "error")
-        return redirect(url_for(".upload"))
+    table = importing.table_of(upload)
     form = columns_form(table, upload.mapping or importing.guess_mapping(table.headings))
     form.default_objective.choices = importing.objective_choices()
     if request.method == "GET":
@@ -98,14 +99,21 @@ def preview(upload_token: str):
     upload = _upload_or_404(upload_token)
     if upload.mapping is None or not upload.default_objective:
         return redirect(url_for(".columns", upload_token=upload.token))
-    try:
-        result = importing.preview(upload)
-    except importing.ImportProblem as exc:
-        upload.discard()
-        flash(str(exc), "error")
-        return redirect(url_for(".upload"))
+    result = importing.preview(upload)
     form = ConfirmForm()
     if form.validate_on_submit() and not result.errors and result.new:
+        if len(result.new) > LARGE_IMPORT_ROWS:
+            # A large plan is imported by the job queue, and its page shows the progress.
+            job_id = jobs.enqueue(
+                ACTION_IMPORT,
+                title=f"Importing {upload.filename}",
+                tenant_id=upload.tenant_id,
+                requested_by=current_user,
+                steps_total=2,
+                result_path=url_for("actions.objectives"),
+                upload_token=upload.token,
+            )
+            return redirect(url_for("tenant_jobs.tenant_show", job_id=job_id))
         try:
             counts = importing.import_upload(upload)
         except services.ValidationError as exc:

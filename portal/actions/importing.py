@@ -1,9 +1,18 @@
 """Importing an action plan from a spreadsheet: upload, map columns, preview, import.
 
-The uploaded file is kept between the steps under ``instance/imports/<tenant_id>/`` with
-a random name (its "token") and a small JSON note of the chosen columns; the token in the
-address is looked up only in the current tenant's folder, so another organisation's
-token is simply not found. Files are removed after the import, or after a day.
+The file is read once, when it is uploaded; its rows (as text) wait for the next steps in
+a ``pending_import`` row of the database, with a random token for the addresses and the
+choices made so far. It belongs to the organisation and to the person who uploaded it: the
+token is looked up among the current tenant's rows for that person only, so anybody else's
+token is simply not found. The row is removed by the import, or after a day.
+
+An XLSX file is a zip of XML. Before it is opened, the sizes its zip directory declares are
+added up: a real action plan unpacks to a few megabytes, so a workbook that would unpack to
+more than ``MAX_UNPACKED_BYTES``, or that is packed more tightly than ``MAX_RATIO`` (the
+mark of a "zip bomb"), is refused without being read.
+
+The steps are plain functions (``store_upload``, ``save_choices``, ``preview``,
+``import_upload``) that need only a tenant in scope, so they can run outside a request.
 
 Every row is checked with the same rules as the action form (target dates, statuses, the
 aims of the general duty, protected characteristics, lengths), and every problem is listed
@@ -17,16 +26,13 @@ from __future__ import annotations
 
 import csv
 import io
-import json
 import re
 import secrets
-import time as clock_time
 import zipfile
 from dataclasses import dataclass, field
-from datetime import date, datetime, time
+from datetime import date, datetime, time, timedelta
 from pathlib import Path
 
-from flask import current_app
 from sqlalchemy import func, select
 
 from portal import audit, clock, tenancy
@@ -38,13 +44,25 @@ from portal.actions.models import (
     STATUSES,
     Action,
     Objective,
+    PendingImport,
 )
 from portal.extensions import db
 
 MAX_BYTES = 10 * 1024 * 1024
-# An XLSX file is compressed XML; refuse one that would swell past this when opened.
-MAX_UNPACKED_BYTES = 100 * 1024 * 1024
+# An XLSX file is compressed XML. A council's action plan of a few hundred rows unpacks to
+# one or two megabytes; 20 MB leaves room for 5,000 long rows. Python's zip reader never
+# unpacks a part beyond the size declared for it, so checking the declared sizes is enough.
+MAX_UNPACKED_BYTES = 20 * 1024 * 1024
+# Spreadsheet XML packs to between a tenth and a twentieth of its size, even when every row
+# is the same; a part packed tighter than this (and bigger than a megabyte) is a zip bomb.
+MAX_RATIO = 100
+RATIO_FROM_BYTES = 1024 * 1024
+MAX_PARTS = 1000
 MAX_ROWS = 5000
+MAX_COLUMNS = 100
+# Rows of a sheet read in all, blank ones included: a plan with a few blank lines between
+# its sections never comes near this.
+MAX_SHEET_ROWS = 50_000
 KEEP_SECONDS = 24 * 60 * 60
 EXTENSIONS = ("csv", "tsv", "txt", "xlsx")
 TOKEN = re.compile(r"^[0-9a-f]{32}$")
@@ -250,11 +268,35 @@ def _delimiter(text: str) -> str:
     return best if counts[best] else ","
 
 
+TOO_WIDE = (
+    f"The file has more than {MAX_COLUMNS} columns. Keep only the columns of the action "
+    "plan and upload it again."
+)
+
+
+def _trim(row: list[str]) -> list[str]:
+    """A row without its trailing empty cells; ImportProblem if it is too wide."""
+    end = len(row)
+    while end and not row[end - 1]:
+        end -= 1
+    if end > MAX_COLUMNS:
+        raise ImportProblem(TOO_WIDE)
+    return row[:end]
+
+
 def _read_csv(content: bytes) -> list[list[str]]:
     text = _decode(content)
     try:
         reader = csv.reader(io.StringIO(text, newline=""), delimiter=_delimiter(text))
-        return [[_cell_text(v) for v in row] for row in reader]
+        rows: list[list[str]] = []
+        filled = 0
+        for row in reader:
+            rows.append(_trim([_cell_text(v) for v in row]))
+            filled += bool(rows[-1])
+            # The headings, the most rows allowed, and one more to know there are more.
+            if filled > MAX_ROWS + 1:
+                break
+        return rows
     except csv.Error:
         raise ImportProblem(
             "The file could not be read as CSV: check it was saved as “CSV” from a "
@@ -262,32 +304,72 @@ def _read_csv(content: bytes) -> list[list[str]]:
         ) from None
 
 
-def _read_xlsx(content: bytes) -> list[list[str]]:
+TOO_BIG_UNPACKED = ImportProblem(
+    "The workbook is too big to read: it would take more than 20 MB once opened. Save it "
+    "as CSV, or remove what is not part of the action plan, and upload it again."
+)
+
+
+def check_zip(content: bytes) -> list[str]:
+    """The names in an XLSX file's zip, after checking what it declares it would unpack to.
+
+    Raises ImportProblem for a damaged zip, too many parts, more than MAX_UNPACKED_BYTES in
+    all, or a big part packed more tightly than MAX_RATIO. Nothing is unpacked here.
+    """
     damaged = ImportProblem(
         "The file could not be opened as an Excel workbook. It may be damaged: open it in "
         "your spreadsheet program, save it again as .xlsx or CSV, and upload it again."
     )
     try:
         with zipfile.ZipFile(io.BytesIO(content)) as archive:
-            names = archive.namelist()
-            unpacked = sum(info.file_size for info in archive.infolist())
-    except (zipfile.BadZipFile, OSError, ValueError):
+            parts = archive.infolist()
+    except (zipfile.BadZipFile, OSError, ValueError, EOFError):
         raise damaged from None
+    if len(parts) > MAX_PARTS:
+        raise damaged
+    if sum(part.file_size for part in parts) > MAX_UNPACKED_BYTES:
+        raise TOO_BIG_UNPACKED
+    for part in parts:
+        if part.file_size > RATIO_FROM_BYTES and part.file_size > MAX_RATIO * max(
+            part.compress_size, 1
+        ):
+            raise TOO_BIG_UNPACKED
+    names = [part.filename for part in parts]
     if "xl/workbook.xml" not in names:
         raise damaged
-    if unpacked > MAX_UNPACKED_BYTES:
-        raise ImportProblem("The workbook is too big to read: save it as CSV and upload that.")
+    return names
+
+
+def _read_xlsx(content: bytes) -> list[list[str]]:
+    damaged = ImportProblem(
+        "The file could not be opened as an Excel workbook. It may be damaged: open it in "
+        "your spreadsheet program, save it again as .xlsx or CSV, and upload it again."
+    )
+    check_zip(content)
     from openpyxl import load_workbook
 
     try:
         workbook = load_workbook(io.BytesIO(content), read_only=True, data_only=False)
         try:
             sheet = workbook.worksheets[0]
-            rows = []
+            # The size a sheet declares for itself is not trusted: each row is read as wide
+            # as its last cell, and only the first columns are turned into text.
+            sheet.reset_dimensions()
+            rows: list[list[str]] = []
+            filled = 0
             for row in sheet.iter_rows(values_only=True):
-                rows.append([_cell_text(v) for v in row])
-                if len(rows) > MAX_ROWS + 50:
+                tail = row[MAX_COLUMNS:]
+                if tail.count(None) != len(tail) and any(_cell_text(v) for v in tail):
+                    raise ImportProblem(TOO_WIDE)
+                rows.append(_trim([_cell_text(v) for v in row[:MAX_COLUMNS]]))
+                filled += bool(rows[-1])
+                if filled > MAX_ROWS + 1:
                     break
+                if len(rows) > MAX_SHEET_ROWS:
+                    raise ImportProblem(
+                        f"The sheet goes on past row {MAX_SHEET_ROWS:,}. Delete the rows "
+                        "below the action plan, save it, and upload it again."
+                    )
             return rows
         finally:
             workbook.close()
@@ -385,57 +467,12 @@ def recognised(heading: str) -> bool:
 # --- keeping the upload between steps ----------------------------------------------------
 
 
-@dataclass
-class Upload:
-    """An uploaded file waiting to be imported, and the choices made about it so far."""
-
-    token: str
-    tenant_id: int
-    filename: str
-    extension: str
-    uploaded_at: float
-    mapping: list[str] | None = None
-    default_objective: str = ""
-    new_objective: str = ""
-
-    @property
-    def folder(self) -> Path:
-        return imports_dir(self.tenant_id)
-
-    @property
-    def path(self) -> Path:
-        return self.folder / f"{self.token}.{self.extension}"
-
-    @property
-    def note(self) -> Path:
-        return self.folder / f"{self.token}.json"
-
-    def table(self) -> Table:
-        return read_table(f"upload.{self.extension}", self.path.read_bytes())
-
-    def save(self) -> None:
-        self.note.write_text(
-            json.dumps(
-                {
-                    "filename": self.filename,
-                    "extension": self.extension,
-                    "uploaded_at": self.uploaded_at,
-                    "mapping": self.mapping,
-                    "default_objective": self.default_objective,
-                    "new_objective": self.new_objective,
-                }
-            ),
-            encoding="utf-8",
-        )
-
-    def discard(self) -> None:
-        self.path.unlink(missing_ok=True)
-        self.note.unlink(missing_ok=True)
-
-
-def imports_dir(tenant_id: int) -> Path:
-    """Where a tenant's uploads wait: under instance/, outside the web root."""
-    return Path(current_app.instance_path) / "imports" / str(int(tenant_id))
+def table_of(upload: PendingImport) -> Table:
+    """The rows of an upload as they were read when it was uploaded; the file is not kept."""
+    return Table(
+        headings=list(upload.headings),
+        rows=[(int(number), list(cells)) for number, cells in upload.rows],
+    )
 
 
 def _safe_name(filename: str) -> str:
@@ -443,67 +480,86 @@ def _safe_name(filename: str) -> str:
     return (re.sub(r"[^\w.\- ()]+", "_", name).strip(" .") or "upload")[-200:]
 
 
-def clear_old_uploads(tenant_id: int, now: float | None = None) -> int:
-    """Remove a tenant's uploads older than a day; how many were removed."""
-    folder = imports_dir(tenant_id)
-    if not folder.is_dir():
-        return 0
-    now = clock_time.time() if now is None else now
-    removed = 0
-    for path in folder.iterdir():
-        if path.is_file() and now - path.stat().st_mtime > KEEP_SECONDS:
-            path.unlink(missing_ok=True)
-            removed += path.suffix == ".json"
-    return removed
-
-
-def store_upload(filename: str, content: bytes) -> Upload:
-    """Check a file can be read and keep it for the next steps; ImportProblem if not."""
-    table = read_table(filename, content)
-    tenant_id = tenancy.current_tenant_id()
-    clear_old_uploads(tenant_id)
-    name = _safe_name(filename)
-    extension = "xlsx" if content.startswith(b"PK\x03\x04") else "csv"
-    upload = Upload(
-        token=secrets.token_hex(16),
-        tenant_id=tenant_id,
-        filename=name,
-        extension=extension,
-        uploaded_at=clock_time.time(),
-        mapping=guess_mapping(table.headings),
+def clear_old_uploads(now: datetime | None = None) -> int:
+    """Remove the current tenant's uploads older than a day; how many were removed."""
+    now = clock.utcnow() if now is None else now
+    old = list(
+        db.session.scalars(
+            select(PendingImport).where(
+                PendingImport.created_at < now - timedelta(seconds=KEEP_SECONDS)
+            )
+        )
     )
-    upload.folder.mkdir(parents=True, exist_ok=True)
-    upload.path.write_bytes(content)
-    upload.save()
+    for upload in old:
+        db.session.delete(upload)
+    return len(old)
+
+
+def _current_user_id() -> int | None:
+    from flask import has_request_context
+    from flask_login import current_user
+
+    if has_request_context() and current_user.is_authenticated:
+        return current_user.id
+    return None
+
+
+def store_upload(filename: str, content: bytes, user_id: int | None = None) -> PendingImport:
+    """Read a file once and keep its rows for the next steps; ImportProblem if unreadable.
+
+    The upload belongs to the current tenant and to ``user_id`` (by default the person
+    signed in); only they can take it further.
+    """
+    user_id = user_id if user_id is not None else _current_user_id()
+    if user_id is None:
+        raise ValueError("an upload belongs to a person: none is signed in")
+    table = read_table(filename, content)
+    try:
+        clear_old_uploads()
+        upload = PendingImport(
+            token=secrets.token_hex(16),
+            user_id=user_id,
+            filename=_safe_name(filename),
+            headings=table.headings,
+            rows=[[number, cells] for number, cells in table.rows],
+            mapping=guess_mapping(table.headings),
+            default_objective="",
+            new_objective="",
+            created_at=clock.utcnow(),
+        )
+        db.session.add(upload)
+        db.session.commit()
+    except Exception:
+        db.session.rollback()
+        raise
     return upload
 
 
-def find_upload(token: str) -> Upload | None:
-    """The current tenant's upload with this token, or None (also when it has expired)."""
+def find_upload(token: str, user_id: int | None = None) -> PendingImport | None:
+    """The current tenant's upload with this token by this person (by default the person
+    signed in), or None, also when it has expired (it is then removed)."""
     if not TOKEN.match(token or ""):
         return None
-    tenant_id = tenancy.current_tenant_id()
-    if tenant_id is None:
+    if tenancy.current_tenant_id() is None:
         return None
-    note = imports_dir(tenant_id) / f"{token}.json"
-    try:
-        data = json.loads(note.read_text(encoding="utf-8"))
-    except (OSError, ValueError):
+    user_id = user_id if user_id is not None else _current_user_id()
+    if user_id is None:
         return None
-    upload = Upload(
-        token=token,
-        tenant_id=tenant_id,
-        filename=str(data.get("filename", "upload")),
-        extension=data.get("extension") if data.get("extension") in ("csv", "xlsx") else "csv",
-        uploaded_at=float(data.get("uploaded_at") or 0),
-        mapping=data.get("mapping"),
-        default_objective=str(data.get("default_objective") or ""),
-        new_objective=str(data.get("new_objective") or ""),
+    upload = db.session.scalar(
+        select(PendingImport).where(PendingImport.token == token, PendingImport.user_id == user_id)
     )
-    if clock_time.time() - upload.uploaded_at > KEEP_SECONDS or not upload.path.is_file():
-        upload.discard()
+    if upload is None:
+        return None
+    if clock.utcnow() - upload.created_at > timedelta(seconds=KEEP_SECONDS):
+        discard(upload)
         return None
     return upload
+
+
+def discard(upload: PendingImport) -> None:
+    """Remove an upload that will not be imported."""
+    db.session.delete(upload)
+    db.session.commit()
 
 
 def objective_choices() -> list[tuple[str, str]]:
@@ -515,11 +571,11 @@ def objective_choices() -> list[tuple[str, str]]:
 
 
 def save_choices(
-    upload: Upload, mapping: list[str], default_objective: str, new_objective: str
+    upload: PendingImport, mapping: list[str], default_objective: str, new_objective: str
 ) -> None:
     """Keep the chosen columns and default objective; services.ValidationError if wrong."""
     errors: dict[str, str] = {}
-    table = upload.table()
+    table = table_of(upload)
     if len(mapping) != len(table.headings) or set(mapping) - set(FIELDS):
         raise services.ValidationError({"mapping": "Choose what each column holds"})
     chosen = [m for m in mapping if m != "ignore"]
@@ -550,7 +606,7 @@ def save_choices(
     upload.mapping = mapping
     upload.default_objective = default_objective
     upload.new_objective = new_objective if default_objective == NEW_OBJECTIVE else ""
-    upload.save()
+    db.session.commit()
 
 
 def _id(value: str | None) -> int | None:
@@ -711,9 +767,9 @@ def _same(text: str) -> str:
     return " ".join((text or "").split()).casefold()
 
 
-def preview(upload: Upload) -> Preview:
+def preview(upload: PendingImport) -> Preview:
     """Every row of the upload checked, and which are new or already in the plan."""
-    table = upload.table()
+    table = table_of(upload)
     mapping = upload.mapping or guess_mapping(table.headings)
     result = Preview()
     default = None
@@ -782,7 +838,7 @@ class ImportResult:
     objectives: int
 
 
-def import_upload(upload: Upload) -> ImportResult:
+def import_upload(upload: PendingImport) -> ImportResult:
     """Add every new row of a fully valid upload, in one transaction with one audit event.
 
     Raises services.ValidationError, and writes nothing, if any row has a problem.
@@ -848,9 +904,10 @@ def import_upload(upload: Upload) -> ImportResult:
                 "objectives_added": counts.objectives,
             },
         )
+        # Gone in the same commit as the import, so it cannot be imported twice.
+        db.session.delete(upload)
         db.session.commit()
     except Exception:
         db.session.rollback()
         raise
-    upload.discard()
     return counts

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from datetime import date, datetime
 
-from sqlalchemy import ForeignKey, String, Text
+from sqlalchemy import JSON, ForeignKey, LargeBinary, String, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from portal import clock
@@ -253,9 +253,9 @@ class ProgressUpdate(TenantOwned, db.Model):
     narrative: Mapped[str] = mapped_column(Text)
     status: Mapped[str] = mapped_column(String(20))
     evidence_link: Mapped[str] = mapped_column(String(500), default="")
+    # The uploaded file's cleaned name, shown and offered on download; its content is in
+    # evidence_chunk rows (empty files are refused, so a size above 0 means a file).
     evidence_name: Mapped[str] = mapped_column(String(255), default="")
-    # A random name under instance/evidence/<tenant_id>/, never the uploaded name.
-    evidence_file: Mapped[str] = mapped_column(String(100), default="")
     evidence_type: Mapped[str] = mapped_column(String(100), default="")
     evidence_size: Mapped[int] = mapped_column(default=0)
     created_by_id: Mapped[int | None] = mapped_column(ForeignKey("user.id", ondelete="SET NULL"))
@@ -267,6 +267,50 @@ class ProgressUpdate(TenantOwned, db.Model):
     @property
     def status_label(self) -> str:
         return STATUSES.get(self.status, self.status)
+
+    @property
+    def has_evidence_file(self) -> bool:
+        return self.evidence_size > 0
+
+
+class EvidenceChunk(TenantOwned, db.Model):
+    """One piece of a progress update's evidence file, in order.
+
+    Files live in the database, not on an app server's disk, so every server sees them and
+    the tenant walls (criterion, flush guard, row-level security) cover them. A file is
+    cut into pieces so that a download reads and sends one piece at a time.
+    """
+
+    __tablename__ = "evidence_chunk"
+
+    progress_update_id: Mapped[int] = mapped_column(
+        ForeignKey("progress_update.id", ondelete="CASCADE"), primary_key=True
+    )
+    position: Mapped[int] = mapped_column(primary_key=True, autoincrement=False)
+    data: Mapped[bytes] = mapped_column(LargeBinary)
+
+
+class PendingImport(TenantOwned, db.Model):
+    """A spreadsheet read at upload and waiting to be imported by the person who uploaded it.
+
+    The rows are kept as read (text cells with their row numbers), so the column, preview
+    and import steps never open the file again. Rows older than a day are removed.
+    """
+
+    __tablename__ = "pending_import"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    # Random, 32 hex digits: what the addresses of the steps carry.
+    token: Mapped[str] = mapped_column(String(32), unique=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("user.id", ondelete="CASCADE"), index=True)
+    filename: Mapped[str] = mapped_column(String(255))
+    headings: Mapped[list[str]] = mapped_column(JSON)
+    # [[row number, [cell, …]], …]: the data rows below the headings.
+    rows: Mapped[list] = mapped_column(JSON)
+    mapping: Mapped[list[str] | None] = mapped_column(JSON)
+    default_objective: Mapped[str] = mapped_column(String(20), default="")
+    new_objective: Mapped[str] = mapped_column(Text, default="")
+    created_at: Mapped[datetime] = mapped_column(index=True)
 
 
 class ActionJointAim(TenantOwned, db.Model):

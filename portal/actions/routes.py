@@ -3,10 +3,23 @@ by its officers. Lists filter through the query string and export to CSV or XLSX
 
 from __future__ import annotations
 
-from flask import abort, flash, g, redirect, render_template, request, send_file, url_for
+import unicodedata
+from urllib.parse import quote
+
+from flask import (
+    Response,
+    abort,
+    flash,
+    g,
+    redirect,
+    render_template,
+    request,
+    stream_with_context,
+    url_for,
+)
 from flask_login import current_user
 
-from portal import exports
+from portal import exports, tenancy
 from portal.access import READ_ROLES, get_or_404, requires, tenant_blueprint
 from portal.actions import services
 from portal.actions.forms import ActionForm, ObjectiveForm, ProgressForm
@@ -507,17 +520,33 @@ def export_progress(action_id: int):
 @requires(*READ_ROLES)
 def evidence(update_id: int):
     update = get_or_404(ProgressUpdate, update_id)
-    path = services.evidence_path(update)
-    if path is None or not path.is_file():
+    if not update.has_evidence_file:
         abort(404)
     services.record_evidence_download(update)
-    response = send_file(
-        path,
-        mimetype=update.evidence_type or "application/octet-stream",
-        as_attachment=True,
-        download_name=update.evidence_name or path.name,
-        max_age=0,
-    )
+    tenant_id, size = update.tenant_id, update.evidence_size
+
+    # The file is sent piece by piece as it is read from the database, so a download holds
+    # one piece in memory, whatever the file's size. The request (and so the session and
+    # the tenant wall) stays open until the last piece is sent.
+    @stream_with_context
+    def body():
+        with tenancy.tenant_scope(tenant_id):
+            yield from services.evidence_chunks(update_id)
+
+    response = Response(body(), mimetype=update.evidence_type or "application/octet-stream")
+    response.content_length = size
+    response.headers.set("Content-Disposition", "attachment", **_download_name(update))
     # An organisation's documents must not be kept by shared caches on the way.
     response.headers["Cache-Control"] = "no-store, private"
     return response
+
+
+def _download_name(update: ProgressUpdate) -> dict[str, str]:
+    """Content-Disposition's file name, with a UTF-8 form for names beyond ASCII."""
+    name = update.evidence_name or "evidence"
+    try:
+        name.encode("ascii")
+    except UnicodeEncodeError:
+        simple = unicodedata.normalize("NFKD", name).encode("ascii", "ignore").decode("ascii")
+        return {"filename": simple or "evidence", "filename*": f"UTF-8''{quote(name, safe='')}"}
+    return {"filename": name}

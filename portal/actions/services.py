@@ -10,13 +10,12 @@ from __future__ import annotations
 import calendar
 import io
 import re
-import secrets
 import zipfile
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
 
-from flask import current_app
 from sqlalchemy import func, or_, select
 from sqlalchemy.orm import selectinload
 
@@ -29,6 +28,7 @@ from portal.actions.models import (
     ROLES,
     STATUSES,
     Action,
+    EvidenceChunk,
     FocusArea,
     FocusPoint,
     Objective,
@@ -38,7 +38,7 @@ from portal.actions.models import (
 from portal.auth.models import TenantGrant, User
 from portal.editing import EditConflict, commit_edit
 from portal.extensions import db
-from portal.forms import parse_id
+from portal.forms import parse_id, with_prompt
 
 MAX_EVIDENCE_BYTES = 10 * 1024 * 1024
 EVIDENCE_TYPES = {
@@ -293,7 +293,7 @@ def overdue_count(lead_user_id: int) -> int:
 def area_choices() -> list[tuple[str, str]]:
     """Choices for "Role or focus area": the tenant's own, then standard roles it lacks."""
     areas = list(db.session.scalars(focus_areas()))
-    choices = [("", "None")] + [(str(a.id), a.label) for a in areas]
+    choices = with_prompt("Choose a role or focus area", [(str(a.id), a.label) for a in areas])
     have = {a.role for a in areas if a.role}
     choices += [(f"role:{key}", label) for key, label in ROLES.items() if key not in have]
     return choices
@@ -305,7 +305,7 @@ def point_choices() -> list[tuple[str, str]]:
         .join(FocusArea, FocusPoint.focus_area_id == FocusArea.id)
         .order_by(FocusArea.position, FocusPoint.position)
     )
-    return [("", "None")] + [(str(p.id), p.label) for p in points]
+    return with_prompt("Choose a focus point", [(str(p.id), p.label) for p in points])
 
 
 def _resolve_area(choice: str | None) -> FocusArea | None:
@@ -639,27 +639,53 @@ def update_action(row: Action, data: dict, *, version: int) -> Action:
 
 def delete_action(row: Action) -> None:
     """Delete an action, its progress updates and their evidence files."""
-    files = [u.evidence_file for u in row.updates if u.evidence_file]
-    tenant_id = row.tenant_id
     audit.record("action.deleted", row, detail={"task": row.task[:200]})
+    # The evidence pieces go with their updates (ON DELETE CASCADE), in the same commit.
     db.session.delete(row)
     db.session.commit()
-    for name in files:
-        (evidence_dir(tenant_id) / name).unlink(missing_ok=True)
 
 
 # --- progress and evidence ---------------------------------------------------------------
 
-
-def evidence_dir(tenant_id: int) -> Path:
-    """Where a tenant's evidence files live: under instance/, outside the web root."""
-    return Path(current_app.instance_path) / "evidence" / str(int(tenant_id))
+# Evidence is stored in pieces of this size: a download holds one piece in memory at a time.
+EVIDENCE_CHUNK_BYTES = 256 * 1024
 
 
-def evidence_path(update: ProgressUpdate) -> Path | None:
-    if not update.evidence_file:
-        return None
-    return evidence_dir(update.tenant_id) / update.evidence_file
+def store_evidence(update: ProgressUpdate, content: bytes) -> None:
+    """Add a flushed update's file to the session, in pieces; committed with the update."""
+    for position, start in enumerate(range(0, len(content), EVIDENCE_CHUNK_BYTES)):
+        db.session.add(
+            EvidenceChunk(
+                progress_update_id=update.id,
+                position=position,
+                data=content[start : start + EVIDENCE_CHUNK_BYTES],
+            )
+        )
+
+
+def evidence_chunks(update_id: int) -> Iterator[bytes]:
+    """An evidence file's pieces in order, each read with its own query when it is needed.
+
+    Runs under the current tenant's scope like every query, so another tenant's file has
+    no pieces.
+    """
+    position = 0
+    while True:
+        data = db.session.scalar(
+            select(EvidenceChunk.data).where(
+                EvidenceChunk.progress_update_id == update_id,
+                EvidenceChunk.position == position,
+            )
+        )
+        if data is None:
+            return
+        yield data
+        position += 1
+
+
+def evidence_content(update: ProgressUpdate) -> bytes:
+    """A whole evidence file (for tests and small uses; downloads stream the pieces)."""
+    return b"".join(evidence_chunks(update.id))
 
 
 def _looks_like_text(content: bytes) -> bool:
@@ -774,22 +800,18 @@ def add_progress(
         created_at=clock.utcnow(),
         created_by_id=_current_user_id(),
     )
-    stored: Path | None = None
     if extension is not None:
-        directory = evidence_dir(action.tenant_id)
-        directory.mkdir(parents=True, exist_ok=True)
-        update.evidence_file = f"{secrets.token_hex(16)}.{extension}"
         update.evidence_name = _safe_name(filename)
         update.evidence_type = EVIDENCE_TYPES[extension]
         update.evidence_size = len(content)
-        stored = directory / update.evidence_file
-        stored.write_bytes(content)
     try:
         db.session.add(update)
         if action.status != status:
             action.status = status
             action.updated_at = clock.utcnow()
         db.session.flush()
+        if extension is not None:
+            store_evidence(update, content)
         audit.record(
             "progress.added",
             update,
@@ -798,8 +820,6 @@ def add_progress(
         db.session.commit()
     except Exception:
         db.session.rollback()
-        if stored is not None:
-            stored.unlink(missing_ok=True)
         raise
     return update
 

@@ -1,1 +1,1 @@
-"""Tenant administration: people, their roles, and the audit trail."""
+"""Organisation administration: people, invitations, their roles, and the audit trail."""

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from flask_wtf import FlaskForm
 from govuk_frontend_wtf.wtforms_widgets import GovCheckboxesInput, GovSubmitInput, GovTextInput
-from wtforms import EmailField, SelectMultipleField, StringField, SubmitField
+from wtforms import EmailField, HiddenField, SelectMultipleField, StringField, SubmitField
 from wtforms.validators import DataRequired, Email, InputRequired, Length
 
 from portal.auth.models import TENANT_ROLES
@@ -48,4 +48,6 @@ class InviteForm(FlaskForm):
 
 class RolesForm(FlaskForm):
     roles = RolesField("What may they do?")
+    # "yes" once the administrator has seen the roles before and after the change.
+    confirmed = HiddenField()
     submit = SubmitField("Save roles", widget=GovSubmitInput())

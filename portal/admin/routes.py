@@ -1,4 +1,5 @@
-"""A tenant administrator's pages: people, roles, disabling, and the audit trail."""
+"""An organisation administrator's pages: people, invitations, roles and access (the
+audit trail is in audit_routes.py)."""
 
 from __future__ import annotations
 
@@ -6,11 +7,11 @@ from flask import abort, flash, g, redirect, render_template, request, url_for
 from flask_login import current_user
 from sqlalchemy import select
 
-from portal import audit
 from portal.access import requires, tenant_blueprint
+from portal.admin import services
 from portal.admin.forms import InviteForm, RolesForm
-from portal.auth import services as accounts
 from portal.auth.models import TENANT_ROLE_HINTS, TENANT_ROLES, TenantGrant, User
+from portal.auth.services import AccountError
 from portal.extensions import db
 from portal.forms import ConfirmForm
 from portal.pagination import paginate
@@ -31,26 +32,32 @@ def get_person_or_404(user_id: int) -> User:
 
 
 @tenant_bp.route("/people")
-@requires("admin")
+@requires("manage_people")
 def people():
-    page = paginate(accounts.people_of(g.tenant))
-    return render_template("admin/people.html", page=page, roles=TENANT_ROLES)
+    page = paginate(services.people_of(g.tenant))
+    return render_template(
+        "admin/people.html",
+        page=page,
+        roles=TENANT_ROLES,
+        invitations=db.session.scalars(services.pending_invitations(g.tenant)).all(),
+        case_access=services.case_access(g.tenant),
+    )
 
 
 @tenant_bp.route("/people/invite", methods=["GET", "POST"])
-@requires("admin")
+@requires("manage_people")
 def invite():
     form = InviteForm()
     if form.validate_on_submit():
         try:
-            accounts.invite(
+            services.invite(
                 form.email.data,
                 form.name.data,
                 tenant=g.tenant,
                 roles=form.roles.data,
                 invited_by=current_user,
             )
-        except accounts.AccountError as exc:
+        except AccountError as exc:
             form.email.errors.append(str(exc))
         else:
             flash(f"Invitation sent to {form.email.data}", "success")
@@ -59,16 +66,33 @@ def invite():
 
 
 @tenant_bp.route("/people/<int:user_id>", methods=["GET", "POST"])
-@requires("admin")
+@requires("manage_people")
 def person(user_id: int):
     user = get_person_or_404(user_id)
     form = RolesForm()
+    before = user.held_roles_in(g.tenant)
     if request.method == "GET":
-        form.roles.data = sorted(user.roles_in(g.tenant))
+        form.roles.data = sorted(before)
     if form.validate_on_submit():
         try:
-            accounts.set_roles(user, g.tenant, form.roles.data, changed_by=current_user)
-        except accounts.AccountError as exc:
+            after = services.check_roles_change(
+                user, g.tenant, form.roles.data, changed_by=current_user
+            )
+            if after == before:
+                flash(f"{user.name}'s roles are unchanged", "success")
+                return redirect(url_for(".people"))
+            if form.confirmed.data != "yes":
+                # Nothing changes until the administrator has seen before and after.
+                return render_template(
+                    "admin/confirm_roles.html",
+                    person=user,
+                    form=form,
+                    before=before,
+                    after=after,
+                    case_role=services.CASE_ROLE,
+                )
+            services.set_roles(user, g.tenant, form.roles.data, changed_by=current_user)
+        except AccountError as exc:
             form.roles.errors.append(str(exc))
         else:
             flash(f"Roles for {user.name} have been saved", "success")
@@ -79,65 +103,56 @@ def person(user_id: int):
         form=form,
         confirm=ConfirmForm(),
         hints=TENANT_ROLE_HINTS,
-        elsewhere=accounts.works_elsewhere(user, g.tenant),
+        held=before,
+        suspended=user.is_suspended_in(g.tenant),
+        case_grant=user.grant_in(g.tenant, services.CASE_ROLE),
+        elsewhere=services.works_elsewhere(user, g.tenant),
     )
 
 
 @tenant_bp.route("/people/<int:user_id>/disable", methods=["POST"])
-@requires("admin")
+@requires("manage_people")
 def disable(user_id: int):
+    """Suspend the person's access to this organisation (not their account)."""
     user = get_person_or_404(user_id)
-    form = ConfirmForm()
-    if form.validate_on_submit():
-        if accounts.works_elsewhere(user, g.tenant):
-            flash(
-                f"{user.name} also works with other organisations on the portal, so their account "
-                f"cannot be disabled here. Remove them from {g.tenant.name} instead.",
-                "error",
-            )
-            return redirect(url_for(".person", user_id=user.id))
+    if ConfirmForm().validate_on_submit():
         try:
-            accounts.disable(user, by=current_user, tenant=g.tenant)
-        except accounts.AccountError as exc:
+            services.suspend(user, g.tenant, by=current_user)
+        except AccountError as exc:
             flash(str(exc), "error")
             return redirect(url_for(".person", user_id=user.id))
-        flash(f"{user.name}'s account has been disabled and signed out", "success")
+        flash(
+            f"{user.name} no longer has access to {g.tenant.name}. "
+            "Their roles are kept, so that you can restore their access later.",
+            "success",
+        )
     return redirect(url_for(".people"))
 
 
 @tenant_bp.route("/people/<int:user_id>/enable", methods=["POST"])
-@requires("admin")
+@requires("manage_people")
 def enable(user_id: int):
+    """Restore the person's access to this organisation, with the roles they held."""
     user = get_person_or_404(user_id)
     if ConfirmForm().validate_on_submit():
-        if accounts.works_elsewhere(user, g.tenant):
-            flash(
-                f"{user.name} also works with other organisations on the portal, so their account "
-                "cannot be enabled here. Ask a portal administrator.",
-                "error",
-            )
+        try:
+            services.restore(user, g.tenant, by=current_user)
+        except AccountError as exc:
+            flash(str(exc), "error")
             return redirect(url_for(".person", user_id=user.id))
-        accounts.enable(user, tenant=g.tenant)
-        flash(f"{user.name}'s account has been enabled", "success")
+        flash(f"{user.name}'s access to {g.tenant.name} has been restored", "success")
     return redirect(url_for(".people"))
 
 
 @tenant_bp.route("/people/<int:user_id>/remove", methods=["POST"])
-@requires("admin")
+@requires("manage_people")
 def remove(user_id: int):
     user = get_person_or_404(user_id)
     if ConfirmForm().validate_on_submit():
         try:
-            accounts.remove_from_tenant(user, g.tenant, by=current_user)
-        except accounts.AccountError as exc:
+            services.remove_from_tenant(user, g.tenant, by=current_user)
+        except AccountError as exc:
             flash(str(exc), "error")
             return redirect(url_for(".person", user_id=user.id))
         flash(f"{user.name} no longer has any role in {g.tenant.name}", "success")
     return redirect(url_for(".people"))
-
-
-@tenant_bp.route("/audit")
-@requires("admin")
-def audit_trail():
-    page = paginate(audit.for_tenant(g.tenant.id))
-    return render_template("admin/audit.html", page=page)

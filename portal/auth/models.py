@@ -15,16 +15,18 @@ TENANT_ROLES = {
     "officer": "Equality officer",
     "caseworker": "Caseworker",
     "viewer": "Viewer",
-    "admin": "Tenant administrator",
+    "admin": "Organisation administrator",
     "ceo": "Chief executive",
 }
 TENANT_ROLE_HINTS = {
-    "officer": "Edits commitments, objectives, actions, monitoring data and impact "
-    "assessments, and drafts the annual return.",
+    "officer": "Edits commitments, objectives, actions and their progress, measures and their "
+    "figures, and impact assessments.",
     "caseworker": "Keeps the hate-incident register. Case records are seen by nobody else.",
     "viewer": "Reads this organisation's pages, for example councillors and monitoring groups.",
-    "admin": "Invites people, disables accounts and changes what they may do.",
-    "ceo": "Reads everything, signs off the annual return and receives the joint report.",
+    "admin": "Invites people, suspends their access here and changes what they may do (never "
+    "their own roles), reads the audit trail and sets how long hate-incident records are kept.",
+    "ceo": "Reads this organisation's plan, figures and impact assessments, but not "
+    "hate-incident case records.",
 }
 PARTNERSHIP_ROLES = {"lead": "Partnership lead"}
 
@@ -42,7 +44,7 @@ class User(UserMixin, db.Model):
     created_at: Mapped[datetime] = mapped_column(server_default=func.now())
 
     tenant_grants: Mapped[list[TenantGrant]] = relationship(
-        back_populates="user", cascade="all, delete-orphan"
+        back_populates="user", cascade="all, delete-orphan", foreign_keys="TenantGrant.user_id"
     )
     partnership_grants: Mapped[list[PartnershipGrant]] = relationship(
         back_populates="user", cascade="all, delete-orphan"
@@ -59,8 +61,27 @@ class User(UserMixin, db.Model):
         return self.disabled_at is None
 
     def roles_in(self, tenant: Tenant) -> set[str]:
-        """The roles this user holds in ``tenant``."""
+        """The roles this user may use in ``tenant`` now (a suspended access gives none)."""
+        return {
+            g.role
+            for g in self.tenant_grants
+            if g.tenant_id == tenant.id and g.suspended_at is None
+        }
+
+    def held_roles_in(self, tenant: Tenant) -> set[str]:
+        """The roles this user holds in ``tenant``, in use or suspended."""
         return {g.role for g in self.tenant_grants if g.tenant_id == tenant.id}
+
+    def is_suspended_in(self, tenant: Tenant) -> bool:
+        """True if this tenant's administrators have suspended the user's access there."""
+        return any(
+            g.tenant_id == tenant.id and g.suspended_at is not None for g in self.tenant_grants
+        )
+
+    def grant_in(self, tenant: Tenant, role: str) -> TenantGrant | None:
+        return next(
+            (g for g in self.tenant_grants if g.tenant_id == tenant.id and g.role == role), None
+        )
 
     def has_role(self, tenant: Tenant, *roles: str) -> bool:
         return bool(self.roles_in(tenant) & set(roles))
@@ -70,7 +91,7 @@ class User(UserMixin, db.Model):
 
     def places(self) -> list[tuple[str, Tenant | Partnership]]:
         """Every tenant and partnership this user may enter, in a stable order."""
-        tenants = {g.tenant.id: g.tenant for g in self.tenant_grants}
+        tenants = {g.tenant.id: g.tenant for g in self.tenant_grants if g.suspended_at is None}
         partnerships = {g.partnership.id: g.partnership for g in self.partnership_grants}
         return [("partnership", p) for p in sorted(partnerships.values(), key=lambda p: p.name)] + [
             ("tenant", t) for t in sorted(tenants.values(), key=lambda t: t.name)
@@ -94,9 +115,15 @@ class TenantGrant(db.Model):
     user_id: Mapped[int] = mapped_column(ForeignKey("user.id", ondelete="CASCADE"), index=True)
     tenant_id: Mapped[int] = mapped_column(ForeignKey("tenant.id", ondelete="CASCADE"), index=True)
     role: Mapped[str] = mapped_column(String(20))
+    granted_at: Mapped[datetime | None]
+    granted_by_id: Mapped[int | None] = mapped_column(ForeignKey("user.id", ondelete="SET NULL"))
+    # Set when the tenant's administrators suspend the person's access to this tenant:
+    # the grant is kept (so access can be restored as it was) but gives no role.
+    suspended_at: Mapped[datetime | None]
 
-    user: Mapped[User] = relationship(back_populates="tenant_grants")
+    user: Mapped[User] = relationship(back_populates="tenant_grants", foreign_keys=[user_id])
     tenant: Mapped[Tenant] = relationship()
+    granted_by: Mapped[User | None] = relationship(foreign_keys=[granted_by_id])
 
 
 class PartnershipGrant(db.Model):
@@ -141,3 +168,59 @@ class AuthToken(db.Model):
     used_at: Mapped[datetime | None]
 
     user: Mapped[User] = relationship()
+
+
+class SignInLock(db.Model):
+    """Sign-in to an email address refused until ``locked_until``: from one network
+    address, or from every address when ``address`` is empty.
+
+    Kept by email address, not by account, so that a lock reads the same whether or not
+    the account exists.
+    """
+
+    __tablename__ = "sign_in_lock"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    email: Mapped[str] = mapped_column(String(254), index=True)
+    address: Mapped[str] = mapped_column(String(64), default="")
+    locked_until: Mapped[datetime]
+    created_at: Mapped[datetime]
+
+
+class Invitation(db.Model):
+    """An invitation to roles in one tenant, or to lead one partnership, until accepted.
+
+    Nothing changes for anybody until the person at ``email`` accepts: an existing account
+    signs in and accepts; a new address chooses a password. Inviting the same address to
+    the same place again replaces the earlier invitation, whose link stops working.
+    Invitations are directory data, like grants: read before any tenant is in scope.
+    """
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    email: Mapped[str] = mapped_column(String(254), index=True)
+    name: Mapped[str] = mapped_column(String(200))
+    tenant_id: Mapped[int | None] = mapped_column(
+        ForeignKey("tenant.id", ondelete="CASCADE"), index=True
+    )
+    partnership_id: Mapped[int | None] = mapped_column(
+        ForeignKey("partnership.id", ondelete="CASCADE"), index=True
+    )
+    roles: Mapped[str] = mapped_column(String(200), default="")
+    invited_by_id: Mapped[int | None] = mapped_column(ForeignKey("user.id", ondelete="SET NULL"))
+    created_at: Mapped[datetime]
+    expires_at: Mapped[datetime]
+    accepted_at: Mapped[datetime | None]
+    replaced_at: Mapped[datetime | None]
+
+    tenant: Mapped[Tenant | None] = relationship()
+    partnership: Mapped[Partnership | None] = relationship()
+    invited_by: Mapped[User | None] = relationship()
+
+    @property
+    def role_list(self) -> list[str]:
+        return [r for r in self.roles.split(",") if r]
+
+    @property
+    def place(self) -> Tenant | Partnership | None:
+        return self.tenant or self.partnership

@@ -16,9 +16,8 @@ from flask import (
     url_for,
 )
 from flask_login import current_user, login_required, login_user, logout_user
-from limits import parse
 
-from portal.auth import services
+from portal.auth import lockout, services
 from portal.auth.forms import ForgotPasswordForm, LoginForm, SetPasswordForm
 from portal.extensions import db, limiter
 from portal.forms import ConfirmForm
@@ -32,38 +31,6 @@ def _login_failed(response) -> bool:
 
 def _address_limit() -> str:
     return current_app.config["LOGIN_ADDRESS_LIMIT"]
-
-
-def _account_limit():
-    return parse(current_app.config["LOGIN_FAILURE_LIMIT"])
-
-
-def _account_scope(email: str) -> tuple[str, ...]:
-    prefix = current_app.config.get("RATELIMIT_KEY_PREFIX") or "portal"
-    return (prefix, "login-account", services.normalise_email(email))
-
-
-def address_locked(email: str) -> bool:
-    """True once failures for an address with no account reach the limit, so that a
-    locked address reads the same whether or not an account exists. (An account's own
-    lock is kept on the account, for exactly 15 minutes, and checked before hashing.)"""
-    if not services.normalise_email(email) or services.account_exists(email):
-        return False
-    return not limiter.limiter.test(_account_limit(), *_account_scope(email))
-
-
-def count_failure_and_maybe_lock(email: str) -> bool:
-    """Count a failed sign-in against the address; lock an account at the limit.
-
-    True if the address is now locked.
-    """
-    if not services.normalise_email(email):
-        return False
-    limiter.limiter.hit(_account_limit(), *_account_scope(email))
-    if not limiter.limiter.test(_account_limit(), *_account_scope(email)):
-        services.lock_account(email)
-        return True
-    return False
 
 
 def safe_next(target: str | None) -> str | None:
@@ -92,7 +59,8 @@ def landing_url(user) -> str:
 DISABLED_MESSAGE = "This account has been disabled. Ask your organisation's administrator."
 LOCKED_MESSAGE = (
     "There have been too many failed attempts to sign in to this account. "
-    "It is locked for 15 minutes. You can reset your password to unlock it sooner."
+    "It is locked for 15 minutes. Its owner can unlock it sooner with the link we email "
+    "them, or by resetting the password."
 )
 
 
@@ -105,7 +73,8 @@ def login():
     error = None
     if form.validate_on_submit():
         email = form.email.data
-        if address_locked(email):
+        address = request.remote_addr or ""
+        if lockout.is_locked(email, address):
             # Refused before any password is hashed, whether or not the account exists.
             services.refuse_locked(email)
             error = LOCKED_MESSAGE
@@ -115,6 +84,7 @@ def login():
                 next_url = safe_next(request.args.get("next"))
                 session.clear()
                 services.start_session(result.user)
+                lockout.clear_failures(email, address)
                 db.session.commit()
                 login_user(result.user)
                 session.permanent = True
@@ -122,7 +92,7 @@ def login():
             error = {"locked": LOCKED_MESSAGE, "disabled": DISABLED_MESSAGE}.get(
                 result.reason, "The email address or password is not right"
             )
-            if result.reason == "bad" and count_failure_and_maybe_lock(email):
+            if result.reason == "bad" and lockout.record_failure(email, address):
                 error = LOCKED_MESSAGE
         g.login_failed = True
         db.session.commit()
@@ -184,7 +154,69 @@ def reset_password(token: str):
 
 @bp.route("/invitation/<token>", methods=["GET", "POST"])
 def accept_invitation(token: str):
-    return _set_password_page("invite", token, "auth/accept_invitation.html")
+    """Accept an invitation: a new address chooses a password; an account signs in first.
+
+    Nothing changes for the invited person until they accept here.
+    """
+    from portal.admin import services as people
+
+    invitation = people.find_invitation(token)
+    if invitation is None:
+        # A link from `flask users create`, which only lets a new person choose a password.
+        return _set_password_page("invite", token, "auth/accept_invitation.html")
+    account = people.account_for(invitation)
+    if account is None or not account.password_hash:
+        form = SetPasswordForm()
+        if form.validate_on_submit():
+            try:
+                user = people.accept_with_password(invitation, account, form.password.data)
+            except services.AccountError as exc:
+                db.session.rollback()
+                form.password.errors.append(str(exc))
+            else:
+                if current_user.is_authenticated:
+                    logout_user()
+                session.clear()
+                flash("Your password has been saved. Sign in with your new password.", "success")
+                return redirect(url_for("auth.login", email=user.email))
+        return render_template(
+            "auth/accept_invitation.html", form=form, invitation=invitation, choose_password=True
+        )
+    if not current_user.is_authenticated:
+        return render_template(
+            "auth/accept_invitation.html",
+            invitation=invitation,
+            sign_in_url=url_for("auth.login", next=request.path, email=invitation.email),
+        )
+    if current_user.id != account.id:
+        return render_template("auth/accept_invitation.html", invitation=invitation, other=True)
+    form = ConfirmForm()
+    error = None
+    if form.validate_on_submit():
+        try:
+            people.accept(invitation, current_user)
+        except services.AccountError as exc:
+            db.session.rollback()
+            error = str(exc)
+        else:
+            flash(f"You can now use the portal for {invitation.place.name}", "success")
+            return redirect(landing_url(current_user))
+    return render_template(
+        "auth/accept_invitation.html", invitation=invitation, confirm=form, error=error
+    )
+
+
+@bp.route("/unlock/<token>", methods=["GET", "POST"])
+def unlock_account(token: str):
+    row = services.find_token(token, "unlock")
+    if row is None:
+        return render_template("auth/token_invalid.html", purpose="unlock"), 404
+    form = ConfirmForm()
+    if form.validate_on_submit():
+        user = lockout.unlock(row)
+        flash("Your account is unlocked. You can sign in now.", "success")
+        return redirect(url_for("auth.login", email=user.email))
+    return render_template("auth/unlock.html", form=form, user=row.user)
 
 
 @bp.route("/account")

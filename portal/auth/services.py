@@ -9,21 +9,14 @@ from datetime import timedelta
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
-from flask import current_app, has_request_context, url_for
-from sqlalchemy import select, update
+from flask import current_app, url_for
+from sqlalchemy import delete, select, update
 
 from portal import audit, clock, mail
-from portal.auth.models import (
-    PARTNERSHIP_ROLES,
-    TENANT_ROLES,
-    AuthToken,
-    PartnershipGrant,
-    TenantGrant,
-    User,
-    UserSession,
-)
+from portal.auth.models import AuthToken, SignInLock, User, UserSession
+from portal.config import DEVELOPMENT_BASE_URL
 from portal.extensions import db
-from portal.partners.models import Partnership, Tenant
+from portal.partners.models import Tenant
 
 MIN_PASSWORD_LENGTH = 12
 
@@ -261,29 +254,50 @@ def set_password_with_token(row: AuthToken, password: str) -> User:
         .values(used_at=now)
     )
     end_all_sessions(user, "password changed")
+    # A new password ends any sign-in lock, as the locked message promises.
+    db.session.execute(delete(SignInLock).where(SignInLock.email == user.email))
     audit.record("auth.password_set", user, user=user, detail={"via": row.purpose})
     db.session.commit()
     return user
 
 
 def _external_url(endpoint: str, **values) -> str:
-    """An absolute link for an email: from PORTAL_BASE_URL, else the current request."""
-    base = current_app.config.get("PORTAL_BASE_URL")
-    if not base and has_request_context():
-        return url_for(endpoint, _external=True, **values)
-    # From the command line, with no request to take the address from.
-    with current_app.test_request_context(base_url=base or "http://127.0.0.1:5000"):
+    """An absolute link for an email, always from the configured base address.
+
+    Never from the current request: its Host header is whatever the visitor sent.
+    """
+    base = current_app.config.get("PORTAL_BASE_URL") or DEVELOPMENT_BASE_URL
+    with current_app.test_request_context(base_url=base):
         return url_for(endpoint, _external=True, **values)
 
 
 def request_password_reset(email: str) -> None:
-    """Email a reset link if the account exists and is active. Says nothing either way."""
+    """Queue a reset email for ``email``, whatever the address.
+
+    Every request does the same work (one job, queued) and gets the same answer; whether
+    an account exists is decided later, by the job, out of sight of whoever asked. A slow
+    or broken mail server therefore changes neither the answer nor its timing.
+    """
+    from portal.jobs import services as jobs
+    from portal.jobs.tasks import PASSWORD_RESET_MAIL
+
+    jobs.enqueue(
+        PASSWORD_RESET_MAIL, title="Password reset email", email=normalise_email(email)[:254]
+    )
+
+
+def send_password_reset(email: str) -> bool:
+    """Email a reset link if the account exists and is active (run by the job queue).
+
+    Nothing is committed here: the new token and its audit event are written together
+    with the job's success, after the message has been handed to the mail server, so a
+    failed send leaves no token behind. True if a message was sent.
+    """
     user = db.session.scalar(select(User).where(User.email == normalise_email(email)))
     if user is None or not user.is_active:
-        return
+        return False
     token = issue_token(user, "reset")
     audit.record("auth.password_reset_requested", user, user=user)
-    db.session.commit()
     hours = int(current_app.config["PASSWORD_RESET_LIFETIME"].total_seconds() // 3600)
     mail.send(
         user.email,
@@ -294,122 +308,10 @@ def request_password_reset(email: str) -> None:
         f"{_external_url('auth.reset_password', token=token)}\n\n"
         "If it was not you, you can ignore this email: your password has not changed.\n",
     )
+    return True
 
 
-# --- people and grants -------------------------------------------------------------------
-
-
-def invite(
-    email: str,
-    name: str,
-    *,
-    tenant: Tenant | None = None,
-    roles: list[str] = (),
-    partnership: Partnership | None = None,
-    invited_by: User | None = None,
-) -> User:
-    """Add a person (or new roles for an existing one) and email them an invitation."""
-    email = normalise_email(email)
-    if tenant is not None:
-        unknown = set(roles) - set(TENANT_ROLES)
-        if unknown or not roles:
-            raise AccountError("Choose at least one role")
-    user = db.session.scalar(select(User).where(User.email == email))
-    new_user = user is None
-    if new_user:
-        user = User(email=email, name=name.strip())
-        db.session.add(user)
-        db.session.flush()
-    elif not user.is_active:
-        raise AccountError("That account is disabled. Enable it from the list of people first")
-    if tenant is not None:
-        _grant_roles(user, tenant, set(roles))
-    if partnership is not None:
-        grant_partnership_lead(user, partnership)
-    audit.record("user.invited", user, detail={"email": email, "roles": sorted(roles)})
-    token = issue_token(user, "invite") if new_user or not user.password_hash else None
-    db.session.commit()
-    place = tenant.name if tenant else partnership.name if partnership else "the portal"
-    if token:
-        days = current_app.config["INVITATION_LIFETIME"].days
-        mail.send(
-            email,
-            f"You have been invited to the Equality Partnership Portal for {place}",
-            f"Hello {user.name},\n\n"
-            f"{invited_by.name if invited_by else 'An administrator'} has invited you to the "
-            f"Equality Partnership Portal for {place}.\n\n"
-            f"Choose your password with this link within {days} days. It works once.\n\n"
-            f"{_external_url('auth.accept_invitation', token=token)}\n",
-        )
-    else:
-        mail.send(
-            email,
-            f"You now have access to {place} on the Equality Partnership Portal",
-            f"Hello {user.name},\n\nYou can now use the portal for {place}. "
-            f"Sign in as usual: {_external_url('auth.login')}\n",
-        )
-    return user
-
-
-def _grant_roles(user: User, tenant: Tenant, wanted: set[str]) -> None:
-    held = {g.role: g for g in user.tenant_grants if g.tenant_id == tenant.id}
-    for role in sorted(wanted - set(held)):
-        user.tenant_grants.append(TenantGrant(tenant=tenant, role=role))
-        audit.record("grant.added", user, tenant_id=tenant.id, detail={"role": role})
-    for role in sorted(set(held) - wanted):
-        user.tenant_grants.remove(held[role])
-        audit.record("grant.removed", user, tenant_id=tenant.id, detail={"role": role})
-
-
-def set_roles(user: User, tenant: Tenant, roles: list[str], *, changed_by: User) -> None:
-    """Replace a person's roles in one tenant. An admin cannot remove their own admin role."""
-    wanted = set(roles)
-    if wanted - set(TENANT_ROLES):
-        raise AccountError("Choose roles from the list")
-    if not wanted:
-        raise AccountError(
-            "Choose at least one role. To stop somebody working here, remove them instead"
-        )
-    if user.id == changed_by.id and "admin" in user.roles_in(tenant) and "admin" not in wanted:
-        raise AccountError("You cannot remove your own administrator role")
-    _grant_roles(user, tenant, wanted)
-    db.session.commit()
-
-
-def grant_partnership_lead(user: User, partnership: Partnership) -> None:
-    if not user.leads(partnership):
-        user.partnership_grants.append(PartnershipGrant(partnership=partnership, role="lead"))
-        audit.record(
-            "grant.added",
-            user,
-            detail={"role": PARTNERSHIP_ROLES["lead"], "partnership": partnership.slug},
-        )
-
-
-def works_elsewhere(user: User, tenant: Tenant) -> bool:
-    """True if the person has roles outside ``tenant`` (another organisation or a
-    partnership), so the account is not this tenant's alone to disable or enable."""
-    return any(g.tenant_id != tenant.id for g in user.tenant_grants) or bool(
-        user.partnership_grants
-    )
-
-
-def remove_from_tenant(user: User, tenant: Tenant, *, by: User) -> None:
-    """Take away every role a person holds in ``tenant``; their access there ends now.
-
-    A person left with no roles anywhere is also disabled, so the account cannot sign in
-    to an empty portal.
-    """
-    if user.id == by.id:
-        raise AccountError("You cannot remove yourself")
-    _grant_roles(user, tenant, set())
-    if not user.tenant_grants and not user.partnership_grants and not user.is_portal_admin:
-        if user.disabled_at is None:
-            user.disabled_at = clock.utcnow()
-            end_all_sessions(user, "removed from every organisation")
-            audit.record("user.disabled", user, tenant_id=tenant.id)
-    audit.record("user.removed", user, tenant_id=tenant.id)
-    db.session.commit()
+# --- accounts ----------------------------------------------------------------------------
 
 
 def disable(user: User, *, by: User, tenant: Tenant | None = None) -> None:
@@ -428,12 +330,3 @@ def enable(user: User, *, tenant: Tenant | None = None) -> None:
         user.disabled_at = None
         audit.record("user.enabled", user, tenant_id=tenant.id if tenant else None)
     db.session.commit()
-
-
-def people_of(tenant: Tenant):
-    """Everybody holding a role in ``tenant``, as a select() ordered by name."""
-    return (
-        select(User)
-        .where(User.id.in_(select(TenantGrant.user_id).where(TenantGrant.tenant_id == tenant.id)))
-        .order_by(User.name, User.email)
-    )

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import date
+
 from flask import Blueprint, g, jsonify, redirect, render_template, url_for
 from flask_login import current_user, login_required
 from sqlalchemy import select
@@ -11,8 +13,14 @@ from portal.access import tenant_blueprint
 from portal.auth.models import TENANT_ROLES
 from portal.auth.routes import landing_url
 from portal.extensions import csrf, db, limiter
+from portal.partners.services import all_tenants
 
 bp = Blueprint("site", __name__)
+
+# When the accessibility statement was written, and when it was last checked against the
+# portal as it is. Review it, and move the second date, whenever the portal changes.
+STATEMENT_PREPARED = date(2026, 11, 30)
+STATEMENT_REVIEWED = date(2026, 11, 30)
 tenant_bp = tenant_blueprint("home", __name__)
 
 
@@ -42,7 +50,12 @@ def healthz():
 
 @bp.route("/accessibility")
 def accessibility():
-    return render_template("home/accessibility.html")
+    return render_template(
+        "home/accessibility.html",
+        organisations=db.session.scalars(all_tenants()).all(),
+        statement_prepared=STATEMENT_PREPARED,
+        statement_reviewed=STATEMENT_REVIEWED,
+    )
 
 
 @bp.route("/privacy")
@@ -61,7 +74,6 @@ def tenant_home():
     return render_template(
         "home/tenant_home.html",
         roles=[TENANT_ROLES[r] for r in roles],
-        role_keys=set(roles),
         partnerships=g.tenant.partnerships,
     )
 

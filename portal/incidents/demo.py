@@ -9,11 +9,20 @@ from sqlalchemy import func, select
 
 from portal import clock
 from portal.extensions import db
-from portal.incidents.models import HateIncident
+from portal.incidents.models import HateIncident, Ward
 from portal.partners.models import Tenant
 from portal.tenancy import tenant_scope
 
 PERSON = "Made-up person for the demonstration; no real contact details."
+
+# Each council's list of wards, made up and marked as such.
+WARDS = [
+    "East ward (demonstration)",
+    "North ward (demonstration)",
+    "South ward (demonstration)",
+    "Town centre ward (demonstration)",
+    "West ward (demonstration)",
+]
 
 # (days ago, motivations, type, ward, how reported, status, police reference)
 EXAMPLES = [
@@ -44,8 +53,21 @@ EXAMPLES = [
 ]
 
 
+def _ward_list() -> dict[str, Ward]:
+    """The current tenant's demonstration wards, added where missing."""
+    now = clock.utcnow()
+    held = {w.name: w for w in db.session.scalars(select(Ward))}
+    for name in WARDS:
+        if name not in held:
+            held[name] = Ward(name=name, created_at=now)
+            db.session.add(held[name])
+    db.session.flush()
+    return held
+
+
 def load_demo() -> Iterator[str]:
-    """Add example incidents to every council that has no demonstration ones yet."""
+    """Add a list of wards and example incidents to every council that has no
+    demonstration incidents yet."""
     today = clock.utcnow().date()
     now = clock.utcnow()
     councils = [
@@ -55,9 +77,11 @@ def load_demo() -> Iterator[str]:
     ]
     for tenant in councils:
         with tenant_scope(tenant):
+            wards = _ward_list()
             if db.session.scalar(
                 select(func.count(HateIncident.id)).where(HateIncident.is_demo.is_(True))
             ):
+                db.session.commit()
                 yield f"hate incidents: {tenant.slug} already has examples"
                 continue
             for days, motivations, kind, ward, how, status, reference in EXAMPLES:
@@ -68,7 +92,7 @@ def load_demo() -> Iterator[str]:
                         occurred_on=occurred,
                         motivations=motivations,
                         incident_type=kind,
-                        ward=ward,
+                        ward_row=wards[ward],
                         how_reported=how,
                         person_details=PERSON,
                         description="A made-up incident for the demonstration.",

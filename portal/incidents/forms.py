@@ -3,12 +3,23 @@
 from __future__ import annotations
 
 from flask_wtf import FlaskForm
-from govuk_frontend_wtf.wtforms_widgets import GovCheckboxesInput, GovSubmitInput, GovTextInput
-from wtforms import IntegerField, SelectMultipleField, SubmitField
+from govuk_frontend_wtf.wtforms_widgets import (
+    GovCheckboxesInput,
+    GovSelect,
+    GovSubmitInput,
+    GovTextInput,
+)
+from wtforms import IntegerField, SelectField, SelectMultipleField, SubmitField
 from wtforms.validators import InputRequired, NumberRange, StopValidation
 
 from portal.eqia.forms import ChoiceField, GovDateField, VersionedForm, _area, _text
-from portal.incidents.models import HOW_REPORTED, INCIDENT_TYPES, MOTIVATIONS, STATUSES
+from portal.incidents.models import (
+    EARLIEST_INCIDENT_DATE,
+    HOW_REPORTED,
+    INCIDENT_TYPES,
+    MOTIVATIONS,
+    STATUSES,
+)
 
 
 class MotivationsField(SelectMultipleField):
@@ -19,10 +30,21 @@ class MotivationsField(SelectMultipleField):
             raise StopValidation("Choose at least one motivation")
 
 
+class WardField(SelectField):
+    """The ward, from the organisation's list; choices are set by the page."""
+
+    widget = GovSelect()
+
+    def pre_validate(self, form):
+        if not self.data or self.data not in {value for value, _ in self.choices}:
+            raise StopValidation("Choose the ward where it happened")
+
+
 class IncidentForm(VersionedForm):
     occurred_on = GovDateField(
         "Date of the incident",
-        description="For example, 27 3 2024",
+        description=f"From {EARLIEST_INCIDENT_DATE.day} {EARLIEST_INCIDENT_DATE:%B %Y} to today, "
+        "for example 27 3 2024",
         validators=[InputRequired(message="Enter the date of the incident")],
     )
     motivations = MotivationsField(
@@ -34,11 +56,11 @@ class IncidentForm(VersionedForm):
     incident_type = ChoiceField(
         "Type of incident", list(INCIDENT_TYPES.items()), "Choose the type of incident"
     )
-    ward = _text(
+    ward_id = WardField(
         "Ward",
-        required="Enter the ward where it happened",
-        max_length=120,
-        description="Where it happened",
+        description="Where it happened. A ward missing from the list can be added on the "
+        "list of wards.",
+        choices=[],
     )
     how_reported = ChoiceField(
         "How it was reported", list(HOW_REPORTED.items()), "Choose how it was reported"
@@ -70,7 +92,7 @@ class IncidentForm(VersionedForm):
             "occurred_on": self.occurred_on.data,
             "motivations": list(self.motivations.data or []),
             "incident_type": self.incident_type.data,
-            "ward": self.ward.data,
+            "ward_id": self.ward_id.data,
             "how_reported": self.how_reported.data,
             "person_details": self.person_details.data,
             "description": self.description.data,
@@ -87,7 +109,6 @@ class IncidentForm(VersionedForm):
             "occurred_on",
             "motivations",
             "incident_type",
-            "ward",
             "how_reported",
             "person_details",
             "description",
@@ -98,8 +119,14 @@ class IncidentForm(VersionedForm):
             "outcome",
         ):
             self[name].data = getattr(row, name)
+        self.ward_id.data = str(row.ward_id)
         self.police_referral.data = "yes" if row.police_referral else "no"
         self.version.data = str(row.version)
+
+
+class WardNameForm(FlaskForm):
+    name = _text("Name of the ward", required="Enter the name of the ward", max_length=120)
+    submit = SubmitField("Save ward", widget=GovSubmitInput())
 
 
 class WholeNumberField(IntegerField):

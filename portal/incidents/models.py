@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from datetime import date, datetime
 
-from sqlalchemy import JSON, String, Text, UniqueConstraint
-from sqlalchemy.orm import Mapped, mapped_column
+from sqlalchemy import JSON, ForeignKey, String, Text, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from portal.eqia.models import CHARACTERISTICS
 from portal.extensions import db
@@ -35,6 +35,9 @@ STATUSES = {"open": "Open", "closed": "Closed"}
 
 DEFAULT_RETENTION_YEARS = 6
 
+# The earliest date an incident can plausibly be recorded with; an earlier one is a slip.
+EARLIEST_INCIDENT_DATE = date(2000, 1, 1)
+
 # Cleared when a record is anonymised; the rest are kept for statistics.
 PERSONAL_FIELDS = (
     "person_details",
@@ -47,6 +50,26 @@ PERSONAL_FIELDS = (
 )
 
 
+class Ward(TenantOwned, db.Model):
+    """A ward in the organisation's own list, so that incidents are counted by the same
+    names. A ward no longer in use is retired: its incidents keep it, new ones cannot."""
+
+    __tablename__ = "ward"
+    __table_args__ = (UniqueConstraint("tenant_id", "name"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(120))
+    retired_at: Mapped[datetime | None]
+    created_at: Mapped[datetime]
+
+    @property
+    def is_retired(self) -> bool:
+        return self.retired_at is not None
+
+    def __repr__(self) -> str:
+        return f"<Ward {self.name!r}>"
+
+
 class HateIncident(TenantOwned, db.Model):
     """One reported hate incident: a case record seen only by the organisation's caseworkers."""
 
@@ -56,7 +79,7 @@ class HateIncident(TenantOwned, db.Model):
     occurred_on: Mapped[date] = mapped_column(index=True)
     motivations: Mapped[list[str]] = mapped_column(JSON, default=list)
     incident_type: Mapped[str] = mapped_column(String(20))
-    ward: Mapped[str] = mapped_column(String(120))
+    ward_id: Mapped[int] = mapped_column(ForeignKey("ward.id", ondelete="RESTRICT"), index=True)
     how_reported: Mapped[str] = mapped_column(String(20), default="")
     person_details: Mapped[str] = mapped_column(Text, default="")
     description: Mapped[str] = mapped_column(Text, default="")
@@ -73,7 +96,14 @@ class HateIncident(TenantOwned, db.Model):
     updated_at: Mapped[datetime]
     version: Mapped[int] = mapped_column(default=1)
 
+    ward_row: Mapped[Ward] = relationship(lazy="joined")
+
     __mapper_args__ = {"version_id_col": version}
+
+    @property
+    def ward(self) -> str:
+        """The ward's name."""
+        return self.ward_row.name if self.ward_row else ""
 
     @property
     def motivation_labels(self) -> list[str]:

@@ -1,15 +1,19 @@
 """The hate-incident register. Case records are for the organisation's caseworkers only,
-and every view of one is in the audit trail; statistics are for everybody there."""
+and every view of one is in the audit trail. Statistics are for everybody there: exact for
+caseworkers, under the disclosure rule for everybody else, and every view is audited."""
 
 from __future__ import annotations
 
-from flask import abort, flash, redirect, render_template, request, url_for
+from flask import abort, flash, g, redirect, render_template, request, url_for
+from flask_login import current_user
 
+from portal import exports
 from portal.access import READ_ROLES, get_or_404, requires, tenant_blueprint
 from portal.extensions import db
+from portal.forms import ConfirmForm
 from portal.incidents import services
-from portal.incidents.forms import IncidentForm, RetentionForm
-from portal.incidents.models import STATUSES, HateIncident
+from portal.incidents.forms import IncidentForm, RetentionForm, WardNameForm
+from portal.incidents.models import MOTIVATIONS, STATUSES, HateIncident, Ward
 from portal.pagination import paginate
 
 tenant_bp = tenant_blueprint("incidents", __name__, "/incidents")
@@ -20,17 +24,78 @@ def _add_error(form, field: str, message: str) -> None:
     form._errors = None  # the error summary reads the cached errors
 
 
+def _filter_options(filters: services.RegisterFilters) -> dict:
+    def items(pairs, chosen: str, blank: str) -> list[dict]:
+        return [{"value": "", "text": blank}] + [
+            {"value": value, "text": text, "selected": value == chosen} for value, text in pairs
+        ]
+
+    ward_pairs = [(str(w.id), w.name) for w in db.session.scalars(services.wards())]
+    return {
+        "motivations": items(MOTIVATIONS.items(), filters.motivation, "Any motivation"),
+        "statuses": items(STATUSES.items(), filters.status, "Open or closed"),
+        "wards": items(ward_pairs, filters.ward, "Any ward"),
+    }
+
+
 @tenant_bp.route("/")
 @requires("caseworker")
 def register():
-    status = request.args.get("status")
-    page = paginate(services.incidents(status))
+    filters = services.RegisterFilters.from_args(request.args)
+    page = paginate(services.incidents(filters))
     services.record_list_view(len(page.items), page.page)
     return render_template(
         "incidents/register.html",
         page=page,
-        status=status if status in STATUSES else None,
-        statuses=STATUSES,
+        filters=filters,
+        options=_filter_options(filters),
+    )
+
+
+EXPORT_HEADERS = [
+    "Case",
+    "Date of the incident",
+    "Type",
+    "Motivation",
+    "Ward",
+    "How it was reported",
+    "Referred to the police",
+    "Police reference",
+    "Status",
+    "Closed on",
+    "Anonymised",
+    "Demonstration data",
+]
+
+
+@tenant_bp.route("/export")
+@requires("caseworker")
+def export_register():
+    filters = services.RegisterFilters.from_args(request.args)
+    rows = list(db.session.scalars(services.incidents(filters)))
+    return exports.response(
+        request.args.get("format", "csv"),
+        f"{g.tenant.slug}-hate-incidents",
+        EXPORT_HEADERS,
+        [
+            [
+                row.id,
+                row.occurred_on,
+                row.type_label,
+                row.motivation_labels,
+                row.ward,
+                row.how_reported_label,
+                row.police_referral,
+                row.police_reference,
+                row.status_label,
+                row.closed_on,
+                row.is_anonymised,
+                row.is_demo,
+            ]
+            for row in rows
+        ],
+        what="Hate incidents",
+        detail={"filters": filters.args()},
     )
 
 
@@ -38,6 +103,7 @@ def register():
 @requires("caseworker")
 def new_incident():
     form = IncidentForm()
+    form.ward_id.choices = [("", "Choose a ward"), *services.ward_choices()]
     if form.validate_on_submit():
         try:
             row = services.add_incident(form.data_for_service())
@@ -65,6 +131,7 @@ def edit_incident(incident_id: int):
         flash("This record has been anonymised and can no longer be changed", "error")
         return redirect(url_for(".incident", incident_id=row.id))
     form = IncidentForm()
+    form.ward_id.choices = [("", "Choose a ward"), *services.ward_choices(row.ward_row)]
     conflict = None
     if request.method == "GET":
         form.fill_from(row)
@@ -94,7 +161,71 @@ def statistics():
         year = int(request.args.get("year", ""))
     except ValueError:
         year = None
-    return render_template("incidents/statistics.html", stats=services.statistics(year))
+    exact = current_user.has_role(g.tenant, "caseworker")
+    stats = services.statistics(year, exact=exact, rule=services.disclosure_rule(g.tenant))
+    services.record_statistics_view(stats)
+    return render_template("incidents/statistics.html", stats=stats)
+
+
+# --- the list of wards -------------------------------------------------------------------
+
+WARD_ROLES = ("caseworker", "admin")
+
+
+@tenant_bp.route("/wards", methods=["GET", "POST"])
+@requires(*WARD_ROLES)
+def wards():
+    form = WardNameForm()
+    if form.validate_on_submit():
+        try:
+            row = services.add_ward(form.name.data)
+        except services.InvalidIncident as exc:
+            db.session.rollback()
+            _add_error(form, "name", exc.message)
+        else:
+            flash(f"“{row.name}” has been added to the list of wards", "success")
+            return redirect(url_for(".wards"))
+    return render_template(
+        "incidents/wards.html",
+        form=form,
+        wards=list(db.session.scalars(services.wards())),
+        confirm=ConfirmForm(),
+    )
+
+
+@tenant_bp.route("/wards/<int:ward_id>", methods=["GET", "POST"])
+@requires(*WARD_ROLES)
+def edit_ward(ward_id: int):
+    row = get_or_404(Ward, ward_id)
+    form = WardNameForm()
+    if request.method == "GET":
+        form.name.data = row.name
+    elif form.validate_on_submit():
+        try:
+            services.rename_ward(row, form.name.data)
+        except services.InvalidIncident as exc:
+            db.session.rollback()
+            _add_error(form, "name", exc.message)
+        else:
+            flash("The ward has been renamed", "success")
+            return redirect(url_for(".wards"))
+    return render_template("incidents/ward_form.html", form=form, row=row)
+
+
+@tenant_bp.route("/wards/<int:ward_id>/retire", methods=["POST"])
+@requires(*WARD_ROLES)
+def retire_ward(ward_id: int):
+    row = get_or_404(Ward, ward_id)
+    if not ConfirmForm().validate_on_submit():
+        abort(400)
+    retire = not row.is_retired
+    services.set_ward_retired(row, retire)
+    flash(
+        f"“{row.name}” "
+        + ("is retired: new cases cannot use it" if retire else "can be used again"),
+        "success",
+    )
+    return redirect(url_for(".wards"))
 
 
 @tenant_bp.route("/retention", methods=["GET", "POST"])

@@ -16,7 +16,7 @@ from pathlib import Path
 from sqlalchemy import func, select
 
 from portal.extensions import db
-from portal.monitoring import periods, services
+from portal.monitoring import catalogue, periods, services
 from portal.monitoring.models import Measure, MeasureDefinition
 from portal.partners.models import Tenant
 from portal.tenancy import tenant_scope
@@ -24,10 +24,11 @@ from portal.tenancy import tenant_scope
 DATA = Path(__file__).parent / "data"
 CENSUS_FILE = DATA / "census2021_districts.csv"
 CENSUS_SOURCE = (
-    "Census 2021, Office for National Statistics (tables TS002, TS009, TS021, TS030, TS038, "
-    "TS077, gender identity and first-results age), {area} ({code}). Copied as found into "
-    "portal/monitoring/data/census2021_districts.csv; where each figure comes from is in "
-    "census2021_SOURCES.md beside it."
+    "Census 2021, Office for National Statistics: {area} ({code}). Tables TS002 legal "
+    "partnership status, TS009 sex, TS021 ethnic group, TS030 religion, TS038 disability, "
+    "TS077 sexual orientation and gender identity (official statistics in development); "
+    "population and broad age groups from the first results, rounded to the nearest 100. "
+    "Contains public sector information licensed under the Open Government Licence v3.0."
 )
 CENSUS_AREAS = {
     "sevenoaks": "E07000111",
@@ -103,6 +104,65 @@ PLANS = {
     ),
 }
 
+WEST_KENT_AIMS = "West Kent Equality Partnership, Aims 2012–16"
+WEST_KENT_HOUSING = "West Kent Housing Association, Equality and Diversity Policy"
+MAIDSTONE = "Maidstone Borough Council, Equalities Policy and Objectives 2017–21"
+THANET = "Thanet District Council, Equality Objectives Action Plan"
+# The document each organisation's measures are attributed to, and its own words for a
+# built-in measure that another partner's document named first: a measure belongs to the
+# organisation that keeps it, so it never cites another partner's policy as its source.
+OWN_DOCUMENT = {
+    "sevenoaks": "west-kent",
+    "tonbridge-malling": "west-kent",
+    "tunbridge-wells": "west-kent",
+    "west-kent-housing": "west-kent-housing",
+    "maidstone": "maidstone",
+    "thanet": "thanet",
+    "gentoo": "gentoo",
+}
+DOCUMENT_NAMES = {
+    "west-kent": WEST_KENT_AIMS,
+    "west-kent-housing": WEST_KENT_HOUSING,
+    "maidstone": MAIDSTONE,
+    "thanet": THANET,
+    "gentoo": catalogue.GENTOO,
+}
+_WEST_KENT_EQIAS = (
+    f"{WEST_KENT_AIMS}, Delivering our commitments: “We will continue with our programme of "
+    "equality impact assessments and work together on these where suitable.”"
+)
+OWN_WORDS = {
+    ("west-kent", "workforce-profile"): f"{WEST_KENT_AIMS}, As an employer: “Select, appoint "
+    "and promote individuals only on the basis of merit” (the aims name no workforce measure)",
+    ("west-kent", "eqias-completed"): _WEST_KENT_EQIAS,
+    ("west-kent", "eqias-published"): _WEST_KENT_EQIAS,
+    ("west-kent-housing", "customer-satisfaction-star"): f"{WEST_KENT_HOUSING}, "
+    "3. Commitments: “Monitor uptake and user satisfaction of our services by age, "
+    "disability, race, religion and faith, sex, and sexual orientation”",
+    ("west-kent-housing", "eqias-completed"): f"{WEST_KENT_HOUSING}, 3. Commitments: “Use "
+    "equality impact assessments when designing and reviewing services”",
+    ("maidstone", "workforce-profile"): f"{MAIDSTONE}, Role 3: As an Employer: “To have a "
+    "workforce that feels valued and respected.”",
+    ("thanet", "workforce-profile"): f"{THANET}: “It is also important for us to know our "
+    "staff, what their needs are and whether our workforce is reflective of the local "
+    "community.”",
+    ("thanet", "hate-incidents-reported"): f"{THANET}, 2.9 Fostering good relations: “deal "
+    "with harassment and hate crimes effectively”",
+}
+
+
+def _source(slug: str, definition: MeasureDefinition) -> str:
+    """Where an organisation's demonstration measure comes from, in its own documents."""
+    document = OWN_DOCUMENT[slug]
+    if definition.source.startswith(DOCUMENT_NAMES[document]):
+        return definition.source
+    if (document, definition.key) in OWN_WORDS:
+        return OWN_WORDS[document, definition.key]
+    return (
+        "Demonstration measure: the documents of this organisation do not name it. "
+        f"The portal's built-in measure is named in {definition.source}"
+    )
+
 
 def _weights(categories: tuple[str, ...], community: dict[str, int] | None, rng) -> list[float]:
     if community and all(community.get(c) for c in categories):
@@ -176,6 +236,7 @@ def load_demo() -> Iterator[str]:
                     first_year=first,
                     last_year=last,
                 )
+                measure.source = _source(slug, definitions[key])
                 cells = _figures(measure, size, tables.get(breakdown), rng)
                 services.save_values(measure, cells, via="demonstration", is_demo=True)
             yield f"measures: {slug}: {len(plan)} measures with demonstration figures"

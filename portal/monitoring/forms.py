@@ -13,6 +13,7 @@ from govuk_frontend_wtf.wtforms_widgets import (
     GovTextInput,
 )
 from wtforms import (
+    HiddenField,
     IntegerField,
     RadioField,
     SelectField,
@@ -236,3 +237,22 @@ class JointMeasureForm(_ShapeFields):
             return int(field.data) if field.data else None
         except (TypeError, ValueError):
             return -1
+
+
+class CorrectionForm(FlaskForm):
+    """An officer's request to release corrected figures in place of the release in force."""
+
+    period = HiddenField()
+    seen_version = HiddenField()
+    reason = TextAreaField(
+        "Why are the released figures being corrected?",
+        description="The partnership sees the corrected figures; your organisation's audit "
+        "trail keeps this reason with the figures before and after.",
+        filters=[strip],
+        widget=GovTextArea(),
+        validators=[
+            DataRequired(message="Say why the released figures are being corrected"),
+            Length(max=200, message="The reason must be 200 characters or fewer"),
+        ],
+    )
+    submit = SubmitField("Release the corrected figures", widget=GovSubmitInput())

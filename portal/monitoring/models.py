@@ -1,22 +1,55 @@
-"""Measures, their values per period, and the community profile of each organisation."""
+"""Measures, their values per period, the community profile of each organisation, and the
+releases of members' figures to their partnerships.
+
+Released figures (:class:`FigureRelease`) are by definition allowed across the wall, and a
+partnership's pages must read hundreds of members' releases in one query. So a release is
+not :class:`~portal.tenancy.TenantOwned`: it carries ``tenant_id`` (the member that
+released it) without the per-tenant select criterion, and anybody may read it, through
+the one read path in ``portal.monitoring.services`` (which audits partnership reads).
+Writing is another matter: a release may only be added while its own tenant is in scope
+(the flush guard below, and on PostgreSQL a row-level security policy that allows SELECT
+to all but INSERT only for the tenant in scope), and never changed or removed (no UPDATE
+or DELETE policy, so the database refuses them as the ORM does). A correction is a new
+row with the next ``version``; the highest version is the current release.
+"""
 
 from __future__ import annotations
 
 from datetime import datetime
+from typing import NamedTuple
 
-from sqlalchemy import ForeignKey, String, Text, UniqueConstraint
-from sqlalchemy.orm import Mapped, mapped_column, relationship
+from sqlalchemy import JSON, ForeignKey, Index, String, Text, UniqueConstraint, event
+from sqlalchemy.orm import Mapped, Session, mapped_column, relationship
 
 from portal.aims.models import AimMeasure
 from portal.extensions import db
 from portal.monitoring import categories, periods
-from portal.tenancy import TenantOwned
+from portal.tenancy import CrossTenantWrite, TenantNotSet, TenantOwned, current_tenant_id
 
 UNITS = {
     "count": "Count (number of people or cases)",
     "percentage": "Percentage",
     "rate": "Rate",
     "money": "Money (pounds)",
+}
+
+
+class Bounds(NamedTuple):
+    """The plausible range of a figure, and what the figure is called in messages."""
+
+    low: float
+    high: float
+    noun: str
+    beyond: str  # how the highest figure reads in "cannot be <beyond>"
+
+
+# What a figure of each unit can plausibly be. The figures form and every importer check
+# against these, so that a slip like 9e40 is refused in words rather than stored.
+FIGURE_BOUNDS = {
+    "count": Bounds(0, 10_000_000, "a count", "more than 10,000,000"),
+    "percentage": Bounds(0, 100, "a percentage", "over 100"),
+    "rate": Bounds(0, 1_000_000, "a rate", "more than 1,000,000"),
+    "money": Bounds(0, 10_000_000_000, "an amount of money", "more than £10,000,000,000"),
 }
 
 
@@ -43,6 +76,12 @@ class _Shape:
     def breakdown_label(self) -> str:
         c = self.characteristic
         return c.label if c else "No breakdown"
+
+    @property
+    def bounds(self) -> Bounds:
+        """The plausible range of this measure's figures; below 0 only where it may be."""
+        bounds = FIGURE_BOUNDS[self.unit]
+        return bounds._replace(low=-bounds.high) if self.allows_negative else bounds
 
     @property
     def is_count(self) -> bool:
@@ -204,3 +243,55 @@ class PopulationFigure(TenantOwned, db.Model):
     source: Mapped[str] = mapped_column(Text, default="")
 
     profile: Mapped[CommunityProfile] = relationship(back_populates="figures")
+
+
+class FigureRelease(db.Model):
+    """One release of a member's figures for one measure definition and period: every
+    table it reports it by, as released (values and marks), the rule used, when, and what
+    triggered it. Append-only; ``version`` 1 is the first release, each correction adds
+    the next."""
+
+    __table_args__ = (
+        UniqueConstraint("tenant_id", "definition_id", "period", "version"),
+        Index("ix_figure_release_definition_period", "definition_id", "period"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    tenant_id: Mapped[int] = mapped_column(ForeignKey("tenant.id", ondelete="RESTRICT"), index=True)
+    definition_id: Mapped[int] = mapped_column(
+        ForeignKey("measure_definition.id", ondelete="CASCADE")
+    )
+    period: Mapped[str] = mapped_column(String(10))
+    version: Mapped[int] = mapped_column(default=1)
+    threshold: Mapped[int]
+    rounding: Mapped[int]
+    released_at: Mapped[datetime]
+    # "first view" (a lead looked first), "sign-off" (an annual return), "correction".
+    trigger: Mapped[str] = mapped_column(String(40))
+    trigger_detail: Mapped[str] = mapped_column(String(200), default="")
+    released_by_id: Mapped[int | None] = mapped_column(ForeignKey("user.id", ondelete="SET NULL"))
+    # Breakdown ("" for none) -> the released table (portal.disclosure.table_to_data).
+    tables: Mapped[dict] = mapped_column(JSON)
+
+    def __repr__(self) -> str:
+        where = f"{self.tenant_id}/{self.definition_id}/{self.period}"
+        return f"<FigureRelease {where} v{self.version}>"
+
+
+@event.listens_for(FigureRelease, "before_update")
+@event.listens_for(FigureRelease, "before_delete")
+def _release_is_append_only(mapper, connection, target) -> None:
+    raise PermissionError("a release is never changed: a correction is a new release")
+
+
+@event.listens_for(Session, "before_flush")
+def _release_only_under_its_tenant(session, flush_context, instances) -> None:
+    for obj in session.new:
+        if isinstance(obj, FigureRelease):
+            tenant_id = current_tenant_id()
+            if tenant_id is None:
+                raise TenantNotSet("a release was made with no tenant in scope")
+            if obj.tenant_id is None:
+                obj.tenant_id = tenant_id
+            elif obj.tenant_id != tenant_id:
+                raise CrossTenantWrite("a release may only be made by its own tenant")

@@ -12,12 +12,13 @@ from sqlalchemy import select
 from portal.access import READ_ROLES, get_or_404, partnership_blueprint, requires, tenant_blueprint
 from portal.disclosure import RuleError
 from portal.extensions import db
-from portal.forms import ConfirmForm
+from portal.forms import ConfirmForm, parse_id
 from portal.monitoring import categories, periods, services
 from portal.monitoring.catalogue import ANY
 from portal.monitoring.chart import bar_chart
 from portal.monitoring.forms import (
     OWN,
+    CorrectionForm,
     GridForm,
     ImportForm,
     JointMeasureForm,
@@ -191,6 +192,81 @@ def delete_measure(measure_id: int):
         measure=row,
         form=form,
         figures=sum(len(v) for v in services.stored_values(row).values()),
+    )
+
+
+def _released_measure_or_404(measure_id: int) -> Measure:
+    """One of the tenant's measures that can leave it: one taken up from a definition."""
+    row = get_or_404(Measure, measure_id)
+    if row.definition is None or not row.is_count:
+        abort(404)
+    return row
+
+
+@tenant_bp.route("/measures/<int:measure_id>/releases")
+@requires(*READ_ROLES)
+def releases(measure_id: int):
+    row = _released_measure_or_404(measure_id)
+    history = services.releases_for(g.tenant, row.definition)
+    current = {}
+    for release in history:
+        current.setdefault(release.period, release)
+    return render_template(
+        "monitoring/releases.html",
+        measure=row,
+        history=history,
+        current=current,
+        release_of=services.release_of,
+        trigger_words=services.TRIGGER_WORDS,
+        period_label=periods.label,
+    )
+
+
+@tenant_bp.route("/measures/<int:measure_id>/releases/correct", methods=["GET", "POST"])
+@requires("officer")
+def correct_release(measure_id: int):
+    row = _released_measure_or_404(measure_id)
+    form = CorrectionForm()
+    period = (form.period.data if request.method == "POST" else request.args.get("period")) or ""
+    if not period:
+        # With no period named, the latest one released.
+        latest = services.releases_for(g.tenant, row.definition)
+        period = latest[0].period if latest else ""
+    try:
+        preview = services.preview_correction(g.tenant, row.definition, period)
+    except services.ReleaseError:
+        abort(404)
+    if request.method == "GET":
+        form.period.data = period
+        form.seen_version.data = str(preview.current.version)
+    problem = None
+    if form.validate_on_submit():
+        try:
+            services.correct_release(
+                g.tenant,
+                row.definition,
+                period,
+                reason=form.reason.data or "",
+                seen_version=parse_id(form.seen_version.data) or 0,
+            )
+        except services.ReleaseError as exc:
+            db.session.rollback()
+            problem = str(exc)
+            preview = services.preview_correction(g.tenant, row.definition, period)
+            form.seen_version.data = str(preview.current.version)
+        else:
+            flash(
+                f"The corrected figures for {periods.label(period)} have been released", "success"
+            )
+            return redirect(url_for(".releases", measure_id=row.id))
+    return render_template(
+        "monitoring/correct_release.html",
+        measure=row,
+        form=form,
+        preview=preview,
+        problem=problem,
+        period=period,
+        period_label=periods.label,
     )
 
 

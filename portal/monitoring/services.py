@@ -12,20 +12,25 @@ import math
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
+from flask import has_request_context
+from flask_login import current_user
 from sqlalchemy import delete, func, or_, select
+from sqlalchemy.exc import IntegrityError
 
 from portal import audit, clock
 from portal.aims.models import AimMeasure, JointAim
 from portal.disclosure import (
+    Release,
     ReleasedCell,
     ReleasedTable,
     Rule,
     RuleError,
     below_floor,
-    release_table,
-    release_tables,
+    next_release,
     released_rate,
-    withhold_total,
+    table_from_data,
+    table_to_data,
+    withheld,
 )
 from portal.editing import EditConflict, commit_edit
 from portal.extensions import db
@@ -33,13 +38,14 @@ from portal.monitoring import catalogue, categories, periods
 from portal.monitoring.models import (
     UNITS,
     CommunityProfile,
+    FigureRelease,
     Measure,
     MeasureDefinition,
     MeasureValue,
     PopulationFigure,
 )
 from portal.partners.models import Partnership, Tenant
-from portal.tenancy import across_tenants
+from portal.tenancy import across_tenants, tenant_scope
 
 MAX_IMPORT_BYTES = 1_000_000
 MAX_IMPORT_LINES = 5000
@@ -346,6 +352,14 @@ def _check_value(measure: Measure, cell: Cell, problems: list[Problem]) -> float
     if value is None:
         problems.append(Problem(f"{cell.where}: enter a number, like 12", cell.ref))
         return None
+    bounds = measure.bounds
+    if value > bounds.high:
+        problems.append(Problem(f"{cell.where}: {bounds.noun} cannot be {bounds.beyond}", cell.ref))
+        return None
+    if value < bounds.low < 0:
+        low = f"{bounds.low:,.0f}"
+        problems.append(Problem(f"{cell.where}: {bounds.noun} cannot be below {low}", cell.ref))
+        return None
     if measure.unit == "count":
         if value < 0:
             problems.append(Problem(f"{cell.where}: a count cannot be negative", cell.ref))
@@ -354,12 +368,6 @@ def _check_value(measure: Measure, cell: Cell, problems: list[Problem]) -> float
             problems.append(Problem(f"{cell.where}: a count must be a whole number", cell.ref))
             return None
         return float(int(value))
-    if measure.unit == "percentage" and value > 100:
-        problems.append(Problem(f"{cell.where}: a percentage cannot be over 100", cell.ref))
-        return None
-    if measure.unit == "percentage" and value < -100:
-        problems.append(Problem(f"{cell.where}: a percentage cannot be below -100", cell.ref))
-        return None
     if value < 0 and not measure.allows_negative:
         problems.append(Problem(f"{cell.where}: this measure cannot be below 0", cell.ref))
         return None
@@ -741,18 +749,30 @@ def compare(measure: Measure, period: str, community: dict[str, int] | None) -> 
 
 def set_disclosure_rule(partnership: Partnership, threshold: int, rounding: int) -> Rule:
     """Change a partnership's disclosure rule, if it can keep its promises and is no
-    weaker than the portal's default (raises :class:`RuleError` saying why not)."""
+    weaker than the portal's default (raises :class:`RuleError` saying why not).
+
+    The new rule applies to releases made from now on, never to figures already released.
+    The change is recorded in every member's own trail, as it decides how that member's
+    figures will leave it.
+    """
     floor = below_floor(threshold, rounding)
     if floor:
         raise RuleError(floor)
     rule = Rule(threshold, rounding)
     before = (partnership.disclosure_threshold, partnership.disclosure_rounding)
     partnership.disclosure_threshold, partnership.disclosure_rounding = threshold, rounding
-    audit.record(
-        "partnership.disclosure_rule_changed",
-        partnership,
-        detail={"from": list(before), "to": [threshold, rounding]},
-    )
+    detail = {"partnership": partnership.slug, "from": list(before), "to": [threshold, rounding]}
+    audit.record("partnership.disclosure_rule_changed", partnership, detail=detail)
+    for member in partnership.members:
+        # Written under the member's own scope: each event belongs to that member's trail.
+        with tenant_scope(member):
+            audit.record(
+                "partnership.disclosure_rule_changed",
+                partnership,
+                tenant_id=member.id,
+                detail=detail,
+            )
+            db.session.flush()
     db.session.commit()
     return rule
 
@@ -779,6 +799,7 @@ class MemberFigures:
     table: object | None = None
     base: ReleasedCell | None = None
     rate: float | None = None
+    release: FigureRelease | None = None
 
 
 @dataclass
@@ -805,79 +826,424 @@ def _member_tables(definition: MeasureDefinition) -> dict[str, dict[str, dict[st
     return out
 
 
-def _released_tables(
-    by_breakdown: dict[str, dict[str, dict[str, float]]], period: str | None, rule: Rule
-) -> dict[str, ReleasedTable]:
-    """A member's tables for one period, one per breakdown, released together: they all
-    break down the same total, so they are set side by side before anything is shown."""
+def _exact_tables(definition: MeasureDefinition, period: str) -> dict[str, tuple[dict, int]]:
+    """The current tenant's tables for ``definition`` in ``period``, one per breakdown it
+    reports it by, each as (exact cells, exact total): what a release is made from."""
     exact: dict[str, tuple[dict[str, int], int]] = {}
-    for breakdown, values in by_breakdown.items():
-        figures = values.get(period) if period else None
+    for breakdown, values in _member_tables(definition).items():
+        figures = values.get(period)
         if not figures or TOTAL not in figures:
             continue
         c = categories.characteristic(breakdown)
         # A category with no figure entered counts as not recorded, not as zero.
         parts = {k: int(figures[k]) for k in (c.categories if c else ()) if k in figures}
         exact[breakdown] = (parts, int(figures[TOTAL]))
-    return dict(zip(exact, release_tables(list(exact.values()), rule), strict=True))
+    return exact
+
+
+# --- released once -----------------------------------------------------------------------
+#
+# A member's figures for one measure and period leave it once, into a stored release
+# (FigureRelease); every page outside the member reads that release, never live figures.
+# Releases are readable across the wall by design (see portal/monitoring/models.py); they
+# are only ever written under the releasing member's own scope.
+
+FIRST_VIEW, SIGN_OFF, CORRECTION = "first view", "sign-off", "correction"
+TRIGGER_WORDS = {
+    FIRST_VIEW: "when a partnership lead first looked at the figures",
+    SIGN_OFF: "when the chief executive signed off the annual return",
+    CORRECTION: "as a correction asked for by the organisation",
+}
+
+
+class ReleaseError(ValueError):
+    """A release or correction could not be made; the message says why."""
+
+
+def release_of(row: FigureRelease) -> Release:
+    """A stored release as the released tables it holds."""
+    rule = Rule(row.threshold, row.rounding)
+    return Release(rule, {k: table_from_data(v, rule) for k, v in row.tables.items()})
+
+
+def _chain(tenant_id: int, definition_id: int, period: str) -> list[FigureRelease]:
+    return list(
+        db.session.scalars(
+            select(FigureRelease)
+            .where(
+                FigureRelease.tenant_id == tenant_id,
+                FigureRelease.definition_id == definition_id,
+                FigureRelease.period == period,
+            )
+            .order_by(FigureRelease.version)
+        )
+    )
+
+
+def current_release(
+    tenant: Tenant, definition: MeasureDefinition, period: str
+) -> FigureRelease | None:
+    """The release now in force for a member, measure and period (None if none yet)."""
+    chain = _chain(tenant.id, definition.id, period)
+    return chain[-1] if chain else None
+
+
+def stored_releases(
+    partnership: Partnership,
+    definition: MeasureDefinition,
+    period: str,
+    tenants: Iterable[Tenant] | None = None,
+) -> dict[int, FigureRelease]:
+    """The releases in force for a partnership's members (or ``tenants`` of them), by
+    tenant id, read in one query whatever the number of members: the one read path for
+    pages outside the members. Only released figures are read, so no member's scope is
+    needed and nothing exact is touched; the read is recorded once, for the partnership.
+    """
+    members = list(partnership.members if tenants is None else tenants)
+    ids = [t.id for t in members]
+    if not ids:
+        return {}
+    rows = db.session.scalars(
+        select(FigureRelease)
+        .where(
+            FigureRelease.tenant_id.in_(ids),
+            FigureRelease.definition_id == definition.id,
+            FigureRelease.period == period,
+        )
+        .order_by(FigureRelease.tenant_id, FigureRelease.version)
+    )
+    # The latest version of each member's chain is the one in force.
+    found = {row.tenant_id: row for row in rows}
+    audit.record(
+        "released_figures.read",
+        partnership,
+        tenant_id=None,
+        detail={
+            "partnership": partnership.slug,
+            "definition": definition.id,
+            "period": period,
+            "members": len(ids),
+            "releases": len(found),
+        },
+    )
+    db.session.commit()
+    return found
+
+
+def _store(
+    tenant: Tenant,
+    definition: MeasureDefinition,
+    period: str,
+    release: Release,
+    *,
+    version: int,
+    trigger: str,
+    detail: str,
+    user=None,
+) -> FigureRelease:
+    if user is None and has_request_context() and current_user.is_authenticated:
+        user = current_user
+    row = FigureRelease(
+        tenant_id=tenant.id,
+        definition_id=definition.id,
+        period=period,
+        version=version,
+        threshold=release.rule.threshold,
+        rounding=release.rule.rounding,
+        released_at=clock.utcnow(),
+        trigger=trigger,
+        trigger_detail=detail[:200],
+        released_by_id=getattr(user, "id", None),
+        tables={k: table_to_data(t) for k, t in release.tables.items()},
+    )
+    db.session.add(row)
+    db.session.flush()
+    return row
+
+
+def release_member_figures(
+    tenant: Tenant,
+    definition: MeasureDefinition,
+    period: str,
+    *,
+    trigger: str = FIRST_VIEW,
+    detail: str = "",
+    user=None,
+) -> FigureRelease | None:
+    """Release a member's figures for ``definition`` and ``period``, once.
+
+    Idempotent: with a release made, it is returned unchanged, whatever the rules or the
+    exact figures are now. Otherwise every table the member reports the measure by is
+    released together, under the strictest rule of the member's partnerships at this
+    moment, stored, and recorded in the member's trail. None when the member has no
+    figures for the period. Called when a partnership lead first looks at the figures,
+    and by the sign-off of an annual return.
+    """
+    existing = current_release(tenant, definition, period)
+    if existing is not None:
+        return existing
+    with tenant_scope(tenant):
+        tables = _exact_tables(definition, period)
+        rules = [p.disclosure_rule for p in tenant.partnerships]
+        release = next_release([], tables, rules)
+        if release is None:
+            db.session.commit()
+            return None
+        try:
+            row = _store(
+                tenant,
+                definition,
+                period,
+                release,
+                version=1,
+                trigger=trigger,
+                detail=detail,
+                user=user,
+            )
+            audit.record(
+                "figures.released",
+                row,
+                tenant_id=tenant.id,
+                user=user,
+                detail={
+                    "definition": definition.id,
+                    "measure": definition.name,
+                    "period": period,
+                    "version": 1,
+                    "rule": [release.rule.threshold, release.rule.rounding],
+                    "trigger": trigger,
+                    "trigger_detail": detail,
+                },
+            )
+            db.session.commit()
+        except IntegrityError:
+            # Released at the same moment by another request: that release stands.
+            db.session.rollback()
+            return current_release(tenant, definition, period)
+    return row
+
+
+@dataclass
+class CorrectionPreview:
+    """A correction as it would be released: the release in force beside the new one."""
+
+    current: FigureRelease
+    old: Release
+    new: Release
+    breakdowns: list[str]
+
+    @property
+    def changes(self) -> bool:
+        return self.old.tables != self.new.tables
+
+
+def preview_correction(
+    tenant: Tenant, definition: MeasureDefinition, period: str
+) -> CorrectionPreview:
+    """What a correction of the current tenant's released figures would release now
+    (raises :class:`ReleaseError` when nothing has been released)."""
+    chain = _chain(tenant.id, definition.id, period)
+    if not chain:
+        raise ReleaseError("Nothing has been released for that period")
+    releases = [release_of(r) for r in chain]
+    new = next_release(releases, _exact_tables(definition, period), [], correcting=True)
+    if new is None:
+        new = Release(releases[-1].rule, {})
+    breakdowns = sorted(set(releases[-1].tables) | set(new.tables))
+    return CorrectionPreview(chain[-1], releases[-1], new, breakdowns)
+
+
+def correct_release(
+    tenant: Tenant,
+    definition: MeasureDefinition,
+    period: str,
+    *,
+    reason: str,
+    seen_version: int,
+    user=None,
+) -> FigureRelease:
+    """Release the current tenant's corrected figures, as a new release that replaces the
+    one in force, checked with every earlier release so that they cannot be set side by
+    side to work a hidden count out. ``seen_version`` is the release the officer saw
+    beside the correction; if another was made since, nothing is released."""
+    reason = (reason or "").strip()
+    if not reason:
+        raise ReleaseError("Say why the released figures are being corrected")
+    if len(reason) > 200:
+        raise ReleaseError("The reason must be 200 characters or fewer")
+    preview = preview_correction(tenant, definition, period)
+    if preview.current.version != seen_version:
+        raise ReleaseError(
+            "The released figures changed while you were looking at them. Check the "
+            "correction again"
+        )
+    if not preview.changes:
+        raise ReleaseError(
+            "The corrected figures would be released exactly as they are now, so there is "
+            "nothing to correct"
+        )
+    version = preview.current.version + 1
+    try:
+        row = _store(
+            tenant,
+            definition,
+            period,
+            preview.new,
+            version=version,
+            trigger=CORRECTION,
+            detail=reason,
+            user=user,
+        )
+        audit.record(
+            "figures.correction_released",
+            row,
+            tenant_id=tenant.id,
+            user=user,
+            detail={
+                "definition": definition.id,
+                "measure": definition.name,
+                "period": period,
+                "version": version,
+                "reason": reason,
+                "before": {k: table_to_data(t) for k, t in preview.old.tables.items()},
+                "after": {k: table_to_data(t) for k, t in preview.new.tables.items()},
+            },
+        )
+        db.session.commit()
+    except IntegrityError:
+        db.session.rollback()
+        raise ReleaseError(
+            "Another correction was released at the same moment. Check the correction again"
+        ) from None
+    return row
+
+
+def releases_for(tenant: Tenant, definition: MeasureDefinition) -> list[FigureRelease]:
+    """Every release of a member's figures for ``definition``, newest first."""
+    return list(
+        db.session.scalars(
+            select(FigureRelease)
+            .where(
+                FigureRelease.tenant_id == tenant.id,
+                FigureRelease.definition_id == definition.id,
+            )
+            .order_by(FigureRelease.period.desc(), FigureRelease.version.desc())
+        )
+    )
+
+
+def _member_periods(definition: MeasureDefinition) -> set[str]:
+    """The periods for which the current tenant has a total for ``definition`` (names of
+    periods only; no figure)."""
+    ids = select(Measure.id).where(Measure.definition_id == definition.id)
+    return set(
+        db.session.scalars(
+            select(MeasureValue.period).where(
+                MeasureValue.measure_id.in_(ids), MeasureValue.category == TOTAL
+            )
+        )
+    )
 
 
 def across_members(
     partnership: Partnership, definition: MeasureDefinition, breakdown: str, period: str | None
 ) -> PartnershipView:
-    """Each member's figures for ``definition`` (by ``breakdown``) in ``period``,
-    released under the partnership's rule. The exact figures never leave this function.
+    """Each member's released figures for ``definition`` (by ``breakdown``) in ``period``.
 
-    A member's tables for the same definition and period (by age, by sex …) share one
-    total, so they are released together (:func:`portal.disclosure.release_tables`),
-    whichever one is asked for. For a count that is part of another (its ``base``), each
-    member's base total is released the same way, and the percentage is worked out from
-    the two released counts.
+    Only stored releases are shown (:func:`stored_releases`, one query for all members).
+    A member with figures for the period and no release yet releases them now
+    (:func:`release_member_figures`, the first view); from then on that release is what
+    every partnership the member is in sees, whatever its rule becomes. For a count that
+    is part of another (its ``base``), the base's release is read the same way, and the
+    percentage is worked out from the two released totals. The row across members is
+    worked out from the members' released totals only.
     """
-    rule = partnership.disclosure_rule
     base = definition.base if definition.base is not None and definition.is_count else None
-    exact: dict[int, dict[str, dict[str, dict[str, float]]]] = {}
-    exact_base: dict[int, dict[str, dict[str, dict[str, float]]]] = {}
+    live: dict[int, set[str]] = {}
+    live_base: dict[int, set[str]] = {}
     for tenant in across_tenants(
         partnership.members, purpose=f"measure {definition.id} for {partnership.slug}"
     ):
-        values = _member_tables(definition)
-        if values:
-            exact[tenant.id] = values
+        live[tenant.id] = _member_periods(definition)
         if base is not None:
-            exact_base[tenant.id] = _member_tables(base)
-    # across_tenants adds its audit record to the session; a page that only reads must
-    # still write it.
+            live_base[tenant.id] = _member_periods(base)
     db.session.commit()
-    all_periods = sorted({p for values in exact.values() for p in values.get(breakdown, {})})
+    released_periods = set(
+        db.session.scalars(
+            select(FigureRelease.period).where(
+                FigureRelease.definition_id == definition.id,
+                FigureRelease.tenant_id.in_([t.id for t in partnership.members]),
+            )
+        )
+    )
+    all_periods = sorted(set().union(*live.values(), released_periods))
     if period not in all_periods:
         period = all_periods[-1] if all_periods else None
     c = categories.characteristic(breakdown)
     cats = list(c.categories) if c else []
+    if period is None:
+        return PartnershipView(all_periods, None, cats, [], None, partnership.disclosure_rule)
+    releases = _release_where_needed(partnership, definition, period, live)
+    base_releases = (
+        _release_where_needed(partnership, base, period, live_base) if base is not None else {}
+    )
     members = []
-    totals: dict[str, int] = {}
-    any_withheld = False
+    totals: dict[str, ReleasedCell] = {}
     for tenant in partnership.members:
-        figures = exact.get(tenant.id, {}).get(breakdown, {}).get(period) if period else None
-        if not figures or TOTAL not in figures:
+        row = releases.get(tenant.id)
+        stored = release_of(row) if row is not None else None
+        table = stored.tables.get(breakdown) if stored is not None else None
+        if table is None:
             members.append(MemberFigures(tenant, False))
             continue
-        table = _released_tables(exact[tenant.id], period, rule)[breakdown]
-        row = MemberFigures(tenant, True, table)
-        base_table = _released_tables(exact_base.get(tenant.id, {}), period, rule).get(breakdown)
+        figures = MemberFigures(tenant, True, table, release=row)
+        base_row = base_releases.get(tenant.id)
+        base_table = release_of(base_row).tables.get(breakdown) if base_row else None
         if base is not None and base_table is not None:
-            row.base = base_table.total
-            row.rate = released_rate(row.table.total, row.base)
-        members.append(row)
-        totals[tenant.slug] = int(figures[TOTAL])
-        any_withheld = any_withheld or table.total.status == "withheld"
+            figures.base = base_table.total
+            figures.rate = released_rate(table.total, figures.base)
+        members.append(figures)
+        totals[tenant.slug] = table.total
     # Across members only when there is no breakdown: a members-by-categories table with
     # totals both ways would let rows and columns be subtracted from each other.
-    combined = release_table(totals, rule=rule) if totals and not cats else None
-    if combined is not None and any_withheld:
-        # The sum of the members' totals would bound a total withheld above.
-        combined = withhold_total(combined)
-    return PartnershipView(all_periods, period, cats, members, combined, rule, base)
+    combined = _combined(totals, partnership.disclosure_rule) if totals and not cats else None
+    return PartnershipView(
+        all_periods, period, cats, members, combined, partnership.disclosure_rule, base
+    )
+
+
+def _release_where_needed(
+    partnership: Partnership,
+    definition: MeasureDefinition,
+    period: str,
+    live: dict[int, set[str]],
+) -> dict[int, FigureRelease]:
+    """The members' releases for ``period``, releasing now for members with figures and
+    none released yet."""
+    releases = stored_releases(partnership, definition, period)
+    for tenant in partnership.members:
+        if tenant.id not in releases and period in live.get(tenant.id, set()):
+            row = release_member_figures(
+                tenant, definition, period, trigger=FIRST_VIEW, detail=partnership.slug
+            )
+            if row is not None:
+                releases[tenant.id] = row
+    return releases
+
+
+def _combined(totals: dict[str, ReleasedCell], rule: Rule) -> ReleasedTable:
+    """The members' released totals, and their sum where every one is shown as a number.
+
+    Worked out from released figures only, never from exact totals: exact figures read
+    again at every view would move with every change a member makes and could be set
+    beside the stored releases. The sum says nothing the members' released totals do not.
+    """
+    if all(cell.value is not None for cell in totals.values()):
+        value = sum(cell.value for cell in totals.values())
+        total = ReleasedCell("rounded" if value else "zero", value, rule.threshold)
+    else:
+        total = withheld(rule)
+    return ReleasedTable(dict(totals), ReleasedCell("zero", 0, rule.threshold), total, rule)
 
 
 def member_breakdowns(partnership: Partnership) -> list[tuple[MeasureDefinition, str]]:

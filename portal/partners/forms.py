@@ -18,10 +18,19 @@ from wtforms import (
     SubmitField,
     TextAreaField,
 )
-from wtforms.validators import DataRequired, Email, InputRequired, Length, Optional, Regexp
+from wtforms.validators import (
+    DataRequired,
+    Email,
+    InputRequired,
+    Length,
+    Optional,
+    Regexp,
+    ValidationError,
+)
 
 from portal.forms import strip
 from portal.partners.models import TENANT_KINDS
+from portal.partners.services import gives_contact
 
 SLUG_RULE = Regexp(
     r"^[a-z0-9]+(?:-[a-z0-9]+)*$",
@@ -76,10 +85,16 @@ class TenantForm(FlaskForm):
     )
     alternative_formats = TextAreaField(
         "Contact for documents in other formats (optional)",
+        description="A phone number or email address people can use to ask for a document "
+        "in large print or another format. It is shown at the foot of the organisation's pages.",
         widget=GovTextArea(),
         validators=[Optional(), Length(max=1000)],
     )
     submit = SubmitField("Create organisation", widget=GovSubmitInput())
+
+    def validate_alternative_formats(self, field) -> None:
+        if (field.data or "").strip() and not gives_contact(field.data):
+            raise ValidationError("Give a phone number or an email address in the contact")
 
 
 class InviteAdminForm(FlaskForm):

@@ -6,7 +6,8 @@ from flask import Blueprint, abort, flash, g, redirect, render_template, url_for
 from flask_login import current_user
 
 from portal.access import partnership_blueprint, requires_portal_admin
-from portal.auth import services as accounts
+from portal.admin import services as people
+from portal.auth.services import AccountError
 from portal.extensions import db
 from portal.partners import services
 from portal.partners.forms import InviteAdminForm, PartnershipForm, TenantForm
@@ -67,7 +68,10 @@ def new_tenant():
         except services.DeclarationError as exc:
             form.slug.errors.append(str(exc))
         else:
-            flash(f"{tenant.name} has been created. Now invite its first administrator.", "success")
+            flash(
+                f"{tenant.name} has been created. Now invite its first organisation administrator.",
+                "success",
+            )
             return redirect(url_for(".invite_tenant_admin", tenant_id=tenant.id))
     return render_template("partners/tenant_form.html", form=form)
 
@@ -79,14 +83,15 @@ def invite_tenant_admin(tenant_id: int):
     form = InviteAdminForm()
     if form.validate_on_submit():
         try:
-            accounts.invite(
+            # The inviter is never added: the portal administrator holds no tenant role.
+            people.invite(
                 form.email.data,
                 form.name.data,
                 tenant=tenant,
                 roles=["admin"],
                 invited_by=current_user,
             )
-        except accounts.AccountError as exc:
+        except AccountError as exc:
             form.email.errors.append(str(exc))
         else:
             flash(f"Invitation sent to {form.email.data}", "success")
@@ -101,10 +106,10 @@ def invite_partnership_lead(partnership_id: int):
     form = InviteAdminForm()
     if form.validate_on_submit():
         try:
-            accounts.invite(
+            people.invite(
                 form.email.data, form.name.data, partnership=partnership, invited_by=current_user
             )
-        except accounts.AccountError as exc:
+        except AccountError as exc:
             form.email.errors.append(str(exc))
         else:
             flash(f"Invitation sent to {form.email.data}", "success")

@@ -15,6 +15,14 @@ from portal.partners.models import TENANT_KINDS, Partnership, Tenant
 
 SLUG = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
 COLOUR = re.compile(r"^#[0-9a-fA-F]{6}$")
+# A way to get in touch: a UK phone number (10 or 11 digits) or an email address.
+PHONE = re.compile(r"(?<!\d)(?:\+44\s?|0)\d(?:[\s-]?\d){8,9}(?!\d)")
+EMAIL = re.compile(r"[\w.+-]+@[\w-]+(?:\.[\w-]+)+")
+
+
+def gives_contact(text: str) -> bool:
+    """Whether an alternative-formats contact says how to get in touch."""
+    return bool(PHONE.search(text) or EMAIL.search(text))
 
 
 class DeclarationError(ValueError):
@@ -112,13 +120,19 @@ def read_declarations(directory: Path) -> tuple[list[dict], list[dict]]:
                 raise DeclarationError(
                     f"{path}: field 'partnerships' names unknown partnership '{p}'"
                 )
+        contact = _text(data, "alternative_formats", path, required=False)
+        if contact and not gives_contact(contact):
+            raise DeclarationError(
+                f"{path}: field 'alternative_formats' must give a phone number or an email "
+                "address for people who need a document in another format"
+            )
         tenants[slug] = {
             "path": path,
             "slug": slug,
             "name": _text(data, "name", path),
             "kind": kind,
             "colour": colour.lower(),
-            "alternative_formats": _text(data, "alternative_formats", path, required=False),
+            "alternative_formats": contact,
             "partnerships": sorted(set(member_of)),
         }
     return list(partnerships.values()), list(tenants.values())

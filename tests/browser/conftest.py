@@ -98,6 +98,7 @@ def live_server(tmp_path_factory, demo_password):
             "SESSION_COOKIE_SECURE": False,
             "RATELIMIT_STORAGE_URI": "memory://",
             "REDIS_URL": None,
+            "JOBS_BROKER_URL": None,
             "MAIL_SERVER": None,
             "PORTAL_BASE_URL": None,
             "PORTAL_DEVELOPMENT": True,
@@ -116,6 +117,8 @@ def live_server(tmp_path_factory, demo_password):
         list(demo.load(demo_password))
 
     server = make_server("127.0.0.1", 0, app, threaded=True)
+    # Emailed links come from the configured address, never from a request.
+    app.config["PORTAL_BASE_URL"] = f"http://127.0.0.1:{server.server_port}"
     thread = threading.Thread(target=server.serve_forever, name="live-portal", daemon=True)
     thread.start()
     try:

@@ -97,3 +97,36 @@ def test_the_tenant_admin_sets_the_retention_period(sign_in):
     page.get_by_role("button", name="Save").click()
     expect(page.locator(".govuk-error-summary")).to_contain_text("from 1 to 100")
     assert_accessible(page)
+
+
+def test_a_caseworker_searches_the_register_and_keeps_the_wards(sign_in):
+    page = sign_in("caseworker@thanet.demo")
+    assert_accessible(page)
+    page.goto("/t/thanet/incidents/")
+    assert_accessible(page)
+    page.get_by_label("Motivation").select_option("race")
+    page.get_by_label("From").fill("31-31-2020")
+    page.get_by_role("button", name="Search").click()
+    expect(page.locator(".govuk-error-summary")).to_contain_text("Enter the date from")
+    assert_accessible(page)
+    page.get_by_label("From").fill("")
+    page.get_by_role("button", name="Search").click()
+    expect(page).to_have_url(re.compile(r"motivation=race"))
+    assert_accessible(page)
+    page.get_by_role("link", name="The list of wards").click()
+    expect(page.get_by_role("heading", level=1)).to_have_text("Wards")
+    assert_accessible(page)
+    page.get_by_label("Name of the ward").fill("Cliftonville ward (demonstration)")
+    page.get_by_role("button", name="Save ward").click()
+    expect(page.get_by_role("table")).to_contain_text("Cliftonville ward (demonstration)")
+    assert_accessible(page)
+    page.get_by_role("link", name="Rename Cliftonville ward (demonstration)").click()
+    assert_accessible(page)
+
+
+def test_a_viewer_sees_statistics_under_the_disclosure_rule(sign_in):
+    page = sign_in("viewer@thanet.demo")
+    assert_accessible(page)
+    page.goto("/t/thanet/incidents/statistics")
+    expect(page.get_by_role("table", name="By ward")).to_contain_text("fewer than 8")
+    assert_accessible(page)

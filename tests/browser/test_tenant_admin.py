@@ -1,4 +1,5 @@
-"""A tenant administrator invites somebody, who accepts and signs in."""
+"""An organisation administrator invites somebody, who accepts and signs in, and changes
+another person's roles after checking before and after."""
 
 from __future__ import annotations
 
@@ -72,9 +73,15 @@ def test_invite_somebody_who_then_signs_in(sign_in, live_server, unique_email):
     expect(page).to_have_url(re.compile(r"/t/sevenoaks/admin/people$"))
     banner = page.locator(".govuk-notification-banner--success")
     expect(banner).to_contain_text(f"Invitation sent to {email}")
-    row = page.get_by_role("row").filter(has_text=email)
+    # Nothing changes until they accept: the invitation waits in its own list.
+    expect(page.get_by_role("table", name="People")).not_to_contain_text(email)
+    row = (
+        page.get_by_role("table", name="Invitations waiting to be accepted")
+        .get_by_role("row")
+        .filter(has_text=email)
+    )
     expect(row).to_contain_text("Viewer")
-    expect(row).to_contain_text("Invited")
+    expect(row).to_contain_text("Ada Newcomer")
     assert_accessible(page)
 
     message = live_server.message_to(email)
@@ -83,15 +90,6 @@ def test_invite_somebody_who_then_signs_in(sign_in, live_server, unique_email):
     )
     link = live_server.link_in(message)
     assert link.startswith(live_server.url + "/invitation/")
-
-    # The person's page shows the invitation and their roles.
-    row.get_by_role("link", name="Ada Newcomer").click()
-    expect(page).to_have_url(re.compile(r"/t/sevenoaks/admin/people/\d+$"))
-    expect(page.get_by_role("heading", level=1)).to_have_text("Ada Newcomer")
-    expect(page.get_by_text("Invited. They have not chosen a password yet.")).to_be_visible()
-    expect(page.get_by_role("checkbox", name="Viewer")).to_be_checked()
-    expect(page.get_by_role("checkbox", name="Equality officer")).not_to_be_checked()
-    assert_accessible(page)
 
     # The audit trail records the invitation.
     page.get_by_role("navigation", name="Pages for Sevenoaks District Council").get_by_role(
@@ -103,6 +101,13 @@ def test_invite_somebody_who_then_signs_in(sign_in, live_server, unique_email):
     expect(trail.get_by_role("row").filter(has_text="Person invited").first).to_contain_text(
         "admin@sevenoaks.demo"
     )
+    assert_accessible(page)
+    # Narrowed to invitations, the subject is named.
+    page.get_by_label("What happened").select_option(label="Person invited")
+    page.get_by_role("button", name="Show events").click()
+    expect(page).to_have_url(re.compile(r"/t/sevenoaks/admin/audit\?.*action=user.invited"))
+    expect(trail.get_by_role("row").nth(1)).to_contain_text("Ada Newcomer")
+    expect(trail).not_to_contain_text("Role granted")
     assert_accessible(page)
 
     # The admin signs out; the newcomer follows the link in the email.
@@ -144,4 +149,45 @@ def test_invite_somebody_who_then_signs_in(sign_in, live_server, unique_email):
     # The link works once.
     page.goto(link)
     expect(page.get_by_role("heading", level=1)).to_have_text("This link does not work")
+    assert_accessible(page)
+
+
+def test_changing_roles_shows_before_and_after(sign_in):
+    page = sign_in("admin@gentoo.demo")
+    assert_accessible(page)
+    # Gentoo: no other browser test relies on its viewer.
+    page.goto("/t/gentoo/admin/people")
+    assert_accessible(page)
+    page.get_by_role("table", name="People").get_by_role(
+        "link", name=re.compile(r"^Councillor \(viewer\), Gentoo")
+    ).click()
+    expect(page.get_by_role("checkbox", name="Viewer")).to_be_checked()
+    assert_accessible(page)
+    page.get_by_role("checkbox", name="Caseworker").check()
+    page.get_by_role("button", name="Continue").click()
+
+    expect(page.get_by_role("heading", level=1)).to_contain_text("Check the change to")
+    summary = page.locator(".govuk-summary-list")
+    expect(summary).to_contain_text("Before")
+    expect(summary).to_contain_text("After")
+    expect(summary).to_contain_text("Caseworker, Viewer")
+    expect(page.locator(".govuk-warning-text")).to_contain_text(
+        "The other organisation administrators will be told by email."
+    )
+    assert_accessible(page)
+
+    page.get_by_role("button", name="Save roles").click()
+    expect(page).to_have_url(re.compile(r"/t/gentoo/admin/people$"))
+    expect(page.locator(".govuk-notification-banner--success")).to_contain_text("have been saved")
+    access = page.get_by_role("table", name="Who can open hate-incident case records")
+    expect(access).to_contain_text("Councillor (viewer), Gentoo")
+    expect(access).to_contain_text("granted by")
+    assert_accessible(page)
+
+    # Their own page offers no way to change their own roles.
+    page.get_by_role("table", name="People").get_by_role(
+        "link", name=re.compile(r"^Organisation administrator, Gentoo")
+    ).click()
+    expect(page.get_by_text("You cannot change your own roles.")).to_be_visible()
+    expect(page.get_by_role("checkbox")).to_have_count(0)
     assert_accessible(page)

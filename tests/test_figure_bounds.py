@@ -1,0 +1,176 @@
+"""Figures must be plausible: a count of 9×10^40 or an incident in 1900 is a typing slip,
+answered in plain words wherever the figure comes in, and nothing is saved."""
+
+from __future__ import annotations
+
+import io
+import re
+from datetime import date
+
+import pytest
+from sqlalchemy import select
+
+from portal import clock
+from portal.extensions import db as database
+from portal.incidents.models import EARLIEST_INCIDENT_DATE, HateIncident
+from portal.monitoring import services
+from portal.monitoring.models import FIGURE_BOUNDS, Measure
+from portal.tenancy import tenant_scope
+from tests.helpers import csrf_token, tenant
+
+
+def _measure(**fields) -> int:
+    with tenant_scope(tenant("sevenoaks")):
+        shape = {
+            "name": "Complaints received",
+            "unit": "count",
+            "period_type": "year",
+            "breakdown": "",
+            "first_year": 2019,
+            "last_year": 2021,
+        } | fields
+        return services.add_measure(**shape).id
+
+
+def _stored(measure_id: int) -> dict:
+    with tenant_scope(tenant("sevenoaks")):
+        return services.stored_values(database.session.get(Measure, measure_id))
+
+
+def _grid(client, measure_id: int, value: str):
+    url = f"/t/sevenoaks/monitoring/measures/{measure_id}/figures"
+    return client.post(url, data={"csrf_token": csrf_token(client, url), "v-2019-0": value})
+
+
+def _import(client, measure_id: int, value: str):
+    url = f"/t/sevenoaks/monitoring/measures/{measure_id}/import"
+    text = f"period,category,value\n2019,,{value}\n"
+    return client.post(
+        url,
+        data={
+            "csrf_token": csrf_token(client, url),
+            "file": (io.BytesIO(text.encode()), "figures.csv"),
+        },
+        content_type="multipart/form-data",
+    )
+
+
+def test_the_bounds_are_declared_once_for_every_unit():
+    assert FIGURE_BOUNDS["count"].low == 0 and FIGURE_BOUNDS["count"].high == 10_000_000
+    assert FIGURE_BOUNDS["percentage"].low == 0 and FIGURE_BOUNDS["percentage"].high == 100
+    from portal.monitoring.models import UNITS
+
+    assert set(FIGURE_BOUNDS) == set(UNITS)
+
+
+@pytest.mark.parametrize("send", [_grid, _import], ids=["figures form", "csv import"])
+@pytest.mark.parametrize(
+    ("unit", "value", "message"),
+    [
+        ("count", "9e40", "a count cannot be more than 10,000,000"),
+        ("count", "90000000000000000000000000000000000000000", "cannot be more than 10,000,000"),
+        ("count", "10000001", "a count cannot be more than 10,000,000"),
+        ("percentage", "100.5", "a percentage cannot be over 100"),
+        ("rate", "1e30", "a rate cannot be more than"),
+        ("money", "9e40", "an amount of money cannot be more than"),
+    ],
+)
+def test_implausible_figures_are_refused_in_words(
+    app, client, login_as, send, unit, value, message
+):
+    with app.app_context():
+        measure_id = _measure(unit=unit)
+    login_as("officer", "sevenoaks")
+    response = send(client, measure_id, value)
+    page = response.get_data(as_text=True)
+    assert response.status_code == 200
+    assert message in page
+    with app.app_context():
+        assert _stored(measure_id) == {}
+
+
+@pytest.mark.parametrize("send", [_grid, _import], ids=["figures form", "csv import"])
+def test_figures_at_the_edge_of_the_bounds_are_kept(app, client, login_as, send):
+    with app.app_context():
+        count_id = _measure()
+        share_id = _measure(name="Satisfaction", unit="percentage")
+    login_as("officer", "sevenoaks")
+    assert send(client, count_id, "10000000").status_code == 302
+    assert send(client, share_id, "100").status_code == 302
+    with app.app_context():
+        assert _stored(count_id) == {"2019": {"": 10_000_000}}
+        assert _stored(share_id) == {"2019": {"": 100}}
+
+
+def test_a_pay_gap_may_be_below_zero_but_not_beyond_minus_100(app, client, login_as):
+    with app.app_context():
+        gap_id = _measure(name="Pay gap", unit="percentage", allows_negative=True)
+    login_as("officer", "sevenoaks")
+    assert "a percentage cannot be below -100" in _grid(client, gap_id, "-101").get_data(
+        as_text=True
+    )
+    assert _grid(client, gap_id, "-4.5").status_code == 302
+
+
+BASE = "/t/sevenoaks/incidents"
+
+
+def _incident(token: str, day: list[str]) -> dict:
+    return {
+        "csrf_token": token,
+        "occurred_on": day,
+        "motivations": ["race"],
+        "incident_type": "verbal",
+        "ward": "Town ward",
+        "how_reported": "phone",
+        "person_details": "A resident",
+        "description": "Shouted at in the street.",
+        "support_offered": "",
+        "police_referral": "no",
+        "police_reference": "",
+        "actions": "",
+        "status": "open",
+        "outcome": "",
+    }
+
+
+def _incident_count(app) -> int:
+    with app.app_context(), tenant_scope(tenant("sevenoaks")):
+        return len(database.session.scalars(select(HateIncident.id)).all())
+
+
+def test_an_incident_in_1900_is_refused(app, client, login_as):
+    assert EARLIEST_INCIDENT_DATE == date(2000, 1, 1)
+    before = _incident_count(app)
+    login_as("caseworker", "sevenoaks")
+    token = csrf_token(client, f"{BASE}/new")
+    for day in (["1", "1", "1900"], ["31", "12", "1999"]):
+        response = client.post(f"{BASE}/new", data=_incident(token, day))
+        page = response.get_data(as_text=True)
+        assert response.status_code == 200
+        assert "The date of the incident must be 1 January 2000 or later" in page
+    assert _incident_count(app) == before
+    response = client.post(f"{BASE}/new", data=_incident(token, ["1", "1", "2000"]))
+    assert response.status_code == 302
+    today = clock.utcnow().date()
+    day = [str(today.day), str(today.month), str(today.year)]
+    assert client.post(f"{BASE}/new", data=_incident(token, day)).status_code == 302
+    assert _incident_count(app) == before + 2
+
+
+def test_an_incident_cannot_be_moved_back_to_1900(app, client, login_as):
+    login_as("caseworker", "sevenoaks")
+    token = csrf_token(client, f"{BASE}/new")
+    response = client.post(f"{BASE}/new", data=_incident(token, ["3", "5", "2024"]))
+    url = response.headers["Location"] + "/edit"
+    page = client.get(url).get_data(as_text=True)
+    version = re.search(r'name="version"[^>]*value="(\d+)"', page).group(1)
+    data = _incident(csrf_token(client, url), ["1", "1", "1900"]) | {"version": version}
+    response = client.post(url, data=data)
+    assert response.status_code == 200
+    assert "The date of the incident must be 1 January 2000 or later" in response.get_data(
+        as_text=True
+    )
+    incident_id = int(url.rsplit("/", 2)[1])
+    with app.app_context(), tenant_scope(tenant("sevenoaks")):
+        assert database.session.get(HateIncident, incident_id).occurred_on == date(2024, 5, 3)
