@@ -70,6 +70,7 @@ def create_app(config: dict | None = None) -> Flask:
     register_blueprints(app)
     register_errorhandlers(app)
     register_commands(app)
+    _check_database_role(app)
     _check_no_demo_accounts(app)
     return app
 
@@ -132,6 +133,50 @@ def _check_production_settings(app: Flask) -> None:
         app.logger.warning("MAIL_SERVER is not set: invitations are written to instance/outbox/")
     if not app.config.get("JOBS_BROKER_URL"):
         app.logger.warning("REDIS_URL is not set: jobs run inside the web requests that queue them")
+
+
+ROLE_ADVICE = (
+    "Row-level security, the second wall between organisations, does not bind it. "
+    "Set DATABASE_URL to the application's own role (no superuser, no BYPASSRLS, owning "
+    "no table) and MIGRATION_DATABASE_URL to the schema owner (see README: running in "
+    "production)."
+)
+
+
+def _check_database_role(app: Flask) -> None:
+    """Refuse to serve from a database role that row-level security does not bind."""
+    from sqlalchemy import event
+    from sqlalchemy.exc import OperationalError
+
+    from portal import tenancy
+
+    with app.app_context():
+        engine = db.engine
+    if engine.dialect.name != "postgresql":
+        return
+
+    def refuse_if_unsafe(connection) -> None:
+        problems = tenancy.database_role_problems(connection)
+        if problems:
+            raise RuntimeError(f"Refusing to start: {'; '.join(problems)}. {ROLE_ADVICE}")
+
+    try:
+        with engine.connect() as connection:
+            refuse_if_unsafe(connection)
+    except OperationalError:
+        # The database may come up after the app does: then the first connection that
+        # succeeds is checked instead, and nothing is served through an unsafe role.
+        app.logger.warning("The database did not answer; its role is checked on first use")
+        checked = []
+
+        @event.listens_for(engine, "engine_connect")
+        def _check_first_connection(connection) -> None:
+            if not checked:
+                try:
+                    refuse_if_unsafe(connection)
+                finally:
+                    connection.rollback()
+                checked.append(True)
 
 
 def _check_secret_key(app: Flask) -> None:

@@ -1,10 +1,12 @@
 """Tenant isolation, in one place.
 
 Every tenant-owned model mixes in :class:`TenantOwned`. While a tenant is set (from the
-URL, checked against the user's grants), every ORM select, update and delete on those
-models carries ``tenant_id = <current tenant>``, and a flush sets and checks ``tenant_id``
-on every row it writes. Querying tenant-owned data with no tenant set raises
-:class:`TenantNotSet` rather than returning everybody's rows.
+URL, checked against the user's grants), every select, update and delete that reaches
+their tables, through a model or a Core table, a join, a subquery, ``exists()`` or a CTE,
+carries ``tenant_id = <current tenant>``, and a flush sets and checks ``tenant_id`` on
+every row it writes. Querying tenant-owned data with no tenant set raises
+:class:`TenantNotSet` rather than returning everybody's rows. Changing the scope leaves no
+other tenant's object in the session, so ``Session.get`` cannot answer from it.
 
 On PostgreSQL the same tenant is written into the transaction with
 ``set_config('app.tenant_id', …, true)``; row-level security policies, forced on every
@@ -13,7 +15,9 @@ transaction, so a pooled connection cannot carry a tenant into the next request.
 
 This module and the migrations are the only places with SQL text. Cross-tenant work
 (aggregates for a partnership) goes through :func:`across_tenants`, which visits each
-tenant in turn under that tenant's own scope and leaves an audit record.
+tenant in turn under that tenant's own scope and leaves an audit record. The app refuses
+to start as a database role that row-level security does not bind
+(:func:`database_role_problems`).
 """
 
 from __future__ import annotations
@@ -23,7 +27,7 @@ from collections.abc import Iterable, Iterator
 from contextvars import ContextVar
 from typing import TYPE_CHECKING
 
-from sqlalchemy import ForeignKey, event, text
+from sqlalchemy import ForeignKey, Table, and_, event, inspect, text
 from sqlalchemy.orm import (
     Mapped,
     ORMExecuteState,
@@ -32,6 +36,8 @@ from sqlalchemy.orm import (
     mapped_column,
     with_loader_criteria,
 )
+from sqlalchemy.sql import visitors
+from sqlalchemy.sql.selectable import Alias, Join
 
 from portal.extensions import db
 
@@ -49,6 +55,10 @@ class TenantNotSet(RuntimeError):
 
 class CrossTenantWrite(RuntimeError):
     """A row of one tenant was written while another tenant was in scope."""
+
+
+class CrossTenantRead(RuntimeError):
+    """A row of one tenant was loaded while another tenant (or none) was in scope."""
 
 
 class TenantOwned:
@@ -74,10 +84,33 @@ def _apply_to_database(session: Session) -> None:
         )
 
 
+def _change_scope(tenant_id: int | None, *, flush: bool = True) -> None:
+    """Make ``tenant_id`` the tenant in scope, leaving no other tenant's object behind.
+
+    ``Session.get`` answers from the identity map without any SQL, so an object loaded
+    under one tenant would otherwise still be handed out under the next (or under none).
+    Changes made under the old scope are flushed under it first (unless the scope is left
+    because of an error: then they are dropped), then every tenant-owned object that does
+    not belong to the new scope leaves the session, pending ones included, so that the
+    flush guard cannot stamp them with the new tenant.
+    """
+    session = db.session
+    if tenant_id != _current_tenant_id.get() and session.is_active:
+        if flush and (session.new or session.dirty or session.deleted):
+            session.flush()
+        for obj in [*session.identity_map.values(), *session.new]:
+            if isinstance(obj, TenantOwned):
+                owner = inspect(obj).dict.get("tenant_id")
+                # Expunging a parent takes its children along: check before each.
+                if (owner is None or owner != tenant_id) and obj in session:
+                    session.expunge(obj)
+    _current_tenant_id.set(tenant_id)
+
+
 def set_tenant(tenant: Tenant | int | None) -> None:
     """Put a tenant in scope for the rest of this request or command."""
     tenant_id = tenant if isinstance(tenant, int) or tenant is None else tenant.id
-    _current_tenant_id.set(tenant_id)
+    _change_scope(tenant_id)
     _apply_to_database(db.session)
 
 
@@ -104,10 +137,14 @@ def tenant_scope(tenant: Tenant | int | None) -> Iterator[None]:
     """Run a block with ``tenant`` in scope, restoring the previous scope afterwards."""
     previous = _current_tenant_id.get()
     set_tenant(tenant)
+    failed = False
     try:
         yield
+    except Exception:
+        failed = True
+        raise
     finally:
-        _current_tenant_id.set(previous)
+        _change_scope(previous, flush=not failed)
         if db.session.is_active:
             _apply_to_database(db.session)
 
@@ -135,26 +172,204 @@ def across_tenants(tenants: Iterable[Tenant], *, purpose: str) -> Iterator[Tenan
             yield tenant
 
 
-def _tenant_owned_mappers(state: ORMExecuteState) -> bool:
-    return any(issubclass(mapper.class_, TenantOwned) for mapper in state.all_mappers)
+_tenant_tables_cache: tuple[int, frozenset[str]] = (-1, frozenset())
+
+
+def tenant_owned_tables() -> frozenset[str]:
+    """The names of every table whose rows belong to one tenant."""
+    global _tenant_tables_cache
+    mappers = db.Model.registry.mappers
+    if _tenant_tables_cache[0] != len(mappers):
+        names = frozenset(
+            table.name
+            for mapper in mappers
+            if issubclass(mapper.class_, TenantOwned)
+            for table in mapper.tables
+        )
+        _tenant_tables_cache = (len(mappers), names)
+    return _tenant_tables_cache[1]
+
+
+def _mappers_of(target) -> Iterator:
+    """The mappers an ORM join target or loader option path stands for, if any."""
+    info = inspect(target, raiseerr=False)
+    if info is None:
+        return
+    prop = getattr(info, "property", None)
+    if prop is not None and hasattr(prop, "mapper"):
+        yield prop.mapper
+        if getattr(prop, "secondary", None) is not None:
+            yield prop.secondary
+    mapper = getattr(info, "mapper", None)
+    if mapper is not None:
+        yield mapper
+
+
+def _tables_touched(statement) -> set[str]:
+    """Every table ``statement`` reaches: FROMs, joins, subqueries, EXISTS, CTEs, eager loads."""
+    names: set[str] = set()
+
+    def note(item) -> None:
+        if isinstance(item, Table):
+            names.add(item.name)
+        elif hasattr(item, "tables"):  # a mapper
+            names.update(t.name for t in item.tables)
+
+    for node in visitors.iterate(statement):
+        note(node)
+        for join in getattr(node, "_setup_joins", ()):
+            for part in join[:3]:
+                if part is None:
+                    continue
+                note(part)
+                for mapper in _mappers_of(part):
+                    note(mapper)
+        for option in getattr(node, "_with_options", ()):
+            for element in (option, *getattr(option, "context", ())):
+                path = getattr(element, "path", None)
+                for entry in getattr(path, "path", ()) or ():
+                    note(getattr(entry, "mapper", None))
+                    for mapper in _mappers_of(entry):
+                        note(mapper)
+    return names
+
+
+def _tenant_criterion(selectable, tenant_id: int):
+    """``tenant_id = …`` for a tenant-owned table (or an alias of one), else None."""
+    table = selectable.element if isinstance(selectable, Alias) else selectable
+    if isinstance(table, Table) and table.name in tenant_owned_tables():
+        return selectable.c.tenant_id == tenant_id
+    return None
+
+
+def _identity(selectable) -> int:
+    """The same number for a table and its ORM-annotated copies."""
+    deannotate = getattr(selectable, "_deannotate", None)
+    return id(deannotate() if deannotate is not None else selectable)
+
+
+def _leftmost(selectable):
+    while isinstance(selectable, Join):
+        selectable = selectable.left
+    return selectable
+
+
+def _filter_every_table(statement, tenant_id: int):
+    """A copy of ``statement`` in which every tenant-owned table is limited to ``tenant_id``.
+
+    The ORM criterion reaches mapped entities, including those in ORM subqueries; a Core
+    ``Table`` (in a FROM, a join, a subquery or an ``exists()``) it never sees. Each
+    SELECT gets the condition for the tables in its own FROM list, each join the condition
+    for its right-hand side in its ON clause (so an outer join keeps its meaning), each
+    UPDATE and DELETE the condition for its target. A repeated condition costs nothing.
+    """
+
+    def visit_select(select) -> None:
+        extra = []
+        # Tables on the right of a join get the condition in its ON clause instead, so an
+        # outer join keeps the rows it adds.
+        seen = {_identity(target) for target, *_ in select._setup_joins}
+        for from_ in select._from_obj:
+            while isinstance(from_, Join):
+                seen.add(_identity(_leftmost(from_.right)))
+                from_ = from_.left
+        # The statement's own parts, not get_final_froms(), which compiles an ORM
+        # statement. Tables only named in the WHERE clause are FROMs too (``exists()``).
+        froms = [*select._from_obj, *select.columns_clause_froms]
+        for criterion in (*select._where_criteria, *select._having_criteria):
+            froms.extend(criterion._from_objects)
+        for from_ in froms:
+            from_ = _leftmost(from_)
+            key = _identity(from_)
+            if key in seen:
+                continue
+            seen.add(key)
+            criterion = _tenant_criterion(from_, tenant_id)
+            if criterion is not None:
+                extra.append(criterion)
+        joins = []
+        for target, onclause, from_, flags in select._setup_joins:
+            # A mapped entity (its table carries the mapper) has the ORM criterion already.
+            orm = bool(getattr(target, "_annotations", {}).get("parententity"))
+            criterion = None if orm else _tenant_criterion(target, tenant_id)
+            if criterion is not None:
+                if onclause is not None:
+                    onclause = and_(onclause, criterion)
+                elif flags.get("isouter") or flags.get("full"):
+                    raise TenantNotSet("an outer join to a tenant-owned table needs its ON clause")
+                else:
+                    extra.append(criterion)
+            joins.append((target, onclause, from_, flags))
+        select._setup_joins = tuple(joins)
+        if extra:
+            select._where_criteria += tuple(extra)
+
+    def visit_join(join) -> None:
+        criterion = _tenant_criterion(join.right, tenant_id)
+        if criterion is not None:
+            join.onclause = and_(join.onclause, criterion)
+
+    def visit_dml(dml) -> None:
+        criterion = _tenant_criterion(dml.table, tenant_id)
+        if criterion is not None:
+            dml._where_criteria += (criterion,)
+
+    # Loader options are not clause elements and cannot be copied; they set aside and
+    # put back unchanged.
+    options = getattr(statement, "_with_options", ())
+    if options:
+        statement = statement._generate()
+        statement._with_options = ()
+    filtered = visitors.cloned_traverse(
+        statement,
+        {},
+        {"select": visit_select, "join": visit_join, "update": visit_dml, "delete": visit_dml},
+    )
+    if options:
+        filtered._with_options = options
+    return filtered
 
 
 @event.listens_for(Session, "do_orm_execute")
 def _scope_statement(state: ORMExecuteState) -> None:
-    if not (state.is_select or state.is_update or state.is_delete):
+    if not (state.is_select or state.is_update or state.is_delete or state.is_insert):
+        return
+    owned = any(issubclass(mapper.class_, TenantOwned) for mapper in state.all_mappers)
+    owned = owned or bool(_tables_touched(state.statement) & tenant_owned_tables())
+    if not owned:
         return
     tenant_id = _current_tenant_id.get()
     if tenant_id is None:
-        if _tenant_owned_mappers(state):
-            raise TenantNotSet("tenant-owned data was queried with no tenant in scope")
+        raise TenantNotSet("tenant-owned data was queried with no tenant in scope")
+    if state.is_insert:
+        # The flush guard and row-level security check the rows an INSERT writes.
         return
-    state.statement = state.statement.options(
+    state.statement = _filter_every_table(state.statement, tenant_id).options(
         with_loader_criteria(
             TenantOwned,
             lambda cls: cls.tenant_id == tenant_id,
             include_aliases=True,
         )
     )
+
+
+def _check_loaded(target, *args) -> None:
+    owner = inspect(target).dict.get("tenant_id")
+    tenant_id = _current_tenant_id.get()
+    if tenant_id is None:
+        raise TenantNotSet(f"{type(target).__name__} was loaded with no tenant in scope")
+    if owner is not None and owner != tenant_id:
+        raise CrossTenantRead(f"{type(target).__name__} belongs to another tenant")
+
+
+event.listen(TenantOwned, "load", _check_loaded, propagate=True)
+event.listen(TenantOwned, "refresh", _check_loaded, propagate=True)
+
+
+@event.listens_for(Session, "detached_to_persistent")
+def _guard_reattach(session: Session, instance) -> None:
+    if isinstance(instance, TenantOwned):
+        _check_loaded(instance)
 
 
 @event.listens_for(Session, "before_flush")
@@ -236,3 +451,35 @@ def grant_app_role(op) -> None:
     op.execute(f"REVOKE INSERT, UPDATE, DELETE ON alembic_version FROM {quoted}")
     for table in APPEND_ONLY_TABLES:
         op.execute(f"REVOKE UPDATE, DELETE, TRUNCATE ON {table} FROM {quoted}")
+
+
+def database_role_problems(connection) -> list[str]:
+    """Why the role ``connection`` signs in as would silence row-level security.
+
+    A superuser and a role with BYPASSRLS pass every policy; a table's owner (or a member
+    of the owner's role) may switch its policies off. Empty on other databases.
+    """
+    if connection.dialect.name != "postgresql":
+        return []
+    role, superuser, bypass = connection.execute(
+        text("SELECT rolname, rolsuper, rolbypassrls FROM pg_roles WHERE rolname = current_user")
+    ).one()
+    problems = []
+    if superuser:
+        problems.append(f"the database role {role!r} is a superuser")
+    if bypass:
+        problems.append(f"the database role {role!r} has BYPASSRLS")
+    owned = connection.execute(
+        text(
+            "SELECT c.relname FROM pg_class c "
+            "JOIN pg_namespace n ON n.oid = c.relnamespace "
+            "WHERE n.nspname = current_schema() AND c.relkind IN ('r', 'p') "
+            "AND c.relname = ANY(:names) AND pg_has_role(current_user, c.relowner, 'MEMBER') "
+            "ORDER BY c.relname"
+        ),
+        {"names": sorted(tenant_owned_tables())},
+    ).scalars()
+    owned = list(owned)
+    if owned and not superuser:
+        problems.append(f"the database role {role!r} owns {', '.join(owned)}")
+    return problems

@@ -183,6 +183,139 @@ def test_not_even_the_owner_can_rewrite_the_audit_trail(app, login_as):
         owner.dispose()
 
 
+# --- the app refuses a role that row-level security does not bind ----------------------
+
+
+@pytest.fixture
+def fresh_database(databases, tmp_path):
+    """A fresh migrated database: (its config, the owner's url, an owner engine)."""
+    from tests.conftest import base_config
+
+    config = {**base_config(tmp_path), **databases.fresh()}
+    yield config
+    databases.drop(config)
+
+
+def _as_role(config: dict, role: str | None) -> dict:
+    from sqlalchemy.engine import make_url
+
+    owner = make_url(config["MIGRATION_DATABASE_URI"])
+    url = owner if role is None else owner.set(username=role, password=None)
+    return {**config, "SQLALCHEMY_DATABASE_URI": url.render_as_string(hide_password=False)}
+
+
+@pytest.fixture
+def scratch_role(databases):
+    """A login role of its own name, dropped afterwards (roles are shared by the server)."""
+    import uuid
+
+    name = f"portal_check_{uuid.uuid4().hex[:8]}"
+    yield name
+    with databases.admin.connect() as conn:
+        conn.execute(text(f'DROP ROLE IF EXISTS "{name}"'))
+
+
+def test_app_refuses_to_start_as_a_superuser(fresh_database):
+    from portal import create_app
+
+    with pytest.raises(RuntimeError, match="is a superuser.*MIGRATION_DATABASE_URL"):
+        create_app(_as_role(fresh_database, None))
+
+
+def test_app_refuses_to_start_as_a_role_with_bypassrls(databases, fresh_database, scratch_role):
+    from portal import create_app
+
+    with databases.admin.connect() as conn:
+        conn.execute(text(f'CREATE ROLE "{scratch_role}" LOGIN NOSUPERUSER BYPASSRLS'))
+    with pytest.raises(RuntimeError, match="has BYPASSRLS"):
+        create_app(_as_role(fresh_database, scratch_role))
+
+
+def test_app_refuses_to_start_as_the_owner_of_a_tenant_table(
+    databases, fresh_database, scratch_role
+):
+    from portal import create_app
+
+    with databases.admin.connect() as conn:
+        conn.execute(text(f'CREATE ROLE "{scratch_role}" LOGIN NOSUPERUSER NOBYPASSRLS'))
+    owner = create_engine(fresh_database["MIGRATION_DATABASE_URI"], poolclass=NullPool)
+    try:
+        with owner.begin() as conn:
+            conn.execute(text(f'ALTER TABLE hate_incident OWNER TO "{scratch_role}"'))
+        with pytest.raises(RuntimeError, match="owns hate_incident"):
+            create_app(_as_role(fresh_database, scratch_role))
+        # Back to the schema owner, so that the role can be dropped.
+        with owner.begin() as conn:
+            conn.execute(text("ALTER TABLE hate_incident OWNER TO CURRENT_USER"))
+    finally:
+        owner.dispose()
+
+
+def test_app_starts_as_its_own_role_and_migrations_run_as_the_owner(fresh_database):
+    from flask_migrate import upgrade
+
+    from portal import create_app
+
+    app = create_app(fresh_database)
+    with app.app_context():
+        upgrade(revision="heads")
+        db.engine.dispose()
+
+
+def test_a_database_that_answers_late_is_checked_on_first_use(databases, tmp_path):
+    import uuid
+
+    from portal import create_app
+    from tests.conftest import base_config
+
+    name = f"{databases.prefix}_late_{uuid.uuid4().hex[:6]}"
+    url = databases.admin_url.set(database=name).render_as_string(hide_password=False)
+    app = create_app({**base_config(tmp_path), "SQLALCHEMY_DATABASE_URI": url})
+    with databases.admin.connect() as conn:
+        conn.execute(text(f'CREATE DATABASE "{name}"'))
+    try:
+        with app.app_context():
+            with pytest.raises(RuntimeError, match="is a superuser"):
+                db.session.execute(text("SELECT 1"))
+            db.session.remove()
+            db.engine.dispose()
+    finally:
+        with databases.admin.connect() as conn:
+            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+
+
+def test_the_command_line_says_why_it_refuses(fresh_database):
+    import os
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parent.parent
+    env = {
+        **os.environ,
+        "DATABASE_URL": _as_role(fresh_database, None)["SQLALCHEMY_DATABASE_URI"],
+        "FLASK_APP": "wsgi.py",
+        "PORTAL_DEVELOPMENT": "1",
+        "PORTAL_INSTANCE_PATH": fresh_database["INSTANCE_PATH"],
+    }
+    env.pop("MIGRATION_DATABASE_URL", None)
+    result = subprocess.run(  # noqa: S603 - our own flask, fixed arguments
+        [str(Path(sys.executable).parent / "flask"), "tenants", "sync"],
+        cwd=root,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    from sqlalchemy.engine import make_url
+
+    user = make_url(fresh_database["MIGRATION_DATABASE_URI"]).username
+    assert result.returncode != 0
+    assert f"Refusing to start: the database role '{user}' is a superuser" in (
+        result.stdout + result.stderr
+    )
+
+
 # --- the audit trail: an event carries the tenant in scope, or none ------------------------
 
 
