@@ -59,3 +59,12 @@ def audit_events(app, **filters) -> list:
             return rows
     finally:
         engine.dispose()
+
+
+def by_number(model, number: int):
+    """The record of ``model`` with this running number, in the tenant in scope."""
+    from sqlalchemy import select
+
+    from portal.extensions import db
+
+    return db.session.scalar(select(model).where(model.number == number))

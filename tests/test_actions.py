@@ -13,7 +13,7 @@ from sqlalchemy import func, select
 from portal.actions import services
 from portal.actions.models import Action, Objective, ProgressUpdate
 from portal.tenancy import tenant_scope
-from tests.helpers import audit_events, csrf_token, tenant, user
+from tests.helpers import audit_events, by_number, csrf_token, tenant, user
 
 PLAN = "/t/maidstone/plan"
 
@@ -24,10 +24,10 @@ def _in(app, slug, fn):
             return fn()
 
 
-def _first_action_id(app, slug="maidstone") -> int:
+def _first_action_number(app, slug="maidstone") -> int:
     from portal.extensions import db
 
-    return _in(app, slug, lambda: db.session.scalars(services.actions()).first().id)
+    return _in(app, slug, lambda: db.session.scalars(services.actions()).first().number)
 
 
 def _action_count(app, slug="maidstone") -> int:
@@ -40,6 +40,12 @@ def _objective_id(app, slug="maidstone") -> int:
     from portal.extensions import db
 
     return _in(app, slug, lambda: db.session.scalars(services.objectives()).first().id)
+
+
+def _objective_number(app, slug="maidstone") -> int:
+    from portal.extensions import db
+
+    return _in(app, slug, lambda: db.session.scalars(services.objectives()).first().number)
 
 
 # --- rules -------------------------------------------------------------------------------
@@ -186,12 +192,12 @@ def test_viewer_reads_the_plan_but_cannot_change_it(login_as, client, app):
     assert "Add an objective" not in page
     assert client.get(f"{PLAN}/objectives/new").status_code == 403
     assert client.get(f"{PLAN}/actions/new").status_code == 403
-    action_id = _first_action_id(app)
-    detail = client.get(f"{PLAN}/actions/{action_id}").get_data(as_text=True)
+    action_number = _first_action_number(app)
+    detail = client.get(f"{PLAN}/actions/{action_number}").get_data(as_text=True)
     assert "Provide ward level analysis of demographic information" in detail
     assert "November 2017" in detail
     assert "Add a progress update" not in detail
-    assert client.get(f"{PLAN}/actions/{action_id}/progress").status_code == 403
+    assert client.get(f"{PLAN}/actions/{action_number}/progress").status_code == 403
 
 
 def test_officer_adds_an_objective_under_a_role_and_an_action(login_as, client, app):
@@ -256,8 +262,8 @@ def test_bad_action_input_is_explained_and_nothing_saved(login_as, client, app):
 
 
 def test_second_save_of_the_same_action_is_refused_and_both_versions_shown(login_as, client, app):
-    action_id = _first_action_id(app)
-    url = f"{PLAN}/actions/{action_id}/edit"
+    action_number = _first_action_number(app)
+    url = f"{PLAN}/actions/{action_number}/edit"
     login_as("officer", "maidstone")
     page = client.get(url).get_data(as_text=True)
     version = re.search(r'name="version"[^>]*value="(\d+)"', page).group(1)
@@ -274,24 +280,24 @@ def test_second_save_of_the_same_action_is_refused_and_both_versions_shown(login
     assert "First person&#39;s words." in page and "Second person&#39;s words." in page
     from portal.extensions import db
 
-    assert _in(app, "maidstone", lambda: db.session.get(Action, action_id).task) == (
+    assert _in(app, "maidstone", lambda: by_number(Action, action_number).task) == (
         "First person's words."
     )
 
 
 def test_objective_with_actions_is_not_deleted(login_as, client, app):
-    objective_id = _objective_id(app)
+    objective_number = _objective_number(app)
     login_as("officer", "maidstone")
-    url = f"{PLAN}/objectives/{objective_id}/delete"
+    url = f"{PLAN}/objectives/{objective_number}/delete"
     token = csrf_token(client, f"{PLAN}/objectives/new")
     response = client.post(url, data={"csrf_token": token}, follow_redirects=True)
     assert "still has actions" in response.get_data(as_text=True)
     from portal.extensions import db
 
-    assert _in(app, "maidstone", lambda: db.session.get(Objective, objective_id)) is not None
+    assert _in(app, "maidstone", lambda: by_number(Objective, objective_number)) is not None
 
 
-def _progress(client, action_id, token, **extra):
+def _progress(client, action_number, token, **extra):
     data = {
         "date": ["3", "2", "2026"],
         "narrative": "We met the ward councillors.",
@@ -300,24 +306,24 @@ def _progress(client, action_id, token, **extra):
     }
     data.update(extra)
     return client.post(
-        f"{PLAN}/actions/{action_id}/progress", data=data, content_type="multipart/form-data"
+        f"{PLAN}/actions/{action_number}/progress", data=data, content_type="multipart/form-data"
     )
 
 
 def test_progress_update_with_evidence_file_is_kept_and_served_to_the_tenant(login_as, client, app):
-    action_id = _first_action_id(app)
+    action_number = _first_action_number(app)
     login_as("officer", "maidstone")
-    token = csrf_token(client, f"{PLAN}/actions/{action_id}/progress")
+    token = csrf_token(client, f"{PLAN}/actions/{action_number}/progress")
     pdf = b"%PDF-1.7\nevidence"
     response = _progress(
         client,
-        action_id,
+        action_number,
         token,
         evidence_link="https://example.org/report",
         evidence=(io.BytesIO(pdf), "../../Ward report.pdf"),
     )
     assert response.status_code == 302
-    page = client.get(f"{PLAN}/actions/{action_id}").get_data(as_text=True)
+    page = client.get(f"{PLAN}/actions/{action_number}").get_data(as_text=True)
     assert "We met the ward councillors." in page and "3 February 2026" in page
     assert "https://example.org/report" in page and "Ward report.pdf" in page
     from portal.extensions import db
@@ -326,8 +332,8 @@ def test_progress_update_with_evidence_file_is_kept_and_served_to_the_tenant(log
     # Kept in the database, under the organisation's walls, not on this server's disk.
     assert _in(app, "maidstone", lambda: services.evidence_content(update)) == pdf
     assert update.evidence_name == "Ward report.pdf" and update.evidence_size == len(pdf)
-    assert _in(app, "maidstone", lambda: db.session.get(Action, action_id).status) == ("on-target")
-    download = client.get(f"{PLAN}/evidence/{update.id}")
+    assert _in(app, "maidstone", lambda: by_number(Action, action_number).status) == ("on-target")
+    download = client.get(f"{PLAN}/evidence/{update.number}")
     assert download.status_code == 200 and download.data == pdf
     assert "attachment" in download.headers["Content-Disposition"]
     assert download.headers["Cache-Control"] == "no-store, private"
@@ -348,21 +354,23 @@ def test_progress_update_with_evidence_file_is_kept_and_served_to_the_tenant(log
             "csrf_token": token,
         },
     )
-    assert other.get(f"/t/thanet/plan/evidence/{update.id}").status_code == 404
-    assert other.get(f"{PLAN}/evidence/{update.id}").status_code == 404
+    # Under its own address the number names Thanet's own update, if any: never this file.
+    response = other.get(f"/t/thanet/plan/evidence/{update.number}")
+    assert response.status_code == 404 or response.data != pdf
+    assert other.get(f"{PLAN}/evidence/{update.number}").status_code == 404
 
 
 def test_a_large_evidence_file_is_kept_in_pieces_and_streamed_back(login_as, client, app):
     from portal.actions.models import EvidenceChunk
     from portal.extensions import db
 
-    action_id = _first_action_id(app)
+    action_number = _first_action_number(app)
     login_as("officer", "maidstone")
-    token = csrf_token(client, f"{PLAN}/actions/{action_id}/progress")
+    token = csrf_token(client, f"{PLAN}/actions/{action_number}/progress")
     # Bytes that differ along the file, so pieces out of order would not match.
     content = b"%PDF-1.7\n" + bytes(range(256)) * 4000 + b"end"
     response = _progress(
-        client, action_id, token, evidence=(io.BytesIO(content), "Rapport réunion.pdf")
+        client, action_number, token, evidence=(io.BytesIO(content), "Rapport réunion.pdf")
     )
     assert response.status_code == 302
     update = _in(app, "maidstone", lambda: db.session.scalars(select(ProgressUpdate)).first())
@@ -380,7 +388,7 @@ def test_a_large_evidence_file_is_kept_in_pieces_and_streamed_back(login_as, cli
     assert len(pieces) == 4 and max(pieces) == services.EVIDENCE_CHUNK_BYTES
     assert sum(pieces) == len(content)
 
-    download = client.get(f"{PLAN}/evidence/{update.id}", buffered=False)
+    download = client.get(f"{PLAN}/evidence/{update.number}", buffered=False)
     assert download.status_code == 200 and download.is_streamed
     assert download.headers["Content-Length"] == str(len(content))
     assert download.headers["Content-Type"] == "application/pdf"
@@ -393,9 +401,9 @@ def test_a_large_evidence_file_is_kept_in_pieces_and_streamed_back(login_as, cli
     assert len(sent) == 4 and b"".join(sent) == content
 
     # Deleting the action removes its updates' files with it.
-    token = csrf_token(client, f"{PLAN}/actions/{action_id}/delete")
-    client.post(f"{PLAN}/actions/{action_id}/delete", data={"csrf_token": token})
-    assert _in(app, "maidstone", lambda: db.session.get(Action, action_id)) is None
+    token = csrf_token(client, f"{PLAN}/actions/{action_number}/delete")
+    client.post(f"{PLAN}/actions/{action_number}/delete", data={"csrf_token": token})
+    assert _in(app, "maidstone", lambda: by_number(Action, action_number)) is None
     left = _in(
         app, "maidstone", lambda: db.session.scalar(select(func.count()).select_from(EvidenceChunk))
     )
@@ -403,31 +411,31 @@ def test_a_large_evidence_file_is_kept_in_pieces_and_streamed_back(login_as, cli
 
 
 def test_progress_evidence_too_big_or_wrong_type_is_explained(login_as, client, app):
-    action_id = _first_action_id(app)
+    action_number = _first_action_number(app)
     login_as("officer", "maidstone")
-    token = csrf_token(client, f"{PLAN}/actions/{action_id}/progress")
+    token = csrf_token(client, f"{PLAN}/actions/{action_number}/progress")
     big = b"%PDF-" + b"0" * (10 * 1024 * 1024 + 10)
-    response = _progress(client, action_id, token, evidence=(io.BytesIO(big), "big.pdf"))
+    response = _progress(client, action_number, token, evidence=(io.BytesIO(big), "big.pdf"))
     assert response.status_code == 200
     assert "The file must be smaller than 10 MB" in response.get_data(as_text=True)
-    response = _progress(client, action_id, token, evidence=(io.BytesIO(b"MZ"), "tool.exe"))
+    response = _progress(client, action_number, token, evidence=(io.BytesIO(b"MZ"), "tool.exe"))
     assert "The file must be a PDF, DOCX" in response.get_data(as_text=True)
-    response = _progress(client, action_id, token, evidence=(io.BytesIO(b"MZ"), "fake.pdf"))
+    response = _progress(client, action_number, token, evidence=(io.BytesIO(b"MZ"), "fake.pdf"))
     assert "not a real PDF file" in response.get_data(as_text=True)
     huge = b"0" * (13 * 1024 * 1024)
-    response = _progress(client, action_id, token, evidence=(io.BytesIO(huge), "huge.pdf"))
+    response = _progress(client, action_number, token, evidence=(io.BytesIO(huge), "huge.pdf"))
     assert response.status_code == 413
-    page = client.get(f"{PLAN}/actions/{action_id}").get_data(as_text=True)
+    page = client.get(f"{PLAN}/actions/{action_number}").get_data(as_text=True)
     assert "No progress has been recorded yet." in page
 
 
 def test_progress_needs_a_real_date_and_shows_the_plain_language_check(login_as, client, app):
-    action_id = _first_action_id(app)
+    action_number = _first_action_number(app)
     login_as("officer", "maidstone")
-    token = csrf_token(client, f"{PLAN}/actions/{action_id}/progress")
+    token = csrf_token(client, f"{PLAN}/actions/{action_number}/progress")
     long = " ".join(["We have considered the multifarious organisational implications"] * 5)
     page = _progress(
-        client, action_id, token, date=["31", "2", "2026"], narrative=long + "."
+        client, action_number, token, date=["31", "2", "2026"], narrative=long + "."
     ).get_data(as_text=True)
     assert "Date of the update must be a real date" in page
     assert "Plain-language check" in page and "This sentence has" in page
@@ -561,11 +569,11 @@ def test_my_actions_export_and_home_page_overdue_count(login_as, client, app):
 
 
 def test_progress_updates_export(login_as, client, app):
-    action_id = _first_action_id(app)
+    action_number = _first_action_number(app)
     login_as("officer", "maidstone")
-    token = csrf_token(client, f"{PLAN}/actions/{action_id}/progress")
-    _progress(client, action_id, token, narrative="=1+1 was the sum")
-    rows = _csv_rows(client.get(f"{PLAN}/actions/{action_id}/progress/export?format=csv"))
+    token = csrf_token(client, f"{PLAN}/actions/{action_number}/progress")
+    _progress(client, action_number, token, narrative="=1+1 was the sum")
+    rows = _csv_rows(client.get(f"{PLAN}/actions/{action_number}/progress/export?format=csv"))
     assert rows[0][:4] == ["Action", "Date", "Status", "Progress"]
     assert rows[1][1] == "2026-02-03" and rows[1][2] == "On target"
     assert rows[1][3] == "'=1+1 was the sum"

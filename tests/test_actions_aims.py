@@ -54,14 +54,14 @@ def _ids(app, words: str, task: str) -> tuple[int, int]:
 
     with app.app_context(), tenant_scope(tenant("sevenoaks")):
         aim = _aim(db, "west-kent", words)
-        action_id = db.session.scalar(select(Action.id).where(Action.task.like(f"{task}%")))
-        return aim.id, action_id
+        action_number = db.session.scalar(select(Action.number).where(Action.task.like(f"{task}%")))
+        return aim.id, action_number
 
 
 def test_demonstration_actions_serve_west_kent_aims_and_filter_by_them(app, login_as, client):
-    aim_id, action_id = _ids(app, "events and activities", "Carry out access checks")
+    aim_id, action_number = _ids(app, "events and activities", "Carry out access checks")
     login_as("viewer", "sevenoaks")
-    page = client.get(f"{BASE}/actions/{action_id}").get_data(as_text=True)
+    page = client.get(f"{BASE}/actions/{action_number}").get_data(as_text=True)
     assert "We will make sure our events and activities are open to all" in page
     listed = client.get(f"{BASE}/actions?aim={aim_id}").get_data(as_text=True)
     assert "Carry out access checks" in listed
@@ -71,9 +71,9 @@ def test_demonstration_actions_serve_west_kent_aims_and_filter_by_them(app, logi
 
 
 def test_officer_links_an_action_to_an_aim_on_the_form(app, login_as, client):
-    aim_id, action_id = _ids(app, "physical barriers", "Rewrite the ten")
+    aim_id, action_number = _ids(app, "physical barriers", "Rewrite the ten")
     login_as("officer", "sevenoaks")
-    url = f"{BASE}/actions/{action_id}/edit"
+    url = f"{BASE}/actions/{action_number}/edit"
     page = client.get(url).get_data(as_text=True)
     assert "Joint aims this action serves" in page
     assert "Kent Equality Network" not in page  # Sevenoaks is not a member

@@ -16,7 +16,7 @@ from portal.incidents.models import EARLIEST_INCIDENT_DATE, HateIncident
 from portal.monitoring import services
 from portal.monitoring.models import FIGURE_BOUNDS, Measure
 from portal.tenancy import tenant_scope
-from tests.helpers import csrf_token, tenant
+from tests.helpers import by_number, csrf_token, tenant
 from tests.test_incidents import ward
 
 
@@ -30,21 +30,21 @@ def _measure(**fields) -> int:
             "first_year": 2019,
             "last_year": 2021,
         } | fields
-        return services.add_measure(**shape).id
+        return services.add_measure(**shape).number
 
 
-def _stored(measure_id: int) -> dict:
+def _stored(measure_number: int) -> dict:
     with tenant_scope(tenant("sevenoaks")):
-        return services.stored_values(database.session.get(Measure, measure_id))
+        return services.stored_values(by_number(Measure, measure_number))
 
 
-def _grid(client, measure_id: int, value: str):
-    url = f"/t/sevenoaks/monitoring/measures/{measure_id}/figures"
+def _grid(client, measure_number: int, value: str):
+    url = f"/t/sevenoaks/monitoring/measures/{measure_number}/figures"
     return client.post(url, data={"csrf_token": csrf_token(client, url), "v-2019-0": value})
 
 
-def _import(client, measure_id: int, value: str):
-    url = f"/t/sevenoaks/monitoring/measures/{measure_id}/import"
+def _import(client, measure_number: int, value: str):
+    url = f"/t/sevenoaks/monitoring/measures/{measure_number}/import"
     text = f"period,category,value\n2019,,{value}\n"
     return client.post(
         url,
@@ -80,14 +80,14 @@ def test_implausible_figures_are_refused_in_words(
     app, client, login_as, send, unit, value, message
 ):
     with app.app_context():
-        measure_id = _measure(unit=unit)
+        measure_number = _measure(unit=unit)
     login_as("officer", "sevenoaks")
-    response = send(client, measure_id, value)
+    response = send(client, measure_number, value)
     page = response.get_data(as_text=True)
     assert response.status_code == 200
     assert message in page
     with app.app_context():
-        assert _stored(measure_id) == {}
+        assert _stored(measure_number) == {}
 
 
 @pytest.mark.parametrize("send", [_grid, _import], ids=["figures form", "csv import"])
@@ -174,6 +174,6 @@ def test_an_incident_cannot_be_moved_back_to_1900(app, client, login_as):
     assert "The date of the incident must be 1 January 2000 or later" in response.get_data(
         as_text=True
     )
-    incident_id = int(url.rsplit("/", 2)[1])
+    incident_number = int(url.rsplit("/", 2)[1])
     with app.app_context(), tenant_scope(tenant("sevenoaks")):
-        assert database.session.get(HateIncident, incident_id).occurred_on == date(2024, 5, 3)
+        assert by_number(HateIncident, incident_number).occurred_on == date(2024, 5, 3)

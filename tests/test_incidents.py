@@ -10,9 +10,10 @@ import pytest
 from sqlalchemy import select
 
 from portal import clock
+from portal.extensions import db
 from portal.incidents.models import HateIncident, Ward
 from portal.tenancy import tenant_scope
-from tests.helpers import audit_events, csrf_token, tenant
+from tests.helpers import audit_events, by_number, csrf_token, tenant
 
 BASE = "/t/sevenoaks/incidents"
 
@@ -53,7 +54,8 @@ def ward(app, slug: str, name: str = "Town centre ward (demonstration)") -> int:
 
 
 def add(app, slug: str, **fields) -> int:
-    """Put a case straight into ``slug``'s register (``ward`` names a ward of its list)."""
+    """Put a case straight into ``slug``'s register (``ward`` names a ward of its list);
+    its number, which the case's addresses carry."""
     fields["ward_id"] = ward(app, slug, fields.pop("ward", "Ward A"))
     with app.app_context():
         from portal.extensions import db
@@ -78,15 +80,15 @@ def add(app, slug: str, **fields) -> int:
             row = HateIncident(**values)
             db.session.add(row)
             db.session.commit()
-            return row.id
+            return row.number
 
 
-def load(app, slug: str, incident_id: int) -> HateIncident:
+def load(app, slug: str, number: int) -> HateIncident:
     with app.app_context():
         from portal.extensions import db
 
         with tenant_scope(tenant(slug)):
-            row = db.session.get(HateIncident, incident_id)
+            row = by_number(HateIncident, number)
             db.session.expunge(row)
             return row
 
@@ -105,15 +107,15 @@ def test_caseworker_records_an_incident(app, login_as, client):
     town = ward(app, "sevenoaks")
     response = client.post(f"{BASE}/new", data=form_data(token, ward_id=str(town)))
     assert response.status_code == 302
-    incident_id = int(response.headers["Location"].rsplit("/", 1)[1])
-    row = load(app, "sevenoaks", incident_id)
+    incident_number = int(response.headers["Location"].rsplit("/", 1)[1])
+    row = load(app, "sevenoaks", incident_number)
     assert row.occurred_on == date(2024, 5, 3)
     assert row.motivations == ["race", "religion"]
     assert row.police_referral and row.police_reference == "KP/123"
     assert row.status == "open" and row.closed_on is None
     assert row.ward_id == town and row.ward == "Town centre ward (demonstration)"
     created = audit_events(app, action="incident.created")
-    assert created and created[-1].object_id == str(incident_id)
+    assert created and created[-1].object_id == str(row.id)
     page = client.get(response.headers["Location"]).get_data(as_text=True)
     assert "Shouted at in the street." in page and "Race, Religion or belief" in page
 
@@ -155,13 +157,13 @@ def test_mistakes_are_explained_and_nothing_is_saved(app, login_as, client):
 
 @pytest.mark.parametrize("role", ["officer", "viewer", "admin", "ceo"])
 def test_only_caseworkers_see_cases(app, login_as, client, role):
-    incident_id = add(app, "sevenoaks", description="Private details")
+    incident_number = add(app, "sevenoaks", description="Private details")
     login_as(role, "sevenoaks")
     token = csrf_token(client, "/account")
-    for url in (BASE + "/", f"{BASE}/new", f"{BASE}/{incident_id}", f"{BASE}/{incident_id}/edit"):
+    for url in (BASE + "/", f"{BASE}/new", f"{BASE}/{incident_number}", f"{BASE}/{incident_number}/edit"):
         assert client.get(url).status_code == 403, url
     assert client.post(f"{BASE}/new", data=form_data(token)).status_code == 403
-    assert client.post(f"{BASE}/{incident_id}/edit", data=form_data(token)).status_code == 403
+    assert client.post(f"{BASE}/{incident_number}/edit", data=form_data(token)).status_code == 403
     assert not audit_events(app, action="incident.viewed")
     # Statistics are for everybody there.
     assert client.get(f"{BASE}/statistics").status_code == 200
@@ -174,27 +176,28 @@ def test_only_caseworkers_see_cases(app, login_as, client, role):
     "who", [{"role": "lead", "partnership": "west-kent"}, {"role": "portal-admin"}]
 )
 def test_leads_and_portal_admins_do_not_find_cases(app, login_as, client, who):
-    incident_id = add(app, "sevenoaks")
+    incident_number = add(app, "sevenoaks")
     login_as(**who)
-    assert client.get(f"{BASE}/{incident_id}").status_code == 404
+    assert client.get(f"{BASE}/{incident_number}").status_code == 404
     assert client.get(f"{BASE}/").status_code == 404
 
 
 def test_caseworker_of_another_tenant_does_not_find_the_case(app, login_as, client):
-    incident_id = add(app, "sevenoaks")
+    incident_number = add(app, "sevenoaks")
     login_as("caseworker", "thanet")
-    assert client.get(f"/t/thanet/incidents/{incident_id}").status_code == 404
-    assert client.get(f"{BASE}/{incident_id}").status_code == 404
+    assert client.get(f"/t/thanet/incidents/{incident_number}").status_code == 404
+    assert client.get(f"{BASE}/{incident_number}").status_code == 404
     assert not audit_events(app, action="incident.viewed")
 
 
 def test_every_view_of_a_case_is_audited(app, login_as, client):
-    incident_id = add(app, "sevenoaks")
+    incident_number = add(app, "sevenoaks")
     login_as("caseworker", "sevenoaks")
-    client.get(f"{BASE}/{incident_id}")
-    client.get(f"{BASE}/{incident_id}")
-    client.get(f"{BASE}/{incident_id}/edit")
-    views = audit_events(app, action="incident.viewed", object_id=str(incident_id))
+    client.get(f"{BASE}/{incident_number}")
+    client.get(f"{BASE}/{incident_number}")
+    client.get(f"{BASE}/{incident_number}/edit")
+    row_id = load(app, "sevenoaks", incident_number).id
+    views = audit_events(app, action="incident.viewed", object_id=str(row_id))
     assert [v.detail["page"] for v in views] == ["case", "case", "edit"]
     assert {v.actor_email for v in views} == {"caseworker@sevenoaks.demo"}
     assert {v.tenant_id for v in views} == {views[0].tenant_id} and views[0].tenant_id
@@ -203,8 +206,8 @@ def test_every_view_of_a_case_is_audited(app, login_as, client):
 
 
 def test_closing_a_case_and_edit_conflicts(app, login_as, client):
-    incident_id = add(app, "sevenoaks")
-    url = f"{BASE}/{incident_id}/edit"
+    incident_number = add(app, "sevenoaks")
+    url = f"{BASE}/{incident_number}/edit"
     login_as("caseworker", "sevenoaks")
     page = client.get(url).get_data(as_text=True)
     version = re.search(r'name="version"[^>]*value="(\d+)"', page).group(1)
@@ -212,14 +215,14 @@ def test_closing_a_case_and_edit_conflicts(app, login_as, client):
     ward_a = str(ward(app, "sevenoaks", "Ward A"))
     closing = form_data(token, version=version, status="closed", outcome="Resolved", ward_id=ward_a)
     assert client.post(url, data=closing).status_code == 302
-    row = load(app, "sevenoaks", incident_id)
+    row = load(app, "sevenoaks", incident_number)
     assert row.status == "closed" and row.closed_on == clock.utcnow().date()
     assert audit_events(app, action="incident.updated")[-1].detail["fields"]
     stale = form_data(token, version=version, actions="Different", ward_id=ward_a)
     response = client.post(url, data=stale)
     assert response.status_code == 200
     assert "Somebody else changed this case" in response.get_data(as_text=True)
-    assert load(app, "sevenoaks", incident_id).actions == ""
+    assert load(app, "sevenoaks", incident_number).actions == ""
 
 
 def test_statistics_show_exact_counts_to_caseworkers(app, login_as, client):
@@ -362,7 +365,7 @@ def test_anonymise_clears_personal_fields_and_keeps_statistics(app):
         assert kept.anonymised_at is None and kept.description == "Something happened.", key
     assert load(app, "sevenoaks", ids["other_tenant"]).anonymised_at is None
     events = audit_events(app, action="incident.anonymised")
-    assert [e.object_id for e in events] == [str(ids["expired"])]
+    assert [e.object_id for e in events] == [str(load(app, "gentoo", ids["expired"]).id)]
     # Running again finds nothing more to do.
     again = app.test_cli_runner().invoke(args=["incidents", "anonymise", "--tenant", "gentoo"])
     assert "gentoo: 0 anonymised" in again.output
@@ -388,14 +391,14 @@ def test_anonymise_refuses_an_unknown_tenant(app):
 
 
 def test_anonymised_case_can_be_seen_but_not_changed(app, login_as, client):
-    incident_id = add(
+    incident_number = add(
         app, "sevenoaks", status="closed", anonymised_at=clock.utcnow(), description=""
     )
     login_as("caseworker", "sevenoaks")
-    page = client.get(f"{BASE}/{incident_id}").get_data(as_text=True)
+    page = client.get(f"{BASE}/{incident_number}").get_data(as_text=True)
     assert "This record was anonymised" in page
     assert "Change this case" not in page
-    response = client.get(f"{BASE}/{incident_id}/edit", follow_redirects=True)
+    response = client.get(f"{BASE}/{incident_number}/edit", follow_redirects=True)
     assert "can no longer be changed" in response.get_data(as_text=True)
 
 
@@ -523,14 +526,15 @@ def test_caseworkers_keep_the_list_of_wards(app, login_as, client):
 
 @pytest.mark.parametrize("role", ["viewer", "officer", "ceo"])
 def test_only_caseworkers_and_administrators_change_the_list(app, login_as, client, role):
-    ward_id = ward(app, "sevenoaks")
+    with app.app_context(), tenant_scope(tenant("sevenoaks")):
+        ward_number = db.session.get(Ward, ward(app, "sevenoaks")).number
     login_as(role, "sevenoaks")
     token = csrf_token(client, "/account")
     assert client.get(f"{BASE}/wards").status_code == 403
     assert client.post(f"{BASE}/wards", data={"name": "X", "csrf_token": token}).status_code == 403
     data = {"name": "X", "csrf_token": token}
-    assert client.post(f"{BASE}/wards/{ward_id}", data=data).status_code == 403
-    assert client.post(f"{BASE}/wards/{ward_id}/retire", data=data).status_code == 403
+    assert client.post(f"{BASE}/wards/{ward_number}", data=data).status_code == 403
+    assert client.post(f"{BASE}/wards/{ward_number}/retire", data=data).status_code == 403
 
 
 def test_administrator_may_keep_the_list(app, login_as, client):
@@ -542,11 +546,13 @@ def test_administrator_may_keep_the_list(app, login_as, client):
 
 
 def test_retired_ward_keeps_its_cases_and_renaming_follows(app, login_as, client):
-    incident_id = add(app, "sevenoaks", ward="Old ward")
+    incident_number = add(app, "sevenoaks", ward="Old ward")
     old = ward(app, "sevenoaks", "Old ward")
+    with app.app_context(), tenant_scope(tenant("sevenoaks")):
+        old_number = db.session.get(Ward, old).number
     login_as("caseworker", "sevenoaks")
     token = csrf_token(client, f"{BASE}/wards")
-    assert client.post(f"{BASE}/wards/{old}/retire", data={"csrf_token": token}).status_code == 302
+    assert client.post(f"{BASE}/wards/{old_number}/retire", data={"csrf_token": token}).status_code == 302
     new_form = client.get(f"{BASE}/new").get_data(as_text=True)
     assert ">Old ward</option>" not in new_form
     response = client.post(
@@ -554,19 +560,19 @@ def test_retired_ward_keeps_its_cases_and_renaming_follows(app, login_as, client
     )
     assert "Choose the ward where it happened" in response.get_data(as_text=True)
     # The case keeps it, and can still be saved with it.
-    page = client.get(f"{BASE}/{incident_id}/edit").get_data(as_text=True)
+    page = client.get(f"{BASE}/{incident_number}/edit").get_data(as_text=True)
     assert ">Old ward</option>" in page
     version = re.search(r'name="version"[^>]*value="(\d+)"', page).group(1)
     data = form_data(token, version=version, ward_id=str(old), police_referral="no")
     data["police_reference"] = ""
-    assert client.post(f"{BASE}/{incident_id}/edit", data=data).status_code == 302
+    assert client.post(f"{BASE}/{incident_number}/edit", data=data).status_code == 302
     assert (
         client.post(
-            f"{BASE}/wards/{old}", data={"name": "Older ward", "csrf_token": token}
+            f"{BASE}/wards/{old_number}", data={"name": "Older ward", "csrf_token": token}
         ).status_code
         == 302
     )
-    assert "Older ward" in client.get(f"{BASE}/{incident_id}").get_data(as_text=True)
+    assert "Older ward" in client.get(f"{BASE}/{incident_number}").get_data(as_text=True)
     actions = [e.action for e in audit_events(app) if e.action.startswith("ward.")]
     assert actions == ["ward.retired", "ward.renamed"]
 
@@ -648,7 +654,7 @@ def test_register_export_is_for_caseworkers_and_audited(app, login_as, client, a
     assert response.headers["Content-Type"] == "text/csv; charset=utf-8"
     rows = list(csv.reader(io.StringIO(response.get_data(as_text=True).lstrip("\ufeff"))))
     assert rows[0][:5] == ["Case", "Date of the incident", "Type", "Motivation", "Ward"]
-    assert [r[0] for r in rows[1:]] == [str(ids["race_north"])]
+    assert [r[0] for r in rows[1:]] == [f"HI-{ids['race_north']:04d}"]
     assert rows[1][1] == "2025-01-05" and rows[1][4] == "North"
     assert "Shouting" not in response.get_data(as_text=True)  # no case narrative
     xlsx = client.get("/t/gentoo/incidents/export?format=xlsx")

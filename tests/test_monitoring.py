@@ -13,7 +13,7 @@ from portal.extensions import db as database
 from portal.monitoring import services
 from portal.monitoring.models import Measure, MeasureDefinition, MeasureValue
 from portal.tenancy import tenant_scope
-from tests.helpers import audit_events, csrf_token, tenant
+from tests.helpers import audit_events, by_number, csrf_token, tenant
 
 CENSUS = "portal/monitoring/data/census2021_districts.csv"
 
@@ -52,16 +52,16 @@ def _measure(slug: str, **fields) -> int:
             "first_year": 2019,
             "last_year": 2021,
         } | fields
-        return services.add_measure(**shape).id
+        return services.add_measure(**shape).number
 
 
-def _values(slug: str, measure_id: int) -> dict:
+def _values(slug: str, measure_number: int) -> dict:
     with tenant_scope(tenant(slug)):
-        return services.stored_values(database.session.get(Measure, measure_id))
+        return services.stored_values(by_number(Measure, measure_number))
 
 
-def _grid(client, measure_id: int, fields: dict, slug: str = "sevenoaks"):
-    url = f"/t/{slug}/monitoring/measures/{measure_id}/figures"
+def _grid(client, measure_number: int, fields: dict, slug: str = "sevenoaks"):
+    url = f"/t/{slug}/monitoring/measures/{measure_number}/figures"
     return client.post(url, data={"csrf_token": csrf_token(client, url), **fields})
 
 
@@ -132,12 +132,12 @@ def test_an_officer_describes_a_measure_of_their_own(client, login_as):
 
 def test_viewers_read_measures_but_do_not_change_them(app, client, login_as):
     with app.app_context():
-        measure_id = _measure("sevenoaks")
+        measure_number = _measure("sevenoaks")
     login_as("viewer", "sevenoaks")
     assert client.get("/t/sevenoaks/monitoring/measures").status_code == 200
-    assert client.get(f"/t/sevenoaks/monitoring/measures/{measure_id}").status_code == 200
+    assert client.get(f"/t/sevenoaks/monitoring/measures/{measure_number}").status_code == 200
     assert client.get("/t/sevenoaks/monitoring/measures/new").status_code == 403
-    assert client.get(f"/t/sevenoaks/monitoring/measures/{measure_id}/figures").status_code == 403
+    assert client.get(f"/t/sevenoaks/monitoring/measures/{measure_number}/figures").status_code == 403
 
 
 # --- the grid --------------------------------------------------------------------------
@@ -145,21 +145,21 @@ def test_viewers_read_measures_but_do_not_change_them(app, client, login_as):
 
 def test_figures_are_entered_in_a_grid_and_shown_exactly(app, client, login_as):
     with app.app_context():
-        measure_id = _measure("sevenoaks")
+        measure_number = _measure("sevenoaks")
     login_as("officer", "sevenoaks")
-    page = client.get(f"/t/sevenoaks/monitoring/measures/{measure_id}/figures").get_data(
+    page = client.get(f"/t/sevenoaks/monitoring/measures/{measure_number}/figures").get_data(
         as_text=True
     )
     assert '<label class="govuk-visually-hidden" for="v-2019-1">Female, 2019 to 2020</label>' in (
         page
     )
-    response = _grid(client, measure_id, {"v-2019-0": "23", "v-2019-1": "13", "v-2019-2": "3"})
+    response = _grid(client, measure_number, {"v-2019-0": "23", "v-2019-1": "13", "v-2019-2": "3"})
     assert response.status_code == 302
     with app.app_context():
-        assert _values("sevenoaks", measure_id) == {"2019": {"": 23, "Female": 13, "Male": 3}}
+        assert _values("sevenoaks", measure_number) == {"2019": {"": 23, "Female": 13, "Male": 3}}
         events = audit_events(app, action="measure.values_saved")
         assert events[-1].detail["via"] == "grid"
-    page = client.get(f"/t/sevenoaks/monitoring/measures/{measure_id}").get_data(as_text=True)
+    page = client.get(f"/t/sevenoaks/monitoring/measures/{measure_number}").get_data(as_text=True)
     # Its own people see exact figures, small ones included.
     assert ">23<" in page and ">3<" in page
 
@@ -179,17 +179,17 @@ def test_figures_are_entered_in_a_grid_and_shown_exactly(app, client, login_as):
 )
 def test_a_wrong_grid_saves_nothing_and_says_why(app, client, login_as, fields, message):
     with app.app_context():
-        measure_id = _measure("sevenoaks")
+        measure_number = _measure("sevenoaks")
     login_as("officer", "sevenoaks")
-    _grid(client, measure_id, {"v-2020-0": "50"})
-    response = _grid(client, measure_id, {"v-2020-0": "60", "v-2021-0": "70", **fields})
+    _grid(client, measure_number, {"v-2020-0": "50"})
+    response = _grid(client, measure_number, {"v-2020-0": "60", "v-2021-0": "70", **fields})
     page = response.get_data(as_text=True)
     assert response.status_code == 200
     assert message in page
     assert "Nothing was saved" in page
     assert 'value="60"' in page  # what was typed is kept for correcting
     with app.app_context():
-        assert _values("sevenoaks", measure_id) == {"2020": {"": 50}}
+        assert _values("sevenoaks", measure_number) == {"2020": {"": 50}}
 
 
 def test_percentages_cannot_pass_100_and_pay_gaps_may_be_below_zero(app, client, login_as):
@@ -197,7 +197,7 @@ def test_percentages_cannot_pass_100_and_pay_gaps_may_be_below_zero(app, client,
         star = _measure("sevenoaks", name="Satisfaction", unit="percentage", breakdown="")
         gap = _definition("gender-pay-gap-mean")
         with tenant_scope(tenant("sevenoaks")):
-            gap_id = services.add_measure(definition=gap, first_year=2019, last_year=2020).id
+            gap_id = services.add_measure(definition=gap, first_year=2019, last_year=2020).number
     login_as("officer", "sevenoaks")
     page = _grid(client, star, {"v-2019-0": "101"}).get_data(as_text=True)
     assert "Total, 2019 to 2020: a percentage cannot be over 100" in page
@@ -210,23 +210,23 @@ def test_percentages_cannot_pass_100_and_pay_gaps_may_be_below_zero(app, client,
 
 def test_a_quarterly_grid_shows_one_year_at_a_time(app, client, login_as):
     with app.app_context():
-        measure_id = _measure("sevenoaks", period_type="quarter", breakdown="")
+        measure_number = _measure("sevenoaks", period_type="quarter", breakdown="")
     login_as("officer", "sevenoaks")
-    url = f"/t/sevenoaks/monitoring/measures/{measure_id}/figures?year=2020"
+    url = f"/t/sevenoaks/monitoring/measures/{measure_number}/figures?year=2020"
     page = client.get(url).get_data(as_text=True)
     assert "April to June 2020" in page and "January to March 2021" in page
     assert "April to June 2019" not in page
     response = client.post(url, data={"csrf_token": csrf_token(client, url), "v-2020-Q4-0": "9"})
     assert response.status_code == 302
     with app.app_context():
-        assert _values("sevenoaks", measure_id) == {"2020-Q4": {"": 9}}
+        assert _values("sevenoaks", measure_number) == {"2020-Q4": {"": 9}}
 
 
 # --- CSV import ------------------------------------------------------------------------
 
 
-def _import(client, measure_id: int, text: str, slug: str = "sevenoaks"):
-    url = f"/t/{slug}/monitoring/measures/{measure_id}/import"
+def _import(client, measure_number: int, text: str, slug: str = "sevenoaks"):
+    url = f"/t/{slug}/monitoring/measures/{measure_number}/import"
     return client.post(
         url,
         data={
@@ -239,15 +239,15 @@ def _import(client, measure_id: int, text: str, slug: str = "sevenoaks"):
 
 def test_figures_are_imported_from_a_csv_file(app, client, login_as):
     with app.app_context():
-        measure_id = _measure("sevenoaks")
+        measure_number = _measure("sevenoaks")
     login_as("officer", "sevenoaks")
     text = (
         "period,category,value\n2019,,40\n2019,Female,22\n2019-20,Male,17\n2020 to 2021,Total,41\n"
     )
-    response = _import(client, measure_id, text)
+    response = _import(client, measure_number, text)
     assert response.status_code == 302
     with app.app_context():
-        assert _values("sevenoaks", measure_id) == {
+        assert _values("sevenoaks", measure_number) == {
             "2019": {"": 40, "Female": 22, "Male": 17},
             "2020": {"": 41},
         }
@@ -256,39 +256,39 @@ def test_figures_are_imported_from_a_csv_file(app, client, login_as):
 
 def test_a_wrong_csv_file_saves_nothing_and_lists_every_mistake(app, client, login_as):
     with app.app_context():
-        measure_id = _measure("sevenoaks")
+        measure_number = _measure("sevenoaks")
     login_as("officer", "sevenoaks")
     text = "period,category,value\n2019,,40\n2019,Women,22\n2030,,5\nnext year,,5\n2019,,41\n"
-    page = _import(client, measure_id, text).get_data(as_text=True)
+    page = _import(client, measure_number, text).get_data(as_text=True)
     assert "Line 4: “next year” is not a period" not in page  # line numbers count the header
     assert "Line 5: “next year” is not a period. Write it like 2019" in page
     assert "Line 6: repeats the figure for Total, 2019 to 2020 (line 2)" in page
-    page = _import(client, measure_id, "period,category,value\n2019,,40\n2019,Women,2\n2030,,5\n")
+    page = _import(client, measure_number, "period,category,value\n2019,,40\n2019,Women,2\n2030,,5\n")
     page = page.get_data(as_text=True)
     assert "Line 3: “Women” is not a category of sex. Use one of: Female; Male" in page
     assert (
         "Line 4: 2030 to 2031 is outside the plan, which runs from April 2019 to March 2022" in page
     )
-    page = _import(client, measure_id, "period,category,value\n2019,,40\n2019,Female,50\n")
+    page = _import(client, measure_number, "period,category,value\n2019,,40\n2019,Female,50\n")
     assert "the categories add up to 50, which is more than the total of 40" in page.get_data(
         as_text=True
     )
-    page = _import(client, measure_id, "when,what\n2019,4\n").get_data(as_text=True)
+    page = _import(client, measure_number, "when,what\n2019,4\n").get_data(as_text=True)
     assert "The first line of the file must name the columns" in page
     with app.app_context():
-        assert _values("sevenoaks", measure_id) == {}
+        assert _values("sevenoaks", measure_number) == {}
 
 
 def test_an_import_keeps_the_rest_of_a_period_and_checks_the_result(app, client, login_as):
     with app.app_context():
-        measure_id = _measure("sevenoaks")
+        measure_number = _measure("sevenoaks")
     login_as("officer", "sevenoaks")
-    _grid(client, measure_id, {"v-2019-0": "30", "v-2019-1": "20"})
-    page = _import(client, measure_id, "period,category,value\n2019,Male,15\n")
+    _grid(client, measure_number, {"v-2019-0": "30", "v-2019-1": "20"})
+    page = _import(client, measure_number, "period,category,value\n2019,Male,15\n")
     assert "add up to 35, which is more than the total of 30" in page.get_data(as_text=True)
-    assert _import(client, measure_id, "period,category,value\n2019,Male,10\n").status_code == 302
+    assert _import(client, measure_number, "period,category,value\n2019,Male,10\n").status_code == 302
     with app.app_context():
-        assert _values("sevenoaks", measure_id) == {"2019": {"": 30, "Female": 20, "Male": 10}}
+        assert _values("sevenoaks", measure_number) == {"2019": {"": 30, "Female": 20, "Male": 10}}
 
 
 # --- community profile -----------------------------------------------------------------
@@ -353,10 +353,10 @@ def test_a_bad_profile_file_changes_nothing(app, tmp_path):
 
 def test_figures_are_compared_with_the_community(app, client, login_as):
     with app.app_context():
-        measure_id = _measure("sevenoaks")
+        measure_number = _measure("sevenoaks")
     login_as("officer", "sevenoaks")
-    _grid(client, measure_id, {"v-2019-0": "200", "v-2019-1": "120", "v-2019-2": "70"})
-    page = client.get(f"/t/sevenoaks/monitoring/measures/{measure_id}/compare").get_data(
+    _grid(client, measure_number, {"v-2019-0": "200", "v-2019-1": "120", "v-2019-2": "70"})
+    page = client.get(f"/t/sevenoaks/monitoring/measures/{measure_number}/compare").get_data(
         as_text=True
     )
     assert "60.0%" in page  # 120 of 200
@@ -562,7 +562,7 @@ def test_demonstration_figures_are_marked_and_follow_the_rules(app, client, logi
             ]
             assert len(stored) == len(m.periods)
             assert not services.check_values(m, cells).problems
-        first = measures[0].id
+        first = measures[0].number
     login_as("viewer", "gentoo")
     page = client.get(f"/t/gentoo/monitoring/measures/{first}").get_data(as_text=True)
     assert "Demonstration data" in page
@@ -571,8 +571,8 @@ def test_demonstration_figures_are_marked_and_follow_the_rules(app, client, logi
 # --- changing and deleting a measure ---------------------------------------------------
 
 
-def _edit(client, measure_id: int, fields: dict, slug: str = "sevenoaks"):
-    url = f"/t/{slug}/monitoring/measures/{measure_id}/edit"
+def _edit(client, measure_number: int, fields: dict, slug: str = "sevenoaks"):
+    url = f"/t/{slug}/monitoring/measures/{measure_number}/edit"
     page = client.get(url).get_data(as_text=True)
     version = re.search(r'name="version" type="hidden" value="(\d+)"', page)
     version = version or re.search(r'id="version" name="version" type="hidden" value="(\d+)"', page)
@@ -591,16 +591,16 @@ def _edit(client, measure_id: int, fields: dict, slug: str = "sevenoaks"):
 
 def test_an_officer_changes_a_measure_before_it_has_figures(app, client, login_as):
     with app.app_context():
-        measure_id = _measure("sevenoaks")
+        measure_number = _measure("sevenoaks")
     login_as("officer", "sevenoaks")
     response = _edit(
         client,
-        measure_id,
+        measure_number,
         {"name": "Complaints", "unit": "percentage", "breakdown": "age", "last_year": "2022"},
     )
     assert response.status_code == 302
     with app.app_context(), tenant_scope(tenant("sevenoaks")):
-        row = database.session.get(Measure, measure_id)
+        row = by_number(Measure, measure_number)
         assert (row.name, row.unit, row.breakdown, row.last_year) == (
             "Complaints",
             "percentage",
@@ -628,39 +628,39 @@ def test_an_officer_changes_a_measure_before_it_has_figures(app, client, login_a
 )
 def test_a_change_that_would_invalidate_figures_is_refused(app, client, login_as, fields, message):
     with app.app_context():
-        measure_id = _measure("sevenoaks")
+        measure_number = _measure("sevenoaks")
     login_as("officer", "sevenoaks")
-    assert _grid(client, measure_id, {"v-2019-0": "12", "v-2019-1": "5"}).status_code == 302
-    response = _edit(client, measure_id, {"name": "Renamed"} | fields)
+    assert _grid(client, measure_number, {"v-2019-0": "12", "v-2019-1": "5"}).status_code == 302
+    response = _edit(client, measure_number, {"name": "Renamed"} | fields)
     page = response.get_data(as_text=True).replace("&#39;", "'")
     assert response.status_code == 200
     assert message in page
     with app.app_context(), tenant_scope(tenant("sevenoaks")):
-        row = database.session.get(Measure, measure_id)
+        row = by_number(Measure, measure_number)
         assert (row.name, row.breakdown, row.first_year) == ("Complaints received", "sex", 2019)
-    assert _values_after(app, measure_id) == {"2019": {"": 12, "Female": 5}}
+    assert _values_after(app, measure_number) == {"2019": {"": 12, "Female": 5}}
 
 
-def _values_after(app, measure_id: int) -> dict:
+def _values_after(app, measure_number: int) -> dict:
     with app.app_context():
-        return _values("sevenoaks", measure_id)
+        return _values("sevenoaks", measure_number)
 
 
 def test_the_plan_may_grow_while_it_has_figures(app, client, login_as):
     with app.app_context():
-        measure_id = _measure("sevenoaks")
+        measure_number = _measure("sevenoaks")
     login_as("officer", "sevenoaks")
-    _grid(client, measure_id, {"v-2019-0": "12"})
-    assert _edit(client, measure_id, {"first_year": "2017", "last_year": "2024"}).status_code == 302
+    _grid(client, measure_number, {"v-2019-0": "12"})
+    assert _edit(client, measure_number, {"first_year": "2017", "last_year": "2024"}).status_code == 302
     with app.app_context(), tenant_scope(tenant("sevenoaks")):
-        assert database.session.get(Measure, measure_id).plan_label == ("April 2017 to March 2025")
+        assert by_number(Measure, measure_number).plan_label == ("April 2017 to March 2025")
 
 
 def test_a_second_save_of_the_same_version_shows_both_versions(app, client, login_as):
     with app.app_context():
-        measure_id = _measure("sevenoaks")
+        measure_number = _measure("sevenoaks")
     login_as("officer", "sevenoaks")
-    url = f"/t/sevenoaks/monitoring/measures/{measure_id}/edit"
+    url = f"/t/sevenoaks/monitoring/measures/{measure_number}/edit"
     token = csrf_token(client, url)
     base = {
         "csrf_token": token,
@@ -679,21 +679,21 @@ def test_a_second_save_of_the_same_version_shows_both_versions(app, client, logi
     assert "First save" in page and "Second save" in page
     assert 'value="2"' in page  # saving again now overwrites knowingly
     with app.app_context(), tenant_scope(tenant("sevenoaks")):
-        assert database.session.get(Measure, measure_id).name == "First save"
+        assert by_number(Measure, measure_number).name == "First save"
 
 
 def test_a_built_in_measure_keeps_its_name_and_unit(app, client, login_as):
     with app.app_context(), tenant_scope(tenant("sevenoaks")):
-        measure_id = services.add_measure(
+        measure_number = services.add_measure(
             definition=_definition("complaints"), breakdown="sex", first_year=2019, last_year=2020
-        ).id
+        ).number
     login_as("officer", "sevenoaks")
-    page = client.get(f"/t/sevenoaks/monitoring/measures/{measure_id}/edit").get_data(as_text=True)
+    page = client.get(f"/t/sevenoaks/monitoring/measures/{measure_number}/edit").get_data(as_text=True)
     assert 'name="name"' not in page and 'name="breakdown"' in page
     # The form has no name to change; a forged one is ignored, and the service refuses it.
-    assert _edit(client, measure_id, {"name": "Ours now", "breakdown": "age"}).status_code == 302
+    assert _edit(client, measure_number, {"name": "Ours now", "breakdown": "age"}).status_code == 302
     with app.app_context(), tenant_scope(tenant("sevenoaks")):
-        row = database.session.get(Measure, measure_id)
+        row = by_number(Measure, measure_number)
         assert (row.name, row.breakdown) == ("Complaints received", "age")
         with pytest.raises(services.MeasureError, match="only its plan years and breakdown"):
             services.update_measure(
@@ -711,19 +711,21 @@ def test_a_built_in_measure_keeps_its_name_and_unit(app, client, login_as):
 
 def test_deleting_a_measure_asks_first_and_takes_its_figures(app, client, login_as):
     with app.app_context():
-        measure_id = _measure("sevenoaks")
+        measure_number = _measure("sevenoaks")
+    with app.app_context(), tenant_scope(tenant("sevenoaks")):
+        row_id = by_number(Measure, measure_number).id
     login_as("officer", "sevenoaks")
-    _grid(client, measure_id, {"v-2019-0": "12", "v-2019-1": "5", "v-2020-0": "4"})
-    url = f"/t/sevenoaks/monitoring/measures/{measure_id}/delete"
+    _grid(client, measure_number, {"v-2019-0": "12", "v-2019-1": "5", "v-2020-0": "4"})
+    url = f"/t/sevenoaks/monitoring/measures/{measure_number}/delete"
     page = client.get(url).get_data(as_text=True)
     assert "Are you sure you want to delete Complaints received by sex?" in page
     assert "Its 3 saved figures will be deleted with it" in page
     response = client.post(url, data={"csrf_token": csrf_token(client, url)})
     assert response.status_code == 302
     with app.app_context(), tenant_scope(tenant("sevenoaks")):
-        assert database.session.get(Measure, measure_id) is None
+        assert by_number(Measure, measure_number) is None
         assert not database.session.scalars(
-            select(MeasureValue).where(MeasureValue.measure_id == measure_id)
+            select(MeasureValue).where(MeasureValue.measure_id == row_id)
         ).all()
     event = audit_events(app, action="measure.deleted")[-1]
     assert event.detail == {"name": "Complaints received", "breakdown": "sex", "figures": 3}
@@ -731,9 +733,9 @@ def test_deleting_a_measure_asks_first_and_takes_its_figures(app, client, login_
 
 def test_viewers_cannot_change_or_delete_measures(app, client, login_as):
     with app.app_context():
-        measure_id = _measure("sevenoaks")
+        measure_number = _measure("sevenoaks")
     login_as("viewer", "sevenoaks")
-    base = f"/t/sevenoaks/monitoring/measures/{measure_id}"
+    base = f"/t/sevenoaks/monitoring/measures/{measure_number}"
     assert client.get(base + "/edit").status_code == 403
     assert client.get(base + "/delete").status_code == 403
     assert "Change the measure" not in client.get(base).get_data(as_text=True)
@@ -757,16 +759,16 @@ def test_the_monitoring_migration_keeps_its_own_copy_of_the_built_in_measures():
 def test_a_csv_file_that_cannot_be_read_saves_nothing_and_says_why(app, client, login_as, tmp_path):
     # A value over the csv module's field limit (128 KiB) once escaped as a server error.
     with app.app_context():
-        measure_id = _measure("sevenoaks")
+        measure_number = _measure("sevenoaks")
     login_as("officer", "sevenoaks")
     huge = "x" * 140_000
-    response = _import(client, measure_id, f'period,category,value\n2019,,40\n2019,"{huge}",4\n')
+    response = _import(client, measure_number, f'period,category,value\n2019,,40\n2019,"{huge}",4\n')
     page = response.get_data(as_text=True)
     assert response.status_code == 200
     assert "Nothing was saved" in page
     assert "The file could not be read as a CSV file" in page
     with app.app_context():
-        assert _values("sevenoaks", measure_id) == {}
+        assert _values("sevenoaks", measure_number) == {}
     profile = tmp_path / "profile.csv"
     profile.write_text(f'characteristic,category,value\nsex,Female,10\nsex,"{huge}",4\n')
     result = app.test_cli_runner().invoke(

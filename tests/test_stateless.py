@@ -101,17 +101,17 @@ def test_a_whole_journey_writes_nothing_to_disk_but_the_database(login_as, clien
     assert client.post(preview, data={"csrf_token": csrf_token(client, preview)}).status_code == 302
 
     with app.app_context(), tenant_scope(tenant("maidstone")):
-        action_id = db.session.scalar(
-            select(Action.id)
+        action_number = db.session.scalar(
+            select(Action.number)
             .join(Objective)
             .where(Objective.title == "Stateless servers", Action.task.like("Keep files%"))
         )
-    assert action_id is not None
+    assert action_number is not None
 
     # Progress with an evidence file (over the size Werkzeug keeps in memory while parsing
     # a form), then its download.
     evidence = b"%PDF-1.7\n" + b"evidence " * 100_000
-    progress = f"{PLAN}/actions/{action_id}/progress"
+    progress = f"{PLAN}/actions/{action_number}/progress"
     response = client.post(
         progress,
         data={
@@ -125,14 +125,14 @@ def test_a_whole_journey_writes_nothing_to_disk_but_the_database(login_as, clien
     )
     assert response.status_code == 302
     nothing_written("after the evidence upload")
-    page = client.get(f"{PLAN}/actions/{action_id}").get_data(as_text=True)
+    page = client.get(f"{PLAN}/actions/{action_number}").get_data(as_text=True)
     update_id = re.search(rf"{PLAN}/evidence/(\d+)", page).group(1)
     download = client.get(f"{PLAN}/evidence/{update_id}")
     assert download.status_code == 200 and download.data == evidence
     nothing_written("after the download")
 
     # And the action goes, with its evidence.
-    delete = f"{PLAN}/actions/{action_id}/delete"
+    delete = f"{PLAN}/actions/{action_number}/delete"
     assert client.post(delete, data={"csrf_token": csrf_token(client, delete)}).status_code == 302
 
     nothing_written("at the end")

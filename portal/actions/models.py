@@ -16,6 +16,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 from portal import clock
 from portal.aims import models as _aims  # noqa: F401  (joint_aim, for the link table)
 from portal.extensions import db
+from portal.references import TenantNumbered
 from portal.tenancy import TenantOwned
 
 ROLES = {
@@ -115,8 +116,10 @@ class FocusPoint(TenantOwned, db.Model):
         return f"{self.number} {self.title}" if self.number else self.title
 
 
-class Objective(TenantOwned, db.Model):
+class Objective(TenantNumbered, db.Model):
     """An equality objective, in order, under a role or focus area."""
+
+    reference_prefix = "OBJ"
 
     id: Mapped[int] = mapped_column(primary_key=True)
     position: Mapped[int]
@@ -144,10 +147,12 @@ class Objective(TenantOwned, db.Model):
         return f"<Objective {self.position}: {self.title[:30]}>"
 
 
-class Action(TenantOwned, db.Model):
+class Action(TenantNumbered, db.Model):
     """Something the organisation will do towards an objective, with every column of
     the seed plans: lead officer, directorate, section, target, status, priorities,
     EFLG criteria, PSED aims, protected characteristics and how it will be known done."""
+
+    reference_prefix = "A"
 
     id: Mapped[int] = mapped_column(primary_key=True)
     objective_id: Mapped[int] = mapped_column(
@@ -244,8 +249,10 @@ class Action(TenantOwned, db.Model):
         return f"<Action {self.id}: {self.task[:30]}>"
 
 
-class ProgressUpdate(TenantOwned, db.Model):
+class ProgressUpdate(TenantNumbered, db.Model):
     """A dated note of progress on an action, with its status then and optional evidence."""
+
+    reference_prefix = "U"
 
     id: Mapped[int] = mapped_column(primary_key=True)
     action_id: Mapped[int] = mapped_column(ForeignKey("action.id", ondelete="CASCADE"), index=True)

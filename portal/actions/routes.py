@@ -20,7 +20,7 @@ from flask import (
 from flask_login import current_user
 
 from portal import exports, tenancy
-from portal.access import READ_ROLES, get_or_404, requires, tenant_blueprint
+from portal.access import READ_ROLES, requires, tenant_blueprint
 from portal.actions import services
 from portal.actions.forms import ActionForm, ObjectiveForm, ProgressForm
 from portal.actions.models import (
@@ -36,6 +36,7 @@ from portal.extensions import db
 from portal.forms import ConfirmForm, parse_id
 from portal.pagination import paginate
 from portal.readability import readability
+from portal.references import get_numbered_or_404
 
 tenant_bp = tenant_blueprint("actions", __name__, "/plan")
 
@@ -112,10 +113,10 @@ def new_objective():
     return render_template("actions/objective_form.html", form=form, row=None)
 
 
-@tenant_bp.route("/objectives/<int:objective_id>", methods=["GET", "POST"])
+@tenant_bp.route("/objectives/<int:objective_number>", methods=["GET", "POST"])
 @requires("officer")
-def edit_objective(objective_id: int):
-    row = get_or_404(Objective, objective_id)
+def edit_objective(objective_number: int):
+    row = get_numbered_or_404(Objective, objective_number)
     form = _objective_form(row)
     conflict = None
     if form.validate_on_submit():
@@ -141,10 +142,10 @@ def edit_objective(objective_id: int):
     return render_template("actions/objective_form.html", form=form, row=row, conflict=conflict)
 
 
-@tenant_bp.route("/objectives/<int:objective_id>/delete", methods=["GET", "POST"])
+@tenant_bp.route("/objectives/<int:objective_number>/delete", methods=["GET", "POST"])
 @requires("officer")
-def delete_objective(objective_id: int):
-    row = get_or_404(Objective, objective_id)
+def delete_objective(objective_number: int):
+    row = get_numbered_or_404(Objective, objective_number)
     form = ConfirmForm()
     if form.validate_on_submit():
         try:
@@ -357,14 +358,14 @@ def new_action():
             _attach(form, exc.errors)
         else:
             flash("The action has been added", "success")
-            return redirect(url_for(".action", action_id=row.id))
+            return redirect(url_for(".action", action_number=row.number))
     return render_template("actions/action_form.html", form=form, row=None)
 
 
-@tenant_bp.route("/actions/<int:action_id>")
+@tenant_bp.route("/actions/<int:action_number>")
 @requires(*READ_ROLES)
-def action(action_id: int):
-    row = get_or_404(Action, action_id)
+def action(action_number: int):
+    row = get_numbered_or_404(Action, action_number)
     aims = _aim_labels()
     return render_template(
         "actions/action.html",
@@ -419,10 +420,10 @@ def _conflict_rows(current: Action, submitted: dict) -> list[tuple[str, str, str
     return rows
 
 
-@tenant_bp.route("/actions/<int:action_id>/edit", methods=["GET", "POST"])
+@tenant_bp.route("/actions/<int:action_number>/edit", methods=["GET", "POST"])
 @requires("officer")
-def edit_action(action_id: int):
-    row = get_or_404(Action, action_id)
+def edit_action(action_number: int):
+    row = get_numbered_or_404(Action, action_number)
     form = _action_form(row)
     conflict = None
     if form.validate_on_submit():
@@ -438,7 +439,7 @@ def edit_action(action_id: int):
             _attach(form, exc.errors)
         else:
             flash("The action has been saved", "success")
-            return redirect(url_for(".action", action_id=row.id))
+            return redirect(url_for(".action", action_number=row.number))
     return render_template(
         "actions/action_form.html",
         form=form,
@@ -448,10 +449,10 @@ def edit_action(action_id: int):
     )
 
 
-@tenant_bp.route("/actions/<int:action_id>/delete", methods=["GET", "POST"])
+@tenant_bp.route("/actions/<int:action_number>/delete", methods=["GET", "POST"])
 @requires("officer")
-def delete_action(action_id: int):
-    row = get_or_404(Action, action_id)
+def delete_action(action_number: int):
+    row = get_numbered_or_404(Action, action_number)
     form = ConfirmForm()
     if form.validate_on_submit():
         services.delete_action(row)
@@ -460,10 +461,10 @@ def delete_action(action_id: int):
     return render_template("actions/action_delete.html", action=row, form=form)
 
 
-@tenant_bp.route("/actions/<int:action_id>/progress", methods=["GET", "POST"])
+@tenant_bp.route("/actions/<int:action_number>/progress", methods=["GET", "POST"])
 @requires("officer")
-def add_progress(action_id: int):
-    row = get_or_404(Action, action_id)
+def add_progress(action_number: int):
+    row = get_numbered_or_404(Action, action_number)
     form = ProgressForm()
     if request.method == "GET":
         form.status.data = row.status
@@ -484,16 +485,16 @@ def add_progress(action_id: int):
             _attach(form, exc.errors)
         else:
             flash("The progress update has been saved", "success")
-            return redirect(url_for(".action", action_id=row.id, _anchor="progress"))
+            return redirect(url_for(".action", action_number=row.number, _anchor="progress"))
     return render_template(
         "actions/progress_form.html", form=form, action=row, check=readability(form.narrative.data)
     )
 
 
-@tenant_bp.route("/actions/<int:action_id>/progress/export")
+@tenant_bp.route("/actions/<int:action_number>/progress/export")
 @requires(*READ_ROLES)
-def export_progress(action_id: int):
-    row = get_or_404(Action, action_id)
+def export_progress(action_number: int):
+    row = get_numbered_or_404(Action, action_number)
     updates = list(db.session.scalars(services.progress_updates(row)))
     return exports.response(
         request.args.get("format", "csv"),
@@ -516,14 +517,14 @@ def export_progress(action_id: int):
     )
 
 
-@tenant_bp.route("/evidence/<int:update_id>")
+@tenant_bp.route("/evidence/<int:update_number>")
 @requires(*READ_ROLES)
-def evidence(update_id: int):
-    update = get_or_404(ProgressUpdate, update_id)
+def evidence(update_number: int):
+    update = get_numbered_or_404(ProgressUpdate, update_number)
     if not update.has_evidence_file:
         abort(404)
     services.record_evidence_download(update)
-    tenant_id, size = update.tenant_id, update.evidence_size
+    tenant_id, size, update_id = update.tenant_id, update.evidence_size, update.id
 
     # The file is sent piece by piece as it is read from the database, so a download holds
     # one piece in memory, whatever the file's size. The request (and so the session and

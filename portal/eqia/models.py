@@ -9,6 +9,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from portal import clock
 from portal.extensions import db
+from portal.references import TenantNumbered
 from portal.tenancy import TenantOwned
 
 # The nine protected characteristics of the Equality Act 2010, in the Act's order.
@@ -34,8 +35,10 @@ IMPACTS = {
 KINDS = {"screening": "Screening", "full": "Full assessment"}
 
 
-class ImpactAssessment(TenantOwned, db.Model):
+class ImpactAssessment(TenantNumbered, db.Model):
     """One equality impact assessment of a service, policy or function."""
+
+    reference_prefix = "EQIA"
 
     __tablename__ = "impact_assessment"
 

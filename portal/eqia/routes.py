@@ -9,7 +9,6 @@ from sqlalchemy import select
 
 from portal.access import (
     READ_ROLES,
-    get_or_404,
     partnership_blueprint,
     public_blueprint,
     requires,
@@ -21,6 +20,7 @@ from portal.eqia.models import CHARACTERISTICS, ImpactAssessment, JointAssessmen
 from portal.extensions import db
 from portal.pagination import paginate
 from portal.readability import readability
+from portal.references import get_numbered_or_404
 
 tenant_bp = tenant_blueprint("eqia", __name__, "/eqia")
 partnership_bp = partnership_blueprint("joint_eqia", __name__, "/eqia")
@@ -68,16 +68,16 @@ def new_assessment():
             _add_error(form, exc.field, exc.message)
         else:
             flash(f"“{row.title}” has been added to the register", "success")
-            return redirect(url_for(".assessment", assessment_id=row.id))
+            return redirect(url_for(".assessment", assessment_number=row.number))
     return render_template(
         "eqia/assessment_form.html", form=form, row=None, check=readability(form.narrative())
     )
 
 
-@tenant_bp.route("/<int:assessment_id>")
+@tenant_bp.route("/<int:assessment_number>")
 @requires(*READ_ROLES)
-def assessment(assessment_id: int):
-    row = get_or_404(ImpactAssessment, assessment_id)
+def assessment(assessment_number: int):
+    row = get_numbered_or_404(ImpactAssessment, assessment_number)
     return render_template(
         "eqia/assessment.html",
         row=row,
@@ -86,10 +86,10 @@ def assessment(assessment_id: int):
     )
 
 
-@tenant_bp.route("/<int:assessment_id>/edit", methods=["GET", "POST"])
+@tenant_bp.route("/<int:assessment_number>/edit", methods=["GET", "POST"])
 @requires("officer")
-def edit_assessment(assessment_id: int):
-    row = get_or_404(ImpactAssessment, assessment_id)
+def edit_assessment(assessment_number: int):
+    row = get_numbered_or_404(ImpactAssessment, assessment_number)
     form = AssessmentForm()
     conflict = None
     if request.method == "GET":
@@ -108,7 +108,7 @@ def edit_assessment(assessment_id: int):
             _add_error(form, exc.field, exc.message)
         else:
             flash(f"“{row.title}” has been saved", "success")
-            return redirect(url_for(".assessment", assessment_id=row.id))
+            return redirect(url_for(".assessment", assessment_number=row.number))
     return render_template(
         "eqia/assessment_form.html",
         form=form,
@@ -233,10 +233,10 @@ def public_register():
     return render_template("eqia/public_register.html", rows=rows, org=g.public_tenant)
 
 
-@bp.route("/<int:assessment_id>")
-def public_assessment(assessment_id: int):
+@bp.route("/<int:assessment_number>")
+def public_assessment(assessment_number: int):
     row = db.session.scalar(
-        services.published_assessments().where(ImpactAssessment.id == assessment_id)
+        services.published_assessments().where(ImpactAssessment.number == assessment_number)
     )
     if row is None:
         abort(404)

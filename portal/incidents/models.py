@@ -9,6 +9,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from portal.eqia.models import CHARACTERISTICS
 from portal.extensions import db
+from portal.references import TenantNumbered
 from portal.tenancy import TenantOwned
 
 MOTIVATIONS = CHARACTERISTICS
@@ -50,9 +51,11 @@ PERSONAL_FIELDS = (
 )
 
 
-class Ward(TenantOwned, db.Model):
+class Ward(TenantNumbered, db.Model):
     """A ward in the organisation's own list, so that incidents are counted by the same
     names. A ward no longer in use is retired: its incidents keep it, new ones cannot."""
+
+    reference_prefix = "W"
 
     __tablename__ = "ward"
     __table_args__ = (UniqueConstraint("tenant_id", "name"),)
@@ -70,8 +73,10 @@ class Ward(TenantOwned, db.Model):
         return f"<Ward {self.name!r}>"
 
 
-class HateIncident(TenantOwned, db.Model):
+class HateIncident(TenantNumbered, db.Model):
     """One reported hate incident: a case record seen only by the organisation's caseworkers."""
+
+    reference_prefix = "HI"
 
     __tablename__ = "hate_incident"
 

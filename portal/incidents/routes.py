@@ -8,13 +8,14 @@ from flask import abort, flash, g, redirect, render_template, request, url_for
 from flask_login import current_user
 
 from portal import exports
-from portal.access import READ_ROLES, get_or_404, requires, tenant_blueprint
+from portal.access import READ_ROLES, requires, tenant_blueprint
 from portal.extensions import db
 from portal.forms import ConfirmForm
 from portal.incidents import services
 from portal.incidents.forms import IncidentForm, RetentionForm, WardNameForm
 from portal.incidents.models import MOTIVATIONS, STATUSES, HateIncident, Ward
 from portal.pagination import paginate
+from portal.references import get_numbered_or_404
 
 tenant_bp = tenant_blueprint("incidents", __name__, "/incidents")
 
@@ -79,7 +80,7 @@ def export_register():
         EXPORT_HEADERS,
         [
             [
-                row.id,
+                row.reference,
                 row.occurred_on,
                 row.type_label,
                 row.motivation_labels,
@@ -111,25 +112,25 @@ def new_incident():
             _add_error(form, exc.field, exc.message)
         else:
             flash("The incident has been recorded", "success")
-            return redirect(url_for(".incident", incident_id=row.id))
+            return redirect(url_for(".incident", incident_number=row.number))
     return render_template("incidents/incident_form.html", form=form, row=None)
 
 
-@tenant_bp.route("/<int:incident_id>")
+@tenant_bp.route("/<int:incident_number>")
 @requires("caseworker")
-def incident(incident_id: int):
-    row = get_or_404(HateIncident, incident_id)
+def incident(incident_number: int):
+    row = get_numbered_or_404(HateIncident, incident_number)
     services.record_view(row, "case")
     return render_template("incidents/incident.html", row=row)
 
 
-@tenant_bp.route("/<int:incident_id>/edit", methods=["GET", "POST"])
+@tenant_bp.route("/<int:incident_number>/edit", methods=["GET", "POST"])
 @requires("caseworker")
-def edit_incident(incident_id: int):
-    row = get_or_404(HateIncident, incident_id)
+def edit_incident(incident_number: int):
+    row = get_numbered_or_404(HateIncident, incident_number)
     if row.is_anonymised:
         flash("This record has been anonymised and can no longer be changed", "error")
-        return redirect(url_for(".incident", incident_id=row.id))
+        return redirect(url_for(".incident", incident_number=row.number))
     form = IncidentForm()
     form.ward_id.choices = [("", "Choose a ward"), *services.ward_choices(row.ward_row)]
     conflict = None
@@ -149,7 +150,7 @@ def edit_incident(incident_id: int):
             _add_error(form, exc.field, exc.message)
         else:
             flash("The case has been saved", "success")
-            return redirect(url_for(".incident", incident_id=row.id))
+            return redirect(url_for(".incident", incident_number=row.number))
     services.record_view(row, "edit")
     return render_template("incidents/incident_form.html", form=form, row=row, conflict=conflict)
 
@@ -191,10 +192,10 @@ def wards():
     )
 
 
-@tenant_bp.route("/wards/<int:ward_id>", methods=["GET", "POST"])
+@tenant_bp.route("/wards/<int:ward_number>", methods=["GET", "POST"])
 @requires("keep_wards")
-def edit_ward(ward_id: int):
-    row = get_or_404(Ward, ward_id)
+def edit_ward(ward_number: int):
+    row = get_numbered_or_404(Ward, ward_number)
     form = WardNameForm()
     if request.method == "GET":
         form.name.data = row.name
@@ -210,10 +211,10 @@ def edit_ward(ward_id: int):
     return render_template("incidents/ward_form.html", form=form, row=row)
 
 
-@tenant_bp.route("/wards/<int:ward_id>/retire", methods=["POST"])
+@tenant_bp.route("/wards/<int:ward_number>/retire", methods=["POST"])
 @requires("keep_wards")
-def retire_ward(ward_id: int):
-    row = get_or_404(Ward, ward_id)
+def retire_ward(ward_number: int):
+    row = get_numbered_or_404(Ward, ward_number)
     if not ConfirmForm().validate_on_submit():
         abort(400)
     retire = not row.is_retired

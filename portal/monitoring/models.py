@@ -24,6 +24,7 @@ from sqlalchemy.orm import Mapped, Session, mapped_column, relationship
 from portal.aims.models import AimMeasure
 from portal.extensions import db
 from portal.monitoring import categories, periods
+from portal.references import TenantNumbered
 from portal.tenancy import CrossTenantWrite, TenantNotSet, TenantOwned, current_tenant_id
 
 UNITS = {
@@ -148,8 +149,10 @@ class MeasureDefinition(_Shape, db.Model):
         return f"<MeasureDefinition {self.name}>"
 
 
-class Measure(_Shape, TenantOwned, db.Model):
+class Measure(_Shape, TenantNumbered, db.Model):
     """A measure an organisation reports, over the years of its plan."""
+
+    reference_prefix = "M"
 
     id: Mapped[int] = mapped_column(primary_key=True)
     definition_id: Mapped[int | None] = mapped_column(

@@ -9,7 +9,7 @@ import click
 from flask import abort, flash, g, redirect, render_template, request, url_for
 from sqlalchemy import select
 
-from portal.access import READ_ROLES, get_or_404, partnership_blueprint, requires, tenant_blueprint
+from portal.access import READ_ROLES, partnership_blueprint, requires, tenant_blueprint
 from portal.disclosure import RuleError
 from portal.extensions import db
 from portal.forms import ConfirmForm, parse_id
@@ -28,6 +28,7 @@ from portal.monitoring.forms import (
 )
 from portal.monitoring.models import UNITS, Measure, MeasureDefinition
 from portal.partners.models import Tenant
+from portal.references import get_numbered_or_404
 from portal.tenancy import tenant_scope
 
 tenant_bp = tenant_blueprint("monitoring", __name__, "/monitoring")
@@ -64,7 +65,7 @@ def start_joint(joint_measure_id: int):
         flash(f"{definition.name} could not be started: {exc}", "error")
         return redirect(url_for(".measures"))
     flash(f"You can now enter {g.tenant.name}'s figures for {definition.name}", "success")
-    return redirect(url_for(".measure", measure_id=row.id))
+    return redirect(url_for(".measure", measure_number=row.number))
 
 
 @tenant_bp.route("/measures/new", methods=["GET", "POST"])
@@ -93,14 +94,14 @@ def new_measure():
             getattr(form, exc.field).errors.append(str(exc))
         else:
             flash(f"{row.name} has been added", "success")
-            return redirect(url_for(".measure", measure_id=row.id))
+            return redirect(url_for(".measure", measure_number=row.number))
     return render_template("monitoring/measure_form.html", form=form)
 
 
-@tenant_bp.route("/measures/<int:measure_id>")
+@tenant_bp.route("/measures/<int:measure_number>")
 @requires(*READ_ROLES)
-def measure(measure_id: int):
-    row = get_or_404(Measure, measure_id)
+def measure(measure_number: int):
+    row = get_numbered_or_404(Measure, measure_number)
     return render_template(
         "monitoring/measure.html",
         measure=row,
@@ -122,10 +123,10 @@ def _fill_fixed(form: MeasureEditForm, row: Measure) -> None:
         form[key].data, form[key].raw_data = value, [value]
 
 
-@tenant_bp.route("/measures/<int:measure_id>/edit", methods=["GET", "POST"])
+@tenant_bp.route("/measures/<int:measure_number>/edit", methods=["GET", "POST"])
 @requires("officer")
-def edit_measure(measure_id: int):
-    row = get_or_404(Measure, measure_id)
+def edit_measure(measure_number: int):
+    row = get_numbered_or_404(Measure, measure_number)
     form = MeasureEditForm(obj=row if request.method == "GET" else None)
     conflict = None
     if request.method == "GET":
@@ -155,7 +156,7 @@ def edit_measure(measure_id: int):
             getattr(form, exc.field).errors.append(str(exc))
         else:
             flash(f"{row.title} has been saved", "success")
-            return redirect(url_for(".measure", measure_id=row.id))
+            return redirect(url_for(".measure", measure_number=row.number))
     return render_template(
         "monitoring/measure_edit.html",
         form=form,
@@ -177,10 +178,10 @@ def _describe_shape(key: str, value) -> str:
     return "" if value is None else str(value)
 
 
-@tenant_bp.route("/measures/<int:measure_id>/delete", methods=["GET", "POST"])
+@tenant_bp.route("/measures/<int:measure_number>/delete", methods=["GET", "POST"])
 @requires("officer")
-def delete_measure(measure_id: int):
-    row = get_or_404(Measure, measure_id)
+def delete_measure(measure_number: int):
+    row = get_numbered_or_404(Measure, measure_number)
     form = ConfirmForm()
     if form.validate_on_submit():
         name = row.title
@@ -195,18 +196,18 @@ def delete_measure(measure_id: int):
     )
 
 
-def _released_measure_or_404(measure_id: int) -> Measure:
+def _released_measure_or_404(measure_number: int) -> Measure:
     """One of the tenant's measures that can leave it: one taken up from a definition."""
-    row = get_or_404(Measure, measure_id)
+    row = get_numbered_or_404(Measure, measure_number)
     if row.definition is None or not row.is_count:
         abort(404)
     return row
 
 
-@tenant_bp.route("/measures/<int:measure_id>/releases")
+@tenant_bp.route("/measures/<int:measure_number>/releases")
 @requires(*READ_ROLES)
-def releases(measure_id: int):
-    row = _released_measure_or_404(measure_id)
+def releases(measure_number: int):
+    row = _released_measure_or_404(measure_number)
     history = services.releases_for(g.tenant, row.definition)
     current = {}
     for release in history:
@@ -222,10 +223,10 @@ def releases(measure_id: int):
     )
 
 
-@tenant_bp.route("/measures/<int:measure_id>/releases/correct", methods=["GET", "POST"])
+@tenant_bp.route("/measures/<int:measure_number>/releases/correct", methods=["GET", "POST"])
 @requires("edit_plan")
-def correct_release(measure_id: int):
-    row = _released_measure_or_404(measure_id)
+def correct_release(measure_number: int):
+    row = _released_measure_or_404(measure_number)
     form = CorrectionForm()
     period = (form.period.data if request.method == "POST" else request.args.get("period")) or ""
     if not period:
@@ -258,7 +259,7 @@ def correct_release(measure_id: int):
             flash(
                 f"The corrected figures for {periods.label(period)} have been released", "success"
             )
-            return redirect(url_for(".releases", measure_id=row.id))
+            return redirect(url_for(".releases", measure_number=row.number))
     return render_template(
         "monitoring/correct_release.html",
         measure=row,
@@ -284,10 +285,10 @@ def _grid_periods(measure: Measure) -> tuple[list[str], int | None, list[int]]:
     return [p for p in measure.periods if periods.year_of(p) == year], year, years
 
 
-@tenant_bp.route("/measures/<int:measure_id>/figures", methods=["GET", "POST"])
+@tenant_bp.route("/measures/<int:measure_number>/figures", methods=["GET", "POST"])
 @requires("officer")
-def figures(measure_id: int):
-    row = get_or_404(Measure, measure_id)
+def figures(measure_number: int):
+    row = get_numbered_or_404(Measure, measure_number)
     shown, year, years = _grid_periods(row)
     form = GridForm()
     problems: list[services.Problem] = []
@@ -300,7 +301,7 @@ def figures(measure_id: int):
             problems = exc.problems
         else:
             flash(f"Figures saved: {count} in the periods shown", "success")
-            return redirect(url_for(".measure", measure_id=row.id))
+            return redirect(url_for(".measure", measure_number=row.number))
     stored = services.stored_values(row)
     return render_template(
         "monitoring/figures.html",
@@ -319,10 +320,10 @@ def figures(measure_id: int):
     )
 
 
-@tenant_bp.route("/measures/<int:measure_id>/import", methods=["GET", "POST"])
+@tenant_bp.route("/measures/<int:measure_number>/import", methods=["GET", "POST"])
 @requires("officer")
-def import_figures(measure_id: int):
-    row = get_or_404(Measure, measure_id)
+def import_figures(measure_number: int):
+    row = get_numbered_or_404(Measure, measure_number)
     form = ImportForm()
     problems: list[services.Problem] = []
     if form.validate_on_submit():
@@ -333,14 +334,14 @@ def import_figures(measure_id: int):
             problems = exc.problems
         else:
             flash(f"Figures imported: the periods in the file now hold {count}", "success")
-            return redirect(url_for(".measure", measure_id=row.id))
+            return redirect(url_for(".measure", measure_number=row.number))
     return render_template("monitoring/import.html", measure=row, form=form, problems=problems)
 
 
-@tenant_bp.route("/measures/<int:measure_id>/compare")
+@tenant_bp.route("/measures/<int:measure_number>/compare")
 @requires(*READ_ROLES)
-def compare(measure_id: int):
-    row = get_or_404(Measure, measure_id)
+def compare(measure_number: int):
+    row = get_numbered_or_404(Measure, measure_number)
     c = row.characteristic
     if c is None:
         abort(404)

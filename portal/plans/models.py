@@ -8,11 +8,13 @@ from sqlalchemy import String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from portal.extensions import db
-from portal.tenancy import TenantOwned
+from portal.references import TenantNumbered
 
 
-class Commitment(TenantOwned, db.Model):
+class Commitment(TenantNumbered, db.Model):
     """One "We will …" statement of an organisation's equality policy, in order."""
+
+    reference_prefix = "C"
 
     id: Mapped[int] = mapped_column(primary_key=True)
     position: Mapped[int]

@@ -5,7 +5,7 @@ from __future__ import annotations
 from flask import abort, flash, g, redirect, render_template, request, url_for
 
 from portal import exports
-from portal.access import READ_ROLES, get_or_404, requires, tenant_blueprint
+from portal.access import READ_ROLES, requires, tenant_blueprint
 from portal.aims import services as aims
 from portal.extensions import db
 from portal.forms import ConfirmForm
@@ -13,6 +13,7 @@ from portal.plans import services
 from portal.plans.forms import CommitmentForm, MoveForm
 from portal.plans.models import Commitment
 from portal.readability import readability
+from portal.references import get_numbered_or_404
 
 tenant_bp = tenant_blueprint("plans", __name__, "/plan")
 
@@ -82,10 +83,10 @@ def new_commitment():
     )
 
 
-@tenant_bp.route("/commitments/<int:commitment_id>", methods=["GET", "POST"])
+@tenant_bp.route("/commitments/<int:commitment_number>", methods=["GET", "POST"])
 @requires("officer")
-def edit_commitment(commitment_id: int):
-    row = get_or_404(Commitment, commitment_id)
+def edit_commitment(commitment_number: int):
+    row = get_numbered_or_404(Commitment, commitment_number)
     form = CommitmentForm(obj=row if request.method == "GET" else None)
     conflict = None
     _joint_aim_choices(form)
@@ -121,20 +122,20 @@ def edit_commitment(commitment_id: int):
     )
 
 
-@tenant_bp.route("/commitments/<int:commitment_id>/move", methods=["POST"])
+@tenant_bp.route("/commitments/<int:commitment_number>/move", methods=["POST"])
 @requires("officer")
-def move_commitment(commitment_id: int):
-    row = get_or_404(Commitment, commitment_id)
+def move_commitment(commitment_number: int):
+    row = get_numbered_or_404(Commitment, commitment_number)
     form = MoveForm()
     if form.validate_on_submit() and form.direction.data in {"up", "down"}:
         services.move_commitment(row, form.direction.data)
     return redirect(url_for(".commitments"))
 
 
-@tenant_bp.route("/commitments/<int:commitment_id>/delete", methods=["GET", "POST"])
+@tenant_bp.route("/commitments/<int:commitment_number>/delete", methods=["GET", "POST"])
 @requires("officer")
-def delete_commitment(commitment_id: int):
-    row = get_or_404(Commitment, commitment_id)
+def delete_commitment(commitment_number: int):
+    row = get_numbered_or_404(Commitment, commitment_number)
     form = ConfirmForm()
     if form.validate_on_submit():
         services.delete_commitment(row)
