@@ -493,7 +493,7 @@ def first_commitment(app, slug="west-kent-housing") -> tuple[int, int]:
 
         with tenant_scope(tenant(slug)):
             row = db.session.scalar(select(Commitment).order_by(Commitment.position))
-            return row.id, row.version
+            return row.number, row.version
 
 
 def links(app, slug="west-kent-housing") -> list[tuple[int, int]]:
@@ -503,15 +503,17 @@ def links(app, slug="west-kent-housing") -> list[tuple[int, int]]:
         with tenant_scope(tenant(slug)):
             return list(
                 db.session.execute(
-                    select(CommitmentJointAim.commitment_id, CommitmentJointAim.joint_aim_id)
+                    select(Commitment.number, CommitmentJointAim.joint_aim_id).join(
+                        Commitment, Commitment.id == CommitmentJointAim.commitment_id
+                    )
                 ).tuples()
             )
 
 
 def test_officer_links_a_commitment_to_joint_aims(app, login_as, client):
-    commitment_id, version = first_commitment(app)
+    commitment_number, version = first_commitment(app)
     west_kent = aim_ids(app)
-    url = f"/t/west-kent-housing/plan/commitments/{commitment_id}"
+    url = f"/t/west-kent-housing/plan/commitments/{commitment_number}"
     login_as("officer", "west-kent-housing")
     form = page_text(client.get(url))
     assert "Joint aims this commitment serves (optional)" in form
@@ -529,7 +531,7 @@ def test_officer_links_a_commitment_to_joint_aims(app, login_as, client):
         },
     )
     assert response.status_code == 302
-    assert sorted(links(app)) == [(commitment_id, west_kent[2]), (commitment_id, west_kent[3])]
+    assert sorted(links(app)) == [(commitment_number, west_kent[2]), (commitment_number, west_kent[3])]
     listing = page_text(client.get("/t/west-kent-housing/plan/commitments"))
     assert "Serves joint aims:" in listing
     assert "We will identify and deal with physical barriers to our services." in listing
@@ -548,9 +550,9 @@ def test_officer_links_a_commitment_to_joint_aims(app, login_as, client):
 
 
 def test_an_aim_of_another_partnership_is_refused_and_nothing_saved(app, login_as, client):
-    commitment_id, version = first_commitment(app)
+    commitment_number, version = first_commitment(app)
     other = aim_ids(app, "kent-network")[0]
-    url = f"/t/west-kent-housing/plan/commitments/{commitment_id}"
+    url = f"/t/west-kent-housing/plan/commitments/{commitment_number}"
     login_as("officer", "west-kent-housing")
     token = csrf_token(client, url)
     response = client.post(
@@ -565,7 +567,7 @@ def test_an_aim_of_another_partnership_is_refused_and_nothing_saved(app, login_a
     assert response.status_code == 200
     assert "Choose only joint aims of your own partnerships" in page_text(response)
     assert links(app) == []
-    assert first_commitment(app) == (commitment_id, version)
+    assert first_commitment(app) == (commitment_number, version)
     new = "/t/west-kent-housing/plan/commitments/new"
     response = client.post(
         new, data={"text": "Another.", "joint_aims": ["999999"], "csrf_token": token}

@@ -21,12 +21,12 @@ def commitment_texts(app, slug="west-kent-housing") -> list[str]:
             return list(db.session.scalars(select(Commitment.text).order_by(Commitment.position)))
 
 
-def commitment_ids(app, slug="west-kent-housing") -> list[int]:
+def commitment_numbers(app, slug="west-kent-housing") -> list[int]:
     with app.app_context():
         from portal.extensions import db
 
         with tenant_scope(tenant(slug)):
-            return list(db.session.scalars(select(Commitment.id).order_by(Commitment.position)))
+            return list(db.session.scalars(select(Commitment.number).order_by(Commitment.position)))
 
 
 def test_seed_commitments_are_held_word_for_word(app):
@@ -77,8 +77,8 @@ def test_empty_or_overlong_commitment_is_explained_and_nothing_saved(login_as, c
 def test_second_save_of_the_same_commitment_is_refused_and_both_versions_shown(
     app, login_as, client
 ):
-    first_id = commitment_ids(app)[0]
-    url = f"{BASE}/{first_id}"
+    first_number = commitment_numbers(app)[0]
+    url = f"{BASE}/{first_number}"
     login_as("officer", "west-kent-housing")
     # Two people open the same commitment...
     page = client.get(url).get_data(as_text=True)
@@ -106,25 +106,25 @@ def test_second_save_of_the_same_commitment_is_refused_and_both_versions_shown(
 
 
 def test_commitments_move_up_and_down(app, login_as, client):
-    ids = commitment_ids(app)
+    ids = commitment_numbers(app)
     login_as("officer", "west-kent-housing")
     token = csrf_token(client, BASE)
     client.post(f"{BASE}/{ids[1]}/move", data={"direction": "up", "csrf_token": token})
-    assert commitment_ids(app)[:2] == [ids[1], ids[0]]
+    assert commitment_numbers(app)[:2] == [ids[1], ids[0]]
     client.post(
         f"{BASE}/{ids[1]}/move", data={"direction": "up", "csrf_token": token}
     )  # already first
-    assert commitment_ids(app)[:2] == [ids[1], ids[0]]
+    assert commitment_numbers(app)[:2] == [ids[1], ids[0]]
 
 
 def test_delete_asks_first_then_renumbers(app, login_as, client):
-    ids = commitment_ids(app)
+    ids = commitment_numbers(app)
     login_as("officer", "west-kent-housing")
     page = client.get(f"{BASE}/{ids[0]}/delete").get_data(as_text=True)
     assert "Are you sure you want to delete commitment 1?" in page
     token = csrf_token(client, f"{BASE}/{ids[0]}/delete")
     client.post(f"{BASE}/{ids[0]}/delete", data={"csrf_token": token})
-    assert commitment_ids(app) == ids[1:]
+    assert commitment_numbers(app) == ids[1:]
     with app.app_context():
         from portal.extensions import db
 

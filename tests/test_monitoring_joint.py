@@ -14,7 +14,7 @@ from portal.monitoring import services
 from portal.monitoring.models import Measure, MeasureDefinition
 from portal.partners.models import Partnership
 from portal.tenancy import tenant_scope
-from tests.helpers import audit_events, csrf_token, tenant
+from tests.helpers import audit_events, by_number, csrf_token, tenant
 from tests.test_monitoring import table_rows
 
 NEW = "/p/west-kent/monitoring/joint-measures/new"
@@ -60,7 +60,8 @@ def _joint(client, **fields) -> int:
 
 
 def _report(slug: str, definition_id: int, figures: dict[str, dict[str, int]]) -> int:
-    """The member ``slug`` starts reporting the joint measure and saves ``figures``."""
+    """The member ``slug`` starts reporting the joint measure and saves ``figures``; the
+    number of the member's measure."""
     with tenant_scope(tenant(slug)):
         definition = database.session.get(MeasureDefinition, definition_id)
         row = services.start_reporting(definition)
@@ -70,7 +71,7 @@ def _report(slug: str, definition_id: int, figures: dict[str, dict[str, int]]) -
             for category, value in values.items()
         ]
         services.save_values(row, cells, via="test")
-        return row.id
+        return row.number
 
 
 def _text(response) -> str:
@@ -157,8 +158,8 @@ def test_members_see_the_joint_measure_and_enter_their_own_figures(app, client, 
     page = _text(client.get(measure_url))
     assert "Attendance at partnership events by sex" in page
     assert "April 2012 to March 2016" in page
-    measure_id = int(re.search(r"/measures/(\d+)", measure_url).group(1))
-    figures = f"/t/sevenoaks/monitoring/measures/{measure_id}/figures"
+    measure_number = int(re.search(r"/measures/(\d+)", measure_url).group(1))
+    figures = f"/t/sevenoaks/monitoring/measures/{measure_number}/figures"
     response = client.post(
         figures,
         data={"csrf_token": csrf_token(client, figures), "v-2014-0": "23", "v-2014-1": "3"},
@@ -166,13 +167,13 @@ def test_members_see_the_joint_measure_and_enter_their_own_figures(app, client, 
     assert response.status_code == 302
     # Starting again leads to the same measure, not a second one.
     response = client.post(url, data={"csrf_token": csrf_token(client, "/t/sevenoaks/")})
-    assert response.headers["Location"].endswith(f"/measures/{measure_id}")
+    assert response.headers["Location"].endswith(f"/measures/{measure_number}")
     with app.app_context():
         with tenant_scope(tenant("sevenoaks")):
             rows = database.session.scalars(
                 select(Measure).where(Measure.definition_id == definition_id)
             ).all()
-            assert [r.id for r in rows] == [measure_id]
+            assert [r.number for r in rows] == [measure_number]
             assert rows[0].tenant_id == tenant("sevenoaks").id
             assert services.stored_values(rows[0]) == {"2014": {"": 23, "Female": 3}}
         with tenant_scope(tenant("tonbridge-malling")):
@@ -264,12 +265,12 @@ def test_the_lead_renames_a_joint_measure_and_members_see_the_new_name(app, clie
     login_as("lead", partnership="west-kent")
     definition_id = _joint(client)
     with app.app_context():
-        measure_id = _report("sevenoaks", definition_id, {"2014": {"": 10}})
+        measure_number = _report("sevenoaks", definition_id, {"2014": {"": 10}})
     url = f"/p/west-kent/monitoring/joint-measures/{definition_id}/edit"
     response = client.post(url, data=_form(client, url, name="Attendance at joint events"))
     assert response.status_code == 302
     with app.app_context(), tenant_scope(tenant("sevenoaks")):
-        assert database.session.get(Measure, measure_id).title == "Attendance at joint events"
+        assert by_number(Measure, measure_number).title == "Attendance at joint events"
 
 
 @pytest.mark.parametrize(
@@ -332,7 +333,7 @@ def test_deleting_a_joint_measure_leaves_members_their_figures(app, client, logi
     login_as("lead", partnership="west-kent")
     definition_id = _joint(client)
     with app.app_context():
-        measure_id = _report("sevenoaks", definition_id, {"2014": {"": 10}})
+        measure_number = _report("sevenoaks", definition_id, {"2014": {"": 10}})
     url = f"/p/west-kent/monitoring/joint-measures/{definition_id}/delete"
     page = _text(client.get(url))
     assert "Are you sure you want to delete the joint measure" in page
@@ -341,7 +342,7 @@ def test_deleting_a_joint_measure_leaves_members_their_figures(app, client, logi
     with app.app_context():
         assert database.session.get(MeasureDefinition, definition_id) is None
         with tenant_scope(tenant("sevenoaks")):
-            row = database.session.get(Measure, measure_id)
+            row = by_number(Measure, measure_number)
             assert row.definition_id is None
             assert services.stored_values(row) == {"2014": {"": 10}}
     assert audit_events(app, action="joint_measure.deleted")[-1].detail["name"] == (

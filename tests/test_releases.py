@@ -159,18 +159,18 @@ def _released_setup(app, client, auth, login_as):
     login_as("lead", partnership="west-kent")
     definition_id = _joint(client, name="Complaints", breakdown="sex")
     with app.app_context():
-        measure_id = _report(
+        measure_number = _report(
             "tonbridge-malling", definition_id, {"2014": {"": 40, "Female": 18, "Male": 22}}
         )
     url = f"/p/west-kent/monitoring/measures/{definition_id}?period=2014"
     name = _names(app)["tonbridge-malling"]
     assert _rows(client, url)[name] == ["20 (rounded)", "20 (rounded)", "0", "40 (rounded)"]
     auth.logout()
-    return definition_id, measure_id, url, name
+    return definition_id, measure_number, url, name
 
 
 def test_a_live_change_after_release_changes_nothing_the_lead_sees(app, client, auth, login_as):
-    definition_id, measure_id, url, name = _released_setup(app, client, auth, login_as)
+    definition_id, measure_number, url, name = _released_setup(app, client, auth, login_as)
     with app.app_context():
         _report("tonbridge-malling", definition_id, {"2014": {"": 52, "Female": 30, "Male": 22}})
     login_as("lead", partnership="west-kent")
@@ -180,14 +180,14 @@ def test_a_live_change_after_release_changes_nothing_the_lead_sees(app, client, 
 
 
 def test_an_officer_corrects_the_release_seeing_old_and_new(app, client, auth, login_as):
-    definition_id, measure_id, url, name = _released_setup(app, client, auth, login_as)
+    definition_id, measure_number, url, name = _released_setup(app, client, auth, login_as)
     with app.app_context():
         _report("tonbridge-malling", definition_id, {"2014": {"": 52, "Female": 30, "Male": 22}})
     login_as("officer", "tonbridge-malling")
-    releases = f"/t/tonbridge-malling/monitoring/measures/{measure_id}/releases"
+    releases = f"/t/tonbridge-malling/monitoring/measures/{measure_number}/releases"
     page = client.get(releases).get_data(as_text=True)
     assert "when a partnership lead first looked" in page
-    correct = f"/t/tonbridge-malling/monitoring/measures/{measure_id}/releases/correct"
+    correct = f"/t/tonbridge-malling/monitoring/measures/{measure_number}/releases/correct"
     page = client.get(correct + "?period=2014").get_data(as_text=True)
     rows = table_rows(page)
     assert rows["Female"] == ["20 (rounded)", "30 (rounded)"]
@@ -224,9 +224,9 @@ def test_an_officer_corrects_the_release_seeing_old_and_new(app, client, auth, l
 
 
 def test_a_correction_with_nothing_to_change_is_refused(app, client, auth, login_as):
-    definition_id, measure_id, url, name = _released_setup(app, client, auth, login_as)
+    definition_id, measure_number, url, name = _released_setup(app, client, auth, login_as)
     login_as("officer", "tonbridge-malling")
-    correct = f"/t/tonbridge-malling/monitoring/measures/{measure_id}/releases/correct"
+    correct = f"/t/tonbridge-malling/monitoring/measures/{measure_number}/releases/correct"
     page = client.get(correct + "?period=2014").get_data(as_text=True)
     assert "nothing to correct" in page
     response = client.post(
@@ -244,11 +244,11 @@ def test_a_correction_with_nothing_to_change_is_refused(app, client, auth, login
 
 
 def test_only_an_officer_corrects_and_only_released_periods(app, client, auth, login_as):
-    definition_id, measure_id, url, name = _released_setup(app, client, auth, login_as)
-    correct = f"/t/tonbridge-malling/monitoring/measures/{measure_id}/releases/correct"
+    definition_id, measure_number, url, name = _released_setup(app, client, auth, login_as)
+    correct = f"/t/tonbridge-malling/monitoring/measures/{measure_number}/releases/correct"
     login_as("viewer", "tonbridge-malling")
     assert (
-        client.get(f"/t/tonbridge-malling/monitoring/measures/{measure_id}/releases").status_code
+        client.get(f"/t/tonbridge-malling/monitoring/measures/{measure_number}/releases").status_code
         == 200
     )
     assert client.get(correct + "?period=2014").status_code == 403
