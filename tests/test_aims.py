@@ -531,7 +531,10 @@ def test_officer_links_a_commitment_to_joint_aims(app, login_as, client):
         },
     )
     assert response.status_code == 302
-    assert sorted(links(app)) == [(commitment_number, west_kent[2]), (commitment_number, west_kent[3])]
+    assert sorted(links(app)) == [
+        (commitment_number, west_kent[2]),
+        (commitment_number, west_kent[3]),
+    ]
     listing = page_text(client.get("/t/west-kent-housing/plan/commitments"))
     assert "Serves joint aims:" in listing
     assert "We will identify and deal with physical barriers to our services." in listing

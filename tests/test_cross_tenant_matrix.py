@@ -48,11 +48,21 @@ class ObjectMaker:
 
     ``make(owner)`` gets the slug of the owner for the kind of route: the tenant for
     /t/ routes and /public/ routes (where it must make a *published* object), the
-    partnership for /p/ routes. It returns the object's id.
+    partnership for /p/ routes. It returns what the route's address carries: the running
+    number within the tenant for a tenant's records (``…_number``), else the id.
     """
 
     make: Callable[[str], int]
     state: Callable[[str, int], object]
+
+
+def by_number(model, number: int, *, fresh: bool = False):
+    """The record of ``model`` with this running number in the tenant in scope, read
+    afresh from the database when ``fresh``."""
+    query = select(model).where(model.number == number)
+    if fresh:
+        query = query.execution_options(populate_existing=True)
+    return db.session.scalar(query)
 
 
 def _person(slug: str) -> int:
@@ -74,14 +84,14 @@ def _commitment(slug: str) -> int:
         row = Commitment(position=1, text=f"{slug} will", created_at=now, updated_at=now)
         db.session.add(row)
         db.session.commit()
-        return row.id
+        return row.number
 
 
 def _commitment_state(slug: str, object_id: int):
     from portal.plans.models import Commitment
 
     with tenant_scope(tenant(slug)):
-        row = db.session.get(Commitment, object_id)
+        row = by_number(Commitment, object_id)
         return row and (row.text, row.position, row.version)
 
 
@@ -170,14 +180,14 @@ def _assessment(slug: str) -> int:
         ]
         db.session.add(row)
         db.session.commit()
-        return row.id
+        return row.number
 
 
 def _assessment_state(slug: str, object_id: int):
     from portal.eqia.models import ImpactAssessment
 
     with tenant_scope(tenant(slug)):
-        row = db.session.get(ImpactAssessment, object_id, populate_existing=True)
+        row = by_number(ImpactAssessment, object_id, fresh=True)
         return row and (
             row.title,
             row.version,
@@ -220,22 +230,25 @@ def _ward(slug: str) -> int:
         row = Ward(name=f"{slug} ward {uuid.uuid4().hex[:8]}", created_at=clock.utcnow())
         db.session.add(row)
         db.session.commit()
-        return row.id
+        return row.number
 
 
 def _ward_state(slug: str, object_id: int):
     from portal.incidents.models import Ward
 
     with tenant_scope(tenant(slug)):
-        row = db.session.get(Ward, object_id, populate_existing=True)
+        row = by_number(Ward, object_id, fresh=True)
         return row and (row.name, row.retired_at)
 
 
 def _incident(slug: str) -> int:
     from portal.incidents.models import HateIncident
 
-    ward_id = _ward(slug)
+    from portal.incidents.models import Ward
+
+    ward_number = _ward(slug)
     with tenant_scope(tenant(slug)):
+        ward_id = by_number(Ward, ward_number).id
         now = clock.utcnow()
         row = HateIncident(
             occurred_on=now.date(),
@@ -248,14 +261,14 @@ def _incident(slug: str) -> int:
         )
         db.session.add(row)
         db.session.commit()
-        return row.id
+        return row.number
 
 
 def _incident_state(slug: str, object_id: int):
     from portal.incidents.models import HateIncident
 
     with tenant_scope(tenant(slug)):
-        row = db.session.get(HateIncident, object_id, populate_existing=True)
+        row = by_number(HateIncident, object_id, fresh=True)
         return row and (row.description, row.status, row.version, row.anonymised_at)
 
 
@@ -267,22 +280,25 @@ def _objective(slug: str) -> int:
         row = Objective(position=99, title=f"{slug} objective", created_at=now, updated_at=now)
         db.session.add(row)
         db.session.commit()
-        return row.id
+        return row.number
 
 
 def _objective_state(slug: str, object_id: int):
     from portal.actions.models import Objective
 
     with tenant_scope(tenant(slug)):
-        row = db.session.get(Objective, object_id, populate_existing=True)
+        row = by_number(Objective, object_id, fresh=True)
         return row and (row.title, row.focus_area_id, row.version)
 
 
 def _action(slug: str) -> int:
     from portal.actions.models import Action
 
-    objective_id = _objective(slug)
+    from portal.actions.models import Objective
+
+    objective_number = _objective(slug)
     with tenant_scope(tenant(slug)):
+        objective_id = by_number(Objective, objective_number).id
         now = clock.utcnow()
         row = Action(
             objective_id=objective_id,
@@ -293,24 +309,25 @@ def _action(slug: str) -> int:
         )
         db.session.add(row)
         db.session.commit()
-        return row.id
+        return row.number
 
 
 def _action_state(slug: str, object_id: int):
     from portal.actions.models import Action
 
     with tenant_scope(tenant(slug)):
-        row = db.session.get(Action, object_id, populate_existing=True)
+        row = by_number(Action, object_id, fresh=True)
         return row and (row.task, row.status, row.version, len(row.updates))
 
 
 def _progress_update(slug: str) -> int:
     """A progress update with an evidence file, so the evidence route finds our own."""
     from portal.actions import services
-    from portal.actions.models import ProgressUpdate
+    from portal.actions.models import Action, ProgressUpdate
 
-    action_id = _action(slug)
+    action_number = _action(slug)
     with tenant_scope(tenant(slug)):
+        action_id = by_number(Action, action_number).id
         content = f"{slug} evidence".encode()
         update = ProgressUpdate(
             action_id=action_id,
@@ -326,7 +343,7 @@ def _progress_update(slug: str) -> int:
         db.session.flush()
         services.store_evidence(update, content)
         db.session.commit()
-        return update.id
+        return update.number
 
 
 def _progress_update_state(slug: str, object_id: int):
@@ -334,7 +351,7 @@ def _progress_update_state(slug: str, object_id: int):
     from portal.actions.models import ProgressUpdate
 
     with tenant_scope(tenant(slug)):
-        row = db.session.get(ProgressUpdate, object_id, populate_existing=True)
+        row = by_number(ProgressUpdate, object_id, fresh=True)
         return row and (row.narrative, row.status, services.evidence_content(row))
 
 
@@ -381,9 +398,9 @@ def _measure(slug: str) -> int:
     with tenant_scope(tenant(slug)):
         row = monitoring.add_measure(definition=definition, first_year=2019, last_year=2020)
         monitoring.save_values(row, [monitoring.Cell("2019", "", "20", "total")], via="matrix")
-        row_id = row.id
+        row_number = row.number
     monitoring.release_member_figures(tenant(slug), definition, "2019")
-    return row_id
+    return row_number
 
 
 def _measure_state(slug: str, object_id: int):
@@ -391,7 +408,7 @@ def _measure_state(slug: str, object_id: int):
     from portal.monitoring.models import Measure
 
     with tenant_scope(tenant(slug)):
-        row = db.session.get(Measure, object_id)
+        row = by_number(Measure, object_id)
         releases = row and row.definition and monitoring.releases_for(tenant(slug), row.definition)
         return row and (
             row.name,
@@ -447,16 +464,16 @@ def _job_state(slug: str, object_id: int):
 
 OBJECTS = {
     "user_id": ObjectMaker(_person, _person_state),
-    "commitment_id": ObjectMaker(_commitment, _commitment_state),
-    "objective_id": ObjectMaker(_objective, _objective_state),
-    "action_id": ObjectMaker(_action, _action_state),
-    "update_id": ObjectMaker(_progress_update, _progress_update_state),
+    "commitment_number": ObjectMaker(_commitment, _commitment_state),
+    "objective_number": ObjectMaker(_objective, _objective_state),
+    "action_number": ObjectMaker(_action, _action_state),
+    "update_number": ObjectMaker(_progress_update, _progress_update_state),
     # Not a database id: the random name of an uploaded spreadsheet awaiting import.
     "upload_token": ObjectMaker(_action_upload, _action_upload_state),
-    "assessment_id": ObjectMaker(_assessment, _assessment_state),
+    "assessment_number": ObjectMaker(_assessment, _assessment_state),
     "joint_id": ObjectMaker(_joint_assessment, _joint_assessment_state),
-    "incident_id": ObjectMaker(_incident, _incident_state),
-    "ward_id": ObjectMaker(_ward, _ward_state),
+    "incident_number": ObjectMaker(_incident, _incident_state),
+    "ward_number": ObjectMaker(_ward, _ward_state),
     "plan_period_id": ObjectMaker(_aims_maker(lambda p: p), _aims_state("PlanPeriod")),
     "partnership_role_id": ObjectMaker(
         _aims_maker(lambda p: p.roles[0]), _aims_state("PartnershipRole")
@@ -471,7 +488,7 @@ OBJECTS = {
     "period_statement_id": ObjectMaker(
         _aims_maker(lambda p: p.statements[0]), _aims_state("PeriodStatement")
     ),
-    "measure_id": ObjectMaker(_measure, _measure_state),
+    "measure_number": ObjectMaker(_measure, _measure_state),
     "job_id": ObjectMaker(_job, _job_state),
     "definition_id": ObjectMaker(_joint_measure, _joint_measure_state),
     # A joint measure of the tenant's partnership, taken up from the tenant's pages.
@@ -585,14 +602,18 @@ def test_another_tenants_object_is_not_found(app, actor, lead, rule, kind, metho
     args = [a for a in OBJECTS if f"<int:{a}>" in rule or f"<{a}>" in rule]
     with app.app_context():
         theirs = {a: OBJECTS[a].make(victim) for a in args}
-        ours = {a: OBJECTS[a].make(own) for a in args}
         before = {a: OBJECTS[a].state(victim, theirs[a]) for a in args}
     data = {"csrf_token": token} if token else {}
 
-    # Their object, under our own address: not found.
+    # Their object, under our own address: not found. A running number names a record of
+    # the tenant in the address, so their number there is our own record of that number
+    # (or nothing): never theirs.
     response = client.open(_url(rule, own, theirs), method=method, data=data)
-    assert response.status_code == 404, f"{method} {rule} with {victim}'s object"
-    assert "Sevenoaks" not in response.get_data(as_text=True)
+    numbered = any(a.endswith("_number") for a in args)
+    if not numbered:
+        assert response.status_code == 404, f"{method} {rule} with {victim}'s object"
+    body = response.get_data(as_text=True)
+    assert "Sevenoaks" not in body and f"{victim} " not in body, f"{method} {rule}: theirs shown"
     if kind != "public":
         # Their object under their address: we hold no grant there, so not found either.
         response = client.open(_url(rule, victim, theirs), method=method, data=data)
@@ -602,8 +623,38 @@ def test_another_tenants_object_is_not_found(app, actor, lead, rule, kind, metho
     assert after == before, "another tenant's object was changed"
 
     # Control: our own object at the same route is found, so the 404s above mean something.
+    with app.app_context():
+        ours = {a: OBJECTS[a].make(own) for a in args}
     response = client.open(_url(rule, own, ours), method=method, data=data)
     assert response.status_code != 404, f"{method} {rule} with our own object"
+
+
+NUMBERED = [a for a in OBJECTS if a.endswith("_number")]
+
+
+@pytest.mark.parametrize("arg", NUMBERED)
+def test_their_number_under_our_address_is_ours_or_nothing(app, actor, arg):
+    """The victim's running number in the actor's address: the actor's own record of that
+    number when there is one, a 404 when there is none, never the victim's."""
+    client, _ = actor
+    rule = next(
+        r.rule
+        for r in RULES
+        if f"<int:{arg}>" in r.rule and kind_of(r) == "tenant" and "GET" in r.methods
+    )
+    with app.app_context():
+        theirs = OBJECTS[arg].make(VICTIM["tenant"])
+        ours = OBJECTS[arg].make(ACTOR["tenant"])
+    # A number the actor's tenant has not reached: not found.
+    beyond = {arg: max(theirs, ours) + 1000}
+    assert client.get(_url(rule, ACTOR["tenant"], beyond), buffered=True).status_code == 404
+    # The actor's own number: the actor's own record.
+    page = client.get(_url(rule, ACTOR["tenant"], {arg: ours}), buffered=True)
+    assert page.status_code == 200
+    # The victim's number: the actor's record of that number, or nothing.
+    response = client.get(_url(rule, ACTOR["tenant"], {arg: theirs}), buffered=True)
+    assert response.status_code == (200 if theirs <= ours else 404)
+    assert f"{VICTIM['tenant']} " not in response.get_data(as_text=True)
 
 
 ADMIN_CASES = list(_cases({"admin"}))

@@ -191,7 +191,9 @@ def test_publishing_puts_an_assessment_on_the_public_page(app, login_as, client)
     assert client.post(url, data=data).status_code == 302
     client.post("/logout", data={"csrf_token": csrf_token(client, "/account")})
     assert client.get(f"/public/sevenoaks/eqia/{row.number}").status_code == 200
-    assert "2 April 2024" in client.get(f"/public/sevenoaks/eqia/{row.number}").get_data(as_text=True)
+    assert "2 April 2024" in client.get(f"/public/sevenoaks/eqia/{row.number}").get_data(
+        as_text=True
+    )
 
 
 def test_assessments_due_for_review_show_on_the_officers_home_page(app, login_as, client, auth):

@@ -160,7 +160,12 @@ def test_only_caseworkers_see_cases(app, login_as, client, role):
     incident_number = add(app, "sevenoaks", description="Private details")
     login_as(role, "sevenoaks")
     token = csrf_token(client, "/account")
-    for url in (BASE + "/", f"{BASE}/new", f"{BASE}/{incident_number}", f"{BASE}/{incident_number}/edit"):
+    for url in (
+        BASE + "/",
+        f"{BASE}/new",
+        f"{BASE}/{incident_number}",
+        f"{BASE}/{incident_number}/edit",
+    ):
         assert client.get(url).status_code == 403, url
     assert client.post(f"{BASE}/new", data=form_data(token)).status_code == 403
     assert client.post(f"{BASE}/{incident_number}/edit", data=form_data(token)).status_code == 403
@@ -552,7 +557,10 @@ def test_retired_ward_keeps_its_cases_and_renaming_follows(app, login_as, client
         old_number = db.session.get(Ward, old).number
     login_as("caseworker", "sevenoaks")
     token = csrf_token(client, f"{BASE}/wards")
-    assert client.post(f"{BASE}/wards/{old_number}/retire", data={"csrf_token": token}).status_code == 302
+    assert (
+        client.post(f"{BASE}/wards/{old_number}/retire", data={"csrf_token": token}).status_code
+        == 302
+    )
     new_form = client.get(f"{BASE}/new").get_data(as_text=True)
     assert ">Old ward</option>" not in new_form
     response = client.post(

@@ -137,7 +137,9 @@ def test_viewers_read_measures_but_do_not_change_them(app, client, login_as):
     assert client.get("/t/sevenoaks/monitoring/measures").status_code == 200
     assert client.get(f"/t/sevenoaks/monitoring/measures/{measure_number}").status_code == 200
     assert client.get("/t/sevenoaks/monitoring/measures/new").status_code == 403
-    assert client.get(f"/t/sevenoaks/monitoring/measures/{measure_number}/figures").status_code == 403
+    assert (
+        client.get(f"/t/sevenoaks/monitoring/measures/{measure_number}/figures").status_code == 403
+    )
 
 
 # --- the grid --------------------------------------------------------------------------
@@ -263,7 +265,9 @@ def test_a_wrong_csv_file_saves_nothing_and_lists_every_mistake(app, client, log
     assert "Line 4: “next year” is not a period" not in page  # line numbers count the header
     assert "Line 5: “next year” is not a period. Write it like 2019" in page
     assert "Line 6: repeats the figure for Total, 2019 to 2020 (line 2)" in page
-    page = _import(client, measure_number, "period,category,value\n2019,,40\n2019,Women,2\n2030,,5\n")
+    page = _import(
+        client, measure_number, "period,category,value\n2019,,40\n2019,Women,2\n2030,,5\n"
+    )
     page = page.get_data(as_text=True)
     assert "Line 3: “Women” is not a category of sex. Use one of: Female; Male" in page
     assert (
@@ -286,7 +290,9 @@ def test_an_import_keeps_the_rest_of_a_period_and_checks_the_result(app, client,
     _grid(client, measure_number, {"v-2019-0": "30", "v-2019-1": "20"})
     page = _import(client, measure_number, "period,category,value\n2019,Male,15\n")
     assert "add up to 35, which is more than the total of 30" in page.get_data(as_text=True)
-    assert _import(client, measure_number, "period,category,value\n2019,Male,10\n").status_code == 302
+    assert (
+        _import(client, measure_number, "period,category,value\n2019,Male,10\n").status_code == 302
+    )
     with app.app_context():
         assert _values("sevenoaks", measure_number) == {"2019": {"": 30, "Female": 20, "Male": 10}}
 
@@ -651,7 +657,10 @@ def test_the_plan_may_grow_while_it_has_figures(app, client, login_as):
         measure_number = _measure("sevenoaks")
     login_as("officer", "sevenoaks")
     _grid(client, measure_number, {"v-2019-0": "12"})
-    assert _edit(client, measure_number, {"first_year": "2017", "last_year": "2024"}).status_code == 302
+    assert (
+        _edit(client, measure_number, {"first_year": "2017", "last_year": "2024"}).status_code
+        == 302
+    )
     with app.app_context(), tenant_scope(tenant("sevenoaks")):
         assert by_number(Measure, measure_number).plan_label == ("April 2017 to March 2025")
 
@@ -688,10 +697,14 @@ def test_a_built_in_measure_keeps_its_name_and_unit(app, client, login_as):
             definition=_definition("complaints"), breakdown="sex", first_year=2019, last_year=2020
         ).number
     login_as("officer", "sevenoaks")
-    page = client.get(f"/t/sevenoaks/monitoring/measures/{measure_number}/edit").get_data(as_text=True)
+    page = client.get(f"/t/sevenoaks/monitoring/measures/{measure_number}/edit").get_data(
+        as_text=True
+    )
     assert 'name="name"' not in page and 'name="breakdown"' in page
     # The form has no name to change; a forged one is ignored, and the service refuses it.
-    assert _edit(client, measure_number, {"name": "Ours now", "breakdown": "age"}).status_code == 302
+    assert (
+        _edit(client, measure_number, {"name": "Ours now", "breakdown": "age"}).status_code == 302
+    )
     with app.app_context(), tenant_scope(tenant("sevenoaks")):
         row = by_number(Measure, measure_number)
         assert (row.name, row.breakdown) == ("Complaints received", "age")
@@ -762,7 +775,9 @@ def test_a_csv_file_that_cannot_be_read_saves_nothing_and_says_why(app, client, 
         measure_number = _measure("sevenoaks")
     login_as("officer", "sevenoaks")
     huge = "x" * 140_000
-    response = _import(client, measure_number, f'period,category,value\n2019,,40\n2019,"{huge}",4\n')
+    response = _import(
+        client, measure_number, f'period,category,value\n2019,,40\n2019,"{huge}",4\n'
+    )
     page = response.get_data(as_text=True)
     assert response.status_code == 200
     assert "Nothing was saved" in page

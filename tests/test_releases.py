@@ -248,7 +248,9 @@ def test_only_an_officer_corrects_and_only_released_periods(app, client, auth, l
     correct = f"/t/tonbridge-malling/monitoring/measures/{measure_number}/releases/correct"
     login_as("viewer", "tonbridge-malling")
     assert (
-        client.get(f"/t/tonbridge-malling/monitoring/measures/{measure_number}/releases").status_code
+        client.get(
+            f"/t/tonbridge-malling/monitoring/measures/{measure_number}/releases"
+        ).status_code
         == 200
     )
     assert client.get(correct + "?period=2014").status_code == 403
