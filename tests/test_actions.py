@@ -278,7 +278,6 @@ def test_second_save_of_the_same_action_is_refused_and_both_versions_shown(login
     assert second.status_code == 200
     assert "Somebody else changed this action" in page
     assert "First person&#39;s words." in page and "Second person&#39;s words." in page
-    from portal.extensions import db
 
     assert _in(app, "maidstone", lambda: by_number(Action, action_number).task) == (
         "First person's words."
@@ -292,7 +291,6 @@ def test_objective_with_actions_is_not_deleted(login_as, client, app):
     token = csrf_token(client, f"{PLAN}/objectives/new")
     response = client.post(url, data={"csrf_token": token}, follow_redirects=True)
     assert "still has actions" in response.get_data(as_text=True)
-    from portal.extensions import db
 
     assert _in(app, "maidstone", lambda: by_number(Objective, objective_number)) is not None
 

@@ -242,9 +242,7 @@ def _ward_state(slug: str, object_id: int):
 
 
 def _incident(slug: str) -> int:
-    from portal.incidents.models import HateIncident
-
-    from portal.incidents.models import Ward
+    from portal.incidents.models import HateIncident, Ward
 
     ward_number = _ward(slug)
     with tenant_scope(tenant(slug)):
@@ -292,9 +290,7 @@ def _objective_state(slug: str, object_id: int):
 
 
 def _action(slug: str) -> int:
-    from portal.actions.models import Action
-
-    from portal.actions.models import Objective
+    from portal.actions.models import Action, Objective
 
     objective_number = _objective(slug)
     with tenant_scope(tenant(slug)):
