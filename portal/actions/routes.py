@@ -18,6 +18,7 @@ from flask import (
     url_for,
 )
 from flask_login import current_user
+from sqlalchemy import select
 
 from portal import exports, tenancy
 from portal.access import READ_ROLES, requires, tenant_blueprint
@@ -342,7 +343,12 @@ def _action_form(row: Action | None = None) -> ActionForm:
             form.joint_aim_ids.data = [str(i) for i in services.joint_aim_ids(row)]
             form.version.data = str(row.version)
         else:
-            form.objective_id.data = request.args.get("objective", "")
+            # The address names the objective by its running number; the form by its id.
+            objective = parse_id(request.args.get("objective"))
+            row = objective and db.session.scalar(
+                select(Objective).where(Objective.number == objective)
+            )
+            form.objective_id.data = str(row.id) if row else ""
             form.status.data = "not-started"
     return form
 

@@ -31,7 +31,7 @@ def _filter_options(filters: services.RegisterFilters) -> dict:
             {"value": value, "text": text, "selected": value == chosen} for value, text in pairs
         ]
 
-    ward_pairs = [(str(w.id), w.name) for w in db.session.scalars(services.wards())]
+    ward_pairs = [(str(w.number), w.name) for w in db.session.scalars(services.wards())]
     return {
         "motivations": items(MOTIVATIONS.items(), filters.motivation, "Any motivation"),
         "statuses": items(STATUSES.items(), filters.status, "Open or closed"),

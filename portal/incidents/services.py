@@ -176,7 +176,8 @@ def incidents(filters: RegisterFilters | str | None = None):
             cast(HateIncident.motivations, String).like(f'%"{filters.motivation}"%')
         )
     if filters.ward:
-        query = query.where(HateIncident.ward_id == int(filters.ward))
+        # The ward's running number, as the register's address carries it.
+        query = query.where(HateIncident.ward_row.has(Ward.number == int(filters.ward)))
     if filters.start_date:
         query = query.where(HateIncident.occurred_on >= filters.start_date)
     if filters.end_date:
