@@ -21,7 +21,7 @@ from __future__ import annotations
 import zlib
 
 from flask import abort
-from sqlalchemy import Index, Integer, cast, event, func, select
+from sqlalchemy import Index, Integer, cast, event, false, func, inspect, select, update
 from sqlalchemy.orm import Mapped, Mapper, Session, declared_attr, mapped_column
 
 from portal.extensions import db
@@ -74,16 +74,19 @@ def _lock_key(table: str, tenant_id: int) -> int:
 def _number_new_rows(session: Session, flush_context, instances) -> None:
     """Give each new numbered row the next number of its tenant and model.
 
-    On PostgreSQL an advisory lock (held until the transaction ends) is taken per table
-    and tenant before the highest number is read, so two transactions cannot hand out the
-    same number; SQLite lets one writer in at a time anyway.
+    The highest number is read only once this transaction holds a lock that a second
+    numbering transaction must wait for, so two transactions cannot hand out the same
+    number: on PostgreSQL an advisory lock per table and tenant, held until the
+    transaction ends; on SQLite the database's write lock, taken by an update that
+    changes nothing (the driver would otherwise read before it begins the transaction).
     """
     pending = [o for o in session.new if isinstance(o, TenantNumbered) and o.number is None]
     if not pending:
         return
-    postgres = session.get_bind().dialect.name == "postgresql"
+    dialect = session.get_bind().dialect.name
     following: dict[tuple[type, int], int] = {}
-    for obj in sorted(pending, key=lambda o: (type(o).__name__, id(o))):
+    # In the order they were added, which is the order their rows (and ids) are written.
+    for obj in sorted(pending, key=lambda o: inspect(o).insert_order):
         model = type(obj)
         tenant_id = obj.tenant_id or current_tenant_id()
         if tenant_id is None:
@@ -91,9 +94,16 @@ def _number_new_rows(session: Session, flush_context, instances) -> None:
         key = (model, tenant_id)
         if key not in following:
             table = model.__table__.name
-            if postgres:
+            if dialect == "postgresql":
                 lock = (cast(NUMBER_LOCK, Integer), cast(_lock_key(table, tenant_id), Integer))
                 session.execute(select(func.pg_advisory_xact_lock(*lock)))
+            elif dialect == "sqlite":
+                session.execute(
+                    update(model)
+                    .where(false())
+                    .values(number=model.number)
+                    .execution_options(synchronize_session=False)
+                )
             with session.no_autoflush:
                 highest = session.scalar(
                     select(func.max(model.number)).where(model.tenant_id == tenant_id)
