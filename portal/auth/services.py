@@ -124,25 +124,6 @@ def refuse_locked(email: str) -> None:
     db.session.commit()
 
 
-def lock_account(email: str) -> User | None:
-    """Lock an account after too many failed sign-ins, and say so in the audit trail."""
-    user = db.session.scalar(select(User).where(User.email == normalise_email(email)))
-    if user is None:
-        return None
-    now = clock.utcnow()
-    if user.locked_until and user.locked_until > now:
-        return user
-    user.locked_until = now + current_app.config["ACCOUNT_LOCK_DURATION"]
-    audit.record(
-        "auth.account_locked",
-        user,
-        user=user,
-        detail={"until": user.locked_until.isoformat(timespec="seconds")},
-    )
-    db.session.commit()
-    return user
-
-
 # --- sessions ----------------------------------------------------------------------------
 
 
