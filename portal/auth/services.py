@@ -242,7 +242,7 @@ def set_password_with_token(row: AuthToken, password: str) -> User:
     return user
 
 
-def _external_url(endpoint: str, **values) -> str:
+def external_url(endpoint: str, **values) -> str:
     """An absolute link for an email, always from the configured base address.
 
     Never from the current request: its Host header is whatever the visitor sent.
@@ -286,7 +286,7 @@ def send_password_reset(email: str) -> bool:
         f"Hello {user.name},\n\n"
         "Somebody asked to reset the password for your account. If it was you, use this "
         f"link within {hours} hours. It works once.\n\n"
-        f"{_external_url('auth.reset_password', token=token)}\n\n"
+        f"{external_url('auth.reset_password', token=token)}\n\n"
         "If it was not you, you can ignore this email: your password has not changed.\n",
     )
     return True
