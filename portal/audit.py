@@ -309,10 +309,15 @@ DETAIL_LABELS = {
 def named(events: list[AuditEvent]) -> list[Named]:
     """The events with people's and organisations' names, loaded in one query per kind
     of name (never one per row)."""
-    from portal.auth.models import User
+    from portal.auth.models import Invitation, User
     from portal.partners.models import Partnership, Tenant
 
-    wanted: dict[str, set[int]] = {"User": set(), "Tenant": set(), "Partnership": set()}
+    wanted: dict[str, set[int]] = {
+        "User": set(),
+        "Tenant": set(),
+        "Partnership": set(),
+        "Invitation": set(),
+    }
     for e in events:
         if e.user_id:
             wanted["User"].add(e.user_id)
@@ -327,6 +332,10 @@ def named(events: list[AuditEvent]) -> list[Named]:
         if ids:
             for row in db.session.scalars(select(model).where(model.id.in_(ids))):
                 names[model.__name__, row.id] = row.name
+    if wanted["Invitation"]:
+        invitations = select(Invitation).where(Invitation.id.in_(wanted["Invitation"]))
+        for row in db.session.scalars(invitations):
+            names["Invitation", row.id] = f"Invitation of {row.name} ({row.email})"
     rows = []
     for e in events:
         actor = names.get(("User", e.user_id)) if e.user_id else None

@@ -33,8 +33,8 @@ from portal.auth.models import (
 )
 from portal.auth.services import (
     AccountError,
-    _external_url,
     end_all_sessions,
+    external_url,
     issue_token,
     normalise_email,
 )
@@ -197,7 +197,7 @@ def send_invitation(invitation_id: int) -> bool:
         f"Accept the invitation with this link within {days} days. It works once. If you "
         "already use the portal, sign in as usual when the link asks you to; otherwise you "
         "will choose a password.\n\n"
-        f"{_external_url('auth.accept_invitation', token=token)}\n\n"
+        f"{external_url('auth.accept_invitation', token=token)}\n\n"
         "If you were not expecting this, you can ignore this email: nothing changes until "
         "you accept.\n",
     )
@@ -385,7 +385,7 @@ def tell_other_admins_about_case_access(user_id: int, tenant_id: int, by_id: int
             f"{tenant.name}. Caseworkers can open every hate-incident case record.\n\n"
             "You are told because you are one of the organisation administrators. If this "
             "was not agreed, change their roles on the people page:\n\n"
-            f"{_external_url('tenant_admin.people', tenant_slug=tenant.slug)}\n",
+            f"{external_url('tenant_admin.people', tenant_slug=tenant.slug)}\n",
         )
     return told
 
@@ -444,7 +444,7 @@ def send_password_link(user: User, place: Tenant | Partnership) -> None:
         f"Hello {user.name},\n\n"
         f"You have been given access to the Equality Partnership Portal for {place.name}.\n\n"
         f"Choose your password with this link within {days} days. It works once.\n\n"
-        f"{_external_url('auth.accept_invitation', token=token)}\n",
+        f"{external_url('auth.accept_invitation', token=token)}\n",
     )
 
 

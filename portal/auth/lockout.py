@@ -158,7 +158,7 @@ def send_unlock(email: str) -> bool:
         f"in is locked for {minutes} minutes.\n\n"
         f"If it was you, this link unlocks your account at once. It works once, within "
         f"{hours} hours:\n\n"
-        f"{services._external_url('auth.unlock_account', token=token)}\n\n"
+        f"{services.external_url('auth.unlock_account', token=token)}\n\n"
         "If it was not you, nobody has signed in: your password has not been accepted. "
         "You may want to choose a new password once you have signed in.\n",
     )

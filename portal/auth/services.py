@@ -124,25 +124,6 @@ def refuse_locked(email: str) -> None:
     db.session.commit()
 
 
-def lock_account(email: str) -> User | None:
-    """Lock an account after too many failed sign-ins, and say so in the audit trail."""
-    user = db.session.scalar(select(User).where(User.email == normalise_email(email)))
-    if user is None:
-        return None
-    now = clock.utcnow()
-    if user.locked_until and user.locked_until > now:
-        return user
-    user.locked_until = now + current_app.config["ACCOUNT_LOCK_DURATION"]
-    audit.record(
-        "auth.account_locked",
-        user,
-        user=user,
-        detail={"until": user.locked_until.isoformat(timespec="seconds")},
-    )
-    db.session.commit()
-    return user
-
-
 # --- sessions ----------------------------------------------------------------------------
 
 
@@ -261,7 +242,7 @@ def set_password_with_token(row: AuthToken, password: str) -> User:
     return user
 
 
-def _external_url(endpoint: str, **values) -> str:
+def external_url(endpoint: str, **values) -> str:
     """An absolute link for an email, always from the configured base address.
 
     Never from the current request: its Host header is whatever the visitor sent.
@@ -305,7 +286,7 @@ def send_password_reset(email: str) -> bool:
         f"Hello {user.name},\n\n"
         "Somebody asked to reset the password for your account. If it was you, use this "
         f"link within {hours} hours. It works once.\n\n"
-        f"{_external_url('auth.reset_password', token=token)}\n\n"
+        f"{external_url('auth.reset_password', token=token)}\n\n"
         "If it was not you, you can ignore this email: your password has not changed.\n",
     )
     return True

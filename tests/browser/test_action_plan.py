@@ -81,7 +81,7 @@ def test_officer_filters_the_actions_and_downloads_them(sign_in):
     download = caught.value
     assert re.fullmatch(r"maidstone-actions\.csv", download.suggested_filename)
     text = open(download.path(), encoding="utf-8-sig").read()
-    assert text.startswith("Role or focus area,Focus point,Objective,Action,")
+    assert text.startswith('"Role or focus area","Focus point","Objective","Action",')
     assert "Member Development Programme" in text and ACTION not in text
 
     page.get_by_role("link", name="Clear filters").click()
