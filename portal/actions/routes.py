@@ -110,7 +110,7 @@ def new_objective():
             _attach(form, exc.errors)
         else:
             flash("The objective has been added", "success")
-            return redirect(url_for(".objectives", _anchor=f"objective-{row.id}"))
+            return redirect(url_for(".objectives", _anchor=f"objective-{row.number}"))
     return render_template("actions/objective_form.html", form=form, row=None)
 
 
@@ -139,7 +139,7 @@ def edit_objective(objective_number: int):
             _attach(form, exc.errors)
         else:
             flash("The objective has been saved", "success")
-            return redirect(url_for(".objectives", _anchor=f"objective-{row.id}"))
+            return redirect(url_for(".objectives", _anchor=f"objective-{row.number}"))
     return render_template("actions/objective_form.html", form=form, row=row, conflict=conflict)
 
 
@@ -153,7 +153,7 @@ def delete_objective(objective_number: int):
             services.delete_objective(row)
         except services.ValidationError as exc:
             flash(exc.errors["objective"], "error")
-            return redirect(url_for(".objectives", _anchor=f"objective-{row.id}"))
+            return redirect(url_for(".objectives", _anchor=f"objective-{row.number}"))
         flash("The objective has been deleted", "success")
         return redirect(url_for(".objectives"))
     return render_template("actions/objective_delete.html", row=row, form=form)
