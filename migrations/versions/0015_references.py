@@ -4,7 +4,7 @@ Database ids come from sequences shared by every tenant; addresses and pages now
 number that runs within each tenant instead. Existing rows are numbered per tenant in the
 order they were created (by id).
 
-Revision ID: 0011_references
+Revision ID: 0015_references
 Revises: 0014_files
 Create Date: 2026-11-30 03:10:00
 
@@ -16,7 +16,7 @@ from portal.tenancy import SETTING, grant_app_role
 
 
 # revision identifiers, used by Alembic.
-revision = '0011_references'
+revision = '0015_references'
 down_revision = '0014_files'
 branch_labels = None
 depends_on = None
