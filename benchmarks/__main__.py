@@ -93,3 +93,6 @@ def main() -> None:
 
 if __name__ == "__main__":
     main()
+    from benchmarks import throughput
+
+    throughput.main()

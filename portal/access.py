@@ -60,7 +60,9 @@ def _pull_tenant(endpoint: str | None, values: dict | None) -> None:
     if not current_user.is_authenticated:
         g.login_required = True
         return
-    tenant = db.session.scalar(select(Tenant).where(Tenant.slug == slug))
+    # The user's grants came with the session, with their organisations: a slug the user
+    # holds no grant for is a 404 without asking the database.
+    tenant = next((gr.tenant for gr in current_user.tenant_grants if gr.tenant.slug == slug), None)
     if tenant is None or not current_user.roles_in(tenant):
         abort(404)
     g.tenant = tenant
