@@ -594,7 +594,7 @@ def test_the_file_is_read_once_at_upload_and_never_again(login_as, client, app, 
 
     import openpyxl
 
-    for name in ("read_table", "_read_xlsx", "_read_csv", "check_zip"):
+    for name in ("read_table", "read_sheets", "workbook_sheets", "_read_csv", "check_zip"):
         monkeypatch.setattr(importing, name, never)
     monkeypatch.setattr(openpyxl, "load_workbook", never)
     response = _columns(client, token)

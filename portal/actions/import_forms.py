@@ -5,7 +5,7 @@ from __future__ import annotations
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileField
 from govuk_frontend_wtf.wtforms_widgets import GovFileInput, GovSelect, GovSubmitInput, GovTextInput
-from wtforms import SelectField, StringField, SubmitField
+from wtforms import HiddenField, SelectField, StringField, SubmitField
 
 from portal.actions import importing
 from portal.forms import strip
@@ -18,6 +18,28 @@ class UploadForm(FlaskForm):
         description="A CSV or XLSX file, smaller than 10 MB, with the column headings in row 1",
     )
     submit = SubmitField("Upload and continue", widget=GovSubmitInput())
+
+
+class SheetForm(FlaskForm):
+    """Which sheet of a workbook to import; ``form`` tells it apart from the columns form
+    posted to the same address."""
+
+    form = HiddenField(default="sheet")
+    sheet = SelectField(
+        "Sheet to import",
+        widget=GovSelect(),
+        validate_choice=False,
+        description="The sheet that looks most like an action plan is chosen for you",
+    )
+    submit = SubmitField("Use this sheet", widget=GovSubmitInput())
+
+
+def sheet_form(sheets: list[importing.Sheet], chosen: str) -> SheetForm:
+    form = SheetForm(prefix="")
+    form.sheet.choices = [(s.name, f"{s.name} ({s.size})") for s in sheets]
+    if form.sheet.data is None or not form.is_submitted():
+        form.sheet.data = chosen
+    return form
 
 
 class ColumnsForm(FlaskForm):

@@ -13,7 +13,7 @@ from werkzeug.exceptions import RequestEntityTooLarge
 
 from portal.access import requires, tenant_blueprint
 from portal.actions import importing, services
-from portal.actions.import_forms import UploadForm, columns_form
+from portal.actions.import_forms import UploadForm, columns_form, sheet_form
 from portal.actions.models import STATUSES, PendingImport
 from portal.forms import ConfirmForm
 from portal.jobs import services as jobs
@@ -71,6 +71,22 @@ def upload():
 @requires("officer")
 def columns(upload_token: str):
     upload = _upload_or_404(upload_token)
+    sheets = importing.sheets_of(upload)
+    choose = sheet_form(sheets, upload.sheet) if sheets else None
+    if choose is not None and request.form.get("form") == "sheet":
+        if choose.validate_on_submit():
+            try:
+                importing.choose_sheet(upload, choose.sheet.data or "")
+            except services.ValidationError as exc:
+                choose.sheet.errors = list(exc.errors.values())
+            else:
+                return redirect(url_for(".columns", upload_token=upload.token))
+        table = importing.table_of(upload)
+        form = columns_form(table, upload.mapping or importing.guess_mapping(table.headings))
+        form.default_objective.choices = importing.objective_choices()
+        form.default_objective.data = upload.default_objective or importing.NEW_OBJECTIVE
+        form.new_objective.data = upload.new_objective or "Imported actions"
+        return _columns_page(form, upload, table, choose)
     table = importing.table_of(upload)
     form = columns_form(table, upload.mapping or importing.guess_mapping(table.headings))
     form.default_objective.choices = importing.objective_choices()
@@ -88,8 +104,16 @@ def columns(upload_token: str):
                 field.errors = [*field.errors, message]
         else:
             return redirect(url_for(".preview", upload_token=upload.token))
+    return _columns_page(form, upload, table, choose)
+
+
+def _columns_page(form, upload: PendingImport, table: importing.Table, choose):
     return render_template(
-        "actions/import_columns.html", form=form, upload=upload, rows=len(table.rows)
+        "actions/import_columns.html",
+        form=form,
+        upload=upload,
+        rows=len(table.rows),
+        sheet_form=choose,
     )
 
 

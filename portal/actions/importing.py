@@ -340,7 +340,15 @@ def check_zip(content: bytes) -> list[str]:
     return names
 
 
-def _read_xlsx(content: bytes) -> list[list[str]]:
+MAX_SHEETS = 50
+
+
+def workbook_sheets(content: bytes, max_rows: int = MAX_ROWS) -> list[tuple[str, list[list[str]]]]:
+    """Each worksheet of an XLSX file, in order: its name and its rows as text.
+
+    A sheet is read up to ``max_rows`` rows with something in them (and one more, to know
+    there are more). Raises ImportProblem for a workbook that cannot be opened or is too big.
+    """
     damaged = ImportProblem(
         "The file could not be opened as an Excel workbook. It may be damaged: open it in "
         "your spreadsheet program, save it again as .xlsx or CSV, and upload it again."
@@ -351,32 +359,38 @@ def _read_xlsx(content: bytes) -> list[list[str]]:
     try:
         workbook = load_workbook(io.BytesIO(content), read_only=True, data_only=False)
         try:
-            sheet = workbook.worksheets[0]
-            # The size a sheet declares for itself is not trusted: each row is read as wide
-            # as its last cell, and only the first columns are turned into text.
-            sheet.reset_dimensions()
-            rows: list[list[str]] = []
-            filled = 0
-            for row in sheet.iter_rows(values_only=True):
-                tail = row[MAX_COLUMNS:]
-                if tail.count(None) != len(tail) and any(_cell_text(v) for v in tail):
-                    raise ImportProblem(TOO_WIDE)
-                rows.append(_trim([_cell_text(v) for v in row[:MAX_COLUMNS]]))
-                filled += bool(rows[-1])
-                if filled > MAX_ROWS + 1:
-                    break
-                if len(rows) > MAX_SHEET_ROWS:
-                    raise ImportProblem(
-                        f"The sheet goes on past row {MAX_SHEET_ROWS:,}. Delete the rows "
-                        "below the action plan, save it, and upload it again."
-                    )
-            return rows
+            return [
+                (sheet.title, _sheet_rows(sheet, max_rows))
+                for sheet in workbook.worksheets[:MAX_SHEETS]
+            ]
         finally:
             workbook.close()
     except ImportProblem:
         raise
     except Exception:  # openpyxl raises many kinds of error for a damaged workbook
         raise damaged from None
+
+
+def _sheet_rows(sheet, max_rows: int) -> list[list[str]]:
+    # The size a sheet declares for itself is not trusted: each row is read as wide as its
+    # last cell, and only the first columns are turned into text.
+    sheet.reset_dimensions()
+    rows: list[list[str]] = []
+    filled = 0
+    for row in sheet.iter_rows(values_only=True):
+        tail = row[MAX_COLUMNS:]
+        if tail.count(None) != len(tail) and any(_cell_text(v) for v in tail):
+            raise ImportProblem(TOO_WIDE)
+        rows.append(_trim([_cell_text(v) for v in row[:MAX_COLUMNS]]))
+        filled += bool(rows[-1])
+        if filled > max_rows + 1:
+            break
+        if len(rows) > MAX_SHEET_ROWS:
+            raise ImportProblem(
+                f"The sheet goes on past row {MAX_SHEET_ROWS:,} (on “{sheet.title}”). Delete "
+                "the rows below the action plan, save it, and upload it again."
+            )
+    return rows
 
 
 def _looks_like_data(text: str) -> bool:
@@ -390,8 +404,26 @@ def _looks_like_data(text: str) -> bool:
         return True
 
 
-def read_table(filename: str, content: bytes) -> Table:
-    """The first sheet of a CSV or XLSX file, or ImportProblem saying why it cannot be read."""
+@dataclass
+class Sheet:
+    """A sheet of a workbook (or the one table of a CSV file): its table, or why not."""
+
+    name: str
+    table: Table | None
+    problem: str = ""
+
+    @property
+    def size(self) -> str:
+        """How the sheet is described in the list of sheets."""
+        if self.table is None:
+            return "no rows of actions"
+        count = len(self.table.rows)
+        return f"{count:,} row{'' if count == 1 else 's'}"
+
+
+def read_sheets(filename: str, content: bytes) -> list[Sheet]:
+    """Every sheet of a CSV or XLSX file with its table, or ImportProblem saying why the
+    file cannot be read; a workbook in which no sheet holds a table is ImportProblem too."""
     name = (filename or "").strip()
     extension = name.rsplit(".", 1)[-1].lower() if "." in name else ""
     if not name:
@@ -407,14 +439,51 @@ def read_table(filename: str, content: bytes) -> Table:
         )
     if extension not in EXTENSIONS:
         raise ImportProblem("The file must be a CSV or XLSX file")
-    if extension == "xlsx" or content.startswith(b"PK\x03\x04"):
-        rows = _read_xlsx(content)
-    else:
-        rows = _read_csv(content)
+    if not (extension == "xlsx" or content.startswith(b"PK\x03\x04")):
+        return [Sheet(name="", table=_table(_read_csv(content)))]
+    sheets = []
+    for title, rows in workbook_sheets(content):
+        try:
+            sheets.append(Sheet(name=title, table=_table(rows)))
+        except ImportProblem as exc:
+            sheets.append(Sheet(name=title, table=None, problem=str(exc)))
+    if not any(sheet.table for sheet in sheets):
+        # Say what is wrong with the first sheet that has anything in it.
+        with_rows = [s for s in sheets if s.problem != EMPTY] or sheets
+        raise ImportProblem(with_rows[0].problem if with_rows else EMPTY)
+    return sheets
+
+
+def likeliest(sheets: list[Sheet]) -> int:
+    """The index of the sheet most like an action plan: the most recognised headings,
+    then the most rows, then the first."""
+    scores = [
+        (
+            sum(recognised(h) for h in sheet.table.headings) if sheet.table else -1,
+            len(sheet.table.rows) if sheet.table else -1,
+            -index,
+        )
+        for index, sheet in enumerate(sheets)
+    ]
+    return -max(scores)[2]
+
+
+def read_table(filename: str, content: bytes) -> Table:
+    """The likeliest sheet of a CSV or XLSX file, or ImportProblem saying why it cannot be
+    read."""
+    sheets = read_sheets(filename, content)
+    return sheets[likeliest(sheets)].table
+
+
+EMPTY = "The file has no rows: it is empty"
+
+
+def _table(rows: list[list[str]]) -> Table:
+    """The headings and rows of a sheet's rows, or ImportProblem saying why not."""
     numbered = [(n, [c for c in row]) for n, row in enumerate(rows, start=1)]
     numbered = [(n, row) for n, row in numbered if any(row)]
     if not numbered:
-        raise ImportProblem("The file has no rows: it is empty")
+        raise ImportProblem(EMPTY)
     header_number, headings = numbered[0]
     if header_number != 1:
         raise ImportProblem(
@@ -513,7 +582,9 @@ def store_upload(filename: str, content: bytes, user_id: int | None = None) -> P
     user_id = user_id if user_id is not None else _current_user_id()
     if user_id is None:
         raise ValueError("an upload belongs to a person: none is signed in")
-    table = read_table(filename, content)
+    sheets = read_sheets(filename, content)
+    chosen = sheets[likeliest(sheets)]
+    table = chosen.table
     try:
         clear_old_uploads()
         upload = PendingImport(
@@ -525,6 +596,8 @@ def store_upload(filename: str, content: bytes, user_id: int | None = None) -> P
             mapping=guess_mapping(table.headings),
             default_objective="",
             new_objective="",
+            sheets=[_sheet_data(sheet) for sheet in sheets] if len(sheets) > 1 else None,
+            sheet=chosen.name[:100],
             created_at=clock.utcnow(),
         )
         db.session.add(upload)
@@ -533,6 +606,52 @@ def store_upload(filename: str, content: bytes, user_id: int | None = None) -> P
         db.session.rollback()
         raise
     return upload
+
+
+def _sheet_data(sheet: Sheet) -> dict:
+    if sheet.table is None:
+        return {"name": sheet.name[:100], "problem": sheet.problem}
+    return {
+        "name": sheet.name[:100],
+        "headings": sheet.table.headings,
+        "rows": [[number, cells] for number, cells in sheet.table.rows],
+    }
+
+
+def sheets_of(upload: PendingImport) -> list[Sheet]:
+    """The sheets of an uploaded workbook as read at upload (none for a CSV file or a
+    workbook of one sheet)."""
+    return [
+        Sheet(
+            name=data["name"],
+            table=Table(
+                headings=list(data["headings"]),
+                rows=[(int(number), list(cells)) for number, cells in data["rows"]],
+            )
+            if "headings" in data
+            else None,
+            problem=data.get("problem", ""),
+        )
+        for data in upload.sheets or []
+    ]
+
+
+def choose_sheet(upload: PendingImport, name: str) -> None:
+    """Import another sheet of the workbook: its columns are matched afresh.
+
+    Raises services.ValidationError for a sheet that is not in the workbook or that has no
+    rows of actions.
+    """
+    sheet = next((s for s in sheets_of(upload) if s.name == name), None)
+    if sheet is None:
+        raise services.ValidationError({"sheet": "Choose a sheet from the list"})
+    if sheet.table is None:
+        raise services.ValidationError({"sheet": f"The sheet “{name}” cannot be imported. {sheet.problem}"})
+    upload.sheet = sheet.name
+    upload.headings = sheet.table.headings
+    upload.rows = [[number, cells] for number, cells in sheet.table.rows]
+    upload.mapping = guess_mapping(sheet.table.headings)
+    db.session.commit()
 
 
 def find_upload(token: str, user_id: int | None = None) -> PendingImport | None:
