@@ -59,9 +59,7 @@ def test_figures_are_imported_from_an_xlsx_workbook(app, client, login_as):
         assert audit_events(app, action="measure.values_saved")[-1].detail["via"] == "xlsx"
 
 
-def test_the_workbook_sheet_with_the_figures_is_read_though_notes_come_first(
-    app, client, login_as
-):
+def test_the_workbook_sheet_with_the_figures_is_read_though_notes_come_first(app, client, login_as):
     with app.app_context():
         measure_number = _measure("sevenoaks")
     login_as("officer", "sevenoaks")
@@ -80,7 +78,9 @@ def test_a_workbook_mistake_is_reported_by_row_and_nothing_is_saved(app, client,
     with app.app_context():
         measure_number = _measure("sevenoaks")
     login_as("officer", "sevenoaks")
-    content = _workbook({"Sheet1": [["period", "category", "value"], [2019, "", 40], ["soon", "", 3]]})
+    content = _workbook(
+        {"Sheet1": [["period", "category", "value"], [2019, "", 40], ["soon", "", 3]]}
+    )
     page = _post(client, measure_number, content, "f.xlsx").get_data(as_text=True)
     assert "Line 3: “soon” is not a period" in page
     with app.app_context():

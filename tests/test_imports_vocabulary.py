@@ -77,7 +77,13 @@ def test_unknown_status_words_are_offered_with_likely_meanings(login_as, client,
     # Not refused row by row: each word is asked once, with the likely status chosen.
     assert "is not one of" not in page
     labels = dict((text, name) for name, text in _words(page))
-    assert set(labels) == {"“In progress”", "“Ongoing”", "“Not yet started”", "“Completed”", "“done”"}
+    assert set(labels) == {
+        "“In progress”",
+        "“Ongoing”",
+        "“Not yet started”",
+        "“Completed”",
+        "“done”",
+    }
     chosen = _status_form(page)
     assert chosen[labels["“In progress”"]] == "on-target"
     assert chosen[labels["“Ongoing”"]] == "on-target"
@@ -112,7 +118,11 @@ def test_status_choices_are_remembered_for_the_organisation_only(login_as, clien
     login_as("officer", "maidstone")
     token, page = _go(client, "swale.csv", SWALE_CSV.encode())
     _save_statuses(client, token, _status_form(page))
-    words = _in(app, "maidstone", lambda: {w.word: w.status for w in db.session.scalars(select(ImportStatusWord))})
+    words = _in(
+        app,
+        "maidstone",
+        lambda: {w.word: w.status for w in db.session.scalars(select(ImportStatusWord))},
+    )
     assert words["in progress"] == "on-target" and words["done"] == "complete"
     # The next file with the same words asks nothing.
     again = SWALE_CSV.replace("Publish ward profiles", "Publish ward maps")
@@ -197,7 +207,9 @@ def test_the_exports_role_and_focus_point_columns_import(login_as, client, app):
         area = FocusArea(position=1, number="1", title="Knowing our communities")
         db.session.add(area)
         db.session.flush()
-        point = FocusPoint(focus_area_id=area.id, position=1, number="1.1", title="Collecting information")
+        point = FocusPoint(
+            focus_area_id=area.id, position=1, number="1.1", title="Collecting information"
+        )
         db.session.add(point)
         db.session.flush()
         objective = db.session.scalar(select(Objective).order_by(Objective.id))
@@ -228,9 +240,17 @@ def test_the_exports_role_and_focus_point_columns_import(login_as, client, app):
 
     def read():
         objective = db.session.scalar(select(Objective).where(Objective.title == title))
-        return objective.area.label, objective.point.label, objective.point.area.id == objective.area.id
+        return (
+            objective.area.label,
+            objective.point.label,
+            objective.point.area.id == objective.area.id,
+        )
 
-    assert _in(app, "thanet", read) == ("1. Knowing our communities", "1.1 Collecting information", True)
+    assert _in(app, "thanet", read) == (
+        "1. Knowing our communities",
+        "1.1 Collecting information",
+        True,
+    )
     # Exported again, the imported plan reads the same in every column the import reads.
     theirs = _in(app, "maidstone", lambda: _export_rows())
     ours = _in(app, "thanet", lambda: _export_rows())
@@ -260,7 +280,11 @@ def test_a_standard_role_is_used_or_added(login_as, client, app):
     text = "Role or focus area,Objective,Action\nAs an Employer,Fair pay,Publish the pay gap\n"
     token, page = _go(client, "p.csv", text.encode())
     _import(client, token)
-    area = _in(app, "maidstone", lambda: db.session.scalar(select(Objective).where(Objective.title == "Fair pay")).area.role)
+    area = _in(
+        app,
+        "maidstone",
+        lambda: db.session.scalar(select(Objective).where(Objective.title == "Fair pay")).area.role,
+    )
     assert area == "employer"
 
 

@@ -36,6 +36,7 @@ from pathlib import Path
 from sqlalchemy import func, select
 
 from portal import audit, clock, tenancy
+from portal.actions import import_vocabulary as vocabulary
 from portal.actions import services
 from portal.actions.models import (
     ALL_CHARACTERISTICS,
@@ -73,8 +74,11 @@ NEW_OBJECTIVE = "new"
 FIELDS = {
     "task": "Action (task)",
     "objective": "Objective",
+    "area": "Role or focus area (of a new objective)",
+    "focus_point": "Focus point (of a new objective)",
     "arising_from": "Arising from",
     "lead_officer": "Lead officer",
+    "lead_user": "Lead officer’s portal account (name or email)",
     "directorate": "Directorate",
     "section": "Section",
     "target_text": "Target date",
@@ -108,15 +112,19 @@ LENGTH_NAMES = {
     "corporate_priority": "corporate plan priority",
     "eflg_criteria": "EFLG criteria",
     "measures": "“how we will know it is done”",
+    "area": "role or focus area",
+    "focus_point": "focus point",
 }
 # The action form's limits for the long text fields (the others come from the columns).
-TEXT_LIMITS = {"objective": 2000, "task": 4000, "measures": 4000}
+TEXT_LIMITS = {"objective": 2000, "task": 4000, "measures": 4000, "area": 300, "focus_point": 300}
 
 # Headings of the seed tables (Thanet's action plan, Maidstone's objectives and action
 # plan) and of the portal's own export, and a few common alternatives.
 HEADINGS = {
     "task": ["objective/task", "task", "action", "actions", "action/task"],
     "objective": ["objective", "objectives", "equality objective"],
+    "area": ["role or focus area", "role/focus area", "role", "focus area", "theme"],
+    "focus_point": ["focus point", "focus points"],
     "arising_from": ["arising from"],
     "lead_officer": [
         "lead officer",
@@ -125,6 +133,7 @@ HEADINGS = {
         "lead",
         "officer",
     ],
+    "lead_user": ["lead officer on the portal", "portal account", "lead officer email"],
     "directorate": ["directorate"],
     "section": ["section"],
     "target_text": [
@@ -156,9 +165,6 @@ HEADINGS = {
     ],
     # Columns of the portal's export that the import does not read.
     "ignore": [
-        "role or focus area",
-        "focus point",
-        "lead officer on the portal",
         "overdue",
         "joint aims",
         "demonstration data",
@@ -646,7 +652,9 @@ def choose_sheet(upload: PendingImport, name: str) -> None:
     if sheet is None:
         raise services.ValidationError({"sheet": "Choose a sheet from the list"})
     if sheet.table is None:
-        raise services.ValidationError({"sheet": f"The sheet “{name}” cannot be imported. {sheet.problem}"})
+        raise services.ValidationError(
+            {"sheet": f"The sheet “{name}” cannot be imported. {sheet.problem}"}
+        )
     upload.sheet = sheet.name
     upload.headings = sheet.table.headings
     upload.rows = [[number, cells] for number, cells in sheet.table.rows]
@@ -759,6 +767,12 @@ class ImportRow:
     values: dict
     already: bool = False
     repeated: bool = False
+    # The portal account the lead officer was matched to, if any.
+    lead_name: str = ""
+    area: vocabulary.AreaSpec | None = None
+    point: vocabulary.PointSpec | None = None
+    # The status as it will be imported, in words, with the file's own word if it differs.
+    status_shown: str = ""
 
 
 @dataclass
@@ -769,6 +783,17 @@ class Preview:
     errors: list[str] = field(default_factory=list)
     new_objectives: list[str] = field(default_factory=list)
     default_title: str = ""
+    # The file's status words that are not the portal's: asked about on the preview.
+    status_words: list[vocabulary.StatusWord] = field(default_factory=list)
+    new_areas: list[str] = field(default_factory=list)
+
+    @property
+    def unchosen_words(self) -> list[vocabulary.StatusWord]:
+        return [w for w in self.status_words if w.chosen is None]
+
+    @property
+    def matched_leads(self) -> int:
+        return sum(bool(r.lead_name) for r in self.rows)
 
     @property
     def new(self) -> list[ImportRow]:
@@ -824,13 +849,20 @@ def _limit(name: str) -> int | None:
     return getattr(Action.__table__.c[name].type, "length", None)
 
 
-def check_row(number: int, cells: dict[str, str]) -> tuple[dict, list[str]]:
-    """An action's values from a row's cells, and the row's problems in plain words."""
+def check_row(
+    number: int, cells: dict[str, str], words: dict[str, str] | None = None
+) -> tuple[dict, list[str]]:
+    """An action's values from a row's cells, and the row's problems in plain words.
+
+    ``words`` are the organisation's own status words (word → status, "" for none). When
+    they are given, a status word that is neither the portal's nor one of them is not a
+    problem of the row: its ``status_word`` is asked about once for the whole file.
+    """
     problems: list[str] = []
     values: dict = {name: cells.get(name, "") for name in TEXT_FIELDS}
     if not values["task"]:
         problems.append(f"Row {number}: the task is empty")
-    for name in ("objective", *TEXT_FIELDS):
+    for name in ("objective", "area", "focus_point", *TEXT_FIELDS):
         text = cells.get(name, "")
         limit = _limit(name)
         if limit and len(text) > limit:
@@ -846,10 +878,23 @@ def check_row(number: int, cells: dict[str, str]) -> tuple[dict, list[str]]:
             f"Row {number}: target date ‘{_show(values['target_text'])}’ is not a real date"
         )
     status_text = cells.get("status", "")
+    values["status_word"] = ""
     if _key(status_text) in NO_STATUS_WORDS:
         values["status"] = None
     elif _key(status_text) in STATUS_WORDS:
         values["status"] = STATUS_WORDS[_key(status_text)]
+    elif words is not None and vocabulary.word_key(status_text) in words:
+        values["status"] = words[vocabulary.word_key(status_text)] or None
+        values["status_word"] = status_text
+    elif words is not None and len(vocabulary.word_key(status_text)) <= vocabulary.WORD_LENGTH:
+        values["status"] = None
+        values["status_word"] = status_text
+    elif words is not None:
+        values["status"] = None
+        problems.append(
+            f"Row {number}: status ‘{_show(status_text)}’ is too long to be a status: keep "
+            f"it to {vocabulary.WORD_LENGTH} characters, or do not import the column"
+        )
     else:
         values["status"] = None
         problems.append(f"Row {number}: status ‘{_show(status_text)}’ is not one of {STATUS_NAMES}")
@@ -911,6 +956,10 @@ def preview(upload: PendingImport) -> Preview:
     }
     seen: set[tuple[str, str]] = set()
     carried = ""
+    words = vocabulary.remembered_words()
+    found_words: dict[str, vocabulary.StatusWord] = {}
+    people = vocabulary.People()
+    areas = vocabulary.Areas()
     for number, row in table.rows:
         cells: dict[str, str] = {}
         for column, name in enumerate(mapping):
@@ -925,9 +974,41 @@ def preview(upload: PendingImport) -> Preview:
             if not any(v for k, v in cells.items() if k != "objective"):
                 continue  # a heading row: the objective of the rows below it
         title = carried or result.default_title
-        values, problems = check_row(number, cells)
-        result.errors.extend(problems)
+        values, problems = check_row(number, cells, words)
         item = ImportRow(number=number, objective=title, values=values)
+        if values["status_word"]:
+            key = vocabulary.word_key(values["status_word"])
+            word = found_words.setdefault(
+                key, vocabulary.StatusWord(text=values["status_word"], key=key, chosen=None)
+            )
+            if key in words:
+                word.chosen = vocabulary.choice_of(words[key])
+                item.status_shown = f"{word.meaning} (from “{values['status_word']}”)"
+            else:
+                item.status_shown = f"Not yet chosen: “{values['status_word']}”"
+            word.rows += 1
+        else:
+            item.status_shown = STATUSES.get(values["status"] or "", "No status recorded")
+        person = people.match(cells.get("lead_user", "")) or people.match(values["lead_officer"])
+        values["lead_user_id"] = person.id if person is not None else None
+        item.lead_name = person.name if person is not None else ""
+        if len(cells.get("area", "")) <= TEXT_LIMITS["area"]:
+            item.area = areas.area(cells.get("area", ""))
+        if len(cells.get("focus_point", "")) <= TEXT_LIMITS["focus_point"]:
+            try:
+                item.point = areas.point(cells.get("focus_point", ""), item.area)
+            except ValueError:
+                problems.append(
+                    f"Row {number}: focus point ‘{_show(cells['focus_point'])}’ is not one of "
+                    "the organisation’s: name its role or focus area in the same row"
+                )
+        if (
+            item.area is not None
+            and item.area.id is None
+            and item.area.label not in result.new_areas
+        ):
+            result.new_areas.append(item.area.label)
+        result.errors.extend(problems)
         key = (_same(title), _same(values["task"]))
         target = default if not carried and default is not None else existing.get(_same(title))
         if key in seen:
@@ -941,7 +1022,24 @@ def preview(upload: PendingImport) -> Preview:
         result.rows.append(item)
     if not result.rows:
         result.errors.append("None of the rows has anything in the columns chosen to import")
+    result.status_words = list(found_words.values())
+    if len(result.status_words) > vocabulary.MAX_STATUS_WORDS:
+        result.errors.append(
+            f"The status column holds {len(result.status_words)} different wordings: it looks "
+            "like notes of progress rather than statuses. Change the columns and choose “Do "
+            "not import this column” for it, or keep to one status word in each row."
+        )
+        result.status_words = []
+    elif result.unchosen_words:
+        listed = ", ".join(f"‘{_show(w.text)}’" for w in result.unchosen_words)
+        result.errors.append(f"Choose what each status word means, below the rows: {listed}")
     return result
+
+
+def save_status_words(upload: PendingImport, choices: list[str]) -> None:
+    """Keep what each status word of the upload means, for this and later imports;
+    services.ValidationError, with nothing kept, if a choice is missing or wrong."""
+    vocabulary.save_status_words(preview(upload).status_words, choices)
 
 
 # --- importing ---------------------------------------------------------------------------
@@ -976,14 +1074,22 @@ def import_upload(upload: PendingImport) -> ImportResult:
         position = db.session.scalar(select(func.max(Objective.position))) or 0
         created = 0
         positions: dict[int, int] = {}
+        maker = vocabulary.AreaMaker()
         for row in result.new:
             objective = objectives.get(_same(row.objective))
             if default is not None and row.objective == result.default_title:
                 objective = default
             if objective is None:
                 position += 1
+                area = maker.area(row.area)
+                point = maker.point(row.point, area)
                 objective = Objective(
-                    position=position, title=row.objective, created_at=now, updated_at=now
+                    position=position,
+                    title=row.objective,
+                    focus_area_id=area.id if area else (point.focus_area_id if point else None),
+                    focus_point_id=point.id if point else None,
+                    created_at=now,
+                    updated_at=now,
                 )
                 db.session.add(objective)
                 db.session.flush()
@@ -998,6 +1104,7 @@ def import_upload(upload: PendingImport) -> ImportResult:
                 )
             positions[objective.id] += 1
             data = {**row.values, "objective_id": objective.id}
+            data.pop("status_word", None)
             # The action form's own rules, once more, on exactly what will be stored.
             clean = services._clean_action(data)
             action = Action(position=positions[objective.id], created_at=now, updated_at=now)
