@@ -181,6 +181,15 @@ def test_lead_officers_are_matched_to_accounts_by_name_or_email(login_as, client
     rows = {a.task: a for a in _actions(app, objective="Know our residents")}
     assert rows["Publish ward profiles"].lead_user_id == priya
     assert rows["Publish ward profiles"].lead_officer == "Priya Shah"
+    # The name is shown once, not as "Priya Shah – Priya Shah".
+    assert (
+        _in(
+            app,
+            "maidstone",
+            lambda: db.session.get(Action, rows["Publish ward profiles"].id).lead_label,
+        )
+        == "Priya Shah"
+    )
     survey = rows["Survey residents every year"]
     assert survey.lead_user_id == priya
     assert survey.lead_officer == "priya.shah@maidstone.gov.uk"

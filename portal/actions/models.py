@@ -230,6 +230,8 @@ class Action(TenantNumbered, db.Model):
     def lead_label(self) -> str:
         """Who leads it: the officer as written, and the portal user if one is named."""
         names = [n for n in (self.lead_officer, getattr(self.lead_user, "name", "")) if n]
+        if len(names) == 2 and names[0].casefold() == names[1].casefold():
+            names = names[:1]
         return " – ".join(names)
 
     def is_overdue(self, today: date | None = None) -> bool:
