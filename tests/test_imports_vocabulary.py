@@ -157,6 +157,15 @@ def test_status_choices_are_checked(login_as, client, app):
     assert "problem" not in page and "No status recorded" in page
 
 
+def test_status_choices_for_a_file_without_status_words_change_nothing(login_as, client, app):
+    login_as("officer", "maidstone")
+    token, page = _go(client, "p.csv", b"Action,Status\nA task,On target\n")
+    response = _save_statuses(client, token, {"word_0": "complete"})
+    assert response.status_code == 302 and response.headers["Location"].endswith("/preview")
+    assert _in(app, "maidstone", lambda: list(db.session.scalars(select(ImportStatusWord)))) == []
+    assert not audit_events(app, action="actions.import_status_words")
+
+
 def test_a_column_of_progress_notes_is_not_taken_for_status_words(login_as, client):
     login_as("officer", "maidstone")
     rows = "".join(f"Task {i},Met with group {i} on {i} May\n" for i in range(40))

@@ -177,6 +177,9 @@ def statuses(upload_token: str):
     if upload.mapping is None or not upload.default_objective:
         return redirect(url_for(".columns", upload_token=upload.token))
     result = importing.preview(upload)
+    if not result.status_words:
+        # Nothing to ask about (the columns were changed, or every word is known).
+        return redirect(url_for(".preview", upload_token=upload.token))
     words_form = status_words_form(result.status_words)
     if words_form.validate_on_submit():
         try:
