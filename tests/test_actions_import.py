@@ -595,8 +595,10 @@ def test_the_file_is_read_once_at_upload_and_never_again(login_as, client, app, 
 
     import openpyxl
 
+    from portal.actions import import_files
+
     for name in ("read_table", "read_sheets", "workbook_sheets", "_read_csv", "check_zip"):
-        monkeypatch.setattr(importing, name, never)
+        monkeypatch.setattr(import_files, name, never)
     monkeypatch.setattr(openpyxl, "load_workbook", never)
     response = _columns(client, token)
     assert response.status_code == 302

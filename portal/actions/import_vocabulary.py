@@ -1,5 +1,9 @@
 """The words of other organisations' spreadsheets, and what they mean on the portal.
 
+- **Columns.** The headings each field of an action is known by (the seed plans', the
+  portal's own export's, and common alternatives), and the words of the cells: aims of the
+  general duty, protected characteristics and the portal's statuses.
+
 - **Status words.** A council's plan says "In progress", "Ongoing", "Done" or "Amber"
   where the portal says On target, At risk or Complete. Each word the portal does not know
   is asked about once, on an import's preview, with the likely status already chosen
@@ -23,8 +27,199 @@ from sqlalchemy import func, select
 
 from portal import audit, clock
 from portal.actions import services
-from portal.actions.models import ROLES, STATUSES, FocusArea, FocusPoint, ImportStatusWord
+from portal.actions.models import (
+    CHARACTERISTICS,
+    PSED_AIMS,
+    ROLES,
+    STATUSES,
+    FocusArea,
+    FocusPoint,
+    ImportStatusWord,
+)
 from portal.extensions import db
+
+# --- columns and the words of their cells --------------------------------------------
+
+
+def word_key(text: str) -> str:
+    """A heading or a word of a cell as it is compared (and a status word as it is kept):
+    lower case, single spaces, no trailing colon, question mark or full stop."""
+    text = " ".join((text or "").replace("\u00a0", " ").split()).lower()
+    return text.rstrip(":?. ").strip()
+
+
+# What a column can be imported as, in the order the select lists them.
+FIELDS = {
+    "task": "Action (task)",
+    "objective": "Objective",
+    "area": "Role or focus area (of a new objective)",
+    "focus_point": "Focus point (of a new objective)",
+    "arising_from": "Arising from",
+    "lead_officer": "Lead officer",
+    "lead_user": "Lead officer’s portal account (name or email)",
+    "directorate": "Directorate",
+    "section": "Section",
+    "target_text": "Target date",
+    "status": "Status",
+    "corporate_priority": "Corporate plan priority",
+    "eflg_criteria": "EFLG criteria",
+    "psed_aims": "PSED aims",
+    "characteristics": "Protected characteristics",
+    "measures": "How we will know it is done",
+    "ignore": "Do not import this column",
+}
+
+
+TEXT_FIELDS = (
+    "task",
+    "arising_from",
+    "lead_officer",
+    "directorate",
+    "section",
+    "target_text",
+    "corporate_priority",
+    "eflg_criteria",
+    "measures",
+)
+
+
+LENGTH_NAMES = {
+    "objective": "objective",
+    "task": "task",
+    "arising_from": "“arising from”",
+    "lead_officer": "lead officer",
+    "directorate": "directorate",
+    "section": "section",
+    "target_text": "target date",
+    "corporate_priority": "corporate plan priority",
+    "eflg_criteria": "EFLG criteria",
+    "measures": "“how we will know it is done”",
+    "area": "role or focus area",
+    "focus_point": "focus point",
+}
+
+
+# The action form's limits for the long text fields (the others come from the columns).
+TEXT_LIMITS = {"objective": 2000, "task": 4000, "measures": 4000, "area": 300, "focus_point": 300}
+
+
+# Headings of the seed tables (Thanet's action plan, Maidstone's objectives and action
+# plan) and of the portal's own export, and a few common alternatives.
+HEADINGS = {
+    "task": ["objective/task", "task", "action", "actions", "action/task"],
+    "objective": ["objective", "objectives", "equality objective"],
+    "area": ["role or focus area", "role/focus area", "role", "focus area", "theme"],
+    "focus_point": ["focus point", "focus points"],
+    "arising_from": ["arising from"],
+    "lead_officer": [
+        "lead officer",
+        "responsible officer",
+        "lead or responsible officer",
+        "lead",
+        "officer",
+    ],
+    "lead_user": ["lead officer on the portal", "portal account", "lead officer email"],
+    "directorate": ["directorate"],
+    "section": ["section"],
+    "target_text": [
+        "target completion date",
+        "target date (as written)",
+        "target date",
+        "to be delivered by",
+        "delivered by",
+        "deliver by",
+        "target date or deliver by",
+        "due date",
+    ],
+    "status": ["status"],
+    "corporate_priority": ["cp priority", "corporate plan priority", "corporate priority"],
+    "eflg_criteria": ["eflg criteria", "eflg"],
+    "psed_aims": [
+        "psed aim",
+        "psed aims",
+        "aims of the general equality duty",
+        "general duty aims",
+    ],
+    "characteristics": ["pc", "protected characteristic", "protected characteristics"],
+    "measures": [
+        "how will we know that this done",
+        "how will we know that this is done",
+        "how will we know it is done",
+        "how we will know it is done",
+        "measures",
+    ],
+    # Columns of the portal's export that the import does not read.
+    "ignore": [
+        "overdue",
+        "joint aims",
+        "demonstration data",
+    ],
+}
+
+
+KNOWN_HEADINGS = {word_key(h): name for name, headings in HEADINGS.items() for h in headings}
+
+
+PSED_WORDS = {
+    **{key: key for key in PSED_AIMS},
+    **{word_key(label): key for key, label in PSED_AIMS.items()},
+    "eliminate discrimination": "eliminate",
+    "eliminate unlawful discrimination": "eliminate",
+    "advance equality": "advance",
+    "equality of opportunity": "advance",
+    "good relations": "foster",
+}
+
+
+CHARACTERISTIC_WORDS = {
+    **{key: key for key in CHARACTERISTICS},
+    **{word_key(label): key for key, label in CHARACTERISTICS.items()},
+    "gender reassignment": "gender-reassignment",
+    "marriage & civil partnership": "marriage-civil-partnership",
+    "pregnancy & maternity": "pregnancy-maternity",
+    "religion and belief": "religion-belief",
+    "religion & belief": "religion-belief",
+    "religion/belief": "religion-belief",
+    "religion or belief": "religion-belief",
+    "sexual orientation": "sexual-orientation",
+}
+
+
+ALL_WORDS = {"all", "all protected characteristics", "all characteristics", "all aims"}
+
+
+NONE_WORDS = {"", "n/a", "na", "none", "not applicable", "-", "not recorded"}
+
+
+STATUS_WORDS = {
+    **{key: key for key in STATUSES},
+    **{word_key(label): key for key, label in STATUSES.items()},
+}
+
+
+NO_STATUS_WORDS = {"", "no status recorded", "not recorded"}
+
+
+STATUS_NAMES = ", ".join(STATUSES.values())
+
+
+def guess_mapping(headings: list[str]) -> list[str]:
+    """The field each column is recognised as; each field goes to its first column only."""
+    taken: set[str] = set()
+    mapping = []
+    for heading in headings:
+        name = KNOWN_HEADINGS.get(word_key(heading), "ignore")
+        if name != "ignore" and name in taken:
+            name = "ignore"
+        taken.add(name)
+        mapping.append(name)
+    return mapping
+
+
+def recognised(heading: str) -> bool:
+    """Whether a heading is one the import knows."""
+    return word_key(heading) in KNOWN_HEADINGS
+
 
 # --- status words ------------------------------------------------------------------------
 
@@ -136,12 +331,6 @@ _STEMS = (
 )
 
 
-def word_key(text: str) -> str:
-    """A status word as it is compared and kept: lower case, single spaces."""
-    text = " ".join((text or "").replace("\u00a0", " ").split()).lower()
-    return text.rstrip(":?. ").strip()
-
-
 def suggest_status(text: str) -> str:
     """The status a word most likely means, or "" when there is no likely one."""
     key = word_key(text)
@@ -219,7 +408,8 @@ def save_status_words(words: list[StatusWord], choices: list[str]) -> None:
 EMAIL = re.compile(r"[\w.+'-]+@[\w-]+(?:\.[\w-]+)+")
 
 
-def _same(text: str) -> str:
+def same(text: str) -> str:
+    """Text as compared for sameness: single spaces, any case."""
     return " ".join((text or "").split()).casefold()
 
 
@@ -230,7 +420,7 @@ class People:
         self.by_name: dict[str, list] = {}
         self.by_email: dict[str, object] = {}
         for person in services.tenant_people():
-            self.by_name.setdefault(_same(person.name), []).append(person)
+            self.by_name.setdefault(same(person.name), []).append(person)
             self.by_email[person.email.casefold()] = person
 
     def match(self, text: str):
@@ -241,7 +431,7 @@ class People:
             person = self.by_email.get(address.casefold())
             if person is not None:
                 return person
-        found = self.by_name.get(_same(text), [])
+        found = self.by_name.get(same(text), [])
         return found[0] if len(found) == 1 else None
 
 
@@ -249,8 +439,8 @@ class People:
 
 _AREA_LABEL = re.compile(r"^(\d+(?:\.\d+)*)\.\s+(.+)$|^([A-Za-z0-9][\w.-]{0,19}):\s+(.+)$", re.S)
 _POINT_LABEL = re.compile(r"^(\d+(?:\.\d+)+[a-z]?)\s+(.+)$", re.S)
-_ROLE_LABELS = {_same(label): key for key, label in ROLES.items()} | {
-    _same(label.removeprefix("As a ").removeprefix("As an ")): key for key, label in ROLES.items()
+_ROLE_LABELS = {same(label): key for key, label in ROLES.items()} | {
+    same(label.removeprefix("As a ").removeprefix("As an ")): key for key, label in ROLES.items()
 }
 
 
@@ -298,18 +488,18 @@ class Areas:
         self.areas = list(db.session.scalars(select(FocusArea)))
         self.by_label = {}
         for area in self.areas:
-            self.by_label.setdefault(_same(area.label), area)
-            self.by_label.setdefault(_same(area.title), area)
+            self.by_label.setdefault(same(area.label), area)
+            self.by_label.setdefault(same(area.title), area)
         self.points = list(db.session.scalars(select(FocusPoint)))
 
     def area(self, text: str) -> AreaSpec | None:
         if not text:
             return None
         label = " ".join(text.split())
-        found = self.by_label.get(_same(label))
+        found = self.by_label.get(same(label))
         if found is not None:
             return AreaSpec(label=found.label, id=found.id)
-        role = _ROLE_LABELS.get(_same(label))
+        role = _ROLE_LABELS.get(same(label))
         if role is not None:
             existing = next((a for a in self.areas if a.role == role), None)
             if existing is not None:
@@ -327,9 +517,7 @@ class Areas:
         number, title = point_parts(label)
 
         def same(p: FocusPoint) -> bool:
-            return _same(p.label) == _same(label) or (
-                bool(number) and _same(p.number) == _same(number)
-            )
+            return same(p.label) == same(label) or (bool(number) and same(p.number) == same(number))
 
         if area is not None and area.id is not None:
             found = [p for p in self.points if p.focus_area_id == area.id and same(p)]
@@ -356,7 +544,7 @@ class AreaMaker:
             return None
         if spec.id is not None:
             return db.session.get(FocusArea, spec.id)
-        key = spec.role or _same(spec.label)
+        key = spec.role or same(spec.label)
         if key in self.areas:
             return self.areas[key]
         area = None
@@ -383,7 +571,7 @@ class AreaMaker:
             return db.session.get(FocusPoint, spec.id)
         if area is None:
             return None
-        key = (area.id, _same(spec.label))
+        key = (area.id, same(spec.label))
         if key not in self.points:
             position = (
                 db.session.scalar(
