@@ -127,6 +127,7 @@ ROUTES: dict[str, str | dict[str, str]] = {
     "actions_import.upload": "edit_plan",
     "actions_import.columns": "edit_plan",
     "actions_import.preview": "edit_plan",
+    "actions_import.statuses": "edit_plan",
 }
 # Pages of one person's own object (a job is shown to whoever asked for it and to the
 # organisation's administrators): a role allowed the page may still get a 404 for somebody

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from datetime import date, datetime
 
-from sqlalchemy import JSON, ForeignKey, LargeBinary, String, Text
+from sqlalchemy import JSON, ForeignKey, LargeBinary, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from portal import clock
@@ -230,6 +230,8 @@ class Action(TenantNumbered, db.Model):
     def lead_label(self) -> str:
         """Who leads it: the officer as written, and the portal user if one is named."""
         names = [n for n in (self.lead_officer, getattr(self.lead_user, "name", "")) if n]
+        if len(names) == 2 and names[0].casefold() == names[1].casefold():
+            names = names[:1]
         return " – ".join(names)
 
     def is_overdue(self, today: date | None = None) -> bool:
@@ -317,7 +319,28 @@ class PendingImport(TenantOwned, db.Model):
     mapping: Mapped[list[str] | None] = mapped_column(JSON)
     default_objective: Mapped[str] = mapped_column(String(20), default="")
     new_objective: Mapped[str] = mapped_column(Text, default="")
+    # A workbook's sheets as read ([{"name", "headings", "rows"} or {"name", "problem"}]),
+    # when it has more than one; ``headings`` and ``rows`` above are those of ``sheet``.
+    sheets: Mapped[list | None] = mapped_column(JSON)
+    sheet: Mapped[str] = mapped_column(String(100), default="")
     created_at: Mapped[datetime] = mapped_column(index=True)
+
+
+class ImportStatusWord(TenantOwned, db.Model):
+    """What a status word of the organisation's own spreadsheets means on the portal.
+
+    Chosen once on an import's preview ("In progress" is On target, "Done" is Complete)
+    and used for every later import. ``word`` is kept lower case with single spaces;
+    ``status`` is a key of STATUSES, or "" for no status recorded.
+    """
+
+    __tablename__ = "import_status_word"
+    __table_args__ = (UniqueConstraint("tenant_id", "word"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    word: Mapped[str] = mapped_column(String(100))
+    status: Mapped[str] = mapped_column(String(20), default="")
+    updated_at: Mapped[datetime]
 
 
 class ActionJointAim(TenantOwned, db.Model):

@@ -431,6 +431,12 @@ def delete_objective(row: Objective) -> None:
 # --- actions -----------------------------------------------------------------------------
 
 
+def check_action(data: dict) -> dict:
+    """The action form's rules on an action's fields, for other ways in (an import):
+    the clean values, or ValidationError listing every problem."""
+    return _clean_action(data)
+
+
 def _clean_action(data: dict) -> dict:
     """Check and normalise an action's fields; raise ValidationError listing every problem."""
     errors: dict[str, str] = {}

@@ -117,10 +117,11 @@ class GridForm(FlaskForm):
 
 class ImportForm(FlaskForm):
     file = FileField(
-        "CSV file",
+        "CSV or Excel file",
         widget=GovFileInput(),
-        description="Columns: period, category, value. Leave the category empty for the total.",
-        validators=[FileRequired(message="Choose a CSV file to import")],
+        description="A CSV file or an Excel workbook (.xlsx) with the columns period, "
+        "category, value. Leave the category empty for the total.",
+        validators=[FileRequired(message="Choose a CSV or Excel file to import")],
     )
     submit = SubmitField("Import figures", widget=GovSubmitInput())
 

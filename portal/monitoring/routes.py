@@ -328,8 +328,11 @@ def import_figures(measure_number: int):
     problems: list[services.Problem] = []
     if form.validate_on_submit():
         try:
-            cells = services.csv_cells(row, form.file.data.read(services.MAX_IMPORT_BYTES + 1))
-            count = services.save_values(row, cells, via="csv")
+            upload = form.file.data
+            cells, via = services.file_cells(
+                row, upload.filename or "", upload.read(services.MAX_IMPORT_BYTES + 1)
+            )
+            count = services.save_values(row, cells, via=via)
         except services.ValuesRejected as exc:
             problems = exc.problems
         else:
