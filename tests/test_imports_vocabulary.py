@@ -384,3 +384,39 @@ def test_a_workbook_with_no_sheet_of_actions_says_so(login_as, client):
     content = _workbook({"Notes": [["Action"]], "Blank": []})
     page = _upload(client, "swale.xlsx", content).get_data(as_text=True)
     assert "no rows of actions" in page
+
+
+def test_two_people_choosing_a_new_words_meaning_at_once_both_save(
+    login_as, client, app, monkeypatch
+):
+    from portal import clock
+    from portal.actions import import_vocabulary
+
+    login_as("officer", "maidstone")
+    token, page = _go(client, "swale.csv", SWALE_CSV.encode())
+    chosen = _status_form(page)
+    real = import_vocabulary._keep_status_words
+    raced = []
+
+    def other_person_saves_first(words, choices):
+        if not raced:
+            raced.append(True)
+            # Another officer's choice for "done" reaches the database between this save
+            # reading the kept words and writing its own.
+            now = clock.utcnow()
+            db.session.add(ImportStatusWord(word="done", status="cancelled", updated_at=now))
+            db.session.commit()
+            db.session.add(ImportStatusWord(word="done", status="complete", updated_at=now))
+            db.session.flush()
+        return real(words, choices)
+
+    monkeypatch.setattr(import_vocabulary, "_keep_status_words", other_person_saves_first)
+    response = _save_statuses(client, token, chosen)
+    assert raced and response.status_code == 302
+    words = _in(
+        app,
+        "maidstone",
+        lambda: {w.word: w.status for w in db.session.scalars(select(ImportStatusWord))},
+    )
+    # The later save wins, as a change of the row the other person made.
+    assert words["done"] == "complete"

@@ -24,6 +24,7 @@ import re
 from dataclasses import dataclass
 
 from sqlalchemy import func, select
+from sqlalchemy.exc import IntegrityError
 
 from portal import audit, clock
 from portal.actions import services
@@ -383,24 +384,36 @@ def save_status_words(words: list[StatusWord], choices: list[str]) -> None:
             errors[f"word_{index}"] = f"Choose what “{word.text}” means"
     if errors:
         raise services.ValidationError(errors)
+    # Two people may choose a meaning for the same new word at once: the second save meets
+    # the first one's row, and is made again as a change of it.
+    for attempt in (1, 2):
+        try:
+            _keep_status_words(words, choices)
+            return
+        except IntegrityError:
+            db.session.rollback()
+            if attempt == 2:
+                raise
+        except Exception:
+            db.session.rollback()
+            raise
+
+
+def _keep_status_words(words: list[StatusWord], choices: list[str]) -> None:
     now = clock.utcnow()
     kept = {w.word: w for w in db.session.scalars(select(ImportStatusWord))}
     saved: dict[str, str] = {}
-    try:
-        for word, choice in zip(words, choices, strict=True):
-            status = "" if choice == NO_STATUS else choice
-            row = kept.get(word.key)
-            if row is None:
-                row = ImportStatusWord(word=word.key)
-                db.session.add(row)
-            row.status = status
-            row.updated_at = now
-            saved[word.key] = status
-        audit.record("actions.import_status_words", object_type="Action", detail={"words": saved})
-        db.session.commit()
-    except Exception:
-        db.session.rollback()
-        raise
+    for word, choice in zip(words, choices, strict=True):
+        status = "" if choice == NO_STATUS else choice
+        row = kept.get(word.key)
+        if row is None:
+            row = ImportStatusWord(word=word.key)
+            db.session.add(row)
+        row.status = status
+        row.updated_at = now
+        saved[word.key] = status
+    audit.record("actions.import_status_words", object_type="Action", detail={"words": saved})
+    db.session.commit()
 
 
 # --- lead officers -----------------------------------------------------------------------
