@@ -151,6 +151,7 @@ def upgrade():
     sa.Column('updated_at', sa.DateTime(), nullable=False),
     sa.Column('version', sa.Integer(), nullable=False),
     sa.Column('tenant_id', sa.Integer(), nullable=False),
+    sa.Column('number', sa.Integer(), nullable=False),
     sa.ForeignKeyConstraint(['return_id'], ['annual_return.id'], name=op.f('fk_case_study_return_id_annual_return'), ondelete='CASCADE'),
     sa.ForeignKeyConstraint(['tenant_id'], ['tenant.id'], name=op.f('fk_case_study_tenant_id_tenant'), ondelete='RESTRICT'),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_case_study'))
@@ -158,6 +159,7 @@ def upgrade():
     with op.batch_alter_table('case_study', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_case_study_return_id'), ['return_id'], unique=False)
         batch_op.create_index(batch_op.f('ix_case_study_tenant_id'), ['tenant_id'], unique=False)
+        batch_op.create_index('uq_case_study_number', ['tenant_id', 'number'], unique=True)
 
     op.create_table('return_reopening',
     sa.Column('id', sa.Integer(), nullable=False),
@@ -215,6 +217,7 @@ def upgrade():
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('tenant_id', sa.Integer(), nullable=False),
     sa.Column('snapshot_id', sa.Integer(), nullable=False),
+    sa.Column('position', sa.Integer(), nullable=False),
     sa.Column('content_type', sa.String(length=20), nullable=False),
     sa.Column('data', sa.LargeBinary(), nullable=False),
     sa.ForeignKeyConstraint(['snapshot_id'], ['return_snapshot.id'], name=op.f('fk_snapshot_image_snapshot_id_return_snapshot'), ondelete='CASCADE'),
@@ -267,6 +270,7 @@ def downgrade():
     op.drop_table('return_section')
     op.drop_table('return_reopening')
     with op.batch_alter_table('case_study', schema=None) as batch_op:
+        batch_op.drop_index('uq_case_study_number')
         batch_op.drop_index(batch_op.f('ix_case_study_tenant_id'))
         batch_op.drop_index(batch_op.f('ix_case_study_return_id'))
 

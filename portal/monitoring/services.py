@@ -1023,6 +1023,49 @@ def release_member_figures(
     return row
 
 
+def release_counts(
+    tenant: Tenant,
+    definition: MeasureDefinition,
+    period: str,
+    tables: dict[str, tuple[dict, int]],
+    *,
+    trigger: str = SIGN_OFF,
+    detail: str = "",
+    user=None,
+) -> FigureRelease | None:
+    """Release counts that a member keeps outside its measures (its registers: impact
+    assessments, hate incidents by motivation), once, as :func:`release_member_figures`
+    does for measures: with a release already made for ``definition`` and ``period`` it
+    is returned unchanged; otherwise ``tables`` (breakdown -> (exact cells, exact total))
+    are released together under the strictest rule of the member's partnerships."""
+    existing = current_release(tenant, definition, period)
+    if existing is not None or not tables:
+        return existing
+    with tenant_scope(tenant):
+        release = next_release([], tables, [p.disclosure_rule for p in tenant.partnerships])
+        row = _store(
+            tenant, definition, period, release, version=1, trigger=trigger, detail=detail,
+            user=user,
+        )
+        audit.record(
+            "figures.released",
+            row,
+            tenant_id=tenant.id,
+            user=user,
+            detail={
+                "definition": definition.id,
+                "measure": definition.name,
+                "period": period,
+                "version": 1,
+                "rule": [release.rule.threshold, release.rule.rounding],
+                "trigger": trigger,
+                "trigger_detail": detail,
+            },
+        )
+        db.session.flush()
+    return row
+
+
 @dataclass
 class CorrectionPreview:
     """A correction as it would be released: the release in force beside the new one."""

@@ -28,6 +28,7 @@ from sqlalchemy.orm import Mapped, Session, mapped_column, relationship
 
 from portal.extensions import db
 from portal.partners.models import Partnership, Tenant
+from portal.references import TenantNumbered
 from portal.tenancy import CrossTenantWrite, TenantNotSet, TenantOwned, current_tenant_id
 
 # The sections of a return, in the order of its task list.
@@ -194,8 +195,10 @@ class ReturnSection(TenantOwned, db.Model):
     __mapper_args__ = {"version_id_col": version}
 
 
-class CaseStudy(TenantOwned, db.Model):
+class CaseStudy(TenantNumbered, db.Model):
     """A case study in a return: a title, its text, and an optional image with alt text."""
+
+    reference_prefix = "CS"
 
     id: Mapped[int] = mapped_column(primary_key=True)
     return_id: Mapped[int] = mapped_column(
@@ -272,9 +275,12 @@ class ReturnSnapshot(db.Model):
 
     Written once, at sign-off, under the member's own scope; never changed or removed.
     ``version`` counts the member's sign-offs for the year (a reopened return signed off
-    again makes version 2). ``content`` is JSON of this shape; every count in it that
-    could leave the member has passed disclosure control (released tables in the form of
-    :func:`portal.disclosure.table_to_data`), and nothing in it is a live figure::
+    again makes version 2). ``content`` is JSON of this shape. Every count in it has
+    passed disclosure control: ``<table data>`` is a released table as
+    :func:`portal.disclosure.table_to_data` stores it (read it back with
+    :func:`portal.disclosure.table_from_data` and the ``rule`` beside it), and
+    ``[status, value]`` a released cell (:func:`portal.disclosure.cell_from_data`).
+    Action counts are counts of actions, not of people. Nothing in it is a live figure::
 
         {
           "schema": 1,
@@ -285,26 +291,28 @@ class ReturnSnapshot(db.Model):
                    "deadline": "2026-05-31"},
           "aims": [{"id": 3, "role": "As a Community Leader we will:", "text": "...",
                     "narrative": "...",
-                    "actions": {"total": 4, "by_status": {"Completed": 1, "On track": 2,
-                                "Delayed": 1, ...}, "overdue": 1, "completed_in_year": 1},
+                    "actions": {"total": 4, "by_status": {"Complete": 1, "On target": 2,
+                                "At risk": 1}, "overdue": 1, "completed_in_year": 1},
                     "highlights": [{"reference": "U-0040", "action": "A-0012",
                                     "date": "2025-10-02", "text": "..."}]}],
           "commitments": [{"id": 7, "reference": "C-0004", "text": "We will ...",
                            "narrative": "..."}],
           "measures": [{"definition_id": 12, "name": "...", "unit": "count",
                         "period": "2025-26", "breakdown": "sex",
-                        "released": {"<breakdown or ''>": <table_to_data dict>} | null,
+                        "released": {"<breakdown or ''>": <table data>} | null,
+                        "rule": {"threshold": 8, "rounding": 5} | null,
                         "value": 12.5 | null,          # non-count units, as reported
-                        "release_id": 31 | null,       # FigureRelease row used
-                        "missing_reason": "..." | null}],
+                        "release_id": 31 | null,       # the FigureRelease it came from
+                        "missing_reason": "..." | null}],   # null when there is a figure
           "workforce": {
               "employees": 420 | null,
               "profile": [{"characteristic": "sex", "label": "Sex",
-                           "released": <table_to_data dict>,
+                           "released": <table data> | null,
                            "community": {"Female": 51.2, "Male": 48.8},  # percentages
                            "community_source": "Census 2021 ..."}],
-              "gender_pay_gap": null | {
-                  "snapshot_date": "2025-03-31",
+              "rule": {"threshold": 8, "rounding": 5} | null,
+              "gender_pay_gap": null | {      # employers of 250 or more only
+                  "snapshot_date": "2025-03-31",   # 31 March public, 5 April others
                   "public_authority": true,
                   "mean_hourly_gap": 7.2, "median_hourly_gap": 5.1,
                   "mean_bonus_gap": 0.0, "median_bonus_gap": 0.0,
@@ -313,22 +321,28 @@ class ReturnSnapshot(db.Model):
                                 "lower_middle": {...}, "upper_middle": {...},
                                 "upper": {...}}},
               "narrative": "..."},
-          "assessments": {"completed": <released cell dict>, "published": <released cell>,
+          "assessments": {"completed": [status, value], "published": [status, value],
+                          "rule": {"threshold": 8, "rounding": 5},
                           "published_links": [{"title": "...", "url": "https://..."}],
                           "narrative": "..."},
-          "hate_incidents": {"released": {"<quarter, e.g. 2025-Q1>": <table_to_data dict by
-                             motivation>}, "quarters": ["2025 Q1 (April to June)", ...],
-                             "narrative": "..."},
+          "hate_incidents": {
+              "released": {"2025-Q1": {"motivation:race": <table data: cells "race"
+                           (with it) and "" (without it)>, ...} | null, ...},
+              "rules": {"2025-Q1": {"threshold": 8, "rounding": 5} | null, ...},
+              "quarters": ["April to June 2025", ...],
+              "narrative": "..."},
           "case_studies": [{"title": "...", "text": "...",
-                            "image": {"id": 5, "type": "image/png", "alt": "..."} | null}],
+                            "image": {"position": 1, "type": "image/png",
+                                      "alt": "..."} | null}],
           "priorities": "...",
           "sign_off": {"name": "...", "role": "Chief Executive", "date": "2026-05-02",
                        "statement": "..."}
         }
 
     ``sha256`` is the SHA-256 of ``content`` serialised as canonical JSON (sorted keys,
-    no spaces, UTF-8; :func:`portal.returns.services.content_hash`). Case study images
-    are kept in :class:`SnapshotImage`, referred to by id.
+    no spaces, UTF-8; :func:`portal.returns.services.content_hash`). A case study's image
+    is the :class:`SnapshotImage` of this snapshot with the same ``position`` (the case
+    study's place in the list, from 1; :func:`portal.returns.services.snapshot_image`).
     """
 
     __table_args__ = (UniqueConstraint("tenant_id", "reporting_year_id", "version"),)
@@ -365,6 +379,7 @@ class SnapshotImage(db.Model):
     snapshot_id: Mapped[int] = mapped_column(
         ForeignKey("return_snapshot.id", ondelete="CASCADE"), index=True
     )
+    position: Mapped[int]
     content_type: Mapped[str] = mapped_column(String(20))
     data: Mapped[bytes] = mapped_column(LargeBinary)
 
