@@ -13,7 +13,7 @@ from __future__ import annotations
 from sqlalchemy import select
 
 from portal.auth.services import external_url
-from portal.disclosure import next_release, table_to_data
+from portal.disclosure import Rule, cell_from_data, next_release, table_to_data
 from portal.extensions import db
 from portal.monitoring import services as monitoring
 from portal.monitoring.models import MeasureDefinition
@@ -62,11 +62,9 @@ class _Releaser:
         return _data(release), None, _rule(release.rule.threshold, release.rule.rounding)
 
     def counts(self, definition: MeasureDefinition | None, period: str, tables: dict):
-        """Register counts' released tables (breakdown -> table data)."""
-        if definition is None:
-            release = next_release([], tables, self._rules())
-            return {k: table_to_data(t) for k, t in release.tables.items()} if release else None
-        if self.store:
+        """Register counts' released tables (breakdown -> table data) and their rule."""
+        row = None
+        if definition is not None and self.store:
             row = monitoring.release_counts(
                 self.tenant,
                 definition,
@@ -76,12 +74,22 @@ class _Releaser:
                 detail=self.detail,
                 user=self.user,
             )
-        else:
+        elif definition is not None:
             row = monitoring.current_release(self.tenant, definition, period)
-            if row is None:
-                release = next_release([], tables, self._rules())
-                return {k: table_to_data(t) for k, t in release.tables.items()} if release else None
-        return dict(row.tables) if row is not None else None
+        if row is not None:
+            return dict(row.tables), _rule(row.threshold, row.rounding)
+        release = next_release([], tables, self._rules())
+        if release is None:
+            return None, None
+        return _data(release), _rule(release.rule.threshold, release.rule.rounding)
+
+
+def _rule(threshold: int, rounding: int) -> dict:
+    return {"threshold": threshold, "rounding": rounding}
+
+
+def _data(release) -> dict:
+    return {k: table_to_data(t) for k, t in release.tables.items()}
 
 
 def _answers(ret: AnnualReturn | None, key: str) -> dict:
@@ -267,3 +275,29 @@ def build(ret: AnnualReturn, *, release: bool = False, user=None, sign_off: dict
         "priorities": _answers(ret, "priorities").get("text", ""),
         "sign_off": sign_off,
     }
+
+
+# --- reading it back, for the pages that show a return ---------------------------------
+
+
+def released_cell(cell, rule: dict | None) -> dict:
+    """A stored released cell ([status, value]) as a page shows it: text and note."""
+    if not cell:
+        return {"text": "not available", "note": ""}
+    threshold = (rule or {}).get("threshold", 8)
+    released = cell_from_data(cell, Rule(threshold, (rule or {}).get("rounding", 5)))
+    return {"text": released.label, "note": released.note}
+
+
+def released_rows(table: dict | None, rule: dict | None) -> list[tuple[str, dict]]:
+    """A stored released table's rows (category, cell), then its total."""
+    if not table:
+        return []
+    rows = [
+        (key or "Not recorded", released_cell([status, value], rule))
+        for key, status, value in table["cells"]
+    ]
+    if table["unrecorded"][0] != "zero":
+        rows.append(("Not recorded", released_cell(table["unrecorded"], rule)))
+    rows.append(("Total", released_cell(table["total"], rule)))
+    return rows
