@@ -1110,7 +1110,13 @@ def release_counts(
     with tenant_scope(tenant):
         release = next_release([], tables, [p.disclosure_rule for p in tenant.partnerships])
         row = _store(
-            tenant, definition, period, release, version=1, trigger=trigger, detail=detail,
+            tenant,
+            definition,
+            period,
+            release,
+            version=1,
+            trigger=trigger,
+            detail=detail,
             user=user,
         )
         audit.record(

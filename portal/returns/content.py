@@ -10,9 +10,12 @@ chief executive sees the figures exactly as they will leave the organisation.
 
 from __future__ import annotations
 
+from urllib.parse import urlsplit
+
+from flask import current_app
 from sqlalchemy import select
 
-from portal.auth.services import external_url
+from portal.auth.services import DEVELOPMENT_BASE_URL
 from portal.disclosure import Rule, cell_from_data, next_release, table_to_data
 from portal.extensions import db
 from portal.monitoring import services as monitoring
@@ -90,6 +93,16 @@ def _rule(threshold: int, rounding: int) -> dict:
 
 def _data(release) -> dict:
     return {k: table_to_data(t) for k, t in release.tables.items()}
+
+
+def _public_url(endpoint: str, **values) -> str:
+    """An absolute public link from the configured base address. Built from the URL map
+    alone: no request is pushed, so the page's tenant scope is left as it is."""
+    base = urlsplit(current_app.config.get("PORTAL_BASE_URL") or DEVELOPMENT_BASE_URL)
+    adapter = current_app.url_map.bind(
+        base.netloc, script_name=base.path or "/", url_scheme=base.scheme
+    )
+    return adapter.build(endpoint, values, force_external=True)
 
 
 def _answers(ret: AnnualReturn | None, key: str) -> dict:
@@ -220,7 +233,7 @@ def build(ret: AnnualReturn, *, release: bool = False, user=None, sign_off: dict
         "published_links": [
             {
                 "title": a.title,
-                "url": external_url(
+                "url": _public_url(
                     "public_eqia.public_assessment",
                     org_slug=tenant.slug,
                     assessment_number=a.number,

@@ -644,7 +644,7 @@ SIGN_OFF_STATEMENT = (
 )
 
 
-def send_for_sign_off(ret: AnnualReturn, *, user=None) -> None:
+def send_for_sign_off(ret: AnnualReturn, *, user=None, notify: bool = True) -> None:
     """Send a complete return to the chief executive, who is emailed."""
     if ret.status != DRAFT:
         raise ReturnsError({"return": "This return has already been sent for sign-off"})
@@ -659,8 +659,9 @@ def send_for_sign_off(ret: AnnualReturn, *, user=None) -> None:
         "return.sent_for_sign_off", ret, user=user, detail={"year": ret.reporting_year.label}
     )
     db.session.commit()
-    tenant = db.session.get(Tenant, ret.tenant_id)
-    _mail(tenant, ret.reporting_year, "sent for sign-off", user=user)
+    if notify:
+        tenant = db.session.get(Tenant, ret.tenant_id)
+        _mail(tenant, ret.reporting_year, "sent for sign-off", user=user)
 
 
 def send_back(ret: AnnualReturn, *, comments: str, user=None) -> None:
@@ -728,6 +729,11 @@ def sign_off(
         errors["password"] = "The password is not right"  # noqa: S105 - a message
     if errors:
         raise ReturnsError(errors)
+    return freeze(ret, user=user, name=name, role=role)
+
+
+def freeze(ret: AnnualReturn, *, user, name: str, role: str) -> ReturnSnapshot:
+    """The sign-off itself, once its checks have passed (:func:`sign_off`)."""
     year = ret.reporting_year
     now = clock.utcnow()
     signed = {
@@ -770,7 +776,7 @@ def sign_off(
         ReturnSignOff(
             return_id=ret.id,
             snapshot_id=snapshot.id,
-            user_id=user.id,
+            user_id=getattr(user, "id", None),
             name=name,
             role=role,
             statement=SIGN_OFF_STATEMENT,
