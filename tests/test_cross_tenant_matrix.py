@@ -501,7 +501,8 @@ def _reporting_year_state(slug: str, label: str):
     if tenant(slug) is not None:
         with tenant_scope(tenant(slug)):
             ret = services.return_for(year)
-            state += (ret and (ret.status, ret.version, [(s.key, s.version) for s in ret.sections]),)
+            sections = ret and [(s.key, s.version) for s in ret.sections]
+            state += (ret and (ret.status, ret.version, sections),)
     return state
 
 
@@ -528,9 +529,9 @@ def _case_study_state(slug: str, number: int):
 
     with tenant_scope(tenant(slug)):
         row = db.session.scalar(
-            select(CaseStudy).where(CaseStudy.number == number).execution_options(
-                populate_existing=True
-            )
+            select(CaseStudy)
+            .where(CaseStudy.number == number)
+            .execution_options(populate_existing=True)
         )
         return row and (row.title, row.text, row.version)
 

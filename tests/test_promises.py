@@ -23,7 +23,12 @@ FEATURES = {
         "/returns",
         ("annual return", "signed-off return", "signs off", "sign off", "signed off", "sign-off"),
     ),
-    "joint annual reports": ("/reports", ("annual report", "joint report", "compile")),
+    # The reporting years' pages (/p/<partnership>/reports/) come with the returns; the
+    # joint report itself is there once it can be read in public.
+    "joint annual reports": (
+        "/public/p/<partnership_slug>/reports",
+        ("annual report", "joint report", "compile"),
+    ),
     "dashboards": ("dashboard", ("dashboard",)),
 }
 
