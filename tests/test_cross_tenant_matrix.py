@@ -507,13 +507,13 @@ def _reporting_year_state(slug: str, label: str):
 
 
 def _case_study(slug: str) -> int:
-    from portal.returns import services
+    from portal.returns import case_studies, services
 
     label = _reporting_year(slug)
     year = services.find_year(_reporting_partnership(slug), label)
     with tenant_scope(tenant(slug)):
         ret = services.start_return(year)
-        row = services.save_case_study(
+        row = case_studies.save_case_study(
             ret,
             None,
             title=f"{slug} case study",

@@ -96,6 +96,6 @@ RETURN_REMINDERS = "portal.returns.send_reminders"
 @shared_task(name=RETURN_REMINDERS)
 def return_reminders() -> int:
     """The reminders of ``flask reports remind``, for Celery beat; how many were sent."""
-    from portal.returns import services
+    from portal.returns import reminders
 
-    return len(services.send_reminders().sent)
+    return len(reminders.send_reminders().sent)
