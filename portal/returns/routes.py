@@ -39,6 +39,7 @@ partnership_bp = partnership_blueprint("reports", __name__, "/reports")
 tenant_bp = tenant_blueprint("returns", __name__, "/returns")
 tenant_bp.add_app_template_global(content_views.released_rows, "released_rows")
 tenant_bp.add_app_template_global(content_views.released_cell, "released_cell")
+tenant_bp.add_app_template_global(content_views.long_date, "long_date")
 
 
 def _apply(form, errors: dict) -> None:

@@ -1,4 +1,7 @@
-"""The rules of the reporting cycle: reporting years, returns, sign-off and reopening.
+"""The rules of the reporting cycle: reporting years, the lead's view, each member's
+return and its sections. Sign-off and reopening are in :mod:`portal.returns.signoff`,
+case studies in :mod:`portal.returns.case_studies`, reminders in
+:mod:`portal.returns.reminders`.
 
 The report builder reads only :func:`signed_off_returns` and
 :func:`members_without_return`: signed-off snapshots, never a draft.

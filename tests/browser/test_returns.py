@@ -65,7 +65,7 @@ def test_lead_sees_the_returns(sign_in):
     page.get_by_role("link", name="2025-26").click()
     expect(page.get_by_role("heading", level=1)).to_have_text("Reporting year 2025-26")
     assert_accessible(page)
-    page.get_by_role("link", name=re.compile("Read the signed-off return")).click()
+    page.get_by_role("link", name=re.compile("Read the signed-off return.*of Sevenoaks")).click()
     assert_accessible(page)
     page.goto("/p/west-kent/reports/2025-26/extend?member=west-kent-housing")
     assert_accessible(page)
