@@ -520,6 +520,20 @@ def test_signed_off_returns_is_the_report_builders_contract(ctx, app):
         "sign_off",
     ):
         assert key in content
+    # Every count in it was released: a status beside each value, no count from 1 to 7,
+    # every other count a multiple of 5.
+    cells = [content["assessments"]["completed"], content["assessments"]["published"]]
+    tables = [t for m in content["measures"] for t in (m["released"] or {}).values()]
+    tables += [p["released"] for p in content["workforce"]["profile"] if p["released"]]
+    for quarter in content["hate_incidents"]["released"].values():
+        tables += list((quarter or {}).values())
+    for table in tables:
+        cells += [[status, value] for _, status, value in table["cells"]]
+        cells += [table["unrecorded"], table["total"]]
+    assert cells
+    for status, value in cells:
+        assert status in {"zero", "rounded", "suppressed", "withheld"}
+        assert value is None or value == 0 or (value >= 8 and value % 5 == 0)
     assert [t.slug for t in services.members_without_return(year)] == [
         "tonbridge-malling",
         "tunbridge-wells",
