@@ -1,0 +1,568 @@
+"""The rules of the reporting cycle: reporting years, the lead's view, each member's
+return and its sections. Sign-off and reopening are in :mod:`portal.returns.signoff`,
+case studies in :mod:`portal.returns.case_studies`, reminders in
+:mod:`portal.returns.reminders`.
+
+The report builder reads only :func:`signed_off_returns` and
+:func:`members_without_return`: signed-off snapshots, never a draft.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import dataclass
+from datetime import date, datetime
+
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import selectinload
+
+from portal import audit, clock
+from portal.aims.models import PlanPeriod
+from portal.editing import EditConflict, commit_edit
+from portal.extensions import db
+from portal.monitoring.models import MeasureDefinition
+from portal.partners.models import Partnership, Tenant
+from portal.returns import sections, sources
+from portal.returns.models import (
+    AWAITING_SIGN_OFF,
+    DRAFT,
+    SECTIONS,
+    SIGNED_OFF,
+    AnnualReturn,
+    DeadlineExtension,
+    ReportingYear,
+    ReturnReopening,
+    ReturnSection,
+    ReturnSnapshot,
+    SnapshotImage,
+    parse_year_label,
+    year_label,
+)
+from portal.tenancy import across_tenants, tenant_scope
+
+
+def content_hash(content: dict) -> str:
+    """The SHA-256 of a snapshot's content as canonical JSON (sorted keys, no spaces)."""
+    canonical = json.dumps(content, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+    return hashlib.sha256(canonical.encode("utf-8")).hexdigest()
+
+
+def _current_snapshots(reporting_year: ReportingYear) -> dict[int, ReturnSnapshot]:
+    """The snapshot in force for each member that has one, by tenant id."""
+    withdrawn = select(ReturnReopening.snapshot_id)
+    rows = db.session.scalars(
+        select(ReturnSnapshot)
+        .where(
+            ReturnSnapshot.reporting_year_id == reporting_year.id,
+            ReturnSnapshot.id.not_in(withdrawn),
+        )
+        .options(selectinload(ReturnSnapshot.tenant))
+        .order_by(ReturnSnapshot.tenant_id, ReturnSnapshot.version)
+    )
+    return {row.tenant_id: row for row in rows}
+
+
+def signed_off_returns(reporting_year: ReportingYear) -> list[ReturnSnapshot]:
+    """The signed-off returns of the year's members: each member's snapshot in force
+    (signed off and not reopened since), in the members' name order.
+
+    Only snapshots are read: a draft never crosses the wall, and no member's scope is
+    needed. Each member's content is in ``snapshot.content`` (the structure is documented
+    on :class:`ReturnSnapshot`), its hash in ``snapshot.sha256``. The read is recorded in
+    the partnership's (portal-level) trail.
+    """
+    members = {t.id: t for t in reporting_year.partnership.members}
+    found = [s for tid, s in _current_snapshots(reporting_year).items() if tid in members]
+    found.sort(key=lambda s: s.tenant.name.lower())
+    audit.record(
+        "returns.read_signed_off",
+        reporting_year,
+        tenant_id=None,
+        detail={
+            "partnership": reporting_year.partnership.slug,
+            "year": reporting_year.label,
+            "returns": [f"{s.tenant.slug} v{s.version}" for s in found],
+        },
+    )
+    db.session.commit()
+    return found
+
+
+def members_without_return(reporting_year: ReportingYear) -> list[Tenant]:
+    """The year's members with no signed-off return in force, in name order: the report
+    names them as not having submitted by the deadline."""
+    signed = _current_snapshots(reporting_year)
+    members = [t for t in reporting_year.partnership.members if t.id not in signed]
+    return sorted(members, key=lambda t: t.name.lower())
+
+
+# --- errors -----------------------------------------------------------------------------
+
+
+class ReturnsError(ValueError):
+    """A request about a return or a reporting year that cannot be met: ``errors`` maps
+    form fields to messages in the users' words."""
+
+    def __init__(self, errors: dict[str, str]):
+        super().__init__(next(iter(errors.values())))
+        self.errors = errors
+
+
+# --- reporting years (the partnership's) -------------------------------------------------
+
+
+def years_for(partnership: Partnership) -> list[ReportingYear]:
+    return list(
+        db.session.scalars(
+            select(ReportingYear)
+            .where(ReportingYear.partnership_id == partnership.id)
+            .order_by(ReportingYear.start_year.desc())
+        )
+    )
+
+
+def find_year(partnership: Partnership, label: str) -> ReportingYear | None:
+    start = parse_year_label(label or "")
+    if start is None:
+        return None
+    return db.session.scalar(
+        select(ReportingYear).where(
+            ReportingYear.partnership_id == partnership.id, ReportingYear.start_year == start
+        )
+    )
+
+
+def current_period(partnership: Partnership, start_year: int) -> PlanPeriod | None:
+    """The published plan period covering the reporting year, or else the latest one."""
+    rows = list(
+        db.session.scalars(
+            select(PlanPeriod)
+            .where(PlanPeriod.partnership_id == partnership.id, PlanPeriod.is_draft.is_(False))
+            .order_by(PlanPeriod.start_year.desc())
+        )
+    )
+    covering = [p for p in rows if p.start_year <= start_year <= p.end_year]
+    return (covering or rows or [None])[0]
+
+
+def _covered(partnership: Partnership, period: PlanPeriod | None, start_year: int):
+    aim_ids = [a.id for role in (period.roles if period else []) for a in role.aims]
+    measure_ids = []
+    for d in db.session.scalars(
+        select(MeasureDefinition).where(MeasureDefinition.partnership_id == partnership.id)
+    ):
+        years_ok = (d.first_year or start_year) <= start_year <= (d.last_year or start_year)
+        aim_ok = d.aim_measure is None or d.aim_measure.aim_id in aim_ids
+        if years_ok and aim_ok:
+            measure_ids.append(d.id)
+    return aim_ids, sorted(measure_ids)
+
+
+def open_year(
+    partnership: Partnership,
+    *,
+    start_year: int | None,
+    deadline: date | None,
+    publication_target: date | None,
+    user=None,
+    is_demo: bool = False,
+    notify: bool = True,
+) -> ReportingYear:
+    """Open a reporting year for the partnership's returns, covering the joint aims and
+    measures of its current plan period, and email each member's officers and chief
+    executive the deadline."""
+    errors = {}
+    if start_year is None or not 2000 <= start_year <= 2098:
+        errors["start_year"] = "Choose the reporting year"
+    elif db.session.scalar(
+        select(ReportingYear.id).where(
+            ReportingYear.partnership_id == partnership.id,
+            ReportingYear.start_year == start_year,
+        )
+    ):
+        errors["start_year"] = f"{year_label(start_year)} is already open"
+    if deadline is None:
+        errors["deadline"] = "Enter the deadline for returns"
+    elif start_year is not None and deadline < date(start_year, 4, 2):
+        errors["deadline"] = "The deadline must be after the reporting year starts"
+    if publication_target is None:
+        errors["publication_target"] = "Enter the target publication date"
+    elif deadline is not None and publication_target < deadline:
+        errors["publication_target"] = "The target publication date must be after the deadline"
+    if errors:
+        raise ReturnsError(errors)
+    period = current_period(partnership, start_year)
+    aim_ids, measure_ids = _covered(partnership, period, start_year)
+    year = ReportingYear(
+        partnership_id=partnership.id,
+        start_year=start_year,
+        deadline=deadline,
+        publication_target=publication_target,
+        period_id=period.id if period else None,
+        aim_ids=aim_ids,
+        measure_ids=measure_ids,
+        is_demo=is_demo,
+        opened_at=clock.utcnow(),
+        opened_by_id=getattr(user, "id", None),
+    )
+    db.session.add(year)
+    db.session.flush()
+    audit.record(
+        "reporting_year.opened",
+        year,
+        user=user,
+        tenant_id=None,
+        detail={
+            "partnership": partnership.slug,
+            "year": year.label,
+            "deadline": deadline.isoformat(),
+            "publication_target": publication_target.isoformat(),
+            "joint_aims": len(aim_ids),
+            "joint_measures": len(measure_ids),
+        },
+    )
+    db.session.commit()
+    if notify:
+        for member in partnership.members:
+            queue_mail(member, year, "opened", user=user)
+    return year
+
+
+def extensions_for(year: ReportingYear) -> dict[int, DeadlineExtension]:
+    """The extension in force for each member that has one (the newest)."""
+    rows = db.session.scalars(
+        select(DeadlineExtension)
+        .where(DeadlineExtension.reporting_year_id == year.id)
+        .order_by(DeadlineExtension.granted_at, DeadlineExtension.id)
+    )
+    return {row.tenant_id: row for row in rows}
+
+
+def deadline_for(year: ReportingYear, tenant: Tenant) -> date:
+    extension = extensions_for(year).get(tenant.id)
+    return extension.deadline if extension else year.deadline
+
+
+def extend_deadline(
+    year: ReportingYear, tenant: Tenant, *, deadline: date | None, reason: str, user=None
+) -> DeadlineExtension:
+    """Give one member a later deadline, with a reason; recorded in the partnership's
+    trail and the member's."""
+    reason = (reason or "").strip()
+    current = deadline_for(year, tenant)
+    errors = {}
+    if deadline is None:
+        errors["deadline"] = "Enter the new deadline"
+    elif deadline <= current:
+        errors["deadline"] = f"The new deadline must be after {current:%-d %B %Y}"
+    if not reason:
+        errors["reason"] = "Enter the reason for the extension"
+    elif len(reason) > 2000:
+        errors["reason"] = "The reason must be 2,000 characters or fewer"
+    if errors:
+        raise ReturnsError(errors)
+    row = DeadlineExtension(
+        reporting_year_id=year.id,
+        tenant_id=tenant.id,
+        deadline=deadline,
+        reason=reason,
+        granted_at=clock.utcnow(),
+        granted_by_id=getattr(user, "id", None),
+    )
+    db.session.add(row)
+    db.session.flush()
+    detail = {
+        "partnership": year.partnership.slug,
+        "year": year.label,
+        "member": tenant.slug,
+        "from": current.isoformat(),
+        "to": deadline.isoformat(),
+        "reason": reason,
+    }
+    audit.record("return.deadline_extended", row, user=user, tenant_id=None, detail=detail)
+    audit.record("return.deadline_extended", row, user=user, tenant_id=tenant.id, detail=detail)
+    db.session.commit()
+    return row
+
+
+# --- the lead's view -----------------------------------------------------------------------
+
+NOT_STARTED, IN_PROGRESS, OVERDUE = "not started", "in progress", "overdue"
+LEAD_STATUS_TAGS = {
+    NOT_STARTED: "govuk-tag--grey",
+    IN_PROGRESS: "govuk-tag--light-blue",
+    AWAITING_SIGN_OFF: "govuk-tag--yellow",
+    SIGNED_OFF: "govuk-tag--green",
+    OVERDUE: "govuk-tag--red",
+}
+
+
+@dataclass
+class MemberStatus:
+    tenant: Tenant
+    status: str
+    deadline: date
+    extension: DeadlineExtension | None
+    last_activity: datetime | None
+    snapshot: ReturnSnapshot | None
+
+    @property
+    def tag(self) -> str:
+        return LEAD_STATUS_TAGS[self.status]
+
+
+def _state(ret: AnnualReturn | None) -> tuple[str, datetime | None]:
+    """A return's stored state as the lead's list names it, and its last activity."""
+    if ret is None:
+        return NOT_STARTED, None
+    times = [ret.updated_at, *(s.updated_at for s in ret.sections)]
+    last = max(t for t in times if t is not None)
+    if ret.status == DRAFT and not any(s.answers or s.completed for s in ret.sections):
+        return (NOT_STARTED if not ret.case_studies else IN_PROGRESS), last
+    if ret.status == DRAFT:
+        return IN_PROGRESS, last
+    return ret.status, last
+
+
+def lead_status(state: str, deadline: date, today: date) -> str:
+    """Overdue is any return not signed off by its deadline (extension included)."""
+    if state != SIGNED_OFF and today > deadline:
+        return OVERDUE
+    return state
+
+
+def member_statuses(year: ReportingYear, today: date | None = None) -> list[MemberStatus]:
+    """Every member's return for the lead: its status, deadline and last activity. Only
+    these facts about a draft cross the wall (each member's trail records the look);
+    its content never does."""
+    today = today or clock.utcnow().date()
+    members = sorted(year.partnership.members, key=lambda t: t.name.lower())
+    extensions = extensions_for(year)
+    snapshots = _current_snapshots(year)
+    states: dict[int, tuple[str, datetime | None]] = {}
+    for member in across_tenants(members, purpose=f"status of returns {year.label}"):
+        ret = db.session.scalar(
+            select(AnnualReturn).where(AnnualReturn.reporting_year_id == year.id)
+        )
+        states[member.id] = _state(ret)
+    out = []
+    for member in members:
+        extension = extensions.get(member.id)
+        deadline = extension.deadline if extension else year.deadline
+        state, last = states[member.id]
+        snapshot = snapshots.get(member.id)
+        if snapshot is not None and (last is None or snapshot.signed_off_at > last):
+            last = snapshot.signed_off_at
+        out.append(
+            MemberStatus(
+                member, lead_status(state, deadline, today), deadline, extension, last, snapshot
+            )
+        )
+    return out
+
+
+def member_of(year: ReportingYear, slug: str) -> Tenant | None:
+    return next((t for t in year.partnership.members if t.slug == slug), None)
+
+
+def remind_by_hand(year: ReportingYear, tenant: Tenant, *, user=None) -> None:
+    """A reminder sent by the lead: to the officers, or to the chief executive when the
+    return waits for them."""
+    with tenant_scope(tenant):
+        ret = return_for(year)
+        state, _ = _state(ret)
+        if state == SIGNED_OFF:
+            raise ReturnsError({"member": f"{tenant.name} has already signed off its return"})
+        audit.record(
+            "return.reminded",
+            ret,
+            user=user,
+            object_type="AnnualReturn",
+            detail={"year": year.label, "by": "hand", "partnership": year.partnership.slug},
+        )
+        db.session.commit()
+    kind = "reminder to sign off" if state == AWAITING_SIGN_OFF else "reminder"
+    queue_mail(tenant, year, kind, user=user)
+
+
+# --- a member's return -----------------------------------------------------------------------
+
+
+def years_for_tenant(tenant: Tenant) -> list[ReportingYear]:
+    ids = [p.id for p in tenant.partnerships]
+    return list(
+        db.session.scalars(
+            select(ReportingYear)
+            .where(ReportingYear.partnership_id.in_(ids or [0]))
+            .order_by(ReportingYear.start_year.desc())
+        )
+    )
+
+
+def tenant_year(tenant: Tenant, partnership_slug: str, label: str) -> ReportingYear | None:
+    """A reporting year of one of the tenant's partnerships, or None."""
+    partnership = next((p for p in tenant.partnerships if p.slug == partnership_slug), None)
+    return find_year(partnership, label) if partnership else None
+
+
+def return_for(year: ReportingYear) -> AnnualReturn | None:
+    """The tenant in scope's return for the year, if started."""
+    return db.session.scalar(select(AnnualReturn).where(AnnualReturn.reporting_year_id == year.id))
+
+
+def start_return(year: ReportingYear, *, is_demo: bool = False) -> AnnualReturn:
+    """The tenant in scope's return for the year, made when first needed."""
+    ret = return_for(year)
+    if ret is not None:
+        return ret
+    now = clock.utcnow()
+    ret = AnnualReturn(reporting_year_id=year.id, is_demo=is_demo, created_at=now, updated_at=now)
+    db.session.add(ret)
+    try:
+        db.session.flush()
+    except IntegrityError:
+        # Started at the same moment by a colleague: theirs is the return.
+        db.session.rollback()
+        return return_for(year)
+    audit.record("return.started", ret, detail={"year": year.label})
+    db.session.commit()
+    return ret
+
+
+def drawn(key: str, year: ReportingYear, ret: AnnualReturn | None):
+    """What the portal holds for a section, drawn from its source."""
+    if key == "aims":
+        return sources.aims_progress(year)
+    if key == "commitments":
+        return sources.commitments()
+    if key == "measures":
+        return sources.joint_measures(year)
+    if key == "workforce":
+        return sources.workforce(year)
+    if key == "assessments":
+        return sources.assessments(year)
+    if key == "incidents":
+        return sources.incident_tables(year)
+    if key == "case_studies":
+        return list(ret.case_studies) if ret else []
+    return None
+
+
+NOT_STARTED_TASK, IN_PROGRESS_TASK, COMPLETED_TASK, CANNOT_START = (
+    "Not started",
+    "In progress",
+    "Completed",
+    "Cannot start yet",
+)
+
+
+@dataclass
+class Task:
+    key: str
+    title: str
+    status: str
+    hint: str = ""
+
+
+def tasks(ret: AnnualReturn | None) -> list[Task]:
+    """The task list: each section's status, then sending for sign-off."""
+    out = []
+    for key, title in SECTIONS.items():
+        section = ret.section(key) if ret else None
+        if section is None or (not section.answers and not section.completed):
+            status = (
+                IN_PROGRESS_TASK
+                if key == "case_studies" and ret and ret.case_studies
+                else (NOT_STARTED_TASK)
+            )
+        elif section.completed:
+            status = COMPLETED_TASK
+        else:
+            status = IN_PROGRESS_TASK
+        out.append(Task(key, title, status))
+    ready = all(t.status == COMPLETED_TASK for t in out)
+    if ret is not None and ret.status != DRAFT:
+        send = COMPLETED_TASK
+    else:
+        send = NOT_STARTED_TASK if ready else CANNOT_START
+    out.append(
+        Task("send", "Send for sign-off", send, "" if ready else "Complete every section first")
+    )
+    return out
+
+
+def save_section(
+    ret: AnnualReturn, key: str, answers: dict, *, version: int | None, user=None
+) -> tuple[ReturnSection, dict]:
+    """Save a section's answers; it is complete only if they are valid. Returns the
+    section and its problems. Raises :class:`EditConflict` if a colleague saved it since
+    ``version``, and :class:`ReturnsError` once the return has left the officers."""
+    if not ret.is_editable:
+        raise ReturnsError(
+            {"return": "This return has been sent for sign-off and cannot be changed"}
+        )
+    year = ret.reporting_year
+    problems = sections.problems(key, answers, year, drawn(key, year, ret))
+    section = ret.section(key)
+    now = clock.utcnow()
+    if section is None:
+        if version not in (None, 0):
+            # Opened when the section had been saved by nobody: somebody saved first.
+            raise EditConflict(None, answers)
+        section = ReturnSection(return_id=ret.id, key=key, answers={}, updated_at=now)
+        ret.sections.append(section)
+    elif version is None or version != section.version:
+        raise EditConflict(section, answers)
+    section.answers = answers
+    section.completed = not problems
+    section.updated_at = now
+    section.updated_by_id = getattr(user, "id", None)
+    ret.updated_at = now
+    audit.record(
+        "return.section_saved",
+        ret,
+        user=user,
+        detail={"year": year.label, "section": key, "complete": not problems},
+    )
+    try:
+        commit_edit(section, answers, reload=lambda: ret.section(key))
+    except IntegrityError:
+        db.session.rollback()
+        raise EditConflict(None, answers) from None
+    return section, problems
+
+
+def current_snapshot(year: ReportingYear, tenant: Tenant) -> ReturnSnapshot | None:
+    return _current_snapshots(year).get(tenant.id)
+
+
+def snapshot_image(snapshot: ReturnSnapshot, position: int) -> SnapshotImage | None:
+    """The frozen image of the snapshot's case study at ``position`` (from 1)."""
+    return db.session.scalar(
+        select(SnapshotImage).where(
+            SnapshotImage.snapshot_id == snapshot.id, SnapshotImage.position == position
+        )
+    )
+
+
+# --- mail ----------------------------------------------------------------------------------
+
+
+def queue_mail(
+    tenant: Tenant, year: ReportingYear, kind: str, *, user=None, detail: str = ""
+) -> None:
+    """Queue one email job about a member's return; the job finds the people."""
+    from portal.jobs.services import enqueue
+    from portal.jobs.tasks import RETURN_MAIL
+
+    enqueue(
+        RETURN_MAIL,
+        title=f"Email about the {year.label} return: {kind}",
+        tenant_id=tenant.id,
+        requested_by=user,
+        reporting_year_id=year.id,
+        kind=kind,
+        detail=detail,
+    )
