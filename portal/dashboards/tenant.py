@@ -148,7 +148,7 @@ def _status_summary(labels: list[str], groups: list[Counter], what: str) -> str:
     worst = max(at_risk, key=lambda p: p[1])
     sentence = f"{complete} of {total} actions {what} are complete"
     if worst[1]:
-        sentence += f"; {worst[0]} has the most at risk, {worst[1]}"
+        sentence += f"; “{worst[0].rstrip('.')}” has the most at risk, {worst[1]}"
     return sentence + "."
 
 
@@ -219,7 +219,7 @@ def progress_over_time(viewer: Viewer) -> Chart:
     first = date(*months[0], 1)
     dates = db.session.scalars(select(ProgressUpdate.date).where(ProgressUpdate.date >= first))
     counts = Counter((d.year, d.month) for d in dates)
-    labels = [date(y, m, 1).strftime("%B %Y") for y, m in months]
+    labels = [date(y, m, 1).strftime("%b %Y") for y, m in months]
     series = Series("Progress updates", [counts.get(k, 0) for k in months])
     return charts.line_chart(
         "progress-updates",
@@ -228,7 +228,7 @@ def progress_over_time(viewer: Viewer) -> Chart:
         series=[series],
         x_label="Month",
         value_label="Progress updates recorded",
-        summary=charts.describe_trend(labels, series, what="progress updates each month"),
+        summary=charts.describe_trend(labels, series, what="progress updates"),
     )
 
 
@@ -349,7 +349,7 @@ def incident_trend(viewer: Viewer, stats=None) -> Chart:
     today = _today()
     if stats.year == today.year:
         months = months[: today.month]
-    labels = [f"{name} {stats.year}" for name, _ in months]
+    labels = [f"{name[:3]} {stats.year}" for name, _ in months]
     texts = [figure.text for _, figure in months]
     series = Series(
         "Hate incidents" + ("" if stats.exact else " (as released)"),
@@ -369,7 +369,7 @@ def incident_trend(viewer: Viewer, stats=None) -> Chart:
         series=[series],
         x_label="Month",
         value_label="Hate incidents",
-        summary=charts.describe_trend(labels, series, what="hate incidents each month"),
+        summary=charts.describe_trend(labels, series, what="hate incidents"),
         notes=notes,
     )
 

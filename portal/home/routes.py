@@ -14,8 +14,8 @@ from portal.access import tenant_blueprint
 from portal.auth.models import TENANT_ROLES
 from portal.auth.routes import landing_url
 from portal.dashboards import tenant as tenant_dashboard
-from portal.monitoring.targets import DIRECTIONS
 from portal.extensions import csrf, db, limiter
+from portal.monitoring.targets import DIRECTIONS
 from portal.partners.services import all_tenants
 
 bp = Blueprint("site", __name__)
