@@ -29,6 +29,34 @@ function zoom(plot, factor) {
   window.Plotly.relayout(plot, { "xaxis.range": [middle - half, middle + half] });
 }
 
+// plotly's own PNG export loads a blob: image, which the content security policy does not
+// allow (img-src is 'self' and data: only). So take its SVG (a data: address), draw that
+// on a canvas and save the canvas.
+async function savePng(plot, id) {
+  const width = plot.offsetWidth;
+  const height = plot.offsetHeight;
+  const svg = await window.Plotly.toImage(plot, { format: "svg", width, height });
+  const image = new Image();
+  image.src = svg;
+  await image.decode();
+  const scale = 2;
+  const canvas = document.createElement("canvas");
+  canvas.width = width * scale;
+  canvas.height = height * scale;
+  const context = canvas.getContext("2d");
+  context.fillStyle = "#ffffff";
+  context.fillRect(0, 0, canvas.width, canvas.height);
+  context.drawImage(image, 0, 0, canvas.width, canvas.height);
+  const blob = await new Promise((resolve) => canvas.toBlob(resolve, "image/png"));
+  const link = document.createElement("a");
+  link.href = URL.createObjectURL(blob);
+  link.download = `chart-${id}.png`;
+  document.body.append(link);
+  link.click();
+  link.remove();
+  window.setTimeout(() => URL.revokeObjectURL(link.href), 10000);
+}
+
 function tools(plot, id) {
   const bar = part(id, "chart-tools");
   if (!bar) return;
@@ -38,7 +66,7 @@ function tools(plot, id) {
     if (!button) return;
     const action = button.dataset.chartAction;
     if (action === "image") {
-      window.Plotly.downloadImage(plot, { format: "png", filename: `chart-${id}`, scale: 2 });
+      savePng(plot, id);
     } else if (action === "zoom-in") {
       zoom(plot, 0.5);
     } else if (action === "zoom-out") {
