@@ -66,6 +66,7 @@ class Viewer:
     user_id: int
     tenant: object
     exact_incidents: bool  # a caseworker of the tenant
+    edits_plan: bool = False  # an officer: reviews of impact assessments are theirs to do
 
 
 @dataclass
@@ -78,10 +79,14 @@ class Dashboard:
     community_charts: list[Chart]
     profile_area: str
     eqia_chart: Chart
-    reviews_due: list[ImpactAssessment]
+    reviews_due: list[ImpactAssessment] | None  # None: not this person's to do
     incident_chart: Chart
     incident_rule: str = ""
     today: date = field(default_factory=lambda: clock.utcnow().date())
+
+    @property
+    def overdue_count(self) -> int:
+        return sum(1 for a in self.my_actions if a.target_date < self.today)
 
 
 def tasks_for(viewer: Viewer) -> list[Task]:
@@ -392,7 +397,9 @@ def dashboard(viewer: Viewer) -> Dashboard:
         community_charts=community,
         profile_area=area,
         eqia_chart=eqia_pipeline(viewer),
-        reviews_due=list(db.session.scalars(eqia_services.due_for_review())),
+        reviews_due=(
+            list(db.session.scalars(eqia_services.due_for_review())) if viewer.edits_plan else None
+        ),
         incident_chart=chart,
         incident_rule=chart.notes[0] if chart.notes else "",
     )

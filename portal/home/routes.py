@@ -76,6 +76,7 @@ def _viewer() -> tenant_dashboard.Viewer:
         user_id=current_user.id,
         tenant=g.tenant,
         exact_incidents=current_user.has_role(g.tenant, "caseworker"),
+        edits_plan=current_user.has_role(g.tenant, "officer"),
     )
 
 
