@@ -41,8 +41,15 @@ Showing one in a template (``templates/_chart.html``)::
 
 The CSV download is a route of the page's own blueprint that builds the same chart and
 returns :func:`csv_response` (recorded in the audit trail as an export), so it is scoped
-and permission-checked like the page. ``heading_level`` (default 2) sets the heading's
-level.
+and permission-checked like the page (examples: ``home.dashboard_csv`` with the builders
+in portal/dashboards/tenant.py, ``partner_monitoring.partnership_measure_csv``).
+``heading_level`` (default 2) sets the heading's level. The macro file also has
+``scroll_table(label)`` (a ``{% call %}`` block: any wide table in its own focusable,
+sideways-scrolling region) and ``chart_table(c)`` (a chart's table on its own).
+
+Released figures: give a :class:`Series` the released value (``None`` when hidden) and
+``texts`` with what the table says ("fewer than 8", "125 (rounded)"); the bar, the table
+and the CSV then all show only what was released.
 
 Under the content security policy: plotly.js is the copy inside the pinned ``plotly``
 package, served by :data:`bp` at a versioned address (``/charts/plotly-<version>.min.js``,
@@ -58,7 +65,9 @@ policy keeps nonces only: no ``unsafe-inline``, no ``unsafe-eval``.
 Colours are the Government Analysis Function's accessible categorical palette; colour is
 never the only signal (bar patterns, line markers and dashes, a legend and a label on
 every bar). plotly's own hover toolbar is off; each chart has a toolbar of real buttons
-(save as PNG; zoom for charts over time) that work from the keyboard. Without JavaScript
+(save as PNG; zoom for charts over time) that work from the keyboard (static/charts.js;
+the PNG is drawn from plotly's SVG on a canvas, since plotly's own PNG export loads a
+``blob:`` image the policy refuses). Without JavaScript
 the chart's place says so and the table is open.
 """
 
