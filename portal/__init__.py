@@ -30,6 +30,7 @@ BLUEPRINTS = (
     "portal.monitoring.routes",
     "portal.jobs.routes",
     "portal.returns.routes",
+    "portal.charts",
 )
 
 

@@ -29,7 +29,12 @@ FEATURES = {
         "/public/p/<partnership_slug>/reports",
         ("annual report", "joint report", "compile"),
     ),
-    "dashboards": ("dashboard", ("dashboard",)),
+    # The organisation's dashboard is its home page; its charts' downloads live under it.
+    "the organisation's dashboard": ("/t/<tenant_slug>/dashboard", ("dashboard",)),
+    "the partnership's dashboards": (
+        "/p/<partnership_slug>/dashboard",
+        ("cross-authority dashboard", "partnership dashboard", "partnership's dashboard"),
+    ),
 }
 
 
@@ -50,6 +55,7 @@ def _broken_promises(app, text: str) -> list[str]:
 
 def test_the_words_of_a_missing_feature_are_caught(app):
     assert _broken_promises(app, "The lead compiles the joint report.")
+    assert not _broken_promises(app, "An officer's home page is the organisation's dashboard.")
     assert not _broken_promises(app, "The chief executive reads the plan.")
 
 

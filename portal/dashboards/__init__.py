@@ -1,0 +1,1 @@
+"""Dashboards: the pages that show an organisation or a partnership at a glance."""
