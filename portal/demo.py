@@ -96,9 +96,10 @@ def _content_loaders() -> list:
     """Feature modules that contribute demonstration content, in load order."""
     from portal.actions import demo as actions
     from portal.aims import demo as aims
+    from portal.dashboards import demo as dashboards
     from portal.eqia import demo as eqia
     from portal.incidents import demo as incidents
     from portal.monitoring import demo as monitoring
     from portal.plans import demo as plans
 
-    return [aims, plans, actions, eqia, incidents, monitoring]
+    return [aims, plans, actions, eqia, incidents, monitoring, dashboards]

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from datetime import date, datetime
 
-from sqlalchemy import JSON, ForeignKey, LargeBinary, String, Text
+from sqlalchemy import JSON, ForeignKey, LargeBinary, String, Text, false
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from portal import clock
@@ -131,6 +131,9 @@ class Objective(TenantNumbered, db.Model):
         ForeignKey("focus_point.id", ondelete="SET NULL"), index=True
     )
     is_demo: Mapped[bool] = mapped_column(default=False)
+    # Shown on the organisation's public equality page only once published.
+    is_published: Mapped[bool] = mapped_column(default=False, server_default=false())
+    published_on: Mapped[date | None]
     created_at: Mapped[datetime]
     updated_at: Mapped[datetime]
     version: Mapped[int] = mapped_column(default=1)

@@ -1,0 +1,1 @@
+"""Dashboards: the partnership lead's home, and the public equality pages' figures."""
