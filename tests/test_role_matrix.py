@@ -47,6 +47,8 @@ ROUTES: dict[str, str | dict[str, str]] = {
     "auth.unlock_account": "anyone",
     "public_eqia.public_register": "anyone",
     "public_eqia.public_assessment": "anyone",
+    "public_pages.tenant_page": "anyone",
+    "public_partnership.partnership_page": "anyone",
     # Anybody signed in.
     "site.choose": "signed in",
     "auth.account": "signed in",
@@ -139,7 +141,13 @@ OWN_OBJECTS = {
 }
 
 # Every partnership page is for that partnership's leads.
-PARTNERSHIP_PREFIXES = ("partners.", "aims.", "joint_eqia.", "partner_monitoring.")
+PARTNERSHIP_PREFIXES = (
+    "partners.",
+    "aims.",
+    "joint_eqia.",
+    "partner_monitoring.",
+    "dashboards.",
+)
 
 # Who signs in for each role: one organisation (Sevenoaks) and its partnership (West Kent).
 TENANT, PARTNERSHIP = "sevenoaks", "west-kent"

@@ -79,10 +79,12 @@ def tenant_page():
     )
 
 
-@bp.route("/<slug>/")
-def partnership_page(slug: str):
+@bp.route("/<partnership_slug>/")
+def partnership_page(partnership_slug: str):
     """A partnership's public page."""
-    partnership = db.session.scalar(select(Partnership).where(Partnership.slug == slug))
+    partnership = db.session.scalar(
+        select(Partnership).where(Partnership.slug == partnership_slug)
+    )
     if partnership is None:
         abort(404)
     page = public.partnership_page(partnership)
