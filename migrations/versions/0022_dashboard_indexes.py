@@ -27,11 +27,13 @@ AGGREGATED = ('action', 'action_joint_aim', 'population_figure')
 
 
 def upgrade():
-    with op.batch_alter_table('objective') as batch:
-        batch.add_column(
-            sa.Column('is_published', sa.Boolean(), nullable=False, server_default=sa.false())
-        )
-        batch.add_column(sa.Column('published_on', sa.Date(), nullable=True))
+    # Plain ALTER TABLE (SQLite 3.35+ drops columns too): copying the table, as a batch
+    # would, is refused while actions refer to it.
+    op.add_column(
+        'objective',
+        sa.Column('is_published', sa.Boolean(), nullable=False, server_default=sa.false()),
+    )
+    op.add_column('objective', sa.Column('published_on', sa.Date(), nullable=True))
     op.create_index(
         'ix_figure_release_definition_tenant',
         'figure_release',
@@ -48,6 +50,5 @@ def downgrade():
         disable_aggregate_reads(op, table)
     op.drop_index('ix_objective_tenant_published', table_name='objective')
     op.drop_index('ix_figure_release_definition_tenant', table_name='figure_release')
-    with op.batch_alter_table('objective') as batch:
-        batch.drop_column('published_on')
-        batch.drop_column('is_published')
+    op.drop_column('objective', 'published_on')
+    op.drop_column('objective', 'is_published')

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from datetime import date, datetime
 
-from sqlalchemy import JSON, ForeignKey, LargeBinary, String, Text, false
+from sqlalchemy import JSON, ForeignKey, Index, LargeBinary, String, Text, false
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from portal import clock
@@ -120,6 +120,8 @@ class Objective(TenantNumbered, db.Model):
     """An equality objective, in order, under a role or focus area."""
 
     reference_prefix = "OBJ"
+    # The public equality page lists an organisation's published objectives.
+    __table_args__ = (Index("ix_objective_tenant_published", "tenant_id", "is_published"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     position: Mapped[int]

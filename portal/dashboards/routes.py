@@ -82,9 +82,7 @@ def tenant_page():
 @bp.route("/<partnership_slug>/")
 def partnership_page(partnership_slug: str):
     """A partnership's public page."""
-    partnership = db.session.scalar(
-        select(Partnership).where(Partnership.slug == partnership_slug)
-    )
+    partnership = db.session.scalar(select(Partnership).where(Partnership.slug == partnership_slug))
     if partnership is None:
         abort(404)
     page = public.partnership_page(partnership)
