@@ -44,6 +44,10 @@ def test_the_leads_home_is_the_dashboard_of_released_figures(client, login_as):
     page = _text(client.get(f"/p/{LEAD}/"))
     assert "Members' actions against the joint aims, 2012–16" in page
     assert "Joint measures over time" in page
+    # One characteristic at a time, the first unless another is chosen.
+    assert "Members against their communities by age" in page
+    assert "Members against their communities by sex" not in page
+    page = _text(client.get(f"/p/{LEAD}/?characteristic=sex"))
     assert "Members against their communities by sex" in page
     # The demonstration figures were released; members' counts appear as released.
     assert "Attendance at events and services" in page

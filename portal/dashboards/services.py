@@ -65,6 +65,8 @@ class Dashboard:
     members: list[Tenant]
     shown: list[Tenant]
     characteristics: list[categories.Characteristic]
+    # The characteristic members are set beside their communities by (None: none released).
+    characteristic: str | None
     aims: DataTable | None
     tables: list[DataTable] = field(default_factory=list)
     returns: DataTable | None = None
@@ -123,9 +125,13 @@ def released_figures(member_ids: list[int], definition_ids: list[int]) -> list[_
         .order_by(FigureRelease.version)
     )
     latest: dict[tuple, _Released] = {}
+    rules: dict[tuple[int, int], Rule] = {}
     for tenant_id, definition_id, period, threshold, rounding, tables in rows:
+        rule = rules.get((threshold, rounding)) or rules.setdefault(
+            (threshold, rounding), Rule(threshold, rounding)
+        )
         latest[tenant_id, definition_id, period] = _Released(
-            tenant_id, definition_id, period, Rule(threshold, rounding), tables
+            tenant_id, definition_id, period, rule, tables
         )
     return list(latest.values())
 
@@ -419,7 +425,10 @@ def partnership_dashboard(partnership: Partnership, args) -> Dashboard:
     period = filters.period or latest_period(periods_held)
     used = {key for r in released for key in r.tables if key}
     characteristics = [c for c in categories.CHARACTERISTICS.values() if c.key in used]
-    chosen = [c for c in characteristics if filters.characteristic in (None, c.key)]
+    # One characteristic at a time (the first, unless one is chosen): at hundreds of
+    # members every characteristic at once would be tens of thousands of rows.
+    wanted = filters.characteristic or (characteristics[0].key if characteristics else None)
+    chosen = [c for c in characteristics if c.key == wanted]
     profiles = community_profiles(sorted(shown_ids)) if chosen else {}
     dashboard = Dashboard(
         partnership,
@@ -429,6 +438,7 @@ def partnership_dashboard(partnership: Partnership, args) -> Dashboard:
         members,
         shown,
         characteristics,
+        wanted,
         aim_status_table(partnership, current_plan(partnership, period), sorted(shown_ids)),
         returns=returns_status(partnership, filters),
     )
