@@ -30,6 +30,7 @@ BLUEPRINTS = (
     "portal.monitoring.routes",
     "portal.jobs.routes",
     "portal.dashboards.routes",
+    "portal.charts",
 )
 
 

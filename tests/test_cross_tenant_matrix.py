@@ -34,6 +34,7 @@ ACTOR = {"tenant": "thanet", "partnership": "kent-network", "public": "thanet"}
 # Routes whose arguments are not objects of a tenant, and why they stay out of the matrix.
 ALLOW_LIST = {
     "static": "the portal's own stylesheet and scripts; no tenant data",
+    "charts.plotly_js": "the pinned plotly.js bundle, by its version; no tenant data",
     "auth.reset_password": "a secret single-use token, not an object id (tests/test_auth.py)",
     "auth.accept_invitation": "a secret single-use token, not an object id (tests/test_auth.py)",
     "auth.unlock_account": "a secret single-use token, not an object id (tests/test_lockout.py)",

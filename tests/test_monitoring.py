@@ -20,7 +20,8 @@ CENSUS = "portal/monitoring/data/census2021_districts.csv"
 
 def table_rows(page: str) -> dict[str, list[str]]:
     """The body rows of the page's tables as the reader sees them: each row's header
-    cell, then the text of its other cells, tags taken out."""
+    cell, then the text of its other cells, tags taken out. Where two tables have a row
+    of the same name (a chart's table after the page's own), the first one counts."""
     rows = {}
     for body in re.findall(r"<tbody[^>]*>(.*?)</tbody>", page, re.S):
         for row in re.findall(r"<tr[^>]*>(.*?)</tr>", body, re.S):
@@ -28,7 +29,7 @@ def table_rows(page: str) -> dict[str, list[str]]:
                 html.unescape(re.sub(r"\s+", " ", re.sub(r"<[^>]+>", "", cell))).strip()
                 for cell in re.findall(r"<t[hd][^>]*>(.*?)</t[hd]>", row, re.S)
             ]
-            rows[cells[0]] = cells[1:]
+            rows.setdefault(cells[0], cells[1:])
     return rows
 
 

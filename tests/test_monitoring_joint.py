@@ -3,6 +3,9 @@ its own figures, and the lead sees them only as released under disclosure contro
 
 from __future__ import annotations
 
+import csv
+import io
+import json
 import re
 
 import pytest
@@ -439,24 +442,31 @@ def test_the_chart_beside_the_table_draws_only_released_figures(app, client, log
     with app.app_context():
         _report("sevenoaks", definition_id, {"2014": {"": 123}})
         _report("tunbridge-wells", definition_id, {"2014": {"": 4}})
-    page = _text(client.get(f"/p/west-kent/monitoring/measures/{definition_id}?period=2014"))
-    svg = re.search(r"<svg .*?</svg>", page).group(0)
-    assert 'role="img"' in svg and "The same figures are in the table" in svg
-    assert "style=" not in svg and "<script" not in svg
-    assert svg.count("<rect") == 1  # Tunbridge Wells' 4 is hidden: no bar
-    assert "125 (rounded)" in svg and "fewer than 8" in svg
-    assert "123" not in svg and ">4<" not in svg
-    assert 'class="govuk-table' in page  # the table with the same figures beside it
+    url = f"/p/west-kent/monitoring/measures/{definition_id}"
+    page = _text(client.get(f"{url}?period=2014"))
+    section = re.search(r'<section class="portal-chart".*?</section>', page, re.S).group(0)
+    spec = json.loads(re.search(r'application/json"[^>]*>(.*?)</script>', section, re.S).group(1))
+    bars = spec["data"][0]
+    # Tunbridge Wells' 4 is hidden: no bar, only its words, as in the table.
+    assert bars["x"] == [125, 0] and bars["text"] == ["125 (rounded)", "fewer than 8"]
+    assert "123" not in section and ">4<" not in section
+    assert "released the highest total, 125 (rounded); 1 total is hidden" in section
+    csv_url = re.search(r'href="([^"]*members-totals\.csv[^"]*)"', section).group(1)
+    download = client.get(csv_url.replace("&amp;", "&"))
+    assert download.status_code == 200
+    rows = list(csv.reader(io.StringIO(download.data.decode("utf-8-sig"))))
+    name = _name(app, "sevenoaks"), _name(app, "tunbridge-wells")
+    assert rows == [
+        ["Member organisation", "Total, as released"],
+        [name[0], "125 (rounded)"],
+        [name[1], "fewer than 8"],
+    ]
 
 
-def test_a_chart_bar_is_as_long_as_its_released_figure():
+def test_the_members_chart_says_when_every_total_is_hidden():
     from portal.disclosure import release_count
-    from portal.monitoring.chart import bar_chart
+    from portal.monitoring.chart import members_chart
 
-    chart = bar_chart(
-        [("A", release_count(200)), ("B", release_count(98)), ("C", release_count(3))]
-    )
-    a, b, c = chart.bars
-    assert a.length == 2 * b.length == 210
-    assert (c.shown, c.length, c.figure) == (False, 0, "fewer than 8")
-    assert bar_chart([("C", release_count(3))]) is None
+    chart = members_chart("Volunteers", "2014", [("A", release_count(3))])
+    assert chart.summary == "Every member's total for 2014 is hidden by disclosure control."
+    assert members_chart("Volunteers", "2014", []) is None

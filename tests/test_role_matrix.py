@@ -39,6 +39,7 @@ ROUTES: dict[str, str | dict[str, str]] = {
     "site.cookies": "anyone",
     "site.privacy": "anyone",
     "site.healthz": "anyone",
+    "charts.plotly_js": "anyone",
     "auth.login": "anyone",
     "auth.logout": "anyone",
     "auth.forgot_password": "anyone",

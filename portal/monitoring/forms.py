@@ -25,7 +25,7 @@ from wtforms.validators import DataRequired, InputRequired, Length, NumberRange,
 
 from portal.disclosure import MIN_ROUNDING, MIN_THRESHOLD
 from portal.forms import VersionedForm, strip
-from portal.monitoring import categories, periods
+from portal.monitoring import categories, periods, targets
 from portal.monitoring.models import UNITS
 
 OWN = "own"
@@ -47,7 +47,40 @@ class WholeNumberField(IntegerField):
                 raise ValueError(self.number_message) from None
 
 
-class MeasureForm(FlaskForm):
+class _TargetFields:
+    """A target for the measure's total, which way is better, and where red begins."""
+
+    target_value = StringField(
+        "Target (optional)",
+        widget=GovTextInput(),
+        filters=[strip],
+        description="For the measure's total, for example 75 for 75%",
+        validators=[Optional(), Length(max=30, message="Enter the target as a number, like 75")],
+    )
+    target_direction = RadioField(
+        "Which way is better?",
+        widget=GovRadioInput(),
+        choices=list(targets.DIRECTIONS.items()),
+        validators=[Optional()],
+    )
+    amber_threshold = StringField(
+        "Amber threshold (optional)",
+        widget=GovTextInput(),
+        filters=[strip],
+        description="A figure that misses the target is amber as far as this, and red beyond it. "
+        "Leave it empty to show every miss as amber",
+        validators=[Optional(), Length(max=30, message="Enter the threshold as a number, like 60")],
+    )
+
+    def target_data(self) -> dict:
+        return {
+            "target_value": self.target_value.data or None,
+            "target_direction": self.target_direction.data or "",
+            "amber_threshold": self.amber_threshold.data or None,
+        }
+
+
+class MeasureForm(_TargetFields, FlaskForm):
     definition = RadioField(
         "Which measure?",
         widget=GovRadioInput(),
@@ -195,7 +228,7 @@ class _ShapeFields(VersionedForm):
     last_year = MeasureForm.last_year
 
 
-class MeasureEditForm(_ShapeFields):
+class MeasureEditForm(_TargetFields, _ShapeFields):
     """Change a measure. Fields a built-in or joint measure fixes are not shown and are
     taken from the measure by the route."""
 

@@ -16,9 +16,19 @@ row with the next ``version``; the highest version is the current release.
 from __future__ import annotations
 
 from datetime import datetime
+from decimal import Decimal
 from typing import NamedTuple
 
-from sqlalchemy import JSON, ForeignKey, Index, String, Text, UniqueConstraint, event
+from sqlalchemy import (
+    JSON,
+    ForeignKey,
+    Index,
+    Numeric,
+    String,
+    Text,
+    UniqueConstraint,
+    event,
+)
 from sqlalchemy.orm import Mapped, Session, mapped_column, relationship
 
 from portal.aims.models import AimMeasure
@@ -160,6 +170,12 @@ class Measure(_Shape, TenantNumbered, db.Model):
     )
     first_year: Mapped[int]
     last_year: Mapped[int]
+    # The organisation's target for the measure's total, which way is better ("higher",
+    # "lower" or "" for not said), and the figure beyond which amber turns red
+    # (portal/monitoring/targets.py).
+    target_value: Mapped[Decimal | None] = mapped_column(Numeric(20, 4))
+    target_direction: Mapped[str] = mapped_column(String(10), default="", server_default="")
+    amber_threshold: Mapped[Decimal | None] = mapped_column(Numeric(20, 4))
     is_demo: Mapped[bool] = mapped_column(default=False)
     created_at: Mapped[datetime]
     updated_at: Mapped[datetime]

@@ -9,13 +9,14 @@ import click
 from flask import abort, flash, g, redirect, render_template, request, url_for
 from sqlalchemy import select
 
+from portal import charts
 from portal.access import READ_ROLES, partnership_blueprint, requires, tenant_blueprint
 from portal.disclosure import RuleError
 from portal.extensions import db
 from portal.forms import ConfirmForm, parse_id
-from portal.monitoring import categories, periods, services
+from portal.monitoring import categories, periods, services, targets
 from portal.monitoring.catalogue import ANY
-from portal.monitoring.chart import bar_chart
+from portal.monitoring.chart import members_chart
 from portal.monitoring.forms import (
     OWN,
     CorrectionForm,
@@ -89,6 +90,7 @@ def new_measure():
                 description=form.description.data or "",
                 first_year=form.first_year.data,
                 last_year=form.last_year.data,
+                **form.target_data(),
             )
         except services.MeasureError as exc:
             getattr(form, exc.field).errors.append(str(exc))
@@ -105,6 +107,7 @@ def measure(measure_number: int):
     return render_template(
         "monitoring/measure.html",
         measure=row,
+        directions=targets.DIRECTIONS,
         values=services.stored_values(row),
         period_label=periods.label,
         row_label=services.row_label,
@@ -131,6 +134,8 @@ def edit_measure(measure_number: int):
     conflict = None
     if request.method == "GET":
         form.version.data = str(row.version)
+        form.target_value.data = targets.plain(row.target_value)
+        form.amber_threshold.data = targets.plain(row.amber_threshold)
     _fill_fixed(form, row)
     if form.validate_on_submit():
         version = form.version_number()
@@ -147,6 +152,7 @@ def edit_measure(measure_number: int):
                 first_year=form.first_year.data,
                 last_year=form.last_year.data,
                 version=version,
+                **form.target_data(),
             )
         except services.EditConflict as exc:
             conflict = exc
@@ -412,22 +418,32 @@ def partnership_measures():
     )
 
 
-@partnership_bp.route("/measures/<int:definition_id>")
-def partnership_measure(definition_id: int):
-    definition = _definition_or_404(definition_id)
+def _members_view(definition: MeasureDefinition):
+    """The breakdown asked for, the members' released figures, and their chart."""
     breakdown = request.args.get("breakdown", "")
     if breakdown and categories.characteristic(breakdown) is None:
         breakdown = ""
     if definition.breakdown not in (ANY, breakdown):
         breakdown = definition.breakdown
-    view = use = chart = None
+    view = chart = None
     if definition.is_count:
         view = services.across_members(
             g.partnership, definition, breakdown, request.args.get("period")
         )
-        chart = bar_chart([(m.tenant.name, m.table.total) for m in view.members if m.reported])
-    else:
-        use = services.joint_use(g.partnership, definition)
+        if view.period:
+            chart = members_chart(
+                definition.name,
+                periods.label(view.period),
+                [(m.tenant.name, m.table.total) for m in view.members if m.reported],
+            )
+    return breakdown, view, chart
+
+
+@partnership_bp.route("/measures/<int:definition_id>")
+def partnership_measure(definition_id: int):
+    definition = _definition_or_404(definition_id)
+    breakdown, view, chart = _members_view(definition)
+    use = None if definition.is_count else services.joint_use(g.partnership, definition)
     return render_template(
         "monitoring/partnership_measure.html",
         definition=definition,
@@ -439,6 +455,16 @@ def partnership_measure(definition_id: int):
         rule=g.partnership.disclosure_rule,
         period_label=periods.label,
     )
+
+
+@partnership_bp.route("/measures/<int:definition_id>/members-totals.csv")
+def partnership_measure_csv(definition_id: int):
+    """Exactly the chart's figures: each member's released total for the period."""
+    definition = _definition_or_404(definition_id)
+    _, view, chart = _members_view(definition)
+    if chart is None:
+        abort(404)
+    return charts.csv_response(chart, f"{definition.name}-{view.period}-members")
 
 
 def _joint_choices(form: JointMeasureForm, definition: MeasureDefinition | None) -> None:

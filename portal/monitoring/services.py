@@ -11,6 +11,7 @@ import io
 import math
 from collections.abc import Iterable
 from dataclasses import dataclass, field
+from decimal import Decimal
 
 from flask import has_request_context
 from flask_login import current_user
@@ -34,8 +35,9 @@ from portal.disclosure import (
 )
 from portal.editing import EditConflict, commit_edit
 from portal.extensions import db
-from portal.monitoring import catalogue, categories, periods
+from portal.monitoring import catalogue, categories, periods, targets
 from portal.monitoring.models import (
+    FIGURE_BOUNDS,
     UNITS,
     CommunityProfile,
     FigureRelease,
@@ -156,8 +158,12 @@ def add_measure(
     first_year: int,
     last_year: int,
     is_demo: bool = False,
+    target_value=None,
+    target_direction: str = "",
+    amber_threshold=None,
 ) -> Measure:
-    """Add a measure to the current tenant, from a definition or described in full."""
+    """Add a measure to the current tenant, from a definition or described in full, with
+    its target if it has one (portal/monitoring/targets.py)."""
     if definition is not None:
         name, unit, period_type = definition.name, definition.unit, definition.period_type
         allows_negative, description = definition.allows_negative, definition.description
@@ -166,8 +172,10 @@ def add_measure(
         elif not categories.characteristic(breakdown):
             raise MeasureError("breakdown", "Choose the characteristic to break it down by")
     name = _check_shape(name, unit, period_type, breakdown, first_year, last_year)
+    target = _check_target(unit, allows_negative, target_value, target_direction, amber_threshold)
     now = clock.utcnow()
     row = Measure(
+        **target,
         definition_id=definition.id if definition else None,
         name=name,
         unit=unit,
@@ -187,6 +195,21 @@ def add_measure(
     audit.record("measure.created", row, detail={"name": name, "breakdown": row.breakdown})
     db.session.commit()
     return row
+
+
+def _plain(value):
+    """A value the audit trail's JSON can hold (a Decimal target as its text)."""
+    return str(value) if isinstance(value, Decimal) else value
+
+
+def _check_target(unit: str, allows_negative: bool, target, direction, amber) -> dict:
+    bounds = FIGURE_BOUNDS[unit]
+    if allows_negative:
+        bounds = bounds._replace(low=-bounds.high)
+    try:
+        return targets.check_target(unit, bounds, target, direction, amber)
+    except targets.TargetError as exc:
+        raise MeasureError(exc.field, exc.message) from None
 
 
 def _outside(stored_periods: Iterable[str], allowed: list[str]) -> list[str]:
@@ -247,6 +270,9 @@ def update_measure(
     first_year: int | None,
     last_year: int | None,
     version: int,
+    target_value=None,
+    target_direction: str = "",
+    amber_threshold=None,
 ) -> Measure:
     """Save changes made to ``version`` of a measure; refuse them if somebody saved in
     between (:class:`EditConflict`) or if they would change what saved figures mean.
@@ -262,6 +288,9 @@ def update_measure(
         "description": (description or "").strip(),
         "first_year": first_year,
         "last_year": last_year,
+        "target_value": target_value,
+        "target_direction": target_direction or "",
+        "amber_threshold": amber_threshold,
     }
     if row.version != version:
         raise EditConflict(row, submitted)
@@ -288,6 +317,11 @@ def update_measure(
         first_year,
         last_year,
     )
+    submitted.update(
+        _check_target(
+            submitted["unit"], row.allows_negative, target_value, target_direction, amber_threshold
+        )
+    )
     before = {k: getattr(row, k) for k in submitted}
     problem = _shape_change_problem(before, submitted, set(stored_values(row)))
     if problem:
@@ -301,7 +335,7 @@ def update_measure(
     audit.record(
         "measure.updated",
         row,
-        detail={"fields": changed, "from": {k: before[k] for k in changed}},
+        detail={"fields": changed, "from": {k: _plain(before[k]) for k in changed}},
     )
     return commit_edit(row, submitted)
 
