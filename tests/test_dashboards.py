@@ -43,12 +43,12 @@ def test_the_leads_home_is_the_dashboard_of_released_figures(client, login_as):
     login_as("lead", partnership=LEAD)
     page = _text(client.get(f"/p/{LEAD}/"))
     assert "Members' actions against the joint aims, 2012–16" in page
-    assert "Joint measures over time" in page
+    assert "Members' released totals over time" in page
     # One characteristic at a time, the first unless another is chosen.
-    assert "Members against their communities by age" in page
-    assert "Members against their communities by sex" not in page
+    assert "Members' shares against their communities by age" in page
+    assert "Members' shares against their communities by sex" not in page
     page = _text(client.get(f"/p/{LEAD}/?characteristic=sex"))
-    assert "Members against their communities by sex" in page
+    assert "Members' shares against their communities by sex" in page
     # The demonstration figures were released; members' counts appear as released.
     assert "Attendance at events and services" in page
 
@@ -219,3 +219,28 @@ def test_tenants_sync_refuses_a_reserved_short_name(app, tmp_path, slug):
         from portal.partners.models import Tenant
 
         assert db.session.scalar(select(Tenant).where(Tenant.slug == slug)) is None
+
+
+def test_each_chart_csv_is_its_table_and_its_filters_apply(app, client, login_as):
+    from portal.dashboards.charts import chart_for
+    from portal.dashboards.services import partnership_dashboard
+    from portal.partners.models import Partnership
+
+    login_as("lead", partnership=LEAD)
+    args = {"characteristic": "sex", "member": "sevenoaks"}
+    with app.test_request_context():
+        from portal.extensions import db
+
+        partnership = db.session.scalar(select(Partnership).where(Partnership.slug == LEAD))
+        tables = partnership_dashboard(partnership, args).all_tables
+        charts = [c for c in (chart_for(t) for t in tables) if c is not None]
+        expected = {c.id: c.csv() for c in charts}
+    assert {"aims", "over-time-1", "gaps-sex"} <= set(expected)
+    for chart_id, body in expected.items():
+        response = client.get(f"/p/{LEAD}/dashboard/{chart_id}.csv", query_string=args)
+        assert response.status_code == 200, chart_id
+        assert response.data == body
+    assert client.get(f"/p/{LEAD}/dashboard/members.csv").status_code == 404  # a table only
+    assert client.get(f"/p/{LEAD}/dashboard/nothing.csv").status_code == 404
+    public = client.get(f"/public/p/{LEAD}/over-time-1.csv")
+    assert public.status_code == 200 and public.data.startswith("\ufeffYear,".encode())

@@ -50,6 +50,7 @@ ROUTES: dict[str, str | dict[str, str]] = {
     "public_eqia.public_assessment": "anyone",
     "public_pages.tenant_page": "anyone",
     "public_partnership.partnership_page": "anyone",
+    "public_partnership.public_chart_csv": "anyone",
     # Anybody signed in.
     "site.choose": "signed in",
     "auth.account": "signed in",

@@ -129,7 +129,7 @@ def partnership_page(partnership: Partnership) -> PartnershipPage:
     )
     if definitions:
         page.tables = [
-            _over_time(definitions, released),
+            *_over_time(definitions, released),
             _across_members(definitions, released, members, period),
         ]
     plan = page.plan

@@ -11,9 +11,10 @@ from flask import Blueprint, Response, abort, g, render_template, request
 from flask_login import current_user
 from sqlalchemy import select
 
-from portal import audit
+from portal import audit, charts
 from portal.access import partnership_blueprint, public_blueprint
 from portal.dashboards import public
+from portal.dashboards.charts import chart_for
 from portal.dashboards.services import partnership_dashboard
 from portal.exports import FORMATS, to_xlsx_sheets
 from portal.extensions import db
@@ -48,6 +49,22 @@ def dashboard_xlsx():
         content_type=FORMATS["xlsx"][0],
         headers={"Content-Disposition": f'attachment; filename="{safe}.xlsx"'},
     )
+
+
+def _chart_csv(tables, chart_id: str, filename: str):
+    table = next((t for t in tables if t.key == chart_id), None)
+    chart = chart_for(table) if table is not None else None
+    if chart is None:
+        abort(404)
+    return charts.csv_response(chart, filename)
+
+
+@partnership_bp.route("/dashboard/<chart_id>.csv")
+def chart_csv(chart_id: str):
+    """One chart's figures, for the filters in the address, exactly as plotted."""
+    dashboard = partnership_dashboard(g.partnership, request.args)
+    name = "-".join([g.partnership.slug, chart_id, *dashboard.filters.args().values()])
+    return _chart_csv(dashboard.all_tables, chart_id, name)
 
 
 def _cached(fingerprint: str, render) -> Response:
@@ -90,6 +107,25 @@ def partnership_page(partnership_slug: str):
         page.fingerprint,
         lambda: render_template("dashboards/public_partnership.html", page=page),
     )
+
+
+@bp.route("/<partnership_slug>/<chart_id>.csv")
+def public_chart_csv(partnership_slug: str, chart_id: str):
+    """One chart of a partnership's public page, as CSV."""
+    partnership = db.session.scalar(
+        select(Partnership).where(Partnership.slug == partnership_slug)
+    )
+    if partnership is None:
+        abort(404)
+    page = public.partnership_page(partnership)
+    response = _chart_csv(page.tables, chart_id, f"{partnership.slug}-{chart_id}")
+    response.headers["Cache-Control"] = PUBLIC_CACHE
+    return response
+
+
+@bp.app_template_global("dashboard_chart")
+def _dashboard_chart(table):
+    return chart_for(table)
 
 
 @bp.app_template_filter("period_label")

@@ -50,8 +50,9 @@ class DataTable:
     summary: str
     headers: list[str]
     rows: list[list]
-    # How to draw it: "bar" (first column the categories, the rest one series each),
-    # "line" (first column the series, second the period, third the value).
+    # How it is drawn (portal/dashboards/charts.py): the first column names the rows and
+    # each other column is a series. "bar", "stacked" (bars), "line" (rows are periods),
+    # or "table" (shown as a table only).
     kind: str = "bar"
     unit: str = ""
 
@@ -240,44 +241,64 @@ def aim_status_table(
     )
 
 
-def _over_time(definitions, released: list[_Released]) -> DataTable:
+LINES_PER_CHART = 6  # the accessible palette's colours, each with its own marker and dash
+
+
+def _over_time(definitions, released: list[_Released]) -> list[DataTable]:
+    """The members' released totals summed for each measure and year, a line per measure,
+    at most :data:`LINES_PER_CHART` measures to a chart."""
     by_key: dict[tuple[int, str], list[ReleasedCell]] = defaultdict(list)
     for r in released:
         cell = _total(r)
         if cell is not None:
             by_key[r.definition_id, r.period].append(cell)
-    rows = []
-    for d in definitions:
-        for period in sorted({p for (i, p) in by_key if i == d.id}):
-            cells = by_key[d.id, period]
-            shown = [c.value for c in cells if c.value is not None]
-            # Summed only when every member's total is a number, as the members' figures
-            # page does: otherwise the sum would sit beside a hidden count.
-            total = sum(shown) if len(shown) == len(cells) else "not shown"
-            rows.append([d.name, periods.label(period), len(cells), total, len(cells) - len(shown)])
-    numeric = [r for r in rows if isinstance(r[3], int)]
-    if numeric:
-        rising = max(numeric, key=lambda r: r[3])
-        summary = (
-            f"The highest total of members' released figures is {rising[3]:,}, "
-            f"for {rising[0]} in {rising[1]}."
+    held = {p for (_, p) in by_key}
+    years = sorted(p for p in held if "-Q" not in p) or sorted(held)
+    measures = [d for d in definitions if any((d.id, y) in by_key for y in years)]
+    groups = [
+        measures[i : i + LINES_PER_CHART] for i in range(0, len(measures), LINES_PER_CHART)
+    ] or [[]]
+    tables = []
+    for number, group in enumerate(groups, start=1):
+        rows = []
+        for year in years:
+            row = [periods.label(year)]
+            for d in group:
+                cells = by_key.get((d.id, year))
+                shown = [c.value for c in cells or [] if c.value is not None]
+                # Summed only when every member's total is a number, as the members'
+                # figures page does: otherwise the sum would sit beside a hidden count.
+                if not cells:
+                    row.append("not released")
+                else:
+                    row.append(sum(shown) if len(shown) == len(cells) else "not shown")
+            rows.append(row)
+        numeric = [
+            (row[i + 1], d.name, row[0])
+            for row in rows
+            for i, d in enumerate(group)
+            if isinstance(row[i + 1], int)
+        ]
+        if numeric:
+            value, name, year = max(numeric)
+            summary = (
+                f"The highest total of members' released figures here is {value:,}, "
+                f"for {name} in {year}."
+            )
+        else:
+            summary = "No member has released figures for these measures yet."
+        suffix = f" ({number} of {len(groups)})" if len(groups) > 1 else ""
+        tables.append(
+            DataTable(
+                f"over-time-{number}",
+                f"Members' released totals over time{suffix}",
+                summary,
+                ["Year", *(d.name for d in group)],
+                rows if group else [],
+                kind="line",
+            )
         )
-    else:
-        summary = "No member has released figures for the joint measures yet."
-    return DataTable(
-        "over-time",
-        "Joint measures over time",
-        summary,
-        [
-            "Joint measure",
-            "Period",
-            "Members released",
-            "Total of released figures",
-            "Members' totals not shown",
-        ],
-        rows,
-        kind="line",
-    )
+    return tables
 
 
 def _across_members(definitions, released: list[_Released], shown, period) -> DataTable:
@@ -303,6 +324,7 @@ def _across_members(definitions, released: list[_Released], shown, period) -> Da
         summary,
         ["Member", *(d.name for d in definitions)],
         rows,
+        kind="table",
     )
 
 
@@ -337,12 +359,12 @@ def community_profiles(member_ids: list[int]) -> dict[int, dict[str, dict[str, i
     return out
 
 
-def _benchmark(characteristic, definitions, released, shown, period, profiles) -> DataTable | None:
+def _benchmark(characteristic, definitions, released, shown, period, profiles) -> list[DataTable]:
     index = {(r.tenant_id, r.definition_id): r for r in released if r.period == period}
     by = {i for (_, i), r in index.items() if characteristic.key in r.tables}
     defs = [d for d in definitions if d.id in by]
     if not defs:
-        return None
+        return []
     rows = []
     gaps = []
     for d in defs:
@@ -378,6 +400,7 @@ def _benchmark(characteristic, definitions, released, shown, period, profiles) -
                 if gap is not None:
                     gaps.append((gap, member.name, category, share, census))
     label = periods.label(period) if period else "no period"
+    chart_rows = _gap_rows(rows, characteristic, len(defs) > 1)
     if gaps:
         gap, name, category, share, census = min(gaps)
         summary = (
@@ -386,23 +409,49 @@ def _benchmark(characteristic, definitions, released, shown, period, profiles) -
         )
     else:
         summary = f"No member's released figures for {label} can be set beside its community yet."
-    return DataTable(
-        f"benchmark-{characteristic.key}",
-        f"Members against their communities by {characteristic.label.lower()}, {label}",
-        summary,
-        [
-            "Joint measure",
-            "Member",
-            "Category",
-            "Released figure",
-            "Share (%)",
-            "Community share (%)",
-            "Difference (points)",
-        ],
-        rows,
-        kind="benchmark",
-        unit="%",
-    )
+    key = characteristic.key.replace("_", "-")
+    what = characteristic.label.lower()
+    return [
+        DataTable(
+            f"gaps-{key}",
+            f"Members' shares against their communities by {what}, {label}",
+            summary,
+            ["Member", *characteristic.categories],
+            chart_rows,
+            kind="bar",
+            unit="Difference from the community's share (percentage points)",
+        ),
+        DataTable(
+            f"benchmark-{key}",
+            f"Members' released figures and their communities by {what}, {label}",
+            f"Each member's released figures by {what} in {label}, as shares of its "
+            "released total, beside the same shares of its community.",
+            [
+                "Joint measure",
+                "Member",
+                "Category",
+                "Released figure",
+                "Share (%)",
+                "Community share (%)",
+                "Difference (points)",
+            ],
+            rows,
+            kind="table",
+        ),
+    ]
+
+
+def _gap_rows(rows: list[list], characteristic, several: bool) -> list[list]:
+    """A row per member (and measure, when there are several): the difference, in
+    percentage points, between its share of each category and its community's."""
+    out: dict[str, dict[str, object]] = {}
+    for measure, member, category, _fig, _share, _census, gap in rows:
+        name = f"{member}: {measure}" if several else member
+        out.setdefault(name, {})[category] = gap
+    return [
+        [name, *(gaps.get(c, "not known") for c in characteristic.categories)]
+        for name, gaps in out.items()
+    ]
 
 
 def latest_period(held: list[str]) -> str | None:
@@ -442,12 +491,10 @@ def partnership_dashboard(partnership: Partnership, args) -> Dashboard:
         aim_status_table(partnership, current_plan(partnership, period), sorted(shown_ids)),
         returns=returns_status(partnership, filters),
     )
-    dashboard.tables.append(_over_time(definitions, released))
+    dashboard.tables.extend(_over_time(definitions, released))
     dashboard.tables.append(_across_members(definitions, released, shown, period))
     for c in chosen:
-        table = _benchmark(c, definitions, released, shown, period, profiles)
-        if table is not None:
-            dashboard.tables.append(table)
+        dashboard.tables.extend(_benchmark(c, definitions, released, shown, period, profiles))
     audit.record(
         "released_figures.read",
         partnership,
