@@ -273,6 +273,45 @@ def _wrap(label: str, width: int = 28) -> str:
     return "<br>".join(_escape_label(x) for x in lines)
 
 
+def _clip(label: str, length: int = 48) -> str:
+    """A category's name short enough to sit beside a bar on a phone (the table has it all)."""
+    text = " ".join(str(label).split())
+    return text if len(text) <= length else text[: length - 1].rstrip() + "…"
+
+
+def _unique_labels(labels: list[str]) -> list[str]:
+    # plotly draws two equal category labels as one bar: tell clipped twins apart.
+    seen: dict[str, int] = {}
+    out = []
+    for label in labels:
+        seen[label] = seen.get(label, 0) + 1
+        out.append(label if seen[label] == 1 else f"{label} ({seen[label]})")
+    return out
+
+
+def _counts_axis(axis: dict, series: Sequence[Series], stacked: bool) -> None:
+    """Whole-number ticks for counts (no "0.5 actions"), and room for a chart of zeros."""
+    numbers = [[n for n in s.numbers() if n is not None] for s in series]
+    if not all(float(n).is_integer() for ns in numbers for n in ns):
+        return
+    if stacked:
+        highest = max(
+            (
+                sum(col)
+                for col in zip(*[s.numbers() for s in series], strict=True)
+                if all(v is not None for v in col)
+            ),
+            default=0,
+        )
+    else:
+        highest = max((n for ns in numbers for n in ns), default=0)
+    axis["tickformat"] = ",d"
+    axis["rangemode"] = "tozero"
+    if highest <= 10:
+        axis["dtick"] = 1
+        axis["range"] = [0, max(highest, 1) * 1.1]
+
+
 def _escape_label(text: str) -> str:
     # plotly reads a few HTML-like tags in labels; the data's own < and > are text.
     return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
@@ -297,16 +336,16 @@ def bar_chart(
     series = list(series)
     table = _table(caption or title, category_label, list(categories), series)
     colours = colours or (TWO_SERIES if len(series) == 2 else PALETTE)
-    labels = [_wrap(c) for c in categories]
+    labels = _unique_labels([_wrap(_clip(c)) for c in categories])
     figure = _figure()
     for index, s in enumerate(series):
         numbers = s.numbers()
         texts = s.cell_texts()
         # A hidden figure gets no bar; its label (on a zero-length bar) says why.
         plotted = [0 if n is None else n for n in numbers]
-        bar_text = [t if t else "" for t in texts]
-        if stacked:
-            bar_text = [t if n else "" for t, n in zip(bar_text, numbers, strict=True)]
+        # Stacked bars are told apart by pattern and legend; a label inside a patterned
+        # bar would be hard to read, so only side-by-side bars carry their figures.
+        bar_text = ["" for _ in texts] if stacked else [t or "" for t in texts]
         colour = colours[index % len(colours)]
         common = {
             "name": s.name,
@@ -361,6 +400,7 @@ def bar_chart(
     )
     layout["barmode"] = "stack" if stacked else "group"
     layout["bargap"] = 0.25
+    _counts_axis(layout["xaxis" if horizontal else "yaxis"], series, stacked)
     if horizontal:
         layout["yaxis"]["autorange"] = "reversed"  # first category at the top, as in the table
         layout["yaxis"]["title"]["text"] = ""
@@ -411,6 +451,7 @@ def line_chart(
     layout["xaxis"]["type"] = "category"
     layout["xaxis"]["fixedrange"] = False
     layout["yaxis"]["rangemode"] = "tozero"
+    _counts_axis(layout["yaxis"], series, False)
     layout["hovermode"] = "x unified" if len(series) > 1 else "closest"
     figure.update_layout(layout)
     return Chart(id, title, summary, table, figure, "line", zoomable=True, notes=list(notes))
@@ -447,6 +488,8 @@ def describe_trend(x: Sequence[str], series: Series, *, what: str) -> str:
     texts = series.cell_texts()
     if not known:
         return f"There are no {what} to show for these periods."
+    if all(v == 0 for _, v in known):
+        return f"There were no {what} from {x[known[0][0]]} to {x[known[-1][0]]}."
     if len(known) == 1:
         i = known[0][0]
         return f"There is one figure for {what}: {texts[i]} in {x[i]}."
@@ -456,7 +499,7 @@ def describe_trend(x: Sequence[str], series: Series, *, what: str) -> str:
     elif b < a:
         verb = "fell"
     else:
-        return f"{what.capitalize()} were the same in {x[first]} and {x[last]}, {texts[last]}."
+        return f"There were {texts[last]} {what} in {x[last]}, as in {x[first]}."
     return (
         f"{what.capitalize()} {verb} from {texts[first]} in {x[first]} "
         f"to {texts[last]} in {x[last]}."

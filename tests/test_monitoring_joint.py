@@ -469,4 +469,6 @@ def test_the_members_chart_says_when_every_total_is_hidden():
 
     chart = members_chart("Volunteers", "2014", [("A", release_count(3))])
     assert chart.summary == "Every member's total for 2014 is hidden by disclosure control."
-    assert members_chart("Volunteers", "2014", []) is None
+    empty = members_chart("Volunteers", "2014", [])
+    assert empty.empty and empty.summary == "No member has figures for 2014."
+    assert empty.csv().decode("utf-8-sig") == 'Member organisation,"Total, as released"\r\n'

@@ -66,6 +66,7 @@ ROUTES: dict[str, str | dict[str, str]] = {
     "portal_admin.audit_trail": "portal admin",
     # An organisation's pages.
     "home.tenant_home": "member",
+    "home.dashboard_csv": "member",
     "tenant_admin.people": "manage_people",
     "tenant_admin.invite": "manage_people",
     "tenant_admin.person": "manage_people",
@@ -258,6 +259,7 @@ def world(databases, tmp_path_factory):
                     )
                     ids[arg] = (OBJECTS[arg].make(owner), OBJECTS[arg])
         ids["tenant_id"] = (tenant(TENANT).id, None)
+        ids["chart_id"] = ("eqia-pipeline", None)  # a dashboard chart, by its name
         ids["partnership_id"] = (
             db.session.scalar(db.select(Partnership.id).where(Partnership.slug == PARTNERSHIP)),
             None,

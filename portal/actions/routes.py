@@ -46,16 +46,6 @@ def _can_edit() -> bool:
     return current_user.has_role(g.tenant, "officer")
 
 
-@tenant_bp.app_context_processor
-def _overdue_for_home():
-    def my_overdue_actions() -> int:
-        if "tenant" not in g or not current_user.is_authenticated:
-            return 0
-        return services.overdue_count(current_user.id)
-
-    return {"my_overdue_actions": my_overdue_actions}
-
-
 # --- objectives --------------------------------------------------------------------------
 
 

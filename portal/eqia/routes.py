@@ -32,21 +32,6 @@ def _add_error(form, field: str, message: str) -> None:
     form._errors = None  # the error summary reads the cached errors
 
 
-@tenant_bp.app_context_processor
-def _review_helper():
-    return {"eqia_reviews_due": reviews_due_for_home}
-
-
-def reviews_due_for_home() -> list[ImpactAssessment]:
-    """Assessments due for review, for an officer's home page (empty for anybody else)."""
-    tenant = g.get("tenant")
-    if tenant is None or not current_user.is_authenticated:
-        return []
-    if not current_user.has_role(tenant, "officer"):
-        return []
-    return db.session.scalars(services.due_for_review()).all()
-
-
 # --- the register ------------------------------------------------------------------------
 
 

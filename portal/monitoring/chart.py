@@ -15,9 +15,7 @@ def _text(cell: ReleasedCell) -> str:
 
 
 def members_chart(measure: str, period: str, rows: list[tuple[str, ReleasedCell]]):
-    """A bar per member's released total; None when no member reported."""
-    if not rows:
-        return None
+    """A bar per member's released total (no bars, and says so, when none reported)."""
     names = [name for name, _ in rows]
     values = [None if cell.suppressed else cell.value for _, cell in rows]
     series = charts.Series("Total, as released", values, texts=[_text(cell) for _, cell in rows])
@@ -27,7 +25,9 @@ def members_chart(measure: str, period: str, rows: list[tuple[str, ReleasedCell]
         if v is not None
     ]
     hidden = len(rows) - len(shown)
-    if shown:
+    if not rows:
+        summary = f"No member has figures for {period}"
+    elif shown:
         name, _, text = max(shown, key=lambda s: s[1])
         summary = (
             f"Of the {len(rows)} members with figures for {period}, "

@@ -430,12 +430,11 @@ def _members_view(definition: MeasureDefinition):
         view = services.across_members(
             g.partnership, definition, breakdown, request.args.get("period")
         )
-        if view.period:
-            chart = members_chart(
-                definition.name,
-                periods.label(view.period),
-                [(m.tenant.name, m.table.total) for m in view.members if m.reported],
-            )
+        chart = members_chart(
+            definition.name,
+            periods.label(view.period) if view.period else "any period",
+            [(m.tenant.name, m.table.total) for m in view.members if m.reported],
+        )
     return breakdown, view, chart
 
 
@@ -462,9 +461,9 @@ def partnership_measure_csv(definition_id: int):
     """Exactly the chart's figures: each member's released total for the period."""
     definition = _definition_or_404(definition_id)
     _, view, chart = _members_view(definition)
-    if chart is None:
+    if chart is None:  # not a count: its figures stay with each member
         abort(404)
-    return charts.csv_response(chart, f"{definition.name}-{view.period}-members")
+    return charts.csv_response(chart, f"{definition.name}-{view.period or 'none'}-members")
 
 
 def _joint_choices(form: JointMeasureForm, definition: MeasureDefinition | None) -> None:
