@@ -312,11 +312,18 @@ def writes_watched():
         event.remove(Session, "do_orm_execute", on_execute)
 
 
+# A chart every page of its kind draws: the organisation's and the partnership's dashboards
+# name their charts differently.
+CHARTS = {"dashboards.chart_csv": "aims", "public_partnership.public_chart_csv": "over-time-1"}
+
+
 def _url(rule, ids: dict) -> str:
     scopes = {"tenant_slug": TENANT, "partnership_slug": PARTNERSHIP, "org_slug": TENANT}
     values = {}
     for arg in rule.arguments:
         values[arg] = scopes[arg] if arg in scopes else ids[arg][0]
+    if rule.endpoint in CHARTS:
+        values["chart_id"] = CHARTS[rule.endpoint]
     return _APP.url_map.bind("localhost").build(rule.endpoint, values, method=None)
 
 
