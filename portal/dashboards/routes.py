@@ -112,9 +112,7 @@ def partnership_page(partnership_slug: str):
 @bp.route("/<partnership_slug>/<chart_id>.csv")
 def public_chart_csv(partnership_slug: str, chart_id: str):
     """One chart of a partnership's public page, as CSV."""
-    partnership = db.session.scalar(
-        select(Partnership).where(Partnership.slug == partnership_slug)
-    )
+    partnership = db.session.scalar(select(Partnership).where(Partnership.slug == partnership_slug))
     if partnership is None:
         abort(404)
     page = public.partnership_page(partnership)

@@ -218,9 +218,10 @@ def aim_status_table(
     for number, aim in enumerate(aims, start=1):
         by_status = counts.get(aim.id, {})
         counted = [by_status.get(s, 0) for s in labels]
-        table_rows.append([f"{number}. {aim.text}", *counted, sum(counted)])
-    total = sum(r[-1] for r in table_rows)
-    without = [r[0].split(".")[0] for r in table_rows if r[-1] == 0]
+        table_rows.append([f"{number}. {aim.text}", *counted])
+    # The stacked bars add up to each aim's actions: no column of totals to stack twice.
+    total = sum(sum(r[1:]) for r in table_rows)
+    without = [r[0].split(".")[0] for r in table_rows if not any(r[1:])]
     summary = (
         f"Members have linked {total:,} action{'s' * (total != 1)} "
         f"to the {len(aims)} joint aims of {plan.label}"
@@ -235,7 +236,7 @@ def aim_status_table(
         "aims",
         f"Members' actions against the joint aims, {plan.label}",
         summary,
-        ["Joint aim", *labels, "All actions"],
+        ["Joint aim", *labels],
         table_rows,
         kind="stacked",
     )
