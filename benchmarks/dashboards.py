@@ -12,6 +12,7 @@ Fills a database of its own with ``flask demo scale`` data, then prints:
 
 from __future__ import annotations
 
+import json
 import os
 import statistics
 import time
@@ -56,10 +57,10 @@ def _median_ms(fn, repeat: int) -> float:
     return statistics.median(samples)
 
 
-def _per_second(fn, seconds: float = 2.0) -> float:
+def _per_second(fn, seconds: float = 2.0, at_least: int = 5) -> float:
     fn()
     done, start = 0, time.perf_counter()
-    while time.perf_counter() - start < seconds:
+    while done < at_least or time.perf_counter() - start < seconds:
         fn()
         done += 1
     return done / (time.perf_counter() - start)
@@ -125,8 +126,14 @@ def run(workdir: Path) -> None:
 
     def raw() -> None:
         with engine.connect() as connection:
-            for sql in RAW_AGGREGATES.values():
-                connection.execute(text(sql), {"p": partnership_id}).all()
+            for name, sql in RAW_AGGREGATES.items():
+                rows = connection.execute(text(sql), {"p": partnership_id}).all()
+                if name == "releases":
+                    # The released tables are JSON: reading their figures means decoding
+                    # them, whoever reads them (PostgreSQL's driver has decoded them already).
+                    for row in rows:
+                        if isinstance(row.tables, str):
+                            json.loads(row.tables)
 
     raw_ms = _median_ms(raw, 5)
 
