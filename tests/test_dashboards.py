@@ -244,3 +244,23 @@ def test_each_chart_csv_is_its_table_and_its_filters_apply(app, client, login_as
     assert client.get(f"/p/{LEAD}/dashboard/nothing.csv").status_code == 404
     public = client.get(f"/public/p/{LEAD}/over-time-1.csv")
     assert public.status_code == 200 and public.data.startswith("\ufeffYear,".encode())
+
+
+def test_an_officer_publishes_an_objective_and_withdraws_it(app, client, login_as):
+    from portal.actions.models import Objective
+    from tests.helpers import csrf_token
+
+    with app.app_context(), tenant_scope(tenant("sevenoaks")):
+        title = by_number(Objective, 2).title
+    assert title not in _text(client.get("/public/sevenoaks/"))
+    login_as("officer", "sevenoaks")
+    url = "/t/sevenoaks/plan/objectives/2/publication"
+    assert "Publish this objective" in _text(client.get(url))
+    response = client.post(url, data={"csrf_token": csrf_token(client, url)})
+    assert response.status_code == 302
+    assert title in _text(client.get("/public/sevenoaks/"))
+    assert "On the public equality page" in _text(client.get("/t/sevenoaks/plan/objectives"))
+    client.post(url, data={"csrf_token": csrf_token(client, url)})
+    assert title not in _text(client.get("/public/sevenoaks/"))
+    actions = [e.action for e in audit_events(app) if e.action.startswith("objective.")]
+    assert actions[-2:] == ["objective.published", "objective.withdrawn"]

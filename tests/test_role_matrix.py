@@ -125,6 +125,7 @@ ROUTES: dict[str, str | dict[str, str]] = {
     "actions.new_objective": "edit_plan",
     "actions.edit_objective": "edit_plan",
     "actions.delete_objective": "edit_plan",
+    "actions.objective_publication": "edit_plan",
     "actions.new_action": "edit_plan",
     "actions.edit_action": "edit_plan",
     "actions.delete_action": "edit_plan",
