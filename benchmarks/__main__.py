@@ -90,6 +90,11 @@ def main() -> None:
     for label, ms in rows:
         print(f"{label.ljust(width)}  {ms:9.2f}  {ms / health_ms:9.1f}")
 
+    from benchmarks import dashboards
+
+    print("\nFilling a database of its own with synthetic scale data …")
+    dashboards.run(workdir)
+
 
 if __name__ == "__main__":
     main()

@@ -30,6 +30,7 @@ BLUEPRINTS = (
     "portal.monitoring.routes",
     "portal.jobs.routes",
     "portal.returns.routes",
+    "portal.dashboards.routes",
     "portal.charts",
 )
 
@@ -239,7 +240,7 @@ def register_blueprints(app: Flask) -> None:
 
     for module_name in BLUEPRINTS:
         module = import_module(module_name)
-        for attribute in ("bp", "tenant_bp", "partnership_bp"):
+        for attribute in ("bp", "tenant_bp", "partnership_bp", "public_bp"):
             if hasattr(module, attribute):
                 app.register_blueprint(getattr(module, attribute))
 

@@ -172,6 +172,68 @@ def across_tenants(tenants: Iterable[Tenant], *, purpose: str) -> Iterator[Tenan
             yield tenant
 
 
+AGGREGATE_SETTING = "app.cross_tenant_aggregate"
+AGGREGATE_OPTION = "cross_tenant_aggregate"
+
+
+def aggregate_across_tenants(statement, tenant_ids: Iterable[int], *, purpose: str, about=None):
+    """The one audited escape hatch: a single GROUP BY over several tenants' rows.
+
+    For pages outside the tenants (a partnership's dashboard) that need counts of
+    *records*, not of people, such as how many of each member's actions stand at each
+    status. It runs one statement for every tenant at once (no query per member), limited
+    to ``tenant_ids`` here rather than by the tenant in scope, and returns its rows. Only
+    a grouped aggregate is accepted, so no record's content can leave this way. One
+    event is recorded, with no organisation (it is the partnership's read), naming the
+    purpose and the tenants. On PostgreSQL the policy ``cross_tenant_aggregate`` lets
+    SELECT through while :data:`AGGREGATE_SETTING` is set, which happens only here and
+    only for this one statement.
+    """
+    from portal import audit
+
+    ids = sorted(set(tenant_ids))
+    if not getattr(statement, "_group_by_clauses", None):
+        raise ValueError("only a grouped aggregate may read across tenants")
+    if not ids:
+        return []
+    owned = _tables_touched(statement) & tenant_owned_tables()
+    for name in sorted(owned):
+        statement = statement.where(db.metadata.tables[name].c.tenant_id.in_(ids))
+    session = db.session
+    postgres = session.get_bind().dialect.name == "postgresql"
+    if postgres:
+        session.execute(text("SELECT set_config(:name, 'on', true)"), {"name": AGGREGATE_SETTING})
+    try:
+        rows = session.execute(statement.execution_options(**{AGGREGATE_OPTION: True})).all()
+    finally:
+        if postgres:
+            session.execute(text("SELECT set_config(:name, '', true)"), {"name": AGGREGATE_SETTING})
+    audit.record(
+        "cross_tenant.aggregate",
+        about,
+        tenant_id=None,
+        detail={"purpose": purpose, "tenants": len(ids), "tables": sorted(owned)},
+    )
+    return rows
+
+
+def enable_aggregate_reads(op, table: str) -> None:
+    """Let :func:`aggregate_across_tenants` read ``table`` on PostgreSQL (migrations only)."""
+    if op.get_bind().dialect.name != "postgresql":
+        return
+    op.execute(
+        f"CREATE POLICY cross_tenant_aggregate ON {table} FOR SELECT "
+        f"USING (current_setting('{AGGREGATE_SETTING}', true) = 'on')"
+    )
+
+
+def disable_aggregate_reads(op, table: str) -> None:
+    """Undo :func:`enable_aggregate_reads`."""
+    if op.get_bind().dialect.name != "postgresql":
+        return
+    op.execute(f"DROP POLICY IF EXISTS cross_tenant_aggregate ON {table}")
+
+
 _tenant_tables_cache: tuple[int, frozenset[str]] = (-1, frozenset())
 
 
@@ -332,6 +394,8 @@ def _filter_every_table(statement, tenant_id: int):
 
 @event.listens_for(Session, "do_orm_execute")
 def _scope_statement(state: ORMExecuteState) -> None:
+    if state.is_select and state.execution_options.get(AGGREGATE_OPTION):
+        return  # aggregate_across_tenants limits it to the tenants it names
     if not (state.is_select or state.is_update or state.is_delete or state.is_insert):
         return
     owned = any(issubclass(mapper.class_, TenantOwned) for mapper in state.all_mappers)

@@ -36,6 +36,10 @@ ALLOW_LIST = {
     "static": "the portal's own stylesheet and scripts; no tenant data",
     "home.dashboard_csv": "a chart's name, not an object; built from the tenant in the address",
     "charts.plotly_js": "the pinned plotly.js bundle, by its version; no tenant data",
+    "dashboards.chart_csv": "a chart of the lead's own partnership's dashboard, by its name; "
+    "the partnership is checked as for the page (tests/test_dashboards.py)",
+    "public_partnership.public_chart_csv": "a chart of a partnership's public page, by its "
+    "name; released figures only (tests/test_dashboards.py)",
     "auth.reset_password": "a secret single-use token, not an object id (tests/test_auth.py)",
     "auth.accept_invitation": "a secret single-use token, not an object id (tests/test_auth.py)",
     "auth.unlock_account": "a secret single-use token, not an object id (tests/test_lockout.py)",

@@ -35,6 +35,7 @@ FEATURES = {
         "/p/<partnership_slug>/dashboard",
         ("cross-authority dashboard", "partnership dashboard", "partnership's dashboard"),
     ),
+    "public partnership pages": ("/public/p/", ("/public/p/",)),
 }
 
 
@@ -95,3 +96,14 @@ def test_role_descriptions_say_what_each_role_can_reach(app, client, login_as):
 
 def test_the_readme_promises_nothing_missing(app):
     assert _broken_promises(app, README.read_text(encoding="utf-8")) == []
+
+
+def test_the_readme_describes_the_dashboard_and_public_pages_that_exist(app):
+    """The lead's dashboard and both public pages are built: README says so, and their
+    routes are there."""
+    text = README.read_text(encoding="utf-8")
+    rules = {rule.rule for rule in app.url_map.iter_rules()}
+    assert "/p/<partnership_slug>/dashboard.xlsx" in rules
+    assert "/public/<org_slug>/" in rules and "/public/p/<partnership_slug>/" in rules
+    for words in ("a dashboard as the home page", "`/public/p/<partnership>/`", "flask demo scale"):
+        assert words in text

@@ -48,6 +48,9 @@ ROUTES: dict[str, str | dict[str, str]] = {
     "auth.unlock_account": "anyone",
     "public_eqia.public_register": "anyone",
     "public_eqia.public_assessment": "anyone",
+    "public_pages.tenant_page": "anyone",
+    "public_partnership.partnership_page": "anyone",
+    "public_partnership.public_chart_csv": "anyone",
     # Anybody signed in.
     "site.choose": "signed in",
     "auth.account": "signed in",
@@ -122,6 +125,7 @@ ROUTES: dict[str, str | dict[str, str]] = {
     "actions.new_objective": "edit_plan",
     "actions.edit_objective": "edit_plan",
     "actions.delete_objective": "edit_plan",
+    "actions.objective_publication": "edit_plan",
     "actions.new_action": "edit_plan",
     "actions.edit_action": "edit_plan",
     "actions.delete_action": "edit_plan",
@@ -155,7 +159,14 @@ OWN_OBJECTS = {
 }
 
 # Every partnership page is for that partnership's leads.
-PARTNERSHIP_PREFIXES = ("partners.", "aims.", "joint_eqia.", "partner_monitoring.", "reports.")
+PARTNERSHIP_PREFIXES = (
+    "partners.",
+    "aims.",
+    "joint_eqia.",
+    "partner_monitoring.",
+    "dashboards.",
+    "reports.",
+)
 
 # Who signs in for each role: one organisation (Sevenoaks) and its partnership (West Kent).
 TENANT, PARTNERSHIP = "sevenoaks", "west-kent"
@@ -317,11 +328,18 @@ def writes_watched():
         event.remove(Session, "do_orm_execute", on_execute)
 
 
+# A chart every page of its kind draws: the organisation's and the partnership's dashboards
+# name their charts differently.
+CHARTS = {"dashboards.chart_csv": "aims", "public_partnership.public_chart_csv": "over-time-1"}
+
+
 def _url(rule, ids: dict) -> str:
     scopes = {"tenant_slug": TENANT, "partnership_slug": PARTNERSHIP, "org_slug": TENANT}
     values = {}
     for arg in rule.arguments:
         values[arg] = scopes[arg] if arg in scopes else ids[arg][0]
+    if rule.endpoint in CHARTS:
+        values["chart_id"] = CHARTS[rule.endpoint]
     return _APP.url_map.bind("localhost").build(rule.endpoint, values, method=None)
 
 

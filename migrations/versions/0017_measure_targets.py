@@ -1,7 +1,7 @@
 """measure targets: a target, which way is better, and where amber turns red
 
 Revision ID: 0017_measure_targets
-Revises: 0015_references
+Revises: 0016_returns
 Create Date: 2026-11-30 05:00:00
 
 """
@@ -11,7 +11,7 @@ import sqlalchemy as sa
 
 # revision identifiers, used by Alembic.
 revision = '0017_measure_targets'
-down_revision = '0015_references'
+down_revision = '0016_returns'
 branch_labels = None
 depends_on = None
 

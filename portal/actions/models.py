@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from datetime import date, datetime
 
-from sqlalchemy import JSON, ForeignKey, LargeBinary, String, Text, UniqueConstraint
+from sqlalchemy import JSON, ForeignKey, Index, LargeBinary, String, Text, UniqueConstraint, false
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from portal import clock
@@ -120,6 +120,8 @@ class Objective(TenantNumbered, db.Model):
     """An equality objective, in order, under a role or focus area."""
 
     reference_prefix = "OBJ"
+    # The public equality page lists an organisation's published objectives.
+    __table_args__ = (Index("ix_objective_tenant_published", "tenant_id", "is_published"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     position: Mapped[int]
@@ -131,6 +133,9 @@ class Objective(TenantNumbered, db.Model):
         ForeignKey("focus_point.id", ondelete="SET NULL"), index=True
     )
     is_demo: Mapped[bool] = mapped_column(default=False)
+    # Shown on the organisation's public equality page only once published.
+    is_published: Mapped[bool] = mapped_column(default=False, server_default=false())
+    published_on: Mapped[date | None]
     created_at: Mapped[datetime]
     updated_at: Mapped[datetime]
     version: Mapped[int] = mapped_column(default=1)

@@ -149,6 +149,24 @@ def delete_objective(objective_number: int):
     return render_template("actions/objective_delete.html", row=row, form=form)
 
 
+@tenant_bp.route("/objectives/<int:objective_number>/publication", methods=["GET", "POST"])
+@requires("officer")
+def objective_publication(objective_number: int):
+    """Publish an objective on the public equality page, or withdraw it."""
+    row = get_numbered_or_404(Objective, objective_number)
+    form = ConfirmForm()
+    if form.validate_on_submit():
+        published = services.set_objective_published(row, not row.is_published)
+        flash(
+            "The objective is on the public equality page"
+            if published
+            else "The objective has been withdrawn from the public equality page",
+            "success",
+        )
+        return redirect(url_for(".objectives", _anchor=f"objective-{row.number}"))
+    return render_template("actions/objective_publication.html", row=row, form=form)
+
+
 # --- action lists and exports ------------------------------------------------------------
 
 EXPORT_HEADERS = [

@@ -417,6 +417,20 @@ def update_objective(
     return commit_edit(row, submitted)
 
 
+def set_objective_published(row: Objective, published: bool) -> bool:
+    """Show the objective on the organisation's public equality page, or stop showing it."""
+    if row.is_published != published:
+        row.is_published = published
+        row.published_on = clock.utcnow().date() if published else None
+        audit.record(
+            "objective.published" if published else "objective.withdrawn",
+            row,
+            detail={"title": row.title[:200]},
+        )
+        db.session.commit()
+    return row.is_published
+
+
 def delete_objective(row: Objective) -> None:
     """Delete an objective that has no actions left."""
     if row.actions:

@@ -273,6 +273,10 @@ class FigureRelease(db.Model):
     __table_args__ = (
         UniqueConstraint("tenant_id", "definition_id", "period", "version"),
         Index("ix_figure_release_definition_period", "definition_id", "period"),
+        # The partnership dashboard reads every member's releases of its measures at once.
+        Index(
+            "ix_figure_release_definition_tenant", "definition_id", "tenant_id", "period", "version"
+        ),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, abort, flash, g, redirect, render_template, url_for
+from flask import Blueprint, abort, flash, g, redirect, render_template, request, url_for
 from flask_login import current_user
 
 from portal.access import partnership_blueprint, requires_portal_admin
 from portal.admin import services as people
 from portal.auth.services import AccountError
+from portal.dashboards.services import partnership_dashboard
 from portal.extensions import db
 from portal.partners import services
 from portal.partners.forms import InviteAdminForm, PartnershipForm, TenantForm
@@ -19,7 +20,11 @@ partnership_bp = partnership_blueprint("partners", __name__)
 
 @partnership_bp.route("/")
 def partnership_home():
-    return render_template("partners/partnership_home.html", members=g.partnership.members)
+    """The lead's home: the partnership dashboard, for the filters in the address."""
+    dashboard = partnership_dashboard(g.partnership, request.args)
+    return render_template(
+        "dashboards/partnership.html", dashboard=dashboard, members=g.partnership.members
+    )
 
 
 @bp.route("/")
