@@ -35,6 +35,7 @@ from portal.actions.models import (
 )
 from portal.extensions import db
 from portal.forms import ConfirmForm, parse_id
+from portal.once import one_time
 from portal.pagination import paginate
 from portal.readability import readability
 from portal.references import get_numbered_or_404
@@ -101,6 +102,7 @@ def _attach(form, errors: dict[str, str]) -> None:
 
 @tenant_bp.route("/objectives/new", methods=["GET", "POST"])
 @requires("officer")
+@one_time
 def new_objective():
     form = _objective_form()
     if form.validate_on_submit():
@@ -355,6 +357,7 @@ def _action_form(row: Action | None = None) -> ActionForm:
 
 @tenant_bp.route("/actions/new", methods=["GET", "POST"])
 @requires("officer")
+@one_time
 def new_action():
     form = _action_form()
     if form.validate_on_submit():
@@ -469,6 +472,7 @@ def delete_action(action_number: int):
 
 @tenant_bp.route("/actions/<int:action_number>/progress", methods=["GET", "POST"])
 @requires("officer")
+@one_time
 def add_progress(action_number: int):
     row = get_numbered_or_404(Action, action_number)
     form = ProgressForm()

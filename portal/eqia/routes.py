@@ -18,6 +18,7 @@ from portal.eqia import services
 from portal.eqia.forms import AssessmentForm, ContributionForm, JointAssessmentForm
 from portal.eqia.models import CHARACTERISTICS, ImpactAssessment, JointAssessment
 from portal.extensions import db
+from portal.once import one_time
 from portal.pagination import paginate
 from portal.readability import readability
 from portal.references import get_numbered_or_404
@@ -59,6 +60,7 @@ def register():
 
 @tenant_bp.route("/new", methods=["GET", "POST"])
 @requires("officer")
+@one_time
 def new_assessment():
     form = AssessmentForm()
     if form.validate_on_submit():
@@ -198,6 +200,7 @@ def joint_assessments():
 
 
 @partnership_bp.route("/joint/new", methods=["GET", "POST"])
+@one_time
 def new_joint_assessment():
     form = JointAssessmentForm()
     if form.validate_on_submit():

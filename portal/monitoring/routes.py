@@ -27,6 +27,7 @@ from portal.monitoring.forms import (
     RuleForm,
 )
 from portal.monitoring.models import UNITS, Measure, MeasureDefinition
+from portal.once import one_time
 from portal.partners.models import Tenant
 from portal.references import get_numbered_or_404
 from portal.tenancy import tenant_scope
@@ -70,6 +71,7 @@ def start_joint(joint_measure_id: int):
 
 @tenant_bp.route("/measures/new", methods=["GET", "POST"])
 @requires("officer")
+@one_time
 def new_measure():
     form = MeasureForm()
     definitions = db.session.scalars(services.definitions_for(g.tenant)).all()
@@ -482,6 +484,7 @@ def _joint_fields(form: JointMeasureForm) -> dict:
 
 
 @partnership_bp.route("/joint-measures/new", methods=["GET", "POST"])
+@one_time
 def new_joint_measure():
     form = JointMeasureForm()
     _joint_choices(form, None)
