@@ -513,6 +513,68 @@ def add_progress(action_number: int):
     )
 
 
+@tenant_bp.route("/actions/<int:action_number>/progress/export")
+@requires(*READ_ROLES)
+def export_progress(action_number: int):
+    row = get_numbered_or_404(Action, action_number)
+    updates = list(db.session.scalars(services.progress_updates(row)))
+    return exports.response(
+        request.args.get("format", "csv"),
+        f"{g.tenant.slug}-action-{row.id}-progress",
+        ["Action", "Date", "Status", "Progress", "Evidence link", "Evidence file", "Added by"],
+        [
+            [
+                row.task,
+                u.date,
+                u.status_label,
+                u.narrative,
+                u.evidence_link,
+                u.evidence_name,
+                u.created_by.name if u.created_by else "",
+            ]
+            for u in updates
+        ],
+        what="Progress updates",
+        detail={"action_id": row.id},
+    )
+
+
+@tenant_bp.route("/evidence/<int:update_number>")
+@requires(*READ_ROLES)
+def evidence(update_number: int):
+    update = get_numbered_or_404(ProgressUpdate, update_number)
+    if not update.has_evidence_file:
+        abort(404)
+    services.record_evidence_download(update)
+    tenant_id, size, update_id = update.tenant_id, update.evidence_size, update.id
+
+    # The file is sent piece by piece as it is read from the database, so a download holds
+    # one piece in memory, whatever the file's size. The request (and so the session and
+    # the tenant wall) stays open until the last piece is sent.
+    @stream_with_context
+    def body():
+        with tenancy.tenant_scope(tenant_id):
+            yield from services.evidence_chunks(update_id)
+
+    response = Response(body(), mimetype=update.evidence_type or "application/octet-stream")
+    response.content_length = size
+    response.headers.set("Content-Disposition", "attachment", **_download_name(update))
+    # An organisation's documents must not be kept by shared caches on the way.
+    response.headers["Cache-Control"] = "no-store, private"
+    return response
+
+
+def _download_name(update: ProgressUpdate) -> dict[str, str]:
+    """Content-Disposition's file name, with a UTF-8 form for names beyond ASCII."""
+    name = update.evidence_name or "evidence"
+    try:
+        name.encode("ascii")
+    except UnicodeEncodeError:
+        simple = unicodedata.normalize("NFKD", name).encode("ascii", "ignore").decode("ascii")
+        return {"filename": simple or "evidence", "filename*": f"UTF-8''{quote(name, safe='')}"}
+    return {"filename": name}
+
+
 def _not_the_author(update: ProgressUpdate):
     """Where somebody who may not change an update is sent: its history, told why."""
     if update.is_current:
@@ -588,65 +650,3 @@ def progress_history(update_number: int):
     update = get_numbered_or_404(ProgressUpdate, update_number)
     versions = services.progress_history(services.latest_version(update))
     return render_template("actions/progress_history.html", action=update.action, versions=versions)
-
-
-@tenant_bp.route("/actions/<int:action_number>/progress/export")
-@requires(*READ_ROLES)
-def export_progress(action_number: int):
-    row = get_numbered_or_404(Action, action_number)
-    updates = list(db.session.scalars(services.progress_updates(row)))
-    return exports.response(
-        request.args.get("format", "csv"),
-        f"{g.tenant.slug}-action-{row.id}-progress",
-        ["Action", "Date", "Status", "Progress", "Evidence link", "Evidence file", "Added by"],
-        [
-            [
-                row.task,
-                u.date,
-                u.status_label,
-                u.narrative,
-                u.evidence_link,
-                u.evidence_name,
-                u.created_by.name if u.created_by else "",
-            ]
-            for u in updates
-        ],
-        what="Progress updates",
-        detail={"action_id": row.id},
-    )
-
-
-@tenant_bp.route("/evidence/<int:update_number>")
-@requires(*READ_ROLES)
-def evidence(update_number: int):
-    update = get_numbered_or_404(ProgressUpdate, update_number)
-    if not update.has_evidence_file:
-        abort(404)
-    services.record_evidence_download(update)
-    tenant_id, size, update_id = update.tenant_id, update.evidence_size, update.id
-
-    # The file is sent piece by piece as it is read from the database, so a download holds
-    # one piece in memory, whatever the file's size. The request (and so the session and
-    # the tenant wall) stays open until the last piece is sent.
-    @stream_with_context
-    def body():
-        with tenancy.tenant_scope(tenant_id):
-            yield from services.evidence_chunks(update_id)
-
-    response = Response(body(), mimetype=update.evidence_type or "application/octet-stream")
-    response.content_length = size
-    response.headers.set("Content-Disposition", "attachment", **_download_name(update))
-    # An organisation's documents must not be kept by shared caches on the way.
-    response.headers["Cache-Control"] = "no-store, private"
-    return response
-
-
-def _download_name(update: ProgressUpdate) -> dict[str, str]:
-    """Content-Disposition's file name, with a UTF-8 form for names beyond ASCII."""
-    name = update.evidence_name or "evidence"
-    try:
-        name.encode("ascii")
-    except UnicodeEncodeError:
-        simple = unicodedata.normalize("NFKD", name).encode("ascii", "ignore").decode("ascii")
-        return {"filename": simple or "evidence", "filename*": f"UTF-8''{quote(name, safe='')}"}
-    return {"filename": name}

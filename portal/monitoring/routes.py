@@ -490,12 +490,23 @@ def new_joint_measure():
     _joint_choices(form, None)
     if form.validate_on_submit():
         try:
-            row = services.add_joint_measure(g.partnership, **_joint_fields(form))
+            row = services.add_joint_measure(
+                g.partnership, **_joint_fields(form), whole_name=form.whole_name.data or ""
+            )
         except services.MeasureError as exc:
             db.session.rollback()
             getattr(form, exc.field).errors.append(str(exc))
         else:
-            flash(f"{row.name} has been added. Members can now report it.", "success")
+            if row.base is not None and form.unit.data == "percentage":
+                flash(
+                    f"{row.name} has been added as a percentage worked out from two counts: "
+                    f"members report how many ({row.name}) and out of how many "
+                    f"({row.base.name}). You will see the percentage from the two released "
+                    "counts.",
+                    "success",
+                )
+            else:
+                flash(f"{row.name} has been added. Members can now report it.", "success")
             return redirect(url_for(".partnership_measures"))
     return render_template("monitoring/joint_form.html", form=form, definition=None)
 
