@@ -47,6 +47,8 @@ ROUTES: dict[str, str | dict[str, str]] = {
     "auth.unlock_account": "anyone",
     "public_eqia.public_register": "anyone",
     "public_eqia.public_assessment": "anyone",
+    "public_joint_eqia.register": "anyone",
+    "public_joint_eqia.assessment": "anyone",
     # Anybody signed in.
     "site.choose": "signed in",
     "auth.account": "signed in",

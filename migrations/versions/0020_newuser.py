@@ -1,4 +1,5 @@
-"""newuser: one-time tokens of create forms, and corrected or withdrawn progress updates
+"""newuser: one-time tokens of create forms, corrected or withdrawn progress updates, and
+concluded and published joint assessments
 
 A create form's token is kept with the record it made, so the same form sent twice lands
 on that record. A corrected progress update is a new update that replaces the earlier
@@ -26,6 +27,12 @@ PROGRESS_COLUMNS = (
     sa.Column('superseded_at', sa.DateTime(), nullable=True),
     sa.Column('withdrawn_at', sa.DateTime(), nullable=True),
     sa.Column('change_reason', sa.Text(), nullable=False, server_default=''),
+)
+JOINT_COLUMNS = (
+    sa.Column('conclusion', sa.Text(), nullable=False, server_default=''),
+    sa.Column('concluded_at', sa.DateTime(), nullable=True),
+    sa.Column('published_at', sa.DateTime(), nullable=True),
+    sa.Column('published_content', sa.JSON(), nullable=True),
 )
 
 
@@ -58,10 +65,15 @@ def upgrade():
     op.create_index(
         op.f('ix_progress_update_replaces_id'), 'progress_update', ['replaces_id'], unique=False
     )
+    for column in JOINT_COLUMNS:
+        op.add_column('joint_assessment', column)
     grant_app_role(op)
 
 
 def downgrade():
+    with op.batch_alter_table('joint_assessment', schema=None) as batch_op:
+        for column in reversed(JOINT_COLUMNS):
+            batch_op.drop_column(column.name)
     op.drop_index(op.f('ix_progress_update_replaces_id'), table_name='progress_update')
     with op.batch_alter_table('progress_update', schema=None) as batch_op:
         for column in reversed(PROGRESS_COLUMNS):
