@@ -25,6 +25,7 @@ BLUEPRINTS = (
     "portal.actions.routes",
     "portal.actions.import_routes",
     "portal.eqia.routes",
+    "portal.eqia.public_joint",
     "portal.incidents.routes",
     "portal.aims.routes",
     "portal.monitoring.routes",

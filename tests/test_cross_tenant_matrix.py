@@ -45,6 +45,10 @@ ALLOW_LIST = {
     "auth.unlock_account": "a secret single-use token, not an object id (tests/test_lockout.py)",
     "jobs.show": "a tenant-less job, shown only to whoever asked for it (tests/test_jobs.py)",
     "jobs.progress": "a tenant-less job, shown only to whoever asked for it (tests/test_jobs.py)",
+    "public_joint_eqia.register": "public: a partnership's published joint assessments only "
+    "(tests/test_joint_assessments.py)",
+    "public_joint_eqia.assessment": "public: a published joint assessment of that partnership "
+    "only, as kept when published (tests/test_joint_assessments.py)",
 }
 
 

@@ -423,8 +423,23 @@ def test_a_base_must_be_a_count_measured_the_same_way(app, client, login_as):
 
 
 def test_a_percentage_only_measure_is_not_shown_outside_the_organisation(app, client, login_as):
+    # A percentage on its own can no longer be added (it is added as two counts); one
+    # added before then still explains why its figures stay with each organisation.
     login_as("lead", partnership="west-kent")
-    definition_id = _joint(client, name="Satisfaction with events", unit="percentage")
+    with app.app_context():
+        row = MeasureDefinition(
+            partnership_id=_partnership("west-kent").id,
+            name="Satisfaction with events",
+            unit="percentage",
+            period_type="year",
+            breakdown="sex",
+            source="Joint measure of West Kent Equality Partnership",
+            first_year=2012,
+            last_year=2015,
+        )
+        database.session.add(row)
+        database.session.commit()
+        definition_id = row.id
     with app.app_context():
         _report("sevenoaks", definition_id, {"2014": {"": 87.5, "Female": 91.2}})
     page = _text(client.get(f"/p/west-kent/monitoring/measures/{definition_id}"))
@@ -473,3 +488,52 @@ def test_the_members_chart_says_when_every_total_is_hidden():
     empty = members_chart("Volunteers", "2014", [])
     assert empty.empty and empty.summary == "No member has figures for 2014."
     assert empty.csv().decode("utf-8-sig") == 'Member organisation,"Total, as released"\r\n'
+
+
+def test_a_percentage_joint_measure_is_shared_as_two_counts(app, client, login_as):
+    login_as("lead", partnership="west-kent")
+    form = client.get(NEW).get_data(as_text=True)
+    assert "For a percentage: out of how many?" in form
+    response = client.post(
+        NEW, data=_form(client, NEW, name="Satisfied tenants", unit="percentage", breakdown="")
+    )
+    assert "Enter what the percentage is out of" in _text(response)
+    with app.app_context():
+        assert not database.session.scalar(
+            select(MeasureDefinition.id).where(MeasureDefinition.name == "Satisfied tenants")
+        )
+    response = client.post(
+        NEW,
+        data=_form(
+            client,
+            NEW,
+            name="Satisfied tenants",
+            unit="percentage",
+            breakdown="",
+            whole_name="Tenants who answered",
+        ),
+    )
+    assert response.status_code == 302
+    assert "out of how many (Tenants who answered)" in _text(client.get(response.location))
+    with app.app_context():
+        part = database.session.scalar(
+            select(MeasureDefinition).where(MeasureDefinition.name == "Satisfied tenants")
+        )
+        assert part.unit == "count" and part.base.name == "Tenants who answered"
+        assert part.base.unit == "count"
+        part_id, whole_id = part.id, part.base_id
+        for slug, (asked, happy) in {"sevenoaks": (103, 61), "tunbridge-wells": (52, 30)}.items():
+            _report(slug, whole_id, {"2014": {"": asked}})
+            _report(slug, part_id, {"2014": {"": happy}})
+    page = _text(client.get(f"/p/west-kent/monitoring/measures/{part_id}?period=2014"))
+    assert "Percentage (from the rounded counts)" in page
+    assert "57.1%" in page  # 60 of 105, the released counts
+    assert "these figures stay with each organisation" not in page
+
+
+def test_an_existing_count_cannot_become_a_percentage_on_its_own(app, client, login_as):
+    login_as("lead", partnership="west-kent")
+    definition_id = _joint(client, name="Counted", breakdown="")
+    url = f"/p/west-kent/monitoring/joint-measures/{definition_id}/edit"
+    response = client.post(url, data=_form(client, url, name="Counted", unit="percentage"))
+    assert "A percentage is shared as two counts" in _text(response)

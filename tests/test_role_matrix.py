@@ -51,6 +51,8 @@ ROUTES: dict[str, str | dict[str, str]] = {
     "public_pages.tenant_page": "anyone",
     "public_partnership.partnership_page": "anyone",
     "public_partnership.public_chart_csv": "anyone",
+    "public_joint_eqia.register": "anyone",
+    "public_joint_eqia.assessment": "anyone",
     # Anybody signed in.
     "site.choose": "signed in",
     "auth.account": "signed in",
@@ -130,6 +132,9 @@ ROUTES: dict[str, str | dict[str, str]] = {
     "actions.edit_action": "edit_plan",
     "actions.delete_action": "edit_plan",
     "actions.add_progress": "edit_plan",
+    "actions.correct_progress": "edit_plan",
+    "actions.withdraw_progress": "edit_plan",
+    "actions.progress_history": "read",
     "actions_import.upload": "edit_plan",
     "actions_import.columns": "edit_plan",
     "actions_import.preview": "edit_plan",

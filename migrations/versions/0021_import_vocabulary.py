@@ -1,7 +1,7 @@
 """import vocabulary: an organisation's status words, and the sheets of an uploaded workbook
 
 Revision ID: 0021_import_vocabulary
-Revises: 0017_measure_targets
+Revises: 0020_newuser
 Create Date: 2026-11-30 05:00:00
 
 """
@@ -13,7 +13,7 @@ from portal.tenancy import disable_row_level_security, enable_row_level_security
 
 # revision identifiers, used by Alembic.
 revision = '0021_import_vocabulary'
-down_revision = '0017_measure_targets'
+down_revision = '0020_newuser'
 branch_labels = None
 depends_on = None
 

@@ -274,6 +274,12 @@ class ProgressUpdate(TenantNumbered, db.Model):
     evidence_size: Mapped[int] = mapped_column(default=0)
     created_by_id: Mapped[int | None] = mapped_column(ForeignKey("user.id", ondelete="SET NULL"))
     created_at: Mapped[datetime]
+    # A correction is a new update that replaces an earlier one; the earlier one stays,
+    # with its text and evidence, marked superseded. A withdrawn update stays too.
+    replaces_id: Mapped[int | None] = mapped_column(index=True)
+    superseded_at: Mapped[datetime | None]
+    withdrawn_at: Mapped[datetime | None]
+    change_reason: Mapped[str] = mapped_column(Text, default="")
 
     action: Mapped[Action] = relationship(back_populates="updates")
     created_by = relationship("User")
@@ -285,6 +291,11 @@ class ProgressUpdate(TenantNumbered, db.Model):
     @property
     def has_evidence_file(self) -> bool:
         return self.evidence_size > 0
+
+    @property
+    def is_current(self) -> bool:
+        """Neither replaced by a correction nor withdrawn."""
+        return self.superseded_at is None and self.withdrawn_at is None
 
 
 class EvidenceChunk(TenantOwned, db.Model):

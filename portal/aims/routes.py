@@ -27,6 +27,7 @@ from portal.aims.models import (
 )
 from portal.extensions import db
 from portal.forms import ConfirmForm
+from portal.once import one_time
 from portal.readability import readability
 
 partnership_bp = partnership_blueprint("aims", __name__, "/aims")
@@ -109,6 +110,7 @@ def index():
 
 
 @partnership_bp.route("/new", methods=["GET", "POST"])
+@one_time
 def new_period():
     form = PeriodForm()
     if form.validate_on_submit():
@@ -191,6 +193,7 @@ def publish_period(plan_period_id: int):
 
 
 @partnership_bp.route("/<int:plan_period_id>/copy", methods=["GET", "POST"])
+@one_time
 def copy_period(plan_period_id: int):
     row = load_or_404(PlanPeriod, plan_period_id)
     form = CopyPeriodForm()
@@ -255,6 +258,7 @@ def _part_form(form, heading: str, back_obj, *, obj=None, conflict=None, fields=
 
 
 @partnership_bp.route("/<int:plan_period_id>/roles/new", methods=["GET", "POST"])
+@one_time
 def new_role(plan_period_id: int):
     row = load_or_404(PlanPeriod, plan_period_id)
     form = RoleForm()
@@ -266,6 +270,7 @@ def new_role(plan_period_id: int):
 
 
 @partnership_bp.route("/<int:plan_period_id>/statements/new", methods=["GET", "POST"])
+@one_time
 def new_statement(plan_period_id: int):
     row = load_or_404(PlanPeriod, plan_period_id)
     section = request.args.get("section", "")
@@ -281,6 +286,7 @@ def new_statement(plan_period_id: int):
 
 
 @partnership_bp.route("/roles/<int:partnership_role_id>/list-items/new", methods=["GET", "POST"])
+@one_time
 def new_list_item(partnership_role_id: int):
     role = load_or_404(PartnershipRole, partnership_role_id)
     form = ListItemForm()
@@ -292,6 +298,7 @@ def new_list_item(partnership_role_id: int):
 
 
 @partnership_bp.route("/roles/<int:partnership_role_id>/joint-aims/new", methods=["GET", "POST"])
+@one_time
 def new_aim(partnership_role_id: int):
     role = load_or_404(PartnershipRole, partnership_role_id)
     form = AimForm()
@@ -303,6 +310,7 @@ def new_aim(partnership_role_id: int):
 
 
 @partnership_bp.route("/joint-aims/<int:joint_aim_id>/measures/new", methods=["GET", "POST"])
+@one_time
 def new_measure(joint_aim_id: int):
     aim = load_or_404(JointAim, joint_aim_id)
     form = MeasureForm()

@@ -130,6 +130,23 @@ class JointAssessment(db.Model):
     due_on: Mapped[date | None]
     is_demo: Mapped[bool] = mapped_column(default=False)
     created_at: Mapped[datetime]
+    # The lead's conclusion, once drawn from the members' contributions; publishing keeps
+    # what the public page shows (the conclusion and the submitted contributions then),
+    # so the public page never reads members' rows.
+    conclusion: Mapped[str] = mapped_column(Text, default="")
+    concluded_at: Mapped[datetime | None]
+    published_at: Mapped[datetime | None]
+    published_content: Mapped[dict | None] = mapped_column(JSON)
+
+    partnership = relationship("Partnership")
+
+    @property
+    def is_concluded(self) -> bool:
+        return self.concluded_at is not None
+
+    @property
+    def is_published(self) -> bool:
+        return self.published_at is not None
 
     def __repr__(self) -> str:
         return f"<JointAssessment {self.id}: {self.title[:30]}>"

@@ -7,6 +7,7 @@ from flask import abort, flash, g, redirect, render_template, request, url_for
 from flask_login import current_user
 from sqlalchemy import select
 
+from portal import exports
 from portal.access import (
     READ_ROLES,
     partnership_blueprint,
@@ -15,9 +16,16 @@ from portal.access import (
     tenant_blueprint,
 )
 from portal.eqia import services
-from portal.eqia.forms import AssessmentForm, ContributionForm, JointAssessmentForm
+from portal.eqia.forms import (
+    AssessmentForm,
+    ConcludeJointForm,
+    ContributionForm,
+    JointAssessmentForm,
+)
 from portal.eqia.models import CHARACTERISTICS, ImpactAssessment, JointAssessment
 from portal.extensions import db
+from portal.forms import ConfirmForm
+from portal.once import one_time
 from portal.pagination import paginate
 from portal.readability import readability
 from portal.references import get_numbered_or_404
@@ -44,6 +52,7 @@ def register():
 
 @tenant_bp.route("/new", methods=["GET", "POST"])
 @requires("officer")
+@one_time
 def new_assessment():
     form = AssessmentForm()
     if form.validate_on_submit():
@@ -183,6 +192,7 @@ def joint_assessments():
 
 
 @partnership_bp.route("/joint/new", methods=["GET", "POST"])
+@one_time
 def new_joint_assessment():
     form = JointAssessmentForm()
     if form.validate_on_submit():
@@ -196,8 +206,7 @@ def new_joint_assessment():
     return render_template("eqia/partnership_joint_form.html", form=form)
 
 
-@partnership_bp.route("/joint/<int:joint_id>")
-def joint_assessment(joint_id: int):
+def _joint_of_partnership_or_404(joint_id: int) -> JointAssessment:
     joint = db.session.scalar(
         select(JointAssessment)
         .where(JointAssessment.id == joint_id)
@@ -205,8 +214,74 @@ def joint_assessment(joint_id: int):
     )
     if joint is None:
         abort(404)
+    return joint
+
+
+@partnership_bp.route("/joint/<int:joint_id>")
+def joint_assessment(joint_id: int):
+    joint = _joint_of_partnership_or_404(joint_id)
     contributions = services.submitted_contributions(joint, g.partnership)
-    return render_template("eqia/partnership_joint.html", joint=joint, contributions=contributions)
+    return render_template(
+        "eqia/partnership_joint.html",
+        joint=joint,
+        contributions=contributions,
+        publish_form=ConfirmForm(),
+    )
+
+
+@partnership_bp.route("/joint/<int:joint_id>/conclude", methods=["GET", "POST"])
+def conclude_joint(joint_id: int):
+    joint = _joint_of_partnership_or_404(joint_id)
+    if joint.is_published:
+        flash("This assessment has been published, so its conclusion is fixed")
+        return redirect(url_for(".joint_assessment", joint_id=joint.id))
+    form = ConcludeJointForm()
+    if request.method == "GET":
+        form.conclusion.data = joint.conclusion
+    if form.validate_on_submit():
+        try:
+            services.conclude_joint(joint, g.partnership, form.conclusion.data)
+        except services.InvalidAssessment as exc:
+            db.session.rollback()
+            _add_error(form, exc.field, exc.message)
+        else:
+            flash("The conclusion has been saved. You can now publish the assessment", "success")
+            return redirect(url_for(".joint_assessment", joint_id=joint.id))
+    return render_template(
+        "eqia/partnership_joint_conclude.html",
+        joint=joint,
+        form=form,
+        check=readability(form.conclusion.data),
+    )
+
+
+@partnership_bp.route("/joint/<int:joint_id>/publish", methods=["POST"])
+def publish_joint(joint_id: int):
+    joint = _joint_of_partnership_or_404(joint_id)
+    form = ConfirmForm()
+    if form.validate_on_submit():
+        try:
+            services.publish_joint(joint, g.partnership)
+        except services.InvalidAssessment as exc:
+            db.session.rollback()
+            flash(exc.message, "error")
+        else:
+            flash("The assessment has been published", "success")
+    return redirect(url_for(".joint_assessment", joint_id=joint.id))
+
+
+@partnership_bp.route("/joint/<int:joint_id>/export")
+def export_joint(joint_id: int):
+    joint = _joint_of_partnership_or_404(joint_id)
+    content = joint.published_content or services.joint_content(joint, g.partnership)
+    return exports.response(
+        request.args.get("format", "csv"),
+        f"{g.partnership.slug}-joint-assessment-{joint.id}",
+        services.JOINT_EXPORT_HEADERS,
+        services.joint_export_rows(content),
+        what="Joint assessment",
+        detail={"joint_id": joint.id, "partnership": g.partnership.slug},
+    )
 
 
 # --- public pages ------------------------------------------------------------------------

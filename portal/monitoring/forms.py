@@ -252,6 +252,20 @@ class JointMeasureForm(_ShapeFields):
         validate_choice=False,
         validators=[Optional()],
     )
+    whole_name = StringField(
+        "For a percentage: out of how many?",
+        widget=GovTextInput(),
+        filters=[strip],
+        description="Name the whole the percentage is of, for example “Customers who "
+        "answered the survey”. A percentage is shared as two counts, so that small groups "
+        "stay hidden: members report how many (this measure) and out of how many (this "
+        "whole), and the partnership sees the percentage worked out from the two rounded "
+        "counts. Leave empty for other units.",
+        validators=[
+            Optional(),
+            Length(max=200, message="The name must be 200 characters or fewer"),
+        ],
+    )
     base = SelectField(
         "Part of another joint measure (optional)",
         widget=GovSelect(),

@@ -28,6 +28,7 @@ from portal.monitoring.forms import (
     RuleForm,
 )
 from portal.monitoring.models import UNITS, Measure, MeasureDefinition
+from portal.once import one_time
 from portal.partners.models import Tenant
 from portal.references import get_numbered_or_404
 from portal.tenancy import tenant_scope
@@ -71,6 +72,7 @@ def start_joint(joint_measure_id: int):
 
 @tenant_bp.route("/measures/new", methods=["GET", "POST"])
 @requires("officer")
+@one_time
 def new_measure():
     form = MeasureForm()
     definitions = db.session.scalars(services.definitions_for(g.tenant)).all()
@@ -510,17 +512,29 @@ def _joint_fields(form: JointMeasureForm) -> dict:
 
 
 @partnership_bp.route("/joint-measures/new", methods=["GET", "POST"])
+@one_time
 def new_joint_measure():
     form = JointMeasureForm()
     _joint_choices(form, None)
     if form.validate_on_submit():
         try:
-            row = services.add_joint_measure(g.partnership, **_joint_fields(form))
+            row = services.add_joint_measure(
+                g.partnership, **_joint_fields(form), whole_name=form.whole_name.data or ""
+            )
         except services.MeasureError as exc:
             db.session.rollback()
             getattr(form, exc.field).errors.append(str(exc))
         else:
-            flash(f"{row.name} has been added. Members can now report it.", "success")
+            if row.base is not None and form.unit.data == "percentage":
+                flash(
+                    f"{row.name} has been added as a percentage worked out from two counts: "
+                    f"members report how many ({row.name}) and out of how many "
+                    f"({row.base.name}). You will see the percentage from the two released "
+                    "counts.",
+                    "success",
+                )
+            else:
+                flash(f"{row.name} has been added. Members can now report it.", "success")
             return redirect(url_for(".partnership_measures"))
     return render_template("monitoring/joint_form.html", form=form, definition=None)
 

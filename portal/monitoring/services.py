@@ -1563,9 +1563,57 @@ def add_joint_measure(
     last_year: int | None,
     aim_measure_id: int | None = None,
     base_id: int | None = None,
+    whole_name: str = "",
 ) -> MeasureDefinition:
-    """Add a measure the partnership asks its members to report."""
+    """Add a measure the partnership asks its members to report.
+
+    A percentage cannot cross the wall safely on its own (a percentage of a small group
+    can show how many people it is about), so a percentage is added as two counts: the
+    whole (``whole_name``) and the part (``name``), whose base is the whole. Members report
+    the counts; the partnership sees the percentage worked out from the released counts.
+    Returns the part.
+    """
     name = _check_shape(name, unit, period_type, breakdown, first_year, last_year)
+    whole_name = (whole_name or "").strip()
+    if unit == "percentage":
+        if base_id is not None:
+            raise MeasureError(
+                "base",
+                "Only a count can be part of another count. A percentage is worked out "
+                "from its own two counts: choose “no base”",
+            )
+        if not whole_name:
+            raise MeasureError(
+                "whole_name",
+                "Enter what the percentage is out of. A percentage is shared as two counts "
+                "(how many, and out of how many), so that small groups stay hidden",
+            )
+        if whole_name.lower() == name.lower():
+            raise MeasureError("whole_name", "The whole needs a name of its own")
+        whole = add_joint_measure(
+            partnership,
+            name=whole_name,
+            unit="count",
+            period_type=period_type,
+            breakdown=breakdown,
+            description=f"The whole that “{name}” is a percentage of.",
+            first_year=first_year,
+            last_year=last_year,
+            aim_measure_id=aim_measure_id,
+        )
+        return add_joint_measure(
+            partnership,
+            name=name,
+            unit="count",
+            period_type=period_type,
+            breakdown=breakdown,
+            description=description
+            or f"Shared as a percentage of “{whole_name}”, worked out from the two counts.",
+            first_year=first_year,
+            last_year=last_year,
+            aim_measure_id=aim_measure_id,
+            base_id=whole.id,
+        )
     _joint_links(partnership, None, unit, breakdown, period_type, aim_measure_id, base_id)
     row = MeasureDefinition(
         partnership_id=partnership.id,
@@ -1683,6 +1731,12 @@ def update_joint_measure(
             "unit",
             "Another joint measure counts part of this one, so what it counts, how often "
             "and its breakdown cannot change",
+        )
+    if unit == "percentage" and definition.unit != "percentage":
+        raise MeasureError(
+            "unit",
+            "A percentage is shared as two counts (how many, and out of how many), so that "
+            "small groups stay hidden. Add it as a new joint measure and choose Percentage",
         )
     changed = [k for k, v in submitted.items() if before[k] != v]
     if not changed:

@@ -10,6 +10,7 @@ from portal.admin import services as people
 from portal.auth.services import AccountError
 from portal.dashboards.services import partnership_dashboard
 from portal.extensions import db
+from portal.once import one_time
 from portal.partners import services
 from portal.partners.forms import InviteAdminForm, PartnershipForm, TenantForm
 from portal.partners.models import Partnership, Tenant
@@ -39,6 +40,7 @@ def index():
 
 @bp.route("/partnerships/new", methods=["GET", "POST"])
 @requires_portal_admin
+@one_time
 def new_partnership():
     form = PartnershipForm()
     if form.validate_on_submit():
@@ -56,6 +58,7 @@ def new_partnership():
 
 @bp.route("/organisations/new", methods=["GET", "POST"])
 @requires_portal_admin
+@one_time
 def new_tenant():
     form = TenantForm()
     partnerships = db.session.scalars(services.all_partnerships()).all()
@@ -83,6 +86,7 @@ def new_tenant():
 
 @bp.route("/organisations/<int:tenant_id>/invite", methods=["GET", "POST"])
 @requires_portal_admin
+@one_time
 def invite_tenant_admin(tenant_id: int):
     tenant = db.session.get(Tenant, tenant_id) or abort(404)
     form = InviteAdminForm()
@@ -106,6 +110,7 @@ def invite_tenant_admin(tenant_id: int):
 
 @bp.route("/partnerships/<int:partnership_id>/invite", methods=["GET", "POST"])
 @requires_portal_admin
+@one_time
 def invite_partnership_lead(partnership_id: int):
     partnership = db.session.get(Partnership, partnership_id) or abort(404)
     form = InviteAdminForm()

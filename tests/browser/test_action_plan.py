@@ -94,7 +94,12 @@ def test_officer_filters_the_actions_and_downloads_them(sign_in):
     assert_accessible(page)
     page.get_by_role("link", name="My actions").click()
     expect(page.get_by_role("heading", level=1)).to_have_text("My actions")
-    expect(page.get_by_text("No actions name you as their lead officer.")).to_be_visible()
+    # The demonstration officer leads the Equalities and Corporate Policy Officer's actions.
+    expect(
+        page.get_by_role(
+            "link", name="To complete an annual equality data audit with Service Managers."
+        )
+    ).to_be_visible()
     assert_accessible(page)
 
 

@@ -26,6 +26,11 @@ def test_an_officer_enters_figures_in_the_grid(sign_in):
     assert_accessible(page)
     page.get_by_role("button", name="Enter figures").click()
     expect(page.get_by_role("heading", level=1)).to_have_text("Enter figures")
+    # The current plan period's years come first; the earlier plan is one choice away.
+    expect(page.get_by_label("Total, 2025 to 2026")).to_be_visible()
+    assert_accessible(page)
+    page.get_by_label("Years of the plan").select_option(label="April 2012 to March 2016")
+    page.get_by_role("button", name="Show these years").click()
     assert_accessible(page)
     page.get_by_label("Total, 2013 to 2014").fill("-3")
     page.get_by_role("button", name="Save figures").click()
