@@ -24,6 +24,7 @@ from portal.aims.models import (
 )
 from portal.extensions import db
 from portal.partners.models import Partnership
+from portal.tenancy import partnership_scope
 
 WEST_KENT = {
     "title": "Our Aims and Commitments for 2012-16",
@@ -242,18 +243,19 @@ def load_demo() -> Iterator[str]:
         partnership = db.session.scalar(select(Partnership).where(Partnership.slug == slug))
         if partnership is None:
             continue
-        exists = db.session.scalar(
-            select(PlanPeriod.id).where(
-                PlanPeriod.partnership_id == partnership.id,
-                PlanPeriod.start_year == spec["start_year"],
-                PlanPeriod.end_year == spec["end_year"],
+        with partnership_scope(partnership):
+            exists = db.session.scalar(
+                select(PlanPeriod.id).where(
+                    PlanPeriod.start_year == spec["start_year"],
+                    PlanPeriod.end_year == spec["end_year"],
+                )
             )
-        )
-        if exists is not None:
-            yield f"joint aims: {slug} already has {spec['start_year']}-{spec['end_year']}"
-            continue
-        period = _period(partnership, spec)
-        db.session.add(period)
-        db.session.commit()
-        aims = sum(len(role.aims) for role in period.roles)
-        yield f"joint aims: {slug}: {period.label} added with {aims} aims"
+            if exists is None:
+                period = _period(partnership, spec)
+                db.session.add(period)
+                db.session.commit()
+                aims = sum(len(role.aims) for role in period.roles)
+                message = f"joint aims: {slug}: {period.label} added with {aims} aims"
+            else:
+                message = f"joint aims: {slug} already has {spec['start_year']}-{spec['end_year']}"
+        yield message

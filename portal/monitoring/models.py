@@ -25,7 +25,13 @@ from portal.aims.models import AimMeasure
 from portal.extensions import db
 from portal.monitoring import categories, periods
 from portal.references import TenantNumbered
-from portal.tenancy import CrossTenantWrite, TenantNotSet, TenantOwned, current_tenant_id
+from portal.tenancy import (
+    CrossTenantWrite,
+    PartnershipOwned,
+    TenantNotSet,
+    TenantOwned,
+    current_tenant_id,
+)
 
 UNITS = {
     "count": "Count (number of people or cases)",
@@ -107,15 +113,14 @@ class _Shape:
         return f"{value:.0f}" if self.unit == "count" else f"{value:g}"
 
 
-class MeasureDefinition(_Shape, db.Model):
-    """A measure any organisation may take up: built in (no partnership), or a joint
-    measure that a partnership asks its members to report."""
+class MeasureDefinition(_Shape, PartnershipOwned, db.Model):
+    """A measure any organisation may take up: built in (no partnership, shared by all),
+    or a joint measure that a partnership asks its members to report."""
+
+    partnership_shared_rows = True
 
     id: Mapped[int] = mapped_column(primary_key=True)
     key: Mapped[str | None] = mapped_column(String(60), unique=True)
-    partnership_id: Mapped[int | None] = mapped_column(
-        ForeignKey("partnership.id", ondelete="CASCADE"), index=True
-    )
     # A joint measure's plan years (members start from them) and what it answers: one of
     # its partnership's "How will we measure our results?".
     first_year: Mapped[int | None]

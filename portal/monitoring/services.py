@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 
 from flask import has_request_context
 from flask_login import current_user
-from sqlalchemy import delete, func, or_, select
+from sqlalchemy import delete, func, select
 from sqlalchemy.exc import IntegrityError
 
 from portal import audit, clock
@@ -104,17 +104,10 @@ def measures():
 
 
 def definitions_for(tenant: Tenant):
-    """Definitions a tenant may take up: built in, and its partnerships' joint measures."""
-    ids = [p.id for p in tenant.partnerships]
-    return (
-        select(MeasureDefinition)
-        .where(
-            or_(
-                MeasureDefinition.partnership_id.is_(None),
-                MeasureDefinition.partnership_id.in_(ids),
-            )
-        )
-        .order_by(MeasureDefinition.partnership_id.is_not(None), MeasureDefinition.id)
+    """Definitions a tenant may take up: built in, and its partnerships' joint measures
+    (the partnership scope of the tenant's pages shows exactly those)."""
+    return select(MeasureDefinition).order_by(
+        MeasureDefinition.partnership_id.is_not(None), MeasureDefinition.id
     )
 
 
@@ -778,16 +771,11 @@ def set_disclosure_rule(partnership: Partnership, threshold: int, rounding: int)
 
 
 def partnership_definitions(partnership: Partnership):
-    """Count measures a partnership may see across its members, as a select()."""
+    """Count measures a partnership may see across its members, as a select(): the
+    built-in ones and, with the partnership in scope, its own joint ones."""
     return (
         select(MeasureDefinition)
-        .where(
-            MeasureDefinition.unit == "count",
-            or_(
-                MeasureDefinition.partnership_id.is_(None),
-                MeasureDefinition.partnership_id == partnership.id,
-            ),
-        )
+        .where(MeasureDefinition.unit == "count")
         .order_by(MeasureDefinition.partnership_id.is_(None), MeasureDefinition.id)
     )
 
@@ -1279,23 +1267,22 @@ def ensure_catalogue() -> int:
 # --- joint measures --------------------------------------------------------------------
 
 
-def joint_measures(partnership: Partnership):
-    """A partnership's joint measures, as a select()."""
+def joint_measures():
+    """The joint measures in scope (a partnership's page: its own), as a select()."""
     return (
         select(MeasureDefinition)
-        .where(MeasureDefinition.partnership_id == partnership.id)
+        .where(MeasureDefinition.partnership_id.is_not(None))
         .order_by(MeasureDefinition.name, MeasureDefinition.id)
     )
 
 
-def aim_measure_choices(partnership: Partnership) -> list[AimMeasure]:
+def aim_measure_choices() -> list[AimMeasure]:
     """The partnership's "How will we measure our results?" answers, to link a joint
-    measure to."""
+    measure to (the partnership in scope's own)."""
     return list(
         db.session.scalars(
             select(AimMeasure)
             .join(JointAim, AimMeasure.aim_id == JointAim.id)
-            .where(AimMeasure.partnership_id == partnership.id)
             .order_by(JointAim.id, AimMeasure.position, AimMeasure.id)
         )
     )
@@ -1311,12 +1298,12 @@ def _joint_links(
     base_id: int | None,
 ) -> None:
     if aim_measure_id is not None:
-        link = db.session.get(AimMeasure, aim_measure_id)
-        if link is None or link.partnership_id != partnership.id:
+        link = db.session.scalar(select(AimMeasure).where(AimMeasure.id == aim_measure_id))
+        if link is None:
             raise MeasureError("aim_measure", "Choose one of the partnership's aims' measures")
     if base_id is not None:
-        base = db.session.get(MeasureDefinition, base_id)
-        if base is None or base.partnership_id != partnership.id:
+        base = db.session.scalar(select(MeasureDefinition).where(MeasureDefinition.id == base_id))
+        if base is None or not base.is_joint:
             raise MeasureError("base", "Choose one of the partnership's joint measures")
         if definition is not None and base.id == definition.id:
             raise MeasureError("base", "A measure cannot be a part of itself")
@@ -1505,22 +1492,13 @@ def joint_for_tenant(tenant: Tenant) -> list[JointForTenant]:
             select(Measure).where(Measure.definition_id.is_not(None)).order_by(Measure.id.desc())
         )
     }
+    joint = db.session.scalars(joint_measures()).all()
     out = []
     for partnership in sorted(tenant.partnerships, key=lambda p: p.name):
-        rows = db.session.scalars(joint_measures(partnership)).all()
+        rows = [d for d in joint if d.partnership_id == partnership.id]
         if rows:
             out.append(JointForTenant(partnership, [(d, own.get(d.id)) for d in rows]))
     return out
-
-
-def joint_for_tenant_or_none(tenant: Tenant, definition_id: int) -> MeasureDefinition | None:
-    """A joint measure of one of the tenant's partnerships, or None."""
-    ids = [p.id for p in tenant.partnerships]
-    return db.session.scalar(
-        select(MeasureDefinition).where(
-            MeasureDefinition.id == definition_id, MeasureDefinition.partnership_id.in_(ids)
-        )
-    )
 
 
 def start_reporting(definition: MeasureDefinition) -> Measure:
