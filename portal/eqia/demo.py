@@ -147,9 +147,7 @@ def _joint_example(partnership, today) -> str:
             joint,
             {
                 "impacts": {
-                    key: (
-                        "positive" if key in {"race", "religion", "disability"} else "neutral"
-                    )
+                    key: ("positive" if key in {"race", "religion", "disability"} else "neutral")
                     for key in CHARACTERISTICS
                 },
                 "evidence": "Most reports come through the council's online form. Few come "
