@@ -197,11 +197,10 @@ KENT_NETWORK = {
 SEEDED = {"west-kent": WEST_KENT, "kent-network": KENT_NETWORK}
 
 
-def _period(partnership: Partnership, spec: dict) -> PlanPeriod:
-    pid = partnership.id
+def _period(spec: dict) -> PlanPeriod:
+    """The framework of ``spec``, for the partnership in scope."""
     now = clock.utcnow()
     period = PlanPeriod(
-        partnership_id=pid,
         title=spec["title"],
         start_year=spec["start_year"],
         end_year=spec["end_year"],
@@ -214,24 +213,21 @@ def _period(partnership: Partnership, spec: dict) -> PlanPeriod:
         updated_at=now,
     )
     for r, role_spec in enumerate(spec["roles"], start=1):
-        role = PartnershipRole(
-            partnership_id=pid, position=r, name=role_spec["name"], lead_in=role_spec["lead_in"]
-        )
+        role = PartnershipRole(position=r, name=role_spec["name"], lead_in=role_spec["lead_in"])
         role.items = [
-            RoleListItem(partnership_id=pid, position=i, text=text)
+            RoleListItem(position=i, text=text)
             for i, text in enumerate(role_spec["items"], start=1)
         ]
         for a, (aim_text, measures) in enumerate(role_spec["aims"], start=1):
-            aim = JointAim(partnership_id=pid, position=a, text=aim_text)
+            aim = JointAim(position=a, text=aim_text)
             aim.measures = [
-                AimMeasure(partnership_id=pid, position=m, text=text)
-                for m, text in enumerate(measures, start=1)
+                AimMeasure(position=m, text=text) for m, text in enumerate(measures, start=1)
             ]
             role.aims.append(aim)
         period.roles.append(role)
     for section in (DELIVERING, RIGHTS):
         period.statements.extend(
-            PeriodStatement(partnership_id=pid, section=section, position=s, text=text)
+            PeriodStatement(section=section, position=s, text=text)
             for s, text in enumerate(spec[section], start=1)
         )
     return period
@@ -251,7 +247,7 @@ def load_demo() -> Iterator[str]:
                 )
             )
             if exists is None:
-                period = _period(partnership, spec)
+                period = _period(spec)
                 db.session.add(period)
                 db.session.commit()
                 aims = sum(len(role.aims) for role in period.roles)

@@ -218,7 +218,6 @@ def start_joint_assessment(partnership: Partnership, data: dict) -> JointAssessm
     if due_on is not None and due_on < clock.utcnow().date():
         raise InvalidAssessment("due_on", "The date contributions are due must be in the future")
     row = JointAssessment(
-        partnership_id=partnership.id,
         title=title,
         subject=subject,
         brief=(data.get("brief") or "").strip(),

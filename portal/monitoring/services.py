@@ -1339,7 +1339,6 @@ def add_joint_measure(
     name = _check_shape(name, unit, period_type, breakdown, first_year, last_year)
     _joint_links(partnership, None, unit, breakdown, period_type, aim_measure_id, base_id)
     row = MeasureDefinition(
-        partnership_id=partnership.id,
         name=name,
         unit=unit,
         period_type=period_type,
