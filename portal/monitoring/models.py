@@ -16,9 +16,10 @@ row with the next ``version``; the highest version is the current release.
 from __future__ import annotations
 
 from datetime import datetime
+from decimal import Decimal
 from typing import NamedTuple
 
-from sqlalchemy import JSON, ForeignKey, Index, String, Text, UniqueConstraint, event
+from sqlalchemy import JSON, ForeignKey, Index, Numeric, String, Text, UniqueConstraint, event
 from sqlalchemy.orm import Mapped, Session, mapped_column, relationship
 
 from portal.aims.models import AimMeasure
@@ -39,6 +40,13 @@ UNITS = {
     "rate": "Rate",
     "money": "Money (pounds)",
 }
+
+
+# Figures are stored exactly (NUMERIC), never as binary floating point: up to 16 digits
+# before the point (the largest plausible figure has 11) and 4 after it.
+VALUE_DIGITS = 20
+DECIMAL_PLACES = 4
+Figure = int | Decimal
 
 
 class Bounds(NamedTuple):
@@ -214,7 +222,8 @@ class MeasureValue(TenantOwned, db.Model):
     )
     period: Mapped[str] = mapped_column(String(10))
     category: Mapped[str] = mapped_column(String(200), default="")
-    value: Mapped[float]
+    # Exact: a count is a whole number, other figures have at most DECIMAL_PLACES places.
+    value: Mapped[Decimal] = mapped_column(Numeric(VALUE_DIGITS, DECIMAL_PLACES))
     is_demo: Mapped[bool] = mapped_column(default=False)
     updated_at: Mapped[datetime]
 

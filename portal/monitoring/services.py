@@ -8,9 +8,9 @@ from __future__ import annotations
 
 import csv
 import io
-import math
 from collections.abc import Iterable
 from dataclasses import dataclass, field
+from decimal import ROUND_HALF_EVEN, Decimal, InvalidOperation
 
 from flask import has_request_context
 from flask_login import current_user
@@ -36,8 +36,10 @@ from portal.editing import EditConflict, commit_edit
 from portal.extensions import db
 from portal.monitoring import catalogue, categories, periods
 from portal.monitoring.models import (
+    DECIMAL_PLACES,
     UNITS,
     CommunityProfile,
+    Figure,
     FigureRelease,
     Measure,
     MeasureDefinition,
@@ -315,13 +317,26 @@ def delete_measure(row: Measure) -> int:
     return figures
 
 
-def stored_values(measure: Measure) -> dict[str, dict[str, float]]:
+def stored_values(measure: Measure) -> dict[str, dict[str, Figure]]:
     """The measure's figures, by period and then category ("" for the total)."""
     out: dict[str, dict[str, float]] = {}
     query = select(MeasureValue).where(MeasureValue.measure_id == measure.id)
     for v in db.session.scalars(query):
-        out.setdefault(v.period, {})[v.category] = v.value
+        out.setdefault(v.period, {})[v.category] = exact(measure, v.value)
     return out
+
+
+def exact(measure: Measure, value) -> Figure:
+    """A stored figure as the exact number it is: a whole number for a count, else a
+    decimal (never a binary float, which cannot hold every figure people type)."""
+    if measure.unit == "count":
+        return int(value)
+    return tidy(Decimal(value))
+
+
+def tidy(value: Decimal) -> Decimal:
+    """``value`` without trailing zeros (12.5, not 12.5000), and never written as 1E+3."""
+    return value.quantize(Decimal(1)) if value == value.to_integral_value() else value.normalize()
 
 
 def row_label(category: str) -> str:
@@ -331,16 +346,16 @@ def row_label(category: str) -> str:
 # --- checking values -------------------------------------------------------------------
 
 
-def _number(text: str) -> float | None:
+def _number(text: str) -> Decimal | None:
     cleaned = (text or "").strip().replace(",", "").replace("£", "").rstrip("%").strip()
     try:
-        value = float(cleaned)
-    except ValueError:
+        value = Decimal(cleaned)
+    except InvalidOperation:
         return None
-    return value if math.isfinite(value) else None
+    return value if value.is_finite() else None
 
 
-def _check_value(measure: Measure, cell: Cell, problems: list[Problem]) -> float | None:
+def _check_value(measure: Measure, cell: Cell, problems: list[Problem]) -> Figure | None:
     value = _number(cell.raw)
     if value is None:
         problems.append(Problem(f"{cell.where}: enter a number, like 12", cell.ref))
@@ -360,11 +375,16 @@ def _check_value(measure: Measure, cell: Cell, problems: list[Problem]) -> float
         if value != int(value):
             problems.append(Problem(f"{cell.where}: a count must be a whole number", cell.ref))
             return None
-        return float(int(value))
+        return int(value)
     if value < 0 and not measure.allows_negative:
         problems.append(Problem(f"{cell.where}: this measure cannot be below 0", cell.ref))
         return None
-    return value
+    if value != value.quantize(Decimal(1).scaleb(-DECIMAL_PLACES), rounding=ROUND_HALF_EVEN):
+        problems.append(
+            Problem(f"{cell.where}: use no more than {DECIMAL_PLACES} decimal places", cell.ref)
+        )
+        return None
+    return tidy(value)
 
 
 def check_values(
