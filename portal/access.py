@@ -81,6 +81,7 @@ def _pull_partnership(endpoint: str | None, values: dict | None) -> None:
     if partnership is None or not current_user.leads(partnership):
         abort(404)
     g.partnership = partnership
+    tenancy.set_partnership(partnership)
 
 
 def _require_login() -> None:
@@ -187,6 +188,20 @@ def get_or_404(model, object_id):
     # A select (not Session.get) so that the tenancy criterion always applies, even to a
     # row already in the identity map.
     obj = db.session.scalar(select(model).where(model.id == object_id))
+    if obj is None:
+        abort(404)
+    return obj
+
+
+def get_partnership_owned_or_404(model, object_id, *conditions):
+    """Load a partnership-owned row visible in the current scope, or answer 404.
+
+    On a partnership's page that is the partnership's own row; on a tenant's page a row
+    of one of the tenant's partnerships. Another partnership's row is invisible to the
+    scope, so it is "not found" exactly like a row that never existed. ``conditions``
+    narrow it further (a published period, a joint rather than built-in measure).
+    """
+    obj = db.session.scalar(select(model).where(model.id == object_id, *conditions))
     if obj is None:
         abort(404)
     return obj

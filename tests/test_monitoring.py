@@ -13,7 +13,7 @@ from portal.extensions import db as database
 from portal.monitoring import services
 from portal.monitoring.models import Measure, MeasureDefinition, MeasureValue
 from portal.tenancy import tenant_scope
-from tests.helpers import audit_events, by_number, csrf_token, tenant
+from tests.helpers import audit_events, by_number, csrf_token, scoped, tenant
 
 CENSUS = "portal/monitoring/data/census2021_districts.csv"
 
@@ -474,7 +474,7 @@ def test_one_total_is_withheld_in_every_table_that_shows_it(app, client, login_a
 
 
 def test_a_partnership_lead_sees_no_other_partnerships_joint_measure(app, client, login_as):
-    with app.app_context():
+    with scoped(app, "kent-network"):
         from portal.partners.models import Partnership
 
         other = database.session.scalar(

@@ -6,7 +6,7 @@ on that record. A corrected progress update is a new update that replaces the ea
 one, which stays, with its text and evidence, as history; a withdrawn update stays too.
 
 Revision ID: 0020_newuser
-Revises: 0017_measure_targets
+Revises: 0019_partnership_scoping
 Create Date: 2026-11-30 05:00:00
 
 """
@@ -18,7 +18,7 @@ from portal.tenancy import grant_app_role
 
 # revision identifiers, used by Alembic.
 revision = '0020_newuser'
-down_revision = '0017_measure_targets'
+down_revision = '0019_partnership_scoping'
 branch_labels = None
 depends_on = None
 

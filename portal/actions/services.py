@@ -520,18 +520,19 @@ def _clean_action(data: dict) -> dict:
 
 
 def joint_aims_for_tenant() -> list:
-    """Published joint aims of the current tenant's partnerships, as (aim, partnership)."""
+    """Published joint aims of the current tenant's partnerships, as (aim, partnership):
+    the partnership scope of a tenant's pages holds exactly its own partnerships."""
     from portal.aims.models import JointAim, PartnershipRole, PlanPeriod
-    from portal.partners.models import Partnership, partnership_member
+    from portal.partners.models import Partnership
 
-    tenant_id = tenancy.current_tenant_id()
+    if tenancy.current_tenant_id() is None:
+        raise tenancy.TenantNotSet("joint aims for a tenant were read with no tenant in scope")
     query = (
         select(JointAim, Partnership)
         .join(PartnershipRole, JointAim.role_id == PartnershipRole.id)
         .join(PlanPeriod, PartnershipRole.period_id == PlanPeriod.id)
         .join(Partnership, JointAim.partnership_id == Partnership.id)
-        .join(partnership_member, partnership_member.c.partnership_id == Partnership.id)
-        .where(partnership_member.c.tenant_id == tenant_id, PlanPeriod.is_draft.is_(False))
+        .where(PlanPeriod.is_draft.is_(False))
         .order_by(
             Partnership.name,
             PlanPeriod.start_year.desc(),

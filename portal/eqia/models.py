@@ -10,7 +10,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 from portal import clock
 from portal.extensions import db
 from portal.references import TenantNumbered
-from portal.tenancy import TenantOwned
+from portal.tenancy import PartnershipOwned, TenantOwned
 
 # The nine protected characteristics of the Equality Act 2010, in the Act's order.
 CHARACTERISTICS = {
@@ -109,7 +109,7 @@ class CharacteristicImpact(TenantOwned, db.Model):
         return IMPACTS.get(self.impact, self.impact)
 
 
-class JointAssessment(db.Model):
+class JointAssessment(PartnershipOwned, db.Model):
     """An assessment a partnership lead starts for its member organisations to contribute to.
 
     It belongs to the partnership, not to any one tenant; each member's contribution is
@@ -120,9 +120,6 @@ class JointAssessment(db.Model):
     __tablename__ = "joint_assessment"
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    partnership_id: Mapped[int] = mapped_column(
-        ForeignKey("partnership.id", ondelete="CASCADE"), index=True
-    )
     title: Mapped[str] = mapped_column(String(200))
     subject: Mapped[str] = mapped_column(String(300))
     brief: Mapped[str] = mapped_column(Text, default="")

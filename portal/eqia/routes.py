@@ -5,11 +5,11 @@ from __future__ import annotations
 
 from flask import abort, flash, g, redirect, render_template, request, url_for
 from flask_login import current_user
-from sqlalchemy import select
 
 from portal import exports
 from portal.access import (
     READ_ROLES,
+    get_partnership_owned_or_404,
     partnership_blueprint,
     public_blueprint,
     requires,
@@ -115,22 +115,10 @@ def edit_assessment(assessment_number: int):
 # --- joint assessments: the member's side ------------------------------------------------
 
 
-def _joint_for_tenant_or_404(joint_id: int) -> JointAssessment:
-    ids = [p.id for p in g.tenant.partnerships]
-    joint = db.session.scalar(
-        select(JointAssessment)
-        .where(JointAssessment.id == joint_id)
-        .where(JointAssessment.partnership_id.in_(ids))
-    )
-    if joint is None:
-        abort(404)
-    return joint
-
-
 @tenant_bp.route("/joint")
 @requires(*READ_ROLES)
 def joint_list():
-    rows = db.session.scalars(services.joint_assessments_for_tenant(g.tenant)).all()
+    rows = db.session.scalars(services.joint_assessments()).all()
     contributions = {j.id: services.contribution_for(j) for j in rows}
     return render_template("eqia/joint_list.html", rows=rows, contributions=contributions)
 
@@ -138,7 +126,7 @@ def joint_list():
 @tenant_bp.route("/joint/<int:joint_id>", methods=["GET", "POST"])
 @requires(*READ_ROLES)
 def contribution(joint_id: int):
-    joint = _joint_for_tenant_or_404(joint_id)
+    joint = get_partnership_owned_or_404(JointAssessment, joint_id)
     row = services.contribution_for(joint)
     can_edit = current_user.has_role(g.tenant, "officer") and not (row and row.is_submitted)
     if request.method == "POST" and not can_edit:
@@ -187,7 +175,7 @@ def contribution(joint_id: int):
 
 @partnership_bp.route("/joint")
 def joint_assessments():
-    rows = db.session.scalars(services.joint_assessments_for_partnership(g.partnership)).all()
+    rows = db.session.scalars(services.joint_assessments()).all()
     return render_template("eqia/partnership_joint_list.html", rows=rows)
 
 
@@ -207,14 +195,7 @@ def new_joint_assessment():
 
 
 def _joint_of_partnership_or_404(joint_id: int) -> JointAssessment:
-    joint = db.session.scalar(
-        select(JointAssessment)
-        .where(JointAssessment.id == joint_id)
-        .where(JointAssessment.partnership_id == g.partnership.id)
-    )
-    if joint is None:
-        abort(404)
-    return joint
+    return get_partnership_owned_or_404(JointAssessment, joint_id)
 
 
 @partnership_bp.route("/joint/<int:joint_id>")

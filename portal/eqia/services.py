@@ -18,7 +18,7 @@ from portal.eqia.models import (
     JointContribution,
 )
 from portal.extensions import db
-from portal.partners.models import Partnership, Tenant
+from portal.partners.models import Partnership
 from portal.tenancy import across_tenants
 
 REVIEW_WARNING_DAYS = 30
@@ -71,21 +71,11 @@ def due_for_review(today: date | None = None):
     )
 
 
-def joint_assessments_for_partnership(partnership: Partnership):
-    return (
-        select(JointAssessment)
-        .where(JointAssessment.partnership_id == partnership.id)
-        .order_by(JointAssessment.created_at.desc(), JointAssessment.id.desc())
-    )
-
-
-def joint_assessments_for_tenant(tenant: Tenant):
-    """Joint assessments of every partnership ``tenant`` belongs to."""
-    ids = [p.id for p in tenant.partnerships]
-    return (
-        select(JointAssessment)
-        .where(JointAssessment.partnership_id.in_(ids))
-        .order_by(JointAssessment.created_at.desc(), JointAssessment.id.desc())
+def joint_assessments():
+    """The joint assessments in scope, newest first: a partnership's own on its pages,
+    those of every partnership the tenant belongs to on a tenant's pages."""
+    return select(JointAssessment).order_by(
+        JointAssessment.created_at.desc(), JointAssessment.id.desc()
     )
 
 
@@ -228,7 +218,6 @@ def start_joint_assessment(partnership: Partnership, data: dict) -> JointAssessm
     if due_on is not None and due_on < clock.utcnow().date():
         raise InvalidAssessment("due_on", "The date contributions are due must be in the future")
     row = JointAssessment(
-        partnership_id=partnership.id,
         title=title,
         subject=subject,
         brief=(data.get("brief") or "").strip(),

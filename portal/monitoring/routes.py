@@ -7,10 +7,16 @@ from pathlib import Path
 
 import click
 from flask import abort, flash, g, redirect, render_template, request, url_for
-from sqlalchemy import select
+from sqlalchemy import or_, select
 
 from portal import charts
-from portal.access import READ_ROLES, partnership_blueprint, requires, tenant_blueprint
+from portal.access import (
+    READ_ROLES,
+    get_partnership_owned_or_404,
+    partnership_blueprint,
+    requires,
+    tenant_blueprint,
+)
 from portal.disclosure import RuleError
 from portal.extensions import db
 from portal.forms import ConfirmForm, parse_id
@@ -55,9 +61,9 @@ def measures():
 @tenant_bp.route("/measures/joint/<int:joint_measure_id>/start", methods=["POST"])
 @requires("officer")
 def start_joint(joint_measure_id: int):
-    definition = services.joint_for_tenant_or_none(g.tenant, joint_measure_id)
-    if definition is None:
-        abort(404)
+    definition = get_partnership_owned_or_404(
+        MeasureDefinition, joint_measure_id, MeasureDefinition.partnership_id.is_not(None)
+    )
     form = ConfirmForm()
     if not form.validate_on_submit():
         return redirect(url_for(".measures"))
@@ -406,25 +412,20 @@ def community():
 # --- partnership -----------------------------------------------------------------------
 
 
+# Built-in definitions are visible everywhere; the partnership scope adds this
+# partnership's own joint measures, and no other partnership's.
+IS_JOINT = MeasureDefinition.partnership_id.is_not(None)
+
+
 def _definition_or_404(definition_id: int) -> MeasureDefinition:
     """A built-in count measure, or any joint measure of this partnership."""
-    definition = db.session.scalar(
-        services.partnership_definitions(g.partnership).where(MeasureDefinition.id == definition_id)
-    ) or db.session.scalar(
-        services.joint_measures(g.partnership).where(MeasureDefinition.id == definition_id)
+    return get_partnership_owned_or_404(
+        MeasureDefinition, definition_id, or_(MeasureDefinition.unit == "count", IS_JOINT)
     )
-    if definition is None:
-        abort(404)
-    return definition
 
 
 def _joint_or_404(definition_id: int) -> MeasureDefinition:
-    definition = db.session.scalar(
-        services.joint_measures(g.partnership).where(MeasureDefinition.id == definition_id)
-    )
-    if definition is None:
-        abort(404)
-    return definition
+    return get_partnership_owned_or_404(MeasureDefinition, definition_id, IS_JOINT)
 
 
 @partnership_bp.route("/measures")
@@ -432,7 +433,7 @@ def partnership_measures():
     return render_template(
         "monitoring/partnership_measures.html",
         pairs=services.member_breakdowns(g.partnership),
-        joint=db.session.scalars(services.joint_measures(g.partnership)).all(),
+        joint=db.session.scalars(services.joint_measures()).all(),
         characteristic=categories.characteristic,
     )
 
@@ -487,12 +488,11 @@ def partnership_measure_csv(definition_id: int):
 
 def _joint_choices(form: JointMeasureForm, definition: MeasureDefinition | None) -> None:
     form.aim_measure.choices = [("", "Not linked to an aim")] + [
-        (str(m.id), f"{m.aim.text[:80]}: {m.text[:120]}")
-        for m in services.aim_measure_choices(g.partnership)
+        (str(m.id), f"{m.aim.text[:80]}: {m.text[:120]}") for m in services.aim_measure_choices()
     ]
     form.base.choices = [("", "Not part of another measure")] + [
         (str(d.id), d.name)
-        for d in db.session.scalars(services.joint_measures(g.partnership))
+        for d in db.session.scalars(services.joint_measures())
         if d.unit == "count" and (definition is None or d.id != definition.id)
     ]
 

@@ -8,14 +8,13 @@ from __future__ import annotations
 
 import csv
 import io
-import math
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from decimal import Decimal
+from decimal import ROUND_HALF_EVEN, Decimal, InvalidOperation
 
 from flask import has_request_context
 from flask_login import current_user
-from sqlalchemy import delete, func, or_, select
+from sqlalchemy import delete, func, select
 from sqlalchemy.exc import IntegrityError
 
 from portal import audit, clock
@@ -37,9 +36,11 @@ from portal.editing import EditConflict, commit_edit
 from portal.extensions import db
 from portal.monitoring import catalogue, categories, periods, targets
 from portal.monitoring.models import (
+    DECIMAL_PLACES,
     FIGURE_BOUNDS,
     UNITS,
     CommunityProfile,
+    Figure,
     FigureRelease,
     Measure,
     MeasureDefinition,
@@ -106,17 +107,10 @@ def measures():
 
 
 def definitions_for(tenant: Tenant):
-    """Definitions a tenant may take up: built in, and its partnerships' joint measures."""
-    ids = [p.id for p in tenant.partnerships]
-    return (
-        select(MeasureDefinition)
-        .where(
-            or_(
-                MeasureDefinition.partnership_id.is_(None),
-                MeasureDefinition.partnership_id.in_(ids),
-            )
-        )
-        .order_by(MeasureDefinition.partnership_id.is_not(None), MeasureDefinition.id)
+    """Definitions a tenant may take up: built in, and its partnerships' joint measures
+    (the partnership scope of the tenant's pages shows exactly those)."""
+    return select(MeasureDefinition).order_by(
+        MeasureDefinition.partnership_id.is_not(None), MeasureDefinition.id
     )
 
 
@@ -422,13 +416,26 @@ def delete_measure(row: Measure) -> int:
     return figures
 
 
-def stored_values(measure: Measure) -> dict[str, dict[str, float]]:
+def stored_values(measure: Measure) -> dict[str, dict[str, Figure]]:
     """The measure's figures, by period and then category ("" for the total)."""
     out: dict[str, dict[str, float]] = {}
     query = select(MeasureValue).where(MeasureValue.measure_id == measure.id)
     for v in db.session.scalars(query):
-        out.setdefault(v.period, {})[v.category] = v.value
+        out.setdefault(v.period, {})[v.category] = exact(measure, v.value)
     return out
+
+
+def exact(measure: Measure, value) -> Figure:
+    """A stored figure as the exact number it is: a whole number for a count, else a
+    decimal (never a binary float, which cannot hold every figure people type)."""
+    if measure.unit == "count":
+        return int(value)
+    return tidy(Decimal(value))
+
+
+def tidy(value: Decimal) -> Decimal:
+    """``value`` without trailing zeros (12.5, not 12.5000), and never written as 1E+3."""
+    return value.quantize(Decimal(1)) if value == value.to_integral_value() else value.normalize()
 
 
 def row_label(category: str) -> str:
@@ -438,16 +445,16 @@ def row_label(category: str) -> str:
 # --- checking values -------------------------------------------------------------------
 
 
-def _number(text: str) -> float | None:
+def _number(text: str) -> Decimal | None:
     cleaned = (text or "").strip().replace(",", "").replace("£", "").rstrip("%").strip()
     try:
-        value = float(cleaned)
-    except ValueError:
+        value = Decimal(cleaned)
+    except InvalidOperation:
         return None
-    return value if math.isfinite(value) else None
+    return value if value.is_finite() else None
 
 
-def _check_value(measure: Measure, cell: Cell, problems: list[Problem]) -> float | None:
+def _check_value(measure: Measure, cell: Cell, problems: list[Problem]) -> Figure | None:
     value = _number(cell.raw)
     if value is None:
         problems.append(Problem(f"{cell.where}: enter a number, like 12", cell.ref))
@@ -467,11 +474,16 @@ def _check_value(measure: Measure, cell: Cell, problems: list[Problem]) -> float
         if value != int(value):
             problems.append(Problem(f"{cell.where}: a count must be a whole number", cell.ref))
             return None
-        return float(int(value))
+        return int(value)
     if value < 0 and not measure.allows_negative:
         problems.append(Problem(f"{cell.where}: this measure cannot be below 0", cell.ref))
         return None
-    return value
+    if value != value.quantize(Decimal(1).scaleb(-DECIMAL_PLACES), rounding=ROUND_HALF_EVEN):
+        problems.append(
+            Problem(f"{cell.where}: use no more than {DECIMAL_PLACES} decimal places", cell.ref)
+        )
+        return None
+    return tidy(value)
 
 
 def check_values(
@@ -945,16 +957,11 @@ def set_disclosure_rule(partnership: Partnership, threshold: int, rounding: int)
 
 
 def partnership_definitions(partnership: Partnership):
-    """Count measures a partnership may see across its members, as a select()."""
+    """Count measures a partnership may see across its members, as a select(): the
+    built-in ones and, with the partnership in scope, its own joint ones."""
     return (
         select(MeasureDefinition)
-        .where(
-            MeasureDefinition.unit == "count",
-            or_(
-                MeasureDefinition.partnership_id.is_(None),
-                MeasureDefinition.partnership_id == partnership.id,
-            ),
-        )
+        .where(MeasureDefinition.unit == "count")
         .order_by(MeasureDefinition.partnership_id.is_(None), MeasureDefinition.id)
     )
 
@@ -1495,23 +1502,22 @@ def ensure_catalogue() -> int:
 # --- joint measures --------------------------------------------------------------------
 
 
-def joint_measures(partnership: Partnership):
-    """A partnership's joint measures, as a select()."""
+def joint_measures():
+    """The joint measures in scope (a partnership's page: its own), as a select()."""
     return (
         select(MeasureDefinition)
-        .where(MeasureDefinition.partnership_id == partnership.id)
+        .where(MeasureDefinition.partnership_id.is_not(None))
         .order_by(MeasureDefinition.name, MeasureDefinition.id)
     )
 
 
-def aim_measure_choices(partnership: Partnership) -> list[AimMeasure]:
+def aim_measure_choices() -> list[AimMeasure]:
     """The partnership's "How will we measure our results?" answers, to link a joint
-    measure to."""
+    measure to (the partnership in scope's own)."""
     return list(
         db.session.scalars(
             select(AimMeasure)
             .join(JointAim, AimMeasure.aim_id == JointAim.id)
-            .where(AimMeasure.partnership_id == partnership.id)
             .order_by(JointAim.id, AimMeasure.position, AimMeasure.id)
         )
     )
@@ -1527,12 +1533,12 @@ def _joint_links(
     base_id: int | None,
 ) -> None:
     if aim_measure_id is not None:
-        link = db.session.get(AimMeasure, aim_measure_id)
-        if link is None or link.partnership_id != partnership.id:
+        link = db.session.scalar(select(AimMeasure).where(AimMeasure.id == aim_measure_id))
+        if link is None:
             raise MeasureError("aim_measure", "Choose one of the partnership's aims' measures")
     if base_id is not None:
-        base = db.session.get(MeasureDefinition, base_id)
-        if base is None or base.partnership_id != partnership.id:
+        base = db.session.scalar(select(MeasureDefinition).where(MeasureDefinition.id == base_id))
+        if base is None or not base.is_joint:
             raise MeasureError("base", "Choose one of the partnership's joint measures")
         if definition is not None and base.id == definition.id:
             raise MeasureError("base", "A measure cannot be a part of itself")
@@ -1616,7 +1622,6 @@ def add_joint_measure(
         )
     _joint_links(partnership, None, unit, breakdown, period_type, aim_measure_id, base_id)
     row = MeasureDefinition(
-        partnership_id=partnership.id,
         name=name,
         unit=unit,
         period_type=period_type,
@@ -1775,22 +1780,13 @@ def joint_for_tenant(tenant: Tenant) -> list[JointForTenant]:
             select(Measure).where(Measure.definition_id.is_not(None)).order_by(Measure.id.desc())
         )
     }
+    joint = db.session.scalars(joint_measures()).all()
     out = []
     for partnership in sorted(tenant.partnerships, key=lambda p: p.name):
-        rows = db.session.scalars(joint_measures(partnership)).all()
+        rows = [d for d in joint if d.partnership_id == partnership.id]
         if rows:
             out.append(JointForTenant(partnership, [(d, own.get(d.id)) for d in rows]))
     return out
-
-
-def joint_for_tenant_or_none(tenant: Tenant, definition_id: int) -> MeasureDefinition | None:
-    """A joint measure of one of the tenant's partnerships, or None."""
-    ids = [p.id for p in tenant.partnerships]
-    return db.session.scalar(
-        select(MeasureDefinition).where(
-            MeasureDefinition.id == definition_id, MeasureDefinition.partnership_id.in_(ids)
-        )
-    )
 
 
 def start_reporting(definition: MeasureDefinition) -> Measure:
