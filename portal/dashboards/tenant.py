@@ -255,15 +255,28 @@ def _comparable_measures() -> list[Measure]:
     ]
 
 
-def community_chart(measure: Measure, profile, tenant_name: str) -> Chart | None:
-    """The measure's latest figures by category as shares, against the community's."""
-    tables = monitoring_services.profile_tables(profile)
+def community_chart(
+    measure: Measure,
+    profile,
+    tenant_name: str,
+    *,
+    tables: dict[str, dict[str, int]] | None = None,
+    stored: dict[str, dict[str, float]] | None = None,
+) -> Chart | None:
+    """The measure's latest figures by category as shares, against the community's.
+
+    ``tables`` (the profile's, :func:`~portal.monitoring.services.profile_tables`) and
+    ``stored`` (the measure's figures) may be given when already read: the dashboard reads
+    them once for every measure, not once a measure."""
+    if tables is None:
+        tables = monitoring_services.profile_tables(profile)
     community = tables.get(measure.breakdown)
-    stored = monitoring_services.stored_values(measure)
+    if stored is None:
+        stored = monitoring_services.stored_values(measure)
     latest = next((p for p in reversed(measure.periods) if stored.get(p)), None)
     if not community or latest is None:
         return None
-    rows = monitoring_services.compare(measure, latest, community)
+    rows = monitoring_services.compare(measure, latest, community, stored=stored)
     rows = [r for r in rows if r.share is not None or r.community_share is not None]
     if not any(r.share is not None for r in rows):
         return None
@@ -288,10 +301,18 @@ def community_chart(measure: Measure, profile, tenant_name: str) -> Chart | None
 
 
 def community_charts(viewer: Viewer) -> tuple[list[Chart], str]:
+    """A chart for each count measure broken down by a characteristic the profile holds,
+    from one read of the profile and one of the measures' figures."""
     profile = monitoring_services.profile()
     if profile is None:
         return [], ""
-    built = [community_chart(m, profile, viewer.tenant.name) for m in _comparable_measures()]
+    tables = monitoring_services.profile_tables(profile)
+    measures = [m for m in _comparable_measures() if tables.get(m.breakdown)]
+    stored = monitoring_services.stored_values_of(measures)
+    built = [
+        community_chart(m, profile, viewer.tenant.name, tables=tables, stored=stored[m.id])
+        for m in measures
+    ]
     return [c for c in built if c is not None], profile.area
 
 
