@@ -25,6 +25,7 @@ from dataclasses import dataclass, field
 from datetime import date, timedelta
 
 from sqlalchemy import func, or_, select
+from sqlalchemy.orm import selectinload
 
 from portal import charts, clock
 from portal.actions import services as action_services
@@ -158,7 +159,8 @@ def _status_summary(labels: list[str], groups: list[Counter], what: str) -> str:
 
 
 def actions_by_objective(viewer: Viewer) -> Chart:
-    objectives = list(db.session.scalars(action_services.objectives()))
+    # The objectives and their headings; their actions are counted below, not loaded.
+    objectives = list(db.session.scalars(action_services.objectives(with_actions=False)))
     counts: dict[int, Counter] = {o.id: Counter() for o in objectives}
     query = select(Action.objective_id, Action.status, func.count(Action.id)).group_by(
         Action.objective_id, Action.status
@@ -240,17 +242,26 @@ def progress_over_time(viewer: Viewer) -> Chart:
 # --- measures ----------------------------------------------------------------------------
 
 
-def measures_with_targets(viewer: Viewer) -> list[targets.MeasureStatus]:
-    rows = list(
-        db.session.scalars(monitoring_services.measures().where(Measure.target_value.is_not(None)))
-    )
+def _measures() -> list[Measure]:
+    """The tenant's measures with their definitions (a joint measure's title is its
+    definition's name), in one query each rather than one per definition."""
+    query = monitoring_services.measures().options(selectinload(Measure.definition))
+    return list(db.session.scalars(query))
+
+
+def measures_with_targets(
+    viewer: Viewer, measures: list[Measure] | None = None
+) -> list[targets.MeasureStatus]:
+    rows = [
+        m for m in (_measures() if measures is None else measures) if m.target_value is not None
+    ]
     return targets.statuses(rows)
 
 
-def _comparable_measures() -> list[Measure]:
+def _comparable_measures(measures: list[Measure] | None = None) -> list[Measure]:
     return [
         m
-        for m in db.session.scalars(monitoring_services.measures())
+        for m in (_measures() if measures is None else measures)
         if m.is_count and m.characteristic is not None
     ]
 
@@ -300,14 +311,16 @@ def community_chart(
     )
 
 
-def community_charts(viewer: Viewer) -> tuple[list[Chart], str]:
+def community_charts(
+    viewer: Viewer, measures: list[Measure] | None = None
+) -> tuple[list[Chart], str]:
     """A chart for each count measure broken down by a characteristic the profile holds,
     from one read of the profile and one of the measures' figures."""
     profile = monitoring_services.profile()
     if profile is None:
         return [], ""
     tables = monitoring_services.profile_tables(profile)
-    measures = [m for m in _comparable_measures() if tables.get(m.breakdown)]
+    measures = [m for m in _comparable_measures(measures) if tables.get(m.breakdown)]
     stored = monitoring_services.stored_values_of(measures)
     built = [
         community_chart(m, profile, viewer.tenant.name, tables=tables, stored=stored[m.id])
@@ -405,16 +418,19 @@ def incident_trend(viewer: Viewer, stats=None) -> Chart:
 
 def dashboard(viewer: Viewer) -> Dashboard:
     """Everything the organisation's home page shows to this person."""
-    community, area = community_charts(viewer)
+    # Recording the view commits, which expires what the session has loaded: record it
+    # first, so nothing read for the page is read twice.
     stats = incident_statistics(viewer)
     incident_services.record_statistics_view(stats)
     chart = incident_trend(viewer, stats)
+    measures = _measures()
+    community, area = community_charts(viewer, measures)
     return Dashboard(
         tasks=tasks_for(viewer),
         my_actions=my_actions(viewer),
         action_charts=[actions_by_objective(viewer), actions_by_aim(viewer)],
         progress_chart=progress_over_time(viewer),
-        measures=measures_with_targets(viewer),
+        measures=measures_with_targets(viewer, measures),
         community_charts=community,
         profile_area=area,
         eqia_chart=eqia_pipeline(viewer),
