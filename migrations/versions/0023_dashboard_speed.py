@@ -1,9 +1,8 @@
 """dashboard speed: indexes for what the dashboards read
 
-The partnership dashboard counts members' actions by joint aim: an index of the links by
-aim, member and action answers it without reading the link rows. An organisation's home
-reads the person's actions due (by lead and target date), a year of progress dates and
-the impact assessments due for review, each within the tenant.
+An organisation's home reads the person's actions due (by lead and target date), a year
+of progress dates and the impact assessments due for review, each within the tenant:
+each now a seek in an index rather than a pass over all the tenant's rows.
 
 Revision ID: 0023_dashboard_speed
 Revises: 0022_dashboard_indexes
@@ -20,7 +19,6 @@ branch_labels = None
 depends_on = None
 
 INDEXES = (
-    ('ix_action_joint_aim_aim_tenant', 'action_joint_aim', ['joint_aim_id', 'tenant_id', 'action_id']),
     ('ix_action_tenant_lead_target', 'action', ['tenant_id', 'lead_user_id', 'target_date']),
     ('ix_progress_update_tenant_date', 'progress_update', ['tenant_id', 'date']),
     ('ix_impact_assessment_tenant_review', 'impact_assessment', ['tenant_id', 'review_on']),

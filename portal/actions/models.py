@@ -361,14 +361,7 @@ class ActionJointAim(TenantOwned, db.Model):
     )
 
 
-# What the dashboards read (migration 0023_dashboard_speed): the partnership counts
-# members' actions by joint aim from the links alone; an organisation's home reads a
-# person's due actions and a year of progress dates.
-Index(
-    "ix_action_joint_aim_aim_tenant",
-    ActionJointAim.joint_aim_id,
-    ActionJointAim.tenant_id,
-    ActionJointAim.action_id,
-)
+# What an organisation's home reads (migration 0023_dashboard_speed): a person's due
+# actions and a year of progress dates.
 Index("ix_action_tenant_lead_target", Action.tenant_id, Action.lead_user_id, Action.target_date)
 Index("ix_progress_update_tenant_date", ProgressUpdate.tenant_id, ProgressUpdate.date)

@@ -103,10 +103,28 @@ class _Released:
         return tables.get(breakdown)
 
 
+# A release's stored tables never change (a correction is a new version), so what the
+# dashboard needs of each is kept by its stored text: the same text always reads the same,
+# and a page of hundreds of members decodes only releases it has not seen before. Bounded:
+# at DIGESTS_KEPT it starts again (a national partnership holds some tens of thousands).
+DIGESTS_KEPT = 50_000
+_digests: dict[str, tuple[tuple[str, ...], list | None]] = {}
+
+
 def _digest(stored) -> tuple[tuple[str, ...], list | None]:
     """A release's breakdowns and its total (of the total table, or of whichever table it
     was released by: every table of one release has the same total)."""
-    tables = json.loads(stored) if isinstance(stored, str) else (stored or {})
+    if isinstance(stored, str):
+        known = _digests.get(stored)
+        if known is None:
+            if len(_digests) >= DIGESTS_KEPT:
+                _digests.clear()
+            known = _digests[stored] = _read_digest(json.loads(stored))
+        return known
+    return _read_digest(stored or {})
+
+
+def _read_digest(tables: dict) -> tuple[tuple[str, ...], list | None]:
     table = tables.get("")
     if table is None and tables:
         table = next(iter(tables.values()))
@@ -231,17 +249,21 @@ def aim_status_table(
     )
     counts: dict[int, dict[str, int]] = defaultdict(lambda: defaultdict(int))
     if aims:
+        # Every aim the members' actions serve, kept below for this plan's aims only: read
+        # member by member (the order the actions are stored in), the count takes half
+        # the time it takes aim by aim, and it is a few rows whichever way.
         rows = tenancy.aggregate_across_tenants(
             select(ActionJointAim.joint_aim_id, Action.status, func.count())
             .join(Action, Action.id == ActionJointAim.action_id)
-            .where(ActionJointAim.joint_aim_id.in_([a.id for a in aims]))
             .group_by(ActionJointAim.joint_aim_id, Action.status),
             member_ids,
             purpose=f"status of actions against joint aims of {partnership.slug}",
             about=partnership,
         )
+        wanted = {a.id for a in aims}
         for aim_id, status, n in rows:
-            counts[aim_id][STATUSES.get(status or "", NO_STATUS)] += n
+            if aim_id in wanted:
+                counts[aim_id][STATUSES.get(status or "", NO_STATUS)] += n
     labels = [*STATUSES.values(), NO_STATUS]
     table_rows = []
     for number, aim in enumerate(aims, start=1):
