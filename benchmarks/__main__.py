@@ -26,7 +26,7 @@ def _median_ms(fn, repeat: int) -> float:
     return statistics.median(samples)
 
 
-def main() -> None:
+def main() -> str:
     workdir = Path(tempfile.mkdtemp(prefix="portal-bench-"))
     os.environ.setdefault("PORTAL_INSTANCE_PATH", str(workdir))
     from flask_migrate import upgrade
@@ -93,11 +93,11 @@ def main() -> None:
     from benchmarks import dashboards
 
     print("\nFilling a database of its own with synthetic scale data …")
-    dashboards.run(workdir)
+    return dashboards.run(workdir)
 
 
 if __name__ == "__main__":
-    main()
+    scale_url = main()
     from benchmarks import throughput
 
-    throughput.main()
+    throughput.main(scale_url=scale_url)

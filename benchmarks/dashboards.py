@@ -5,7 +5,8 @@ Fills a database of its own with ``flask demo scale`` data, then prints:
 * the partnership dashboard's time against the raw SQL aggregates it needs (goal: 2× or
   less), at ``BENCH_TENANTS`` members (default 40; 400 is the national size) and
   ``BENCH_YEARS`` years (default 10);
-* the organisation's home page throughput against a bare Flask page.
+* the organisation's home page throughput against a bare Flask page (in process; the
+  load test in benchmarks/throughput.py then measures it under gunicorn too).
 
 ``BENCH_DATABASE_URL`` names an empty database to fill instead of a temporary SQLite file.
 """
@@ -66,7 +67,9 @@ def _per_second(fn, seconds: float = 2.0, at_least: int = 5) -> float:
     return done / (time.perf_counter() - start)
 
 
-def run(workdir: Path) -> None:
+def run(workdir: Path) -> str:
+    """Fill the scale database, print the figures, and return the database's address (the
+    load test then measures a member's home page on it)."""
     from flask_migrate import upgrade
 
     from portal import create_app
@@ -154,3 +157,4 @@ def run(workdir: Path) -> None:
     print(f"organisation home page           {home_rps:9.0f} requests/s")
     print(f"bare Flask page                  {bare_rps:9.0f} requests/s")
     print(f"home page ÷ bare Flask           {home_rps / bare_rps:9.3f} of bare throughput")
+    return url

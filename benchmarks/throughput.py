@@ -98,7 +98,9 @@ def _wrk(url: str, cookie: str | None = None) -> dict[str, float]:
     return figures
 
 
-def main() -> None:
+def main(scale_url: str | None = None) -> None:
+    """``scale_url``: a database filled by ``flask demo scale`` (benchmarks/dashboards.py),
+    with ``officer@scale.bench``: its member's home page is measured under load too."""
     if shutil.which("wrk") is None:
         print("pages under load: skipped (wrk is not installed: apt-get install wrk)")
         return
@@ -131,6 +133,11 @@ def main() -> None:
         rows.append(("Sevenoaks officer's home", _wrk(f"{base}/t/sevenoaks/", cookie)))
         rows.append(("a 404 for a signed-in user", _wrk(f"{base}/t/sevenoaks/nowhere", cookie)))
         rows.append(("GET /healthz", _wrk(f"http://127.0.0.1:{port}/healthz")))
+    if scale_url:
+        with _gunicorn("wsgi:app", {**env, "DATABASE_URL": scale_url}, log) as port:
+            cookie = _session_cookie(port, "officer@scale.bench")
+            url = f"http://127.0.0.1:{port}/t/scale-0001/"
+            rows.append(("a member's home at scale", _wrk(url, cookie)))
 
     print(
         f"pages under load: gunicorn with {WORKERS} workers, {CONNECTIONS} connections, "

@@ -196,3 +196,33 @@ def test_plotly_js_is_served_from_the_pinned_package(client):
     )
     assert again.status_code == 304
     assert client.get("/charts/plotly-0.0.1.min.js").status_code == 404
+
+
+def test_the_figure_sent_is_one_plotly_accepts_as_it_is():
+    """Figures are built as the plain dict plotly.js draws, without plotly.py's validating
+    objects (too slow for a page of many charts): plotly.py must take each one unchanged."""
+    built = [
+        _hidden_release_chart(),
+        charts.bar_chart(
+            "shares",
+            title="Shares",
+            categories=["A <b>", "B & C", "D" * 90],
+            series=[Series("Ours", [9.5, None, 3.25], places=1), Series("Theirs", [17, 4, 0])],
+            category_label="Group",
+            summary="x.",
+            horizontal=False,
+            value_label="Share (%)",
+        ),
+        charts.line_chart(
+            "trend",
+            title="Trend",
+            x=["Jan 2026", "Feb 2026", "Mar 2026"],
+            series=[Series("One", [1, None, 30]), Series("Two", [2, 3, 4]), Series("3", [0, 0, 1])],
+            x_label="Month",
+            summary="x.",
+        ),
+    ]
+    for chart in built:
+        sent = json.loads(chart.spec_json())
+        assert json.loads(chart.figure.to_json()) == sent, chart.id
+        assert "<" not in chart.spec_json() and "&" not in chart.spec_json()

@@ -370,3 +370,9 @@ class ActionJointAim(TenantOwned, db.Model):
     joint_aim_id: Mapped[int] = mapped_column(
         ForeignKey("joint_aim.id", ondelete="CASCADE"), primary_key=True, index=True
     )
+
+
+# What an organisation's home reads (migration 0023_dashboard_speed): a person's due
+# actions and a year of progress dates.
+Index("ix_action_tenant_lead_target", Action.tenant_id, Action.lead_user_id, Action.target_date)
+Index("ix_progress_update_tenant_date", ProgressUpdate.tenant_id, ProgressUpdate.date)

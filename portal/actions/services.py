@@ -138,17 +138,17 @@ def focus_areas():
     )
 
 
-def objectives():
-    """The current tenant's objectives in order, as a select()."""
+def objectives(*, with_actions: bool = True):
+    """The current tenant's objectives in order, as a select(); their actions too unless
+    ``with_actions`` is false (a page that only counts them)."""
+    # One query each for the headings and the actions, not one per objective.
+    options = [selectinload(Objective.area), selectinload(Objective.point)]
+    if with_actions:
+        options.append(selectinload(Objective.actions).selectinload(Action.lead_user))
     return (
         select(Objective)
         .outerjoin(FocusArea, Objective.focus_area_id == FocusArea.id)
-        # One query each for the headings and the actions, not one per objective.
-        .options(
-            selectinload(Objective.area),
-            selectinload(Objective.point),
-            selectinload(Objective.actions).selectinload(Action.lead_user),
-        )
+        .options(*options)
         .order_by(FocusArea.position.is_(None), FocusArea.position, Objective.position)
     )
 

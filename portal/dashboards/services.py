@@ -18,10 +18,11 @@ Each view of released figures is recorded once, for the partnership.
 
 from __future__ import annotations
 
+import json
 from collections import defaultdict
 from dataclasses import dataclass, field
 
-from sqlalchemy import func, select
+from sqlalchemy import Text, func, select, type_coerce
 
 from portal import audit, tenancy
 from portal.actions.models import STATUSES, Action, ActionJointAim
@@ -79,11 +80,55 @@ class Dashboard:
 
 @dataclass
 class _Released:
+    """One release in force, as the dashboard reads it.
+
+    Decoding every release's tables and holding them for the whole request made most of
+    the page's time, in the decoding and in the garbage collector walking thousands of
+    live tables; so only what every chart needs (which breakdowns it holds, its total) is
+    kept, and a breakdown's cells are decoded from the stored text when a chart asks.
+    """
+
     tenant_id: int
     definition_id: int
     period: str
     rule: Rule
-    tables: dict
+    keys: tuple[str, ...]  # the breakdowns it was released by ("": the total table)
+    total_data: list | None  # the released total, as stored
+    stored: str | dict  # its tables, as the database gave them (text, or decoded)
+
+    def table(self, breakdown: str) -> dict | None:
+        if breakdown not in self.keys:
+            return None
+        tables = json.loads(self.stored) if isinstance(self.stored, str) else self.stored
+        return tables.get(breakdown)
+
+
+# A release's stored tables never change (a correction is a new version), so what the
+# dashboard needs of each is kept by its stored text: the same text always reads the same,
+# and a page of hundreds of members decodes only releases it has not seen before. Bounded:
+# at DIGESTS_KEPT it starts again (a national partnership holds some tens of thousands).
+DIGESTS_KEPT = 50_000
+_digests: dict[str, tuple[tuple[str, ...], list | None]] = {}
+
+
+def _digest(stored) -> tuple[tuple[str, ...], list | None]:
+    """A release's breakdowns and its total (of the total table, or of whichever table it
+    was released by: every table of one release has the same total)."""
+    if isinstance(stored, str):
+        known = _digests.get(stored)
+        if known is None:
+            if len(_digests) >= DIGESTS_KEPT:
+                _digests.clear()
+            known = _digests[stored] = _read_digest(json.loads(stored))
+        return known
+    return _read_digest(stored or {})
+
+
+def _read_digest(tables: dict) -> tuple[tuple[str, ...], list | None]:
+    table = tables.get("")
+    if table is None and tables:
+        table = next(iter(tables.values()))
+    return tuple(tables), (table["total"] if table is not None else None)
 
 
 def returns_status(partnership: Partnership, filters: Filters) -> DataTable | None:
@@ -107,7 +152,10 @@ def with_releases(definitions, released: list[_Released]) -> list[MeasureDefinit
 
 
 def released_figures(member_ids: list[int], definition_ids: list[int]) -> list[_Released]:
-    """The release in force for every member, joint measure and period, in one query."""
+    """The release in force for every member, joint measure and period, in one query.
+
+    The tables are read as the database holds them (text on SQLite; PostgreSQL's driver
+    decodes JSON itself) and decoded once here, keeping only their breakdowns and total."""
     if not member_ids or not definition_ids:
         return []
     rows = db.session.execute(
@@ -117,7 +165,7 @@ def released_figures(member_ids: list[int], definition_ids: list[int]) -> list[_
             FigureRelease.period,
             FigureRelease.threshold,
             FigureRelease.rounding,
-            FigureRelease.tables,
+            type_coerce(FigureRelease.tables, Text),
         )
         .where(
             FigureRelease.definition_id.in_(definition_ids),
@@ -125,31 +173,30 @@ def released_figures(member_ids: list[int], definition_ids: list[int]) -> list[_
         )
         .order_by(FigureRelease.version)
     )
-    latest: dict[tuple, _Released] = {}
+    # Later versions replace earlier ones: only the one in force is decoded.
+    latest: dict[tuple, tuple] = {}
+    for row in rows:
+        latest[row[0], row[1], row[2]] = row
     rules: dict[tuple[int, int], Rule] = {}
-    for tenant_id, definition_id, period, threshold, rounding, tables in rows:
+    out = []
+    for tenant_id, definition_id, period, threshold, rounding, tables in latest.values():
         rule = rules.get((threshold, rounding)) or rules.setdefault(
             (threshold, rounding), Rule(threshold, rounding)
         )
-        latest[tenant_id, definition_id, period] = _Released(
-            tenant_id, definition_id, period, rule, tables
-        )
-    return list(latest.values())
+        keys, total = _digest(tables)
+        out.append(_Released(tenant_id, definition_id, period, rule, keys, total, tables))
+    return out
 
 
-def _total(release: _Released, breakdown: str = "") -> ReleasedCell | None:
-    """The released total of a table; without ``breakdown``, of the total table, or of
-    whichever table it was released by (every table of one release has the same total)."""
-    table = release.tables.get(breakdown)
-    if table is None and not breakdown and release.tables:
-        table = next(iter(release.tables.values()))
-    if table is None:
+def _total(release: _Released) -> ReleasedCell | None:
+    """The release's total: of the total table, or of whichever table it was released by
+    (every table of one release has the same total)."""
+    if release.total_data is None:
         return None
-    return cell_from_data(table["total"], release.rule)
+    return cell_from_data(release.total_data, release.rule)
 
 
-def _cells(release: _Released, breakdown: str) -> dict[str, ReleasedCell] | None:
-    table = release.tables.get(breakdown)
+def _cells(table: dict | None, release: _Released) -> dict[str, ReleasedCell] | None:
     if table is None:
         return None
     return {
@@ -202,17 +249,21 @@ def aim_status_table(
     )
     counts: dict[int, dict[str, int]] = defaultdict(lambda: defaultdict(int))
     if aims:
+        # Every aim the members' actions serve, kept below for this plan's aims only: read
+        # member by member (the order the actions are stored in), the count takes half
+        # the time it takes aim by aim, and it is a few rows whichever way.
         rows = tenancy.aggregate_across_tenants(
             select(ActionJointAim.joint_aim_id, Action.status, func.count())
             .join(Action, Action.id == ActionJointAim.action_id)
-            .where(ActionJointAim.joint_aim_id.in_([a.id for a in aims]))
             .group_by(ActionJointAim.joint_aim_id, Action.status),
             member_ids,
             purpose=f"status of actions against joint aims of {partnership.slug}",
             about=partnership,
         )
+        wanted = {a.id for a in aims}
         for aim_id, status, n in rows:
-            counts[aim_id][STATUSES.get(status or "", NO_STATUS)] += n
+            if aim_id in wanted:
+                counts[aim_id][STATUSES.get(status or "", NO_STATUS)] += n
     labels = [*STATUSES.values(), NO_STATUS]
     table_rows = []
     for number, aim in enumerate(aims, start=1):
@@ -362,7 +413,7 @@ def community_profiles(member_ids: list[int]) -> dict[int, dict[str, dict[str, i
 
 def _benchmark(characteristic, definitions, released, shown, period, profiles) -> list[DataTable]:
     index = {(r.tenant_id, r.definition_id): r for r in released if r.period == period}
-    by = {i for (_, i), r in index.items() if characteristic.key in r.tables}
+    by = {i for (_, i), r in index.items() if characteristic.key in r.keys}
     defs = [d for d in definitions if d.id in by]
     if not defs:
         return []
@@ -371,12 +422,9 @@ def _benchmark(characteristic, definitions, released, shown, period, profiles) -
     for d in defs:
         for member in shown:
             r = index.get((member.id, d.id))
-            cells = _cells(r, characteristic.key) if r is not None else None
-            total = (
-                cell_from_data(r.tables[characteristic.key]["total"], r.rule)
-                if cells is not None
-                else None
-            )
+            table = r.table(characteristic.key) if r is not None else None
+            cells = _cells(table, r)
+            total = cell_from_data(table["total"], r.rule) if table is not None else None
             community = profiles.get(member.id, {}).get(characteristic.key, {})
             community_total = community.get("") or sum(v for k, v in community.items() if k)
             for category in characteristic.categories:
@@ -473,7 +521,7 @@ def partnership_dashboard(partnership: Partnership, args) -> Dashboard:
     released = [r for r in released if r.tenant_id in shown_ids]
     definitions = with_releases(definitions, released)
     period = filters.period or latest_period(periods_held)
-    used = {key for r in released for key in r.tables if key}
+    used = {key for r in released for key in r.keys if key}
     characteristics = [c for c in categories.CHARACTERISTICS.values() if c.key in used]
     # One characteristic at a time (the first, unless one is chosen): at hundreds of
     # members every characteristic at once would be tens of thousands of rows.

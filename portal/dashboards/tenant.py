@@ -25,6 +25,7 @@ from dataclasses import dataclass, field
 from datetime import date, timedelta
 
 from sqlalchemy import func, or_, select
+from sqlalchemy.orm import selectinload
 
 from portal import charts, clock
 from portal.actions import services as action_services
@@ -158,7 +159,8 @@ def _status_summary(labels: list[str], groups: list[Counter], what: str) -> str:
 
 
 def actions_by_objective(viewer: Viewer) -> Chart:
-    objectives = list(db.session.scalars(action_services.objectives()))
+    # The objectives and their headings; their actions are counted below, not loaded.
+    objectives = list(db.session.scalars(action_services.objectives(with_actions=False)))
     counts: dict[int, Counter] = {o.id: Counter() for o in objectives}
     query = select(Action.objective_id, Action.status, func.count(Action.id)).group_by(
         Action.objective_id, Action.status
@@ -240,30 +242,52 @@ def progress_over_time(viewer: Viewer) -> Chart:
 # --- measures ----------------------------------------------------------------------------
 
 
-def measures_with_targets(viewer: Viewer) -> list[targets.MeasureStatus]:
-    rows = list(
-        db.session.scalars(monitoring_services.measures().where(Measure.target_value.is_not(None)))
-    )
+def _measures() -> list[Measure]:
+    """The tenant's measures with their definitions (a joint measure's title is its
+    definition's name), in one query each rather than one per definition."""
+    query = monitoring_services.measures().options(selectinload(Measure.definition))
+    return list(db.session.scalars(query))
+
+
+def measures_with_targets(
+    viewer: Viewer, measures: list[Measure] | None = None
+) -> list[targets.MeasureStatus]:
+    rows = [
+        m for m in (_measures() if measures is None else measures) if m.target_value is not None
+    ]
     return targets.statuses(rows)
 
 
-def _comparable_measures() -> list[Measure]:
+def _comparable_measures(measures: list[Measure] | None = None) -> list[Measure]:
     return [
         m
-        for m in db.session.scalars(monitoring_services.measures())
+        for m in (_measures() if measures is None else measures)
         if m.is_count and m.characteristic is not None
     ]
 
 
-def community_chart(measure: Measure, profile, tenant_name: str) -> Chart | None:
-    """The measure's latest figures by category as shares, against the community's."""
-    tables = monitoring_services.profile_tables(profile)
+def community_chart(
+    measure: Measure,
+    profile,
+    tenant_name: str,
+    *,
+    tables: dict[str, dict[str, int]] | None = None,
+    stored: dict[str, dict[str, float]] | None = None,
+) -> Chart | None:
+    """The measure's latest figures by category as shares, against the community's.
+
+    ``tables`` (the profile's, :func:`~portal.monitoring.services.profile_tables`) and
+    ``stored`` (the measure's figures) may be given when already read: the dashboard reads
+    them once for every measure, not once a measure."""
+    if tables is None:
+        tables = monitoring_services.profile_tables(profile)
     community = tables.get(measure.breakdown)
-    stored = monitoring_services.stored_values(measure)
+    if stored is None:
+        stored = monitoring_services.stored_values(measure)
     latest = next((p for p in reversed(measure.periods) if stored.get(p)), None)
     if not community or latest is None:
         return None
-    rows = monitoring_services.compare(measure, latest, community)
+    rows = monitoring_services.compare(measure, latest, community, stored=stored)
     rows = [r for r in rows if r.share is not None or r.community_share is not None]
     if not any(r.share is not None for r in rows):
         return None
@@ -287,11 +311,21 @@ def community_chart(measure: Measure, profile, tenant_name: str) -> Chart | None
     )
 
 
-def community_charts(viewer: Viewer) -> tuple[list[Chart], str]:
+def community_charts(
+    viewer: Viewer, measures: list[Measure] | None = None
+) -> tuple[list[Chart], str]:
+    """A chart for each count measure broken down by a characteristic the profile holds,
+    from one read of the profile and one of the measures' figures."""
     profile = monitoring_services.profile()
     if profile is None:
         return [], ""
-    built = [community_chart(m, profile, viewer.tenant.name) for m in _comparable_measures()]
+    tables = monitoring_services.profile_tables(profile)
+    measures = [m for m in _comparable_measures(measures) if tables.get(m.breakdown)]
+    stored = monitoring_services.stored_values_of(measures)
+    built = [
+        community_chart(m, profile, viewer.tenant.name, tables=tables, stored=stored[m.id])
+        for m in measures
+    ]
     return [c for c in built if c is not None], profile.area
 
 
@@ -311,7 +345,13 @@ def _review_due(a: ImpactAssessment) -> bool:
 
 
 def eqia_pipeline(viewer: Viewer) -> Chart:
-    rows = list(db.session.scalars(select(ImpactAssessment)))
+    # Only what the stages are told by: the assessments themselves (and their impacts)
+    # are not needed to count them.
+    rows = list(
+        db.session.execute(
+            select(ImpactAssessment.kind, ImpactAssessment.is_published, ImpactAssessment.review_on)
+        )
+    )
     labels = [label for label, _ in PIPELINE]
     values = [sum(1 for a in rows if test(a)) for _, test in PIPELINE]
     series = Series("Impact assessments", values)
@@ -384,16 +424,19 @@ def incident_trend(viewer: Viewer, stats=None) -> Chart:
 
 def dashboard(viewer: Viewer) -> Dashboard:
     """Everything the organisation's home page shows to this person."""
-    community, area = community_charts(viewer)
+    # Recording the view commits, which expires what the session has loaded: record it
+    # first, so nothing read for the page is read twice.
     stats = incident_statistics(viewer)
     incident_services.record_statistics_view(stats)
     chart = incident_trend(viewer, stats)
+    measures = _measures()
+    community, area = community_charts(viewer, measures)
     return Dashboard(
         tasks=tasks_for(viewer),
         my_actions=my_actions(viewer),
         action_charts=[actions_by_objective(viewer), actions_by_aim(viewer)],
         progress_chart=progress_over_time(viewer),
-        measures=measures_with_targets(viewer),
+        measures=measures_with_targets(viewer, measures),
         community_charts=community,
         profile_area=area,
         eqia_chart=eqia_pipeline(viewer),

@@ -420,10 +420,20 @@ def delete_measure(row: Measure) -> int:
 
 def stored_values(measure: Measure) -> dict[str, dict[str, Figure]]:
     """The measure's figures, by period and then category ("" for the total)."""
-    out: dict[str, dict[str, float]] = {}
-    query = select(MeasureValue).where(MeasureValue.measure_id == measure.id)
-    for v in db.session.scalars(query):
-        out.setdefault(v.period, {})[v.category] = exact(measure, v.value)
+    return stored_values_of([measure]).get(measure.id, {})
+
+
+def stored_values_of(measures: list[Measure]) -> dict[int, dict[str, dict[str, Figure]]]:
+    """Several measures' figures in one query, by measure id and then as
+    :func:`stored_values` gives them (a measure with none has an empty dict)."""
+    out: dict[int, dict[str, dict[str, Figure]]] = {m.id: {} for m in measures}
+    if not out:
+        return out
+    query = select(
+        MeasureValue.measure_id, MeasureValue.period, MeasureValue.category, MeasureValue.value
+    ).where(MeasureValue.measure_id.in_(list(out)))
+    for measure_id, period, category, value in db.session.execute(query):
+        out[measure_id].setdefault(period, {})[category] = value
     return out
 
 
@@ -906,10 +916,18 @@ def _share(part: float | None, whole: float | None) -> float | None:
     return part * 100 / whole
 
 
-def compare(measure: Measure, period: str, community: dict[str, int] | None) -> list[ShareRow]:
+def compare(
+    measure: Measure,
+    period: str,
+    community: dict[str, int] | None,
+    *,
+    stored: dict[str, dict[str, float]] | None = None,
+) -> list[ShareRow]:
     """The measure's categories for a period beside the community's, as shares of each
-    one's total (the community's table total, or the sum of its categories)."""
-    figures = stored_values(measure).get(period, {})
+    one's total (the community's table total, or the sum of its categories).
+
+    ``stored``: the measure's figures (:func:`stored_values`), when already read."""
+    figures = (stored_values(measure) if stored is None else stored).get(period, {})
     total = figures.get(TOTAL)
     community = community or {}
     community_total = community.get("") or sum(v for k, v in community.items() if k) or None
