@@ -74,3 +74,7 @@ def action_import(job: Job, *, upload_token: str) -> str:
     if counts.already:
         message += f"; {counts.already} already in the plan, left as they were"
     return message + "."
+
+
+# The report's build and delivery tasks live with the report's rules.
+from portal.reports import services as _reports  # noqa: E402, F401
