@@ -29,6 +29,7 @@ BLUEPRINTS = (
     "portal.aims.routes",
     "portal.monitoring.routes",
     "portal.jobs.routes",
+    "portal.returns.routes",
     "portal.reports.routes",
 )
 

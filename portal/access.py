@@ -30,6 +30,7 @@ PERMISSIONS: dict[str, tuple[str, ...]] = {
     "manage_people": ("admin",),
     "set_retention": ("admin",),
     "keep_wards": ("caseworker", "admin"),
+    "sign_off": ("ceo",),
 }
 
 

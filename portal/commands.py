@@ -221,3 +221,6 @@ def init_app(app: Flask) -> None:
     from portal.incidents.commands import incidents_cli
 
     app.cli.add_command(incidents_cli)
+    from portal.returns.commands import reports_cli
+
+    app.cli.add_command(reports_cli)

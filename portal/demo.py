@@ -100,5 +100,6 @@ def _content_loaders() -> list:
     from portal.incidents import demo as incidents
     from portal.monitoring import demo as monitoring
     from portal.plans import demo as plans
+    from portal.returns import demo as returns
 
-    return [aims, plans, actions, eqia, incidents, monitoring]
+    return [aims, plans, actions, eqia, incidents, monitoring, returns]

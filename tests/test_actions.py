@@ -547,6 +547,8 @@ def test_my_actions_export_and_home_page_overdue_count(login_as, client, app):
 
     def lead_two():
         officer = user("officer@maidstone.demo")
+        for row in db.session.scalars(services.actions()):
+            row.lead_user_id = None  # only these two are the officer's
         rows = db.session.scalars(services.actions()).all()[:2]
         for row in rows:
             row.lead_user_id = officer.id

@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import html
 from pathlib import Path
 
+import pytest
 from sqlalchemy import func, select
 
 from portal.actions import demo, services
 from portal.actions.models import Action, FocusArea, FocusPoint, Objective
+from portal.extensions import db as database
 from portal.tenancy import tenant_scope
 from tests.helpers import tenant
 
@@ -164,3 +167,63 @@ def test_loading_twice_changes_nothing(db):
     lines = list(demo.load_demo())
     assert all("already has objectives" in line for line in lines)
     assert counts() == before
+
+
+# --- "My actions" for the demonstration people ------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("slug", "person", "task", "lead_officer"),
+    [
+        (
+            "maidstone",
+            "officer",
+            "To complete an annual equality data audit with Service Managers.",
+            "Policy and Information team - Equalities and Corporate Policy Officer & Data "
+            "Intelligence Officer Unit Managers",
+        ),
+        ("thanet", "officer", None, "Claire Grant"),
+        (
+            "sevenoaks",
+            "officer",
+            "Carry out access checks at every council-run community event",
+            "Communities Manager",
+        ),
+        ("tonbridge-malling", "officer", None, "Policy Officer"),
+        ("tunbridge-wells", "officer", None, "Customer Services Manager"),
+        (
+            "tunbridge-wells",
+            "caseworker",
+            "Agree a shared hate incident reporting form with the West Kent partners",
+            "Community Safety Manager",
+        ),
+    ],
+)
+def test_demonstration_people_find_their_actions_under_my_actions(
+    app, client, login_as, slug, person, task, lead_officer
+):
+    from portal.actions.models import Action
+    from tests.helpers import user
+
+    with app.app_context(), tenant_scope(tenant(slug)):
+        mine = database.session.scalars(
+            select(Action).where(Action.lead_user_id == user(f"{person}@{slug}.demo").id)
+        ).all()
+        assert mine
+        # The plan's own words for the lead officer stay as written.
+        assert any(a.lead_officer == lead_officer for a in mine)
+        tasks = [a.task for a in mine]
+    login_as(person, slug)
+    page = client.get(f"/t/{slug}/plan/my-actions").get_data(as_text=True)
+    for shown in [task] if task else tasks[:1]:
+        assert html.escape(shown, quote=True).replace("&#x27;", "&#39;") in page
+        if task:
+            assert task in tasks
+
+
+def test_an_action_nobody_in_the_demonstration_stands_for_has_no_lead_person(ctx):
+    from portal.actions.models import Action
+
+    with tenant_scope(tenant("thanet")):
+        tbc = database.session.scalar(select(Action).where(Action.lead_officer == "TBC"))
+        assert tbc.lead_user_id is None

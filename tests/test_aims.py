@@ -225,8 +225,8 @@ def test_lead_adds_changes_moves_and_deletes_an_aim_and_its_measures(app, login_
         assert db.session.get(JointAim, new_id) is None
         role = db.session.get(PartnershipRole, role_id)
         assert [a.position for a in role.aims] == [1, 2, 3]
-        assert (
-            db.session.scalar(select(func.count(AimMeasure.id))) == 10 + 2
+        assert db.session.scalar(select(func.count(AimMeasure.id))) == 2 * (
+            10 + 2
         )  # West Kent's and Kent Equality Network's
     for action in ("joint_aim.created", "aim_measure.moved", "joint_aim.deleted"):
         assert audit_events(app, action=action), action
@@ -317,7 +317,7 @@ def test_empty_or_bad_input_is_explained_and_nothing_saved(app, login_as, client
     with app.app_context():
         from portal.extensions import db
 
-        assert db.session.scalar(select(func.count(PlanPeriod.id))) == 2
+        assert db.session.scalar(select(func.count(PlanPeriod.id))) == 4  # 2 each
         assert len(db.session.get(PartnershipRole, role_id).aims) == 2
         assert db.session.get(JointAim, aim_id).text.startswith("We will make sure our events")
 

@@ -587,8 +587,45 @@ LOADERS = {
 }
 
 
+# Who follows each action up in the portal: the demonstration person whose job the
+# action's lead officer is. The lead-officer text stays as the plan wrote it; the link
+# puts the action in that person's "My actions". An action whose lead officer no
+# demonstration person stands for (a named manager of another service, "TBC") is left
+# without one. Each rule is a word or name the lead-officer text contains.
+DEMO_LEADS = {
+    "maidstone": [("Equalities and Corporate Policy Officer", "officer")],
+    "thanet": [("Claire Grant", "officer")],
+    "sevenoaks": [("Communities Manager", "officer"), ("Community Safety", "caseworker")],
+    "tonbridge-malling": [("Policy Officer", "officer")],
+    "tunbridge-wells": [
+        ("Customer Services Manager", "officer"),
+        ("Community Safety", "caseworker"),
+    ],
+}
+
+
+def _link_demo_people(slug: str) -> int:
+    """Link the tenant's actions to the demonstration people who lead them (see
+    DEMO_LEADS), where no person is linked yet. Returns how many were linked."""
+    from portal.auth.models import User
+
+    linked = 0
+    for words, local in DEMO_LEADS.get(slug, []):
+        person = db.session.scalar(select(User).where(User.email == f"{local}@{slug}.demo"))
+        if person is None:
+            continue
+        for action in db.session.scalars(
+            select(Action).where(Action.lead_user_id.is_(None), Action.lead_officer.contains(words))
+        ):
+            action.lead_user_id = person.id
+            linked += 1
+    db.session.commit()
+    return linked
+
+
 def load_demo() -> Iterator[str]:
-    """Add the seed plans' objectives and actions to tenants that have none yet."""
+    """Add the seed plans' objectives and actions to tenants that have none yet, and link
+    actions to the demonstration people who lead them."""
     for slug, loader in LOADERS.items():
         tenant = _tenant(slug)
         if tenant is None:
@@ -596,5 +633,8 @@ def load_demo() -> Iterator[str]:
         with tenant_scope(tenant):
             if _has_plan():
                 yield f"actions: {slug} already has objectives"
-                continue
-            yield f"actions: {slug}: {loader()}"
+            else:
+                yield f"actions: {slug}: {loader()}"
+            linked = _link_demo_people(slug)
+            if linked:
+                yield f"actions: {slug}: {linked} linked to demonstration people"

@@ -195,6 +195,44 @@ KENT_NETWORK = {
 
 SEEDED = {"west-kent": WEST_KENT, "kent-network": KENT_NETWORK}
 
+# Each partnership's current plan period, carried from its framework above. Neither
+# partnership has published aims for these years, so the carried framework is marked as
+# demonstration data; the framework it comes from stays as it was, as history.
+CURRENT = {
+    "west-kent": {
+        "title": "Our Aims and Commitments for 2024-28 (demonstration)",
+        "start_year": 2024,
+        "end_year": 2028,
+        "source": "Demonstration data: the partnership's 2012-16 aims and commitments, "
+        "carried into 2024-28 word for word; not taken from a real document",
+        "note": "Demonstration data: the West Kent Equality Partnership's aims and "
+        "commitments for 2012-16, carried into the plan period 2024-28 so that this "
+        "year's work can be shown. The words below are those of 2012-16.",
+    },
+    "kent-network": {
+        "title": "Shared equality aims 2024-28 (demonstration)",
+        "start_year": 2024,
+        "end_year": 2028,
+        "source": "Demonstration data: the 2017-21 demonstration aims carried into 2024-28; "
+        "not taken from a real document",
+        "note": "Demonstration data: the Kent Equality Network's shared aims for 2017-21, "
+        "carried into the plan period 2024-28.",
+    },
+}
+
+
+def current_spec(slug: str) -> dict:
+    """The framework of a partnership's current demonstration period."""
+    carried, base = CURRENT[slug], SEEDED[slug]
+    return base | {
+        "title": carried["title"],
+        "start_year": carried["start_year"],
+        "end_year": carried["end_year"],
+        "is_demo": True,
+        "source": carried["source"],
+        "introduction": [carried["note"], *base["introduction"]],
+    }
+
 
 def _period(partnership: Partnership, spec: dict) -> PlanPeriod:
     pid = partnership.id
@@ -237,8 +275,10 @@ def _period(partnership: Partnership, spec: dict) -> PlanPeriod:
 
 
 def load_demo() -> Iterator[str]:
-    """Add each partnership's demonstration framework unless it has that period already."""
-    for slug, spec in SEEDED.items():
+    """Add each partnership's demonstration framework, and its current period carried from
+    it, unless it has that period already."""
+    specs = [*SEEDED.items(), *((slug, current_spec(slug)) for slug in CURRENT)]
+    for slug, spec in specs:
         partnership = db.session.scalar(select(Partnership).where(Partnership.slug == slug))
         if partnership is None:
             continue

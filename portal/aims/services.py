@@ -22,6 +22,7 @@ from portal.aims.models import (
 from portal.editing import EditConflict, commit_edit
 from portal.extensions import db
 from portal.forms import parse_id
+from portal.monitoring import periods as monitoring_periods
 from portal.partners.models import Partnership, partnership_member
 
 FIRST_YEAR, LAST_YEAR = 2000, 2100
@@ -92,6 +93,37 @@ def published_frameworks() -> list[tuple[Partnership, list[PlanPeriod]]]:
         (p, db.session.scalars(periods(p.id).where(PlanPeriod.is_draft.is_(False))).all())
         for p in partnerships
     ]
+
+
+def current_period(partnership_id: int, year: int | None = None) -> PlanPeriod | None:
+    """The partnership's published plan period that covers ``year`` (April to March;
+    this year if not given): the one that started last, if periods overlap.
+
+    A period written 2024–28 covers the years April 2024 to March 2028.
+    """
+    year = monitoring_periods.financial_year() if year is None else year
+    return db.session.scalar(
+        periods(partnership_id)
+        .where(
+            PlanPeriod.is_draft.is_(False),
+            PlanPeriod.start_year <= year,
+            PlanPeriod.end_year > year,
+        )
+        .limit(1)
+    )
+
+
+def current_plan_years(partnership_ids, year: int | None = None) -> tuple[int, int] | None:
+    """The first and last year (April to March) of the current plan periods of the given
+    partnerships, taken together; None when none of them has a current period."""
+    spans = [
+        (p.start_year, p.end_year - 1)
+        for p in (current_period(pid, year) for pid in partnership_ids)
+        if p is not None
+    ]
+    if not spans:
+        return None
+    return min(s for s, _ in spans), max(e for _, e in spans)
 
 
 def linkable_aims():
@@ -288,6 +320,20 @@ def publish_period(period: PlanPeriod) -> None:
     period.updated_at = clock.utcnow()
     _record("published", period)
     db.session.commit()
+    follow_period(period.partnership_id)
+
+
+def follow_period(partnership_id: int) -> None:
+    """Carry every member's measures into the partnership's current plan period."""
+    from portal.monitoring import services as monitoring
+
+    partnership = db.session.get(Partnership, partnership_id)
+    if current_period(partnership_id) is None:
+        return
+    for tenant in sorted(partnership.members, key=lambda t: t.id):
+        # Each member's own change, made and audited under its own scope.
+        with tenancy.tenant_scope(tenant):
+            monitoring.follow_current_period(tenant)
 
 
 def delete_period(period: PlanPeriod) -> None:

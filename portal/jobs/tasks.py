@@ -76,5 +76,17 @@ def action_import(job: Job, *, upload_token: str) -> str:
     return message + "."
 
 
+RETURN_MAIL = "portal.jobs.return_mail"
+
+
+@job_task(RETURN_MAIL)
+def return_mail(job: Job, *, reporting_year_id: int, kind: str, detail: str = "") -> str:
+    """Email the job's organisation's officers or chief executive about its annual return."""
+    from portal.returns import mail
+
+    told = mail.send_about_return(job.tenant_id, reporting_year_id, kind, detail)
+    return f"{told} {'person' if told == 1 else 'people'} emailed."
+
+
 # The report's build and delivery tasks live with the report's rules.
 from portal.reports import services as _reports  # noqa: E402, F401

@@ -18,10 +18,12 @@ from sqlalchemy import func, select
 from portal.extensions import db
 from portal.monitoring import catalogue, periods, services
 from portal.monitoring.models import Measure, MeasureDefinition
-from portal.partners.models import Tenant
+from portal.partners.models import Partnership, Tenant
 from portal.tenancy import tenant_scope
 
 DATA = Path(__file__).parent / "data"
+# The demonstration's current plan periods start in April 2024 (portal/aims/demo.py).
+CURRENT_FIRST_YEAR = 2024
 CENSUS_FILE = DATA / "census2021_districts.csv"
 CENSUS_SOURCE = (
     "Census 2021, Office for National Statistics: {area} ({code}). Tables TS002 legal "
@@ -170,10 +172,12 @@ def _weights(categories: tuple[str, ...], community: dict[str, int] | None, rng)
     return [rng.uniform(0.2, 1.0) for _ in categories]
 
 
-def _figures(measure: Measure, size: int, community, rng) -> list[services.Cell]:
+def _figures(
+    measure: Measure, size: int, community, rng, within: list[str] | None = None
+) -> list[services.Cell]:
     cells = []
     c = measure.characteristic
-    for period in measure.periods:
+    for period in measure.periods if within is None else within:
         where = periods.label(period)
         if measure.unit == "percentage":
             if measure.allows_negative:
@@ -229,6 +233,7 @@ def load_demo() -> Iterator[str]:
                 continue
             tables = services.profile_tables(services.profile())
             rng = random.Random(f"measures-{slug}")  # noqa: S311 - demonstration figures
+            added = []
             for key, breakdown, size in plan:
                 measure = services.add_measure(
                     definition=definitions[key],
@@ -239,7 +244,128 @@ def load_demo() -> Iterator[str]:
                 measure.source = _source(slug, definitions[key])
                 cells = _figures(measure, size, tables.get(breakdown), rng)
                 services.save_values(measure, cells, via="demonstration", is_demo=True)
+                added.append((measure, size, tables.get(breakdown)))
             yield f"measures: {slug}: {len(plan)} measures with demonstration figures"
+            yield from _current_figures(tenant, added)
+    yield from _joint_measures()
+
+
+def _current_years(measure: Measure) -> list[str]:
+    """The measure's periods in its current plan period up to the last full year."""
+    return [
+        p
+        for p in measure.periods
+        if CURRENT_FIRST_YEAR <= periods.year_of(p) <= periods.last_full_year()
+    ]
+
+
+def _current_figures(tenant: Tenant, added) -> Iterator[str]:
+    """Carry the organisation's measures into its current plan period, with figures for
+    each year of it that has ended. A separate random stream keeps the earlier years'
+    figures the same as before."""
+    if not services.follow_current_period(tenant):
+        return
+    rng = random.Random(f"measures-{tenant.slug}-current")  # noqa: S311 - demonstration
+    for measure, size, community in added:
+        within = _current_years(measure)
+        if within:
+            cells = _figures(measure, size, community, rng, within)
+            services.save_values(measure, cells, via="demonstration", is_demo=True)
+    yield f"measures: {tenant.slug}: carried into {services.current_plan_label(tenant)}"
+
+
+# Joint measures of each partnership's current plan period (demonstration), each with
+# the "How will we measure our results?" answer it serves, and the size of a member's
+# yearly figure. A measure with a base counts part of the base's people, so the
+# partnership sees the percentage worked out from the two released counts.
+JOINT = {
+    "west-kent": [
+        {
+            "key": "clear-asked",
+            "name": "Customers asked whether our letters and web pages were clear",
+            "answers": "We will check we are using clear and concise language.",
+            "size": 600,
+        },
+        {
+            "key": "clear-yes",
+            "name": "Customers who found our letters and web pages clear",
+            "answers": "We will check we are using clear and concise language.",
+            "base": "clear-asked",
+            "size": 600,
+        },
+    ],
+    "kent-network": [
+        {
+            "key": "pages-tested",
+            "name": "Main web pages tested with people who use them",
+            "answers": "We will test our main web pages with people who use them.",
+            "size": 40,
+        },
+    ],
+}
+JOINT_NOTE = "Demonstration data: a joint measure made up for the demonstration."
+
+
+def _joint_measures() -> Iterator[str]:
+    """Add each partnership's demonstration joint measures for its current plan period,
+    and every member's figures for them, unless the partnership has joint measures."""
+    from portal.aims import services as aims
+    from portal.aims.models import AimMeasure, JointAim, PartnershipRole
+
+    for slug, specs in JOINT.items():
+        partnership = db.session.scalar(select(Partnership).where(Partnership.slug == slug))
+        if partnership is None:
+            continue
+        if db.session.scalar(services.joint_measures(partnership).limit(1)) is not None:
+            yield f"joint measures: {slug} already has joint measures"
+            continue
+        period = aims.current_period(partnership.id)
+        if period is None:
+            continue
+        made: dict[str, MeasureDefinition] = {}
+        for spec in specs:
+            answer = db.session.scalar(
+                select(AimMeasure.id)
+                .join(JointAim, AimMeasure.aim_id == JointAim.id)
+                .join(PartnershipRole, JointAim.role_id == PartnershipRole.id)
+                .where(PartnershipRole.period_id == period.id, AimMeasure.text == spec["answers"])
+            )
+            base = made.get(spec.get("base", ""))
+            made[spec["key"]] = services.add_joint_measure(
+                partnership,
+                name=spec["name"],
+                unit="count",
+                period_type=periods.YEAR,
+                breakdown="",
+                description=JOINT_NOTE,
+                first_year=period.start_year,
+                last_year=period.end_year - 1,
+                aim_measure_id=answer,
+                base_id=base.id if base else None,
+            )
+        for tenant in sorted(partnership.members, key=lambda t: t.slug):
+            rng = random.Random(f"joint-{slug}-{tenant.slug}")  # noqa: S311 - demonstration
+            with tenant_scope(tenant):
+                wholes: dict[str, float] = {}
+                for spec in specs:
+                    measure = services.start_reporting(made[spec["key"]])
+                    measure.is_demo = True
+                    measure.source = (
+                        f"Demonstration measure: a joint measure of {partnership.name} for "
+                        f"{period.label}, made up for the demonstration"
+                    )
+                    cells = []
+                    for period_key in _current_years(measure):
+                        if "base" in spec:
+                            value = round(wholes[period_key] * rng.uniform(0.7, 0.92))
+                        else:
+                            value = round(spec["size"] * rng.uniform(0.7, 1.3))
+                            wholes[period_key] = value
+                        cells.append(
+                            services.Cell(period_key, "", str(value), periods.label(period_key))
+                        )
+                    services.save_values(measure, cells, via="demonstration", is_demo=True)
+        yield f"joint measures: {slug}: {len(specs)} for {period.label}, with members' figures"
 
 
 def _area_name(census: str, code: str) -> str:

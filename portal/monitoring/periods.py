@@ -7,6 +7,9 @@ A period is stored as a short key: "2019" for the year April 2019 to March 2020,
 from __future__ import annotations
 
 import re
+from datetime import date
+
+from portal import clock
 
 YEAR = "year"
 QUARTER = "quarter"
@@ -43,6 +46,17 @@ def label(key: str) -> str:
         first, last, offset = _QUARTER_MONTHS[int(key[-1])]
         return f"{first} to {last} {year + offset}"
     return f"{year} to {year + 1}"
+
+
+def financial_year(when: date | None = None) -> int:
+    """The year whose April to March ``when`` falls in (today if not given)."""
+    when = when or clock.utcnow().date()
+    return when.year if when.month >= 4 else when.year - 1
+
+
+def last_full_year(when: date | None = None) -> int:
+    """The latest year (April to March) that has ended."""
+    return financial_year(when) - 1
 
 
 def plan_label(first_year: int, last_year: int) -> str:

@@ -77,6 +77,9 @@ def new_measure():
         (str(d.id), d.name + (" (by a protected characteristic)" if d.breakdown == ANY else ""))
         for d in definitions
     ] + [(OWN, "My own measure (describe it below)")]
+    plan = services.current_plan_years(g.tenant)
+    if request.method == "GET" and plan is not None:
+        form.first_year.data, form.last_year.data = plan
     if form.validate_on_submit():
         chosen = next((d for d in definitions if str(d.id) == form.definition.data), None)
         try:
@@ -271,25 +274,34 @@ def correct_release(measure_number: int):
     )
 
 
-def _grid_periods(measure: Measure) -> tuple[list[str], int | None, list[int]]:
-    """The periods a grid shows: every year, or the quarters of one chosen year."""
+def _grid_periods(measure: Measure) -> tuple[list[str], int | None, list[int], dict]:
+    """The periods a grid shows: the years of one plan period (the current one unless
+    another is chosen), or the quarters of one chosen year (this year unless another is
+    chosen)."""
+    this_year = periods.financial_year()
     if measure.period_type != periods.QUARTER:
-        return measure.periods, None, []
+        windows = services.plan_windows(measure, g.tenant)
+        chosen = next((w for w in windows if str(w[0]) == request.args.get("from")), None)
+        if chosen is None:
+            chosen = next((w for w in windows if w[0] <= this_year <= w[1]), windows[-1])
+        shown = periods.periods(measure.period_type, *chosen)
+        return shown, None, [], {"windows": windows if len(windows) > 1 else [], "chosen": chosen}
     years = list(range(measure.first_year, measure.last_year + 1))
     try:
         year = int(request.args.get("year", ""))
     except ValueError:
-        year = years[0]
+        year = this_year if this_year in years else years[0]
     if year not in years:
-        year = years[0]
-    return [p for p in measure.periods if periods.year_of(p) == year], year, years
+        year = this_year if this_year in years else years[0]
+    shown = [p for p in measure.periods if periods.year_of(p) == year]
+    return shown, year, years, {"windows": [], "chosen": None}
 
 
 @tenant_bp.route("/measures/<int:measure_number>/figures", methods=["GET", "POST"])
 @requires("officer")
 def figures(measure_number: int):
     row = get_numbered_or_404(Measure, measure_number)
-    shown, year, years = _grid_periods(row)
+    shown, year, years, plan = _grid_periods(row)
     form = GridForm()
     problems: list[services.Problem] = []
     entered = dict(request.form) if request.method == "POST" else {}
@@ -310,6 +322,8 @@ def figures(measure_number: int):
         shown=shown,
         year=year,
         years=years,
+        windows=plan["windows"],
+        window=plan["chosen"],
         stored=stored,
         entered=entered,
         problems=problems,

@@ -45,7 +45,7 @@ from portal.monitoring.models import (
     PopulationFigure,
 )
 from portal.partners.models import Partnership, Tenant
-from portal.tenancy import across_tenants, tenant_scope
+from portal.tenancy import across_tenants, current_tenant_id, tenant_scope
 
 MAX_IMPORT_BYTES = 1_000_000
 MAX_IMPORT_LINES = 5000
@@ -187,6 +187,72 @@ def add_measure(
     audit.record("measure.created", row, detail={"name": name, "breakdown": row.breakdown})
     db.session.commit()
     return row
+
+
+def current_plan_years(tenant: Tenant) -> tuple[int, int] | None:
+    """The first and last year (April to March) of the tenant's current plan period:
+    its partnerships' published periods that cover this year, taken together. None for
+    an organisation in no partnership, or whose partnerships have no current period."""
+    from portal.aims import services as aims
+
+    return aims.current_plan_years([p.id for p in tenant.partnerships])
+
+
+def current_plan_label(tenant: Tenant) -> str:
+    years = current_plan_years(tenant)
+    return periods.plan_label(*years) if years else "no current plan period"
+
+
+def follow_current_period(tenant: Tenant) -> int:
+    """Carry the current tenant's measures into its current plan period: a measure whose
+    plan ends before the period does now runs to the period's last year (its earlier
+    years and figures stay as they were). Returns how many measures changed."""
+    years = current_plan_years(tenant)
+    if years is None:
+        return 0
+    changed = 0
+    for row in db.session.scalars(select(Measure).where(Measure.last_year < years[1])):
+        before = row.last_year
+        row.last_year = years[1]
+        row.updated_at = clock.utcnow()
+        audit.record(
+            "measure.plan_followed",
+            row,
+            detail={"last_year": [before, years[1]], "plan": periods.plan_label(*years)},
+        )
+        changed += 1
+    db.session.commit()
+    return changed
+
+
+def plan_windows(measure: Measure, tenant: Tenant) -> list[tuple[int, int]]:
+    """The spans of years a figures grid shows one at a time: each of the tenant's
+    partnerships' published plan periods within the measure's years, and the rest of
+    its years as one span each side. A measure within one span has one window."""
+    from portal.aims import services as aims
+    from portal.aims.models import PlanPeriod
+
+    spans = set()
+    for partnership in tenant.partnerships:
+        for period in db.session.scalars(
+            aims.periods(partnership.id).where(PlanPeriod.is_draft.is_(False))
+        ):
+            first = max(period.start_year, measure.first_year)
+            last = min(period.end_year - 1, measure.last_year)
+            if first <= last:
+                spans.add((first, last))
+    windows = sorted(spans)
+    # Years no period covers form spans of their own, so every year can be reached.
+    covered = {y for first, last in windows for y in range(first, last + 1)}
+    loose = [y for y in range(measure.first_year, measure.last_year + 1) if y not in covered]
+    run: list[int] = []
+    for year in [*loose, None]:
+        if run and (year is None or year != run[-1] + 1):
+            windows.append((run[0], run[-1]))
+            run = []
+        if year is not None:
+            run.append(year)
+    return sorted(windows) or [(measure.first_year, measure.last_year)]
 
 
 def _outside(stored_periods: Iterable[str], allowed: list[str]) -> list[str]:
@@ -1023,6 +1089,55 @@ def release_member_figures(
     return row
 
 
+def release_counts(
+    tenant: Tenant,
+    definition: MeasureDefinition,
+    period: str,
+    tables: dict[str, tuple[dict, int]],
+    *,
+    trigger: str = SIGN_OFF,
+    detail: str = "",
+    user=None,
+) -> FigureRelease | None:
+    """Release counts that a member keeps outside its measures (its registers: impact
+    assessments, hate incidents by motivation), once, as :func:`release_member_figures`
+    does for measures: with a release already made for ``definition`` and ``period`` it
+    is returned unchanged; otherwise ``tables`` (breakdown -> (exact cells, exact total))
+    are released together under the strictest rule of the member's partnerships."""
+    existing = current_release(tenant, definition, period)
+    if existing is not None or not tables:
+        return existing
+    with tenant_scope(tenant):
+        release = next_release([], tables, [p.disclosure_rule for p in tenant.partnerships])
+        row = _store(
+            tenant,
+            definition,
+            period,
+            release,
+            version=1,
+            trigger=trigger,
+            detail=detail,
+            user=user,
+        )
+        audit.record(
+            "figures.released",
+            row,
+            tenant_id=tenant.id,
+            user=user,
+            detail={
+                "definition": definition.id,
+                "measure": definition.name,
+                "period": period,
+                "version": 1,
+                "rule": [release.rule.threshold, release.rule.rounding],
+                "trigger": trigger,
+                "trigger_detail": detail,
+            },
+        )
+        db.session.flush()
+    return row
+
+
 @dataclass
 class CorrectionPreview:
     """A correction as it would be released: the release in force beside the new one."""
@@ -1530,6 +1645,7 @@ def start_reporting(definition: MeasureDefinition) -> Measure:
     )
     if row is not None:
         return row
-    first = definition.first_year or clock.utcnow().year
-    last = definition.last_year or first
+    plan = current_plan_years(db.session.get(Tenant, current_tenant_id()))
+    first = definition.first_year or (plan[0] if plan else periods.financial_year())
+    last = definition.last_year or (plan[1] if plan else first)
     return add_measure(definition=definition, first_year=first, last_year=last)

@@ -84,8 +84,12 @@ class _Builder:
         self.sections.append(section)
         return section
 
-    def count_cell(self, member: str, measure: str, period: str, category: str, data) -> dict:
-        """A released count as a table cell, and its annex row."""
+    def count_cell(
+        self, member: str, measure: str, period: str, category: str, data, rule=None
+    ) -> dict:
+        """A released count as a table cell, and its annex row, under the rule it was
+        released by (the partnership's when not given)."""
+        rule = rule or self.rule
         status, value = data
         self.annex.append(
             {
@@ -95,10 +99,10 @@ class _Builder:
                 "category": category,
                 "unit": "count",
                 "value": value,
-                "mark": _mark(status, self.rule),
+                "mark": _mark(status, rule),
             }
         )
-        return {"text": _cell_label(status, value, self.rule), "value": value, "mark": status}
+        return {"text": _cell_label(status, value, rule), "value": value, "mark": status}
 
     def percent_cell(self, member: str, measure: str, period: str, category: str, value) -> dict:
         self.annex.append(
@@ -145,6 +149,13 @@ def _chart(builder, table: dict, title: str, summary: str) -> dict:
     }
 
 
+def _rule(data: Mapping | None, default: Rule) -> Rule:
+    """The rule a table was released under, as stored beside it."""
+    if not data:
+        return default
+    return Rule(int(data["threshold"]), int(data["rounding"]))
+
+
 def _checked(tables: Mapping[str, Mapping], rule: Rule) -> dict[str, dict]:
     """The member's released tables for one measure, checked side by side."""
     keys = list(tables)
@@ -171,10 +182,7 @@ def _aims(builder, submissions: Sequence[Submission]) -> None:
             rows.append(
                 [
                     {"text": sub.name},
-                    *(
-                        {"text": str(counts["by_status"].get(s, 0))}
-                        for s in statuses
-                    ),
+                    *({"text": str(counts["by_status"].get(s, 0))} for s in statuses),
                     {"text": str(counts["overdue"])},
                     {"text": str(counts["completed_in_year"])},
                 ]
@@ -209,34 +217,42 @@ def _measures(builder, submissions: Sequence[Submission]) -> None:
             )
     for (name, period), entries in by_measure.items():
         blocks: list[dict] = []
-        missing = [(s, m) for s, m in entries if not m.get("tables")]
+        missing = [(s, m) for s, m in entries if not m.get("tables") and m.get("value") is None]
+        reported = [
+            (s, m) for s, m in entries if not m.get("tables") and m.get("value") is not None
+        ]
         breakdowns: dict[str, list] = {}
         for sub, measure in entries:
             if not measure.get("tables"):
                 continue
-            checked = _checked(measure["tables"], builder.rule)
+            rule = _rule(measure.get("rule"), builder.rule)
+            checked = _checked(measure["tables"], rule)
             for breakdown, data in checked.items():
-                breakdowns.setdefault(breakdown, []).append((sub, data))
+                breakdowns.setdefault(breakdown, []).append((sub, data, rule))
         for breakdown, rows_in in breakdowns.items():
             categories: list[str] = []
-            for _, data in rows_in:
+            for _, data, _rule_used in rows_in:
                 for key, *_ in data["cells"]:
                     if key not in categories:
                         categories.append(key)
             rows = []
-            for sub, data in rows_in:
+            for sub, data, rule in rows_in:
                 cells = {key: [status, value] for key, status, value in data["cells"]}
                 row = [{"text": sub.name}]
                 for key in categories:
                     if key in cells:
-                        row.append(builder.count_cell(sub.name, name, period, key, cells[key]))
+                        row.append(
+                            builder.count_cell(sub.name, name, period, key, cells[key], rule)
+                        )
                     else:
                         row.append({"text": "not recorded", "value": None, "mark": "missing"})
                 if breakdown:
                     row.append(
-                        builder.count_cell(sub.name, name, period, "Not recorded", data["unrecorded"])
+                        builder.count_cell(
+                            sub.name, name, period, "Not recorded", data["unrecorded"], rule
+                        )
                     )
-                row.append(builder.count_cell(sub.name, name, period, "Total", data["total"]))
+                row.append(builder.count_cell(sub.name, name, period, "Total", data["total"], rule))
                 rows.append(row)
             head = ["Member", *categories]
             if breakdown:
@@ -248,12 +264,31 @@ def _measures(builder, submissions: Sequence[Submission]) -> None:
                 blocks.append(
                     _chart(
                         builder,
-                        {**table, "head": ["Member", *categories], "rows": [r[: 1 + len(categories)] for r in rows]},
+                        {
+                            **table,
+                            "head": ["Member", *categories],
+                            "rows": [r[: 1 + len(categories)] for r in rows],
+                        },
                         f"{name}{by}, {period}",
                         _summary(rows, categories),
                     )
                 )
             blocks.append(table)
+        if reported:
+            blocks.append(
+                _table(
+                    builder,
+                    f"{name}, {period}",
+                    ["Member", "Figure"],
+                    [
+                        [
+                            {"text": s.name},
+                            builder.percent_cell(s.name, name, period, "", m["value"]),
+                        ]
+                        for s, m in reported
+                    ],
+                )
+            )
         for sub, measure in missing:
             reason = measure.get("reason") or "no reason was given"
             blocks.append({"type": "p", "text": f"{sub.name} gave no figure: {reason}."})
@@ -264,7 +299,9 @@ def _summary(rows: Sequence[Sequence[dict]], categories: Sequence[str]) -> str:
     """A sentence on the largest released figure of each member."""
     parts = []
     for row in rows:
-        shown = [(c.get("value"), categories[i]) for i, c in enumerate(row[1 : 1 + len(categories)])]
+        shown = [
+            (c.get("value"), categories[i]) for i, c in enumerate(row[1 : 1 + len(categories)])
+        ]
         shown = [(v, k) for v, k in shown if v is not None]
         if shown:
             value, key = max(shown)
@@ -285,10 +322,18 @@ def _workforce(builder, submissions: Sequence[Submission]) -> None:
                 [
                     {"text": f"{p['characteristic']}: {p['category']}"},
                     builder.percent_cell(
-                        sub.name, "Workforce profile", workforce.get("date", ""), p["category"], p.get("workforce")
+                        sub.name,
+                        "Workforce profile",
+                        workforce.get("date", ""),
+                        p["category"],
+                        p.get("workforce"),
                     ),
                     builder.percent_cell(
-                        sub.name, "Community profile", workforce.get("date", ""), p["category"], p.get("community")
+                        sub.name,
+                        "Community profile",
+                        workforce.get("date", ""),
+                        p["category"],
+                        p.get("community"),
                     ),
                 ]
                 for p in profile
@@ -329,7 +374,10 @@ def _workforce(builder, submissions: Sequence[Submission]) -> None:
                 ("Women paid a bonus", gap.get("bonus_women")),
             ]
             rows = [
-                [{"text": label}, builder.percent_cell(sub.name, "Gender pay gap", period, label, v)]
+                [
+                    {"text": label},
+                    builder.percent_cell(sub.name, "Gender pay gap", period, label, v),
+                ]
                 for label, v in figures
             ]
             blocks.append(
@@ -345,8 +393,16 @@ def _workforce(builder, submissions: Sequence[Submission]) -> None:
                 rows = [
                     [
                         {"text": q["quartile"]},
-                        builder.percent_cell(sub.name, "Pay quartile", period, f"{q['quartile']}: men", q.get("men")),
-                        builder.percent_cell(sub.name, "Pay quartile", period, f"{q['quartile']}: women", q.get("women")),
+                        builder.percent_cell(
+                            sub.name, "Pay quartile", period, f"{q['quartile']}: men", q.get("men")
+                        ),
+                        builder.percent_cell(
+                            sub.name,
+                            "Pay quartile",
+                            period,
+                            f"{q['quartile']}: women",
+                            q.get("women"),
+                        ),
                     ]
                     for q in quartiles
                 ]
@@ -367,7 +423,21 @@ def _eqia_and_incidents(builder, submissions: Sequence[Submission]) -> None:
     links = []
     for sub in submissions:
         eqia = sub.snapshot.get("eqia") or {}
-        rows.append([{"text": sub.name}, {"text": str(eqia.get("completed", 0))}, {"text": str(len(eqia.get("published", [])))}])
+        rule = _rule(eqia.get("rule"), builder.rule)
+        rows.append(
+            [
+                {"text": sub.name},
+                *(
+                    builder.count_cell(sub.name, "Impact assessments", "", label, eqia[key], rule)
+                    if eqia.get(key)
+                    else {"text": "not given", "value": None, "mark": "missing"}
+                    for key, label in (
+                        ("completed_cell", "Completed"),
+                        ("published_cell", "Published"),
+                    )
+                ),
+            ]
+        )
         links.extend(f"{sub.name}: {p['title']} ({p['url']})" for p in eqia.get("published", []))
     blocks = [
         _table(
@@ -388,7 +458,7 @@ def _eqia_and_incidents(builder, submissions: Sequence[Submission]) -> None:
         if not table_data:
             continue
         period = incidents.get("period", "")
-        rule = builder.rule
+        rule = _rule(incidents.get("rule"), builder.rule)
         # Keys are [motivation, quarter] pairs; JSON keeps them as lists.
         keyed = {**table_data, "cells": [[tuple(k), s, v] for k, s, v in table_data["cells"]]}
         checked = disclosure.table_to_data(
@@ -406,7 +476,7 @@ def _eqia_and_incidents(builder, submissions: Sequence[Submission]) -> None:
                 data = cells.get((motivation, quarter), ["zero", 0])
                 row.append(
                     builder.count_cell(
-                        sub.name, "Hate incidents", f"{period} {quarter}", motivation, data
+                        sub.name, "Hate incidents", f"{period} {quarter}", motivation, data, rule
                     )
                 )
             rows.append(row)
@@ -416,12 +486,31 @@ def _eqia_and_incidents(builder, submissions: Sequence[Submission]) -> None:
             ["Motivation", *QUARTERS],
             rows,
         )
-        total = builder.count_cell(sub.name, "Hate incidents", period, "Total", checked["total"])
+        totals = {q: [status, value] for q, status, value in incidents.get("quarter_totals", [])}
+        if totals:
+            row = [{"text": "All incidents"}]
+            for quarter in QUARTERS:
+                data = totals.get(quarter, ["zero", 0])
+                row.append(
+                    builder.count_cell(
+                        sub.name,
+                        "Hate incidents",
+                        f"{period} {quarter}",
+                        "All incidents",
+                        data,
+                        rule,
+                    )
+                )
+            table["rows"].append(row)
         builder.section(
             sub.name,
             3,
             [
-                {"type": "p", "text": f"Incidents recorded in the year: {total['text']}."},
+                {
+                    "type": "p",
+                    "text": "An incident may have more than one motivation, so the "
+                    "motivations do not add up to all incidents.",
+                },
                 table,
             ],
         )
@@ -456,7 +545,10 @@ def _commitments(builder, submissions: Sequence[Submission]) -> None:
                 builder,
                 f"{sub.name}: progress on its own commitments",
                 ["Commitment", "Progress"],
-                [[{"text": c["title"]}, {"text": c.get("progress") or "No progress recorded"}] for c in commitments],
+                [
+                    [{"text": c["title"]}, {"text": c.get("progress") or "No progress recorded"}]
+                    for c in commitments
+                ],
             )
         )
     if blocks:
@@ -585,4 +677,3 @@ def charts_of(content: Mapping) -> list[dict]:
         for block in section["blocks"]
         if block["type"] == "chart"
     ]
-

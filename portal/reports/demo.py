@@ -11,7 +11,15 @@ import hashlib
 import json
 import random
 
-from portal.disclosure import DEFAULT_RULE, Rule, release_table, release_tables, table_to_data
+from portal.disclosure import (
+    DEFAULT_RULE,
+    Rule,
+    cell_to_data,
+    release_count,
+    release_table,
+    release_tables,
+    table_to_data,
+)
 from portal.reports.content import QUARTERS, Submission
 
 AIMS = (
@@ -27,7 +35,7 @@ SEXES = ("Female", "Male")
 
 def sample_snapshot(name: str, seed: int, year: str, rule: Rule = DEFAULT_RULE) -> dict:
     """A full return for ``name`` with figures from ``seed``."""
-    rng = random.Random(seed)
+    rng = random.Random(seed)  # noqa: S311 - invented figures, not secrets
     first = int(year[:4])
     by_age = {band: rng.randint(0, 160) for band in AGE_BANDS}
     total = sum(by_age.values()) + rng.randint(0, 12)
@@ -39,7 +47,9 @@ def sample_snapshot(name: str, seed: int, year: str, rule: Rule = DEFAULT_RULE) 
         (m, q): rng.choice((0, 0, 1, 3, 6, 9, 14, 22)) for m in MOTIVATIONS for q in QUARTERS
     }
     incident_table = table_to_data(release_table(incidents, rule=rule))
-    incident_table["cells"] = [[list(key), status, value] for key, status, value in incident_table["cells"]]
+    incident_table["cells"] = [
+        [list(key), status, value] for key, status, value in incident_table["cells"]
+    ]
     profile = []
     for characteristic, categories in (
         ("Sex", SEXES),
@@ -98,13 +108,18 @@ def sample_snapshot(name: str, seed: int, year: str, rule: Rule = DEFAULT_RULE) 
                 "bonus_men": round(rng.uniform(0, 20), 1),
                 "bonus_women": round(rng.uniform(0, 20), 1),
                 "quartiles": [
-                    {"quartile": q, "men": (m := round(rng.uniform(30, 70), 1)), "women": round(100 - m, 1)}
+                    {
+                        "quartile": q,
+                        "men": (m := round(rng.uniform(30, 70), 1)),
+                        "women": round(100 - m, 1),
+                    }
                     for q in ("Lower", "Lower middle", "Upper middle", "Upper")
                 ],
             },
         },
         "eqia": {
-            "completed": rng.randint(1, 12),
+            "completed_cell": cell_to_data(release_count(rng.randint(1, 30), rule)),
+            "published_cell": cell_to_data(release_count(rng.randint(0, 12), rule)),
             "published": [
                 {"title": "Demonstration assessment: library opening hours", "url": "/public/"}
             ],
@@ -117,7 +132,11 @@ def sample_snapshot(name: str, seed: int, year: str, rule: Rule = DEFAULT_RULE) 
             }
         ],
         "priorities": [f"Demonstration priority for {first + 1}-{(first + 2) % 100:02d}."],
-        "sign_off": {"name": f"Chief executive of {name}", "role": "Chief Executive", "date": f"{first + 1}-05-20"},
+        "sign_off": {
+            "name": f"Chief executive of {name}",
+            "role": "Chief Executive",
+            "date": f"{first + 1}-05-20",
+        },
     }
     return snapshot
 

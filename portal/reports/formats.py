@@ -228,7 +228,8 @@ def _intro_lines(content: Mapping, version: Mapping | None, add) -> None:
 def odt(content: Mapping, svgs: Mapping[str, bytes], *, version: Mapping | None = None) -> bytes:
     """An OpenDocument text: outline headings, tables with a repeated header row, and
     charts as SVG with a title and description."""
-    from odf import draw, table as odf_table, text
+    from odf import draw, text
+    from odf import table as odf_table
     from odf.opendocument import OpenDocumentText
     from odf.style import ParagraphProperties, Style, TextProperties
 
@@ -296,9 +297,7 @@ def odt(content: Mapping, svgs: Mapping[str, bytes], *, version: Mapping | None 
                 svg = svgs.get(block["id"])
                 paragraph = text.P()
                 if svg:
-                    href = document.addPicture(
-                        f"Pictures/{block['id']}.svg", "image/svg+xml", svg
-                    )
+                    href = document.addPicture(f"Pictures/{block['id']}.svg", "image/svg+xml", svg)
                     frame = draw.Frame(
                         name=block["id"], anchortype="as-char", width="16cm", height="8.4cm"
                     )
@@ -335,7 +334,10 @@ def _odf_svg(kind: str, value: str):
 
 
 def annex_rows(content: Mapping) -> list[list]:
-    return [[row[key] if row[key] is not None else "" for key in ANNEX_COLUMNS] for row in content["annex"]]
+    return [
+        [row[key] if row[key] is not None else "" for key in ANNEX_COLUMNS]
+        for row in content["annex"]
+    ]
 
 
 def annex_csv(content: Mapping) -> bytes:
@@ -364,9 +366,7 @@ def annex_xlsx(content: Mapping) -> bytes:
     for row in annex_rows(content):
         sheet.append(
             [
-                v
-                if not isinstance(v, str) or v[:1] not in ("=", "+", "-", "@")
-                else "'" + v
+                v if not isinstance(v, str) or v[:1] not in ("=", "+", "-", "@") else "'" + v
                 for v in row
             ]
         )

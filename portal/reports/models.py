@@ -84,9 +84,7 @@ class JointReportVersion(db.Model):
     report_id: Mapped[int] = mapped_column(ForeignKey("joint_report.id", ondelete="CASCADE"))
     number: Mapped[int]
     published_at: Mapped[datetime]
-    published_by_id: Mapped[int | None] = mapped_column(
-        ForeignKey("user.id", ondelete="SET NULL")
-    )
+    published_by_id: Mapped[int | None] = mapped_column(ForeignKey("user.id", ondelete="SET NULL"))
     # The report's content as built (portal.reports.content), and its SHA-256.
     content: Mapped[dict] = mapped_column(JSON)
     sha256: Mapped[str] = mapped_column(String(64))

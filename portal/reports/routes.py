@@ -19,7 +19,7 @@ from portal.reports.content import ContentError
 from portal.reports.forms import PublishForm, ReportTextForm
 from portal.reports.models import FORMAT_KEYS, FORMATS
 
-partnership_bp = partnership_blueprint("reports", __name__, "/reports/<year>/report")
+partnership_bp = partnership_blueprint("joint_report", __name__, "/reports/<year>/report")
 bp = Blueprint("public_reports", __name__, url_prefix="/public/p/<partnership_slug>/reports")
 
 YEAR = re.compile(r"^(\d{4})-(\d{2})$")
@@ -75,7 +75,7 @@ def draft(year: str):
             conflict = exc
         else:
             flash("The foreword and partnership summary are saved.")
-            return redirect(url_for("reports.draft"))
+            return redirect(url_for("joint_report.draft"))
     publish_form = PublishForm()
     return render_template(
         "reports/draft.html",
@@ -107,7 +107,7 @@ def publish(year: str):
     problem = services.publish_problem(report, form.note.data or "")
     if problem:
         flash(problem, "error")
-        return redirect(url_for("reports.draft"))
+        return redirect(url_for("joint_report.draft"))
     job_id = services.start_publication(g.partnership, report, current_user, form.note.data or "")
     return redirect(url_for("jobs.show", job_id=job_id))
 
@@ -152,7 +152,15 @@ def _show(version):
         formats=_formats(version),
         charts=_chart_uris(version),
         annex_links=[
-            (label, url_for("public_reports.download", year=version.report.year, number=version.number, fmt=key))
+            (
+                label,
+                url_for(
+                    "public_reports.download",
+                    year=version.report.year,
+                    number=version.number,
+                    fmt=key,
+                ),
+            )
             for key, _ext, _media, label in FORMATS
             if key in ("csv", "xlsx")
         ],

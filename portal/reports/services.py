@@ -124,7 +124,9 @@ def filename(partnership: Partnership, year: str, number: int, key: str) -> str:
     return f"{partnership.slug}-joint-report-{year}-v{number}{suffix}{annex}.{extension}"
 
 
-def publish(partnership: Partnership, year: str, user, note: str = "", progress=None) -> JointReportVersion:
+def publish(
+    partnership: Partnership, year: str, user, note: str = "", progress=None
+) -> JointReportVersion:
     """Compile, build every format and write the next version, all or nothing."""
     progress = progress or (lambda step, sentence: None)
     report = find_report(partnership, year)
@@ -257,7 +259,10 @@ def delivery_job(job, *, partnership_id: int, version_id: int) -> str:
         raise JobFailed("The published report no longer exists.")
     year = version.report.year
     link = external_url(
-        "public_reports.version", partnership_slug=partnership.slug, year=year, number=version.number
+        "public_reports.version",
+        partnership_slug=partnership.slug,
+        year=year,
+        number=version.number,
     )
     people = recipients(partnership)
     what = "A correction to" if version.number > 1 else "The"

@@ -1,0 +1,681 @@
+"""Annual returns: the task list, sections, sign-off, reopening, isolation, reminders.
+
+The demonstration data gives West Kent 2025-26 open: Sevenoaks signed off, Tunbridge
+Wells awaiting its chief executive, Tonbridge & Malling in draft and West Kent Housing not
+started; the Kent network's 2025-26 open with no returns.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import struct
+import zlib
+from datetime import timedelta
+from io import BytesIO
+
+import pytest
+from sqlalchemy import func, select
+
+from portal import clock
+from portal.extensions import db
+from portal.monitoring.models import FigureRelease
+from portal.partners.models import Partnership
+from portal.returns import services
+from portal.returns.models import (
+    AWAITING_SIGN_OFF,
+    DRAFT,
+    SIGNED_OFF,
+    AnnualReturn,
+    DeadlineExtension,
+    ReturnReminder,
+    ReturnSnapshot,
+)
+from portal.tenancy import tenant_scope
+from tests.conftest import PASSWORD
+from tests.helpers import audit_events, csrf_token, tenant, user
+
+YEAR = "2025-26"
+TASKS = "/t/{slug}/returns/west-kent/2025-26/"
+
+
+def _partnership(slug: str) -> Partnership:
+    return db.session.scalar(select(Partnership).where(Partnership.slug == slug))
+
+
+def _year(slug: str = "west-kent"):
+    return services.find_year(_partnership(slug), YEAR)
+
+
+def _return(member: str):
+    with tenant_scope(tenant(member)):
+        ret = services.return_for(_year())
+        return ret, {s.key: s for s in ret.sections} if ret else {}
+
+
+def _png(size: int = 4) -> bytes:
+    """A real, tiny PNG image."""
+
+    def chunk(kind: bytes, data: bytes) -> bytes:
+        body = kind + data
+        return struct.pack(">I", len(data)) + body + struct.pack(">I", zlib.crc32(body))
+
+    raw = b"".join(b"\x00" + b"\xff\x00\x00" * size for _ in range(size))
+    header = struct.pack(">IIBBBBB", size, size, 8, 2, 0, 0, 0)
+    return (
+        b"\x89PNG\r\n\x1a\n"
+        + chunk(b"IHDR", header)
+        + chunk(b"IDAT", zlib.compress(raw))
+        + chunk(b"IEND", b"")
+    )
+
+
+# --- the task list -------------------------------------------------------------------------
+
+
+def test_task_list_statuses_follow_the_sections(ctx):
+    with tenant_scope(tenant("tonbridge-malling")):
+        ret = services.return_for(_year())
+        statuses = {t.key: t.status for t in services.tasks(ret)}
+    assert statuses["aims"] == "Completed"
+    assert statuses["priorities"] == "Completed"
+    assert statuses["workforce"] == "Not started"
+    assert statuses["send"] == "Cannot start yet"
+    with tenant_scope(tenant("west-kent-housing")):
+        assert services.return_for(_year()) is None
+        statuses = {t.key: t.status for t in services.tasks(None)}
+    assert set(statuses.values()) == {"Not started", "Cannot start yet"}
+
+
+def test_the_officer_sees_the_govuk_task_list(client, login_as):
+    login_as("officer", "tonbridge-malling")
+    page = client.get(TASKS.format(slug="tonbridge-malling")).get_data(as_text=True)
+    assert "govuk-task-list" in page
+    for words in ("Progress on each joint aim", "Hate incidents", "Priorities for next year"):
+        assert words in page
+    assert "Completed" in page and "Not started" in page
+
+
+def test_an_invalid_section_is_saved_in_progress_with_messages_in_words(ctx):
+    with tenant_scope(tenant("tonbridge-malling")):
+        ret = services.return_for(_year())
+        section = ret.section("priorities")
+        saved, problems = services.save_section(
+            ret, "priorities", {"text": ""}, version=section.version
+        )
+        assert not saved.completed
+        assert problems == {"text": "Enter your priorities for next year"}
+        statuses = {t.key: t.status for t in services.tasks(ret)}
+        assert statuses["priorities"] == "In progress"
+
+
+def test_gender_pay_gap_is_asked_of_employers_of_250_or_more(ctx):
+    from portal.returns import sections, sources
+
+    year = _year()
+    drawn = sources.Workforce(None, None, [])
+    assert sections.problems("workforce", {"employees": "lots"}, year, drawn) == {
+        "employees": "Enter how many people you employ as a whole number, like 420"
+    }
+    assert sections.problems("workforce", {"employees": "120", "gpg": {}}, year, drawn) == {}
+    problems = sections.problems(
+        "workforce",
+        {"employees": "400", "gpg": {"mean_hourly_gap": "abc"}, "public_authority": ""},
+        year,
+        drawn,
+    )
+    assert problems["mean_hourly_gap"] == "Enter the mean hourly pay gap as a number, like 7.5"
+    assert problems["median_bonus_gap"] == "Enter the median bonus gap as a percentage"
+    assert problems["public_authority"] == "Say whether you are a public authority"
+    assert "lower_men" in problems
+    # The profile's total for the year counts the employees; nothing is typed then.
+    profiled = sources.Workforce(None, 480, [])
+    assert "public_authority" in sections.problems("workforce", {}, year, profiled)
+
+
+def test_quartiles_must_add_up_and_snapshot_date_follows_the_employer(ctx):
+    from portal.returns import sections, sources
+
+    year = _year()
+    answers = {
+        "employees": "400",
+        "public_authority": "no",
+        "gpg": {name: "5" for name in sections.PAY_GAP_FIELDS}
+        | {f"{b}_men": "50" for b in sections.QUARTILES}
+        | {f"{b}_women": "50" for b in sections.QUARTILES},
+    }
+    drawn = sources.Workforce(None, None, [])
+    assert sections.problems("workforce", answers, year, drawn) == {}
+    answers["gpg"]["upper_women"] = "60"
+    assert sections.problems("workforce", answers, year, drawn) == {
+        "upper_men": "The men and women in the upper quartile must add up to 100%"
+    }
+    assert sources.pay_gap_snapshot_date(year, True).isoformat() == "2025-03-31"
+    assert sources.pay_gap_snapshot_date(year, False).isoformat() == "2025-04-05"
+
+
+def test_a_missing_figure_needs_a_reason(ctx):
+    from portal.returns import sections
+
+    with tenant_scope(tenant("tonbridge-malling")):
+        year = _year()
+        drawn = services.drawn("measures", year, None)
+        assert drawn and all(m.has_figure for m in drawn)
+        assert sections.problems("measures", {"reasons": {}}, year, drawn) == {}
+        missing = [dataclasses.replace(drawn[0], values={})]
+        problems = sections.problems("measures", {"reasons": {}}, year, missing)
+        field = f"reason-{missing[0].definition.id}"
+        assert problems[field].startswith("Enter the figure for 2025-26 on the measure's page")
+        reason = {"reasons": {str(missing[0].definition.id): "Survey not run this year"}}
+        assert sections.problems("measures", reason, year, missing) == {}
+
+
+def test_section_page_saves_and_completes(client, login_as, app):
+    login_as("officer", "tonbridge-malling")
+    url = TASKS.format(slug="tonbridge-malling") + "sections/priorities"
+    page = client.get(url).get_data(as_text=True)
+    assert 'name="version"' in page
+    with app.app_context():
+        _, found = _return("tonbridge-malling")
+        version = found["priorities"].version
+    response = client.post(
+        url,
+        data={
+            "csrf_token": csrf_token(client, url),
+            "version": str(version),
+            "text": "Publish our data on time. Train every manager.",
+        },
+    )
+    assert response.status_code == 302
+    with app.app_context():
+        _, found = _return("tonbridge-malling")
+        assert found["priorities"].answers["text"].startswith("Publish our data")
+        assert found["priorities"].completed
+
+
+def test_two_officers_saving_one_section_get_the_conflict_page(client, login_as, app):
+    login_as("officer", "tonbridge-malling")
+    url = TASKS.format(slug="tonbridge-malling") + "sections/priorities"
+    with app.app_context():
+        _, found = _return("tonbridge-malling")
+        stale = found["priorities"].version
+        with tenant_scope(tenant("tonbridge-malling")):
+            ret = services.return_for(_year())
+            services.save_section(ret, "priorities", {"text": "Colleague's words."}, version=stale)
+    response = client.post(
+        url,
+        data={"csrf_token": csrf_token(client, url), "version": str(stale), "text": "Mine."},
+    )
+    page = response.get_data(as_text=True)
+    assert response.status_code == 200
+    assert "Somebody else changed this section" in page
+    assert "Colleague&#39;s words." in page or "Colleague's words." in page
+    with app.app_context():
+        _, found = _return("tonbridge-malling")
+        assert found["priorities"].answers["text"] == "Colleague's words."
+
+
+def test_plain_language_check_is_shown_beside_a_narrative(client, login_as, app):
+    login_as("officer", "tonbridge-malling")
+    url = TASKS.format(slug="tonbridge-malling") + "sections/priorities"
+    long_sentence = " ".join(["word"] * 30) + "."
+    with app.app_context(), tenant_scope(tenant("tonbridge-malling")):
+        ret = services.return_for(_year())
+        section = ret.section("priorities")
+        services.save_section(ret, "priorities", {"text": long_sentence}, version=section.version)
+    page = client.get(url).get_data(as_text=True)
+    assert "Plain-language check" in page and "This sentence has 30 words" in page
+
+
+# --- case studies ---------------------------------------------------------------------------
+
+
+def test_case_study_image_is_checked_and_kept_in_the_database(client, login_as, app):
+    login_as("officer", "tonbridge-malling")
+    url = TASKS.format(slug="tonbridge-malling") + "case-studies/new"
+    token = csrf_token(client, url)
+    fake = client.post(
+        url,
+        data={
+            "csrf_token": token,
+            "title": "Hub",
+            "text": "We opened a hub.",
+            "image_alt": "People at the hub",
+            "image": (BytesIO(b"GIF89a not really"), "hub.png"),
+        },
+        content_type="multipart/form-data",
+    )
+    assert "The image must be a PNG or JPEG" in fake.get_data(as_text=True)
+    no_alt = client.post(
+        url,
+        data={
+            "csrf_token": token,
+            "title": "Hub",
+            "text": "We opened a hub.",
+            "image": (BytesIO(_png()), "hub.png"),
+        },
+        content_type="multipart/form-data",
+    )
+    assert "Describe the image for people who cannot see it" in no_alt.get_data(as_text=True)
+    ok = client.post(
+        url,
+        data={
+            "csrf_token": token,
+            "title": "Hub",
+            "text": "We opened a hub.",
+            "image_alt": "People at the hub",
+            "image": (BytesIO(_png()), "hub.png"),
+        },
+        content_type="multipart/form-data",
+    )
+    assert ok.status_code == 302
+    with app.app_context():
+        ret, _ = _return("tonbridge-malling")
+        with tenant_scope(tenant("tonbridge-malling")):
+            ret = services.return_for(_year())
+            study = ret.case_studies[0]
+            number = study.number
+            assert study.image.startswith(b"\x89PNG") and study.image_type == "image/png"
+    image = client.get(f"/t/tonbridge-malling/returns/case-studies/{number}/image")
+    assert image.status_code == 200 and image.mimetype == "image/png"
+
+
+def test_an_oversized_image_is_refused(ctx):
+    with tenant_scope(tenant("tonbridge-malling")):
+        ret = services.return_for(_year())
+        with pytest.raises(services.ReturnsError) as caught:
+            services.save_case_study(
+                ret,
+                None,
+                title="Big",
+                text="Text",
+                image=_png() + b"\0" * (3 * 1024 * 1024),
+                image_alt="A big picture",
+            )
+    assert caught.value.errors == {"image": "The image must be smaller than 2 MB"}
+
+
+# --- sign-off -----------------------------------------------------------------------------
+
+
+def _ready_to_sign(member: str = "tunbridge-wells"):
+    with tenant_scope(tenant(member)):
+        ret = services.return_for(_year())
+        assert ret.status == AWAITING_SIGN_OFF
+        return ret
+
+
+def test_sign_off_needs_the_password_statement_name_and_role(ctx):
+    ceo = user("ceo@tunbridge-wells.demo")
+    with tenant_scope(tenant("tunbridge-wells")):
+        ret = services.return_for(_year())
+        with pytest.raises(services.ReturnsError) as caught:
+            services.sign_off(
+                ret, user=ceo, password="wrong-password", confirmed=False, name="", role=""
+            )
+        assert caught.value.errors == {
+            "confirm": "Confirm the statement to sign off",
+            "name": "Enter your name",
+            "role": "Enter your role, for example Chief Executive",
+            "password": "The password is not right",
+        }
+        assert ret.status == AWAITING_SIGN_OFF
+    count = db.session.scalar(
+        select(func.count(ReturnSnapshot.id)).where(
+            ReturnSnapshot.tenant_id == tenant("tunbridge-wells").id
+        )
+    )
+    assert count == 0
+
+
+def test_sign_off_freezes_a_snapshot_with_a_stable_hash_and_releases_once(ctx):
+    ceo = user("ceo@tunbridge-wells.demo")
+    member = tenant("tunbridge-wells")
+    with tenant_scope(member):
+        ret = services.return_for(_year())
+        preview = services.build_content(ret)
+        snapshot = services.sign_off(
+            ret,
+            user=ceo,
+            password=PASSWORD,
+            confirmed=True,
+            name="Pat Jones",
+            role="Chief Executive",
+        )
+        assert ret.status == SIGNED_OFF
+    assert snapshot.sha256 == services.content_hash(snapshot.content)
+    assert len(snapshot.sha256) == 64
+    content = dict(snapshot.content)
+    assert content["sign_off"]["name"] == "Pat Jones"
+
+    # Exactly what the chief executive saw, with the sign-off added.
+    def shown(c):
+        # What a reader sees: everything but the sign-off and the release row's id.
+        out = {k: v for k, v in c.items() if k != "sign_off"}
+        out["measures"] = [{k: v for k, v in m.items() if k != "release_id"} for m in c["measures"]]
+        return out
+
+    assert shown(content) == shown(preview)
+    releases = db.session.scalars(
+        select(FigureRelease).where(FigureRelease.tenant_id == member.id)
+    ).all()
+    assert releases and all(r.trigger == "sign-off" for r in releases if r.trigger_detail)
+    assert any(r.trigger == "sign-off" for r in releases)
+    before = len(releases)
+    # Reopened and signed off again: nothing is released a second time.
+    lead = user("lead@west-kent.demo")
+    services.reopen(_year(), member, reason="A figure was wrong", user=lead)
+    with tenant_scope(member):
+        ret = services.return_for(_year())
+        services.send_for_sign_off(ret)
+        again = services.sign_off(
+            ret,
+            user=ceo,
+            password=PASSWORD,
+            confirmed=True,
+            name="Pat Jones",
+            role="Chief Executive",
+        )
+    assert again.version == 2
+    after = db.session.scalar(
+        select(func.count(FigureRelease.id)).where(FigureRelease.tenant_id == member.id)
+    )
+    assert after == before
+    # The hash is the content's: computed again from the stored content, it is the same.
+    db.session.expire_all()
+    stored = db.session.get(ReturnSnapshot, snapshot.id)
+    assert services.content_hash(stored.content) == snapshot.sha256
+
+
+def test_a_snapshot_can_never_be_changed(ctx):
+    snapshot = services.signed_off_returns(_year())[0]
+    snapshot.content = {"changed": True}
+    with pytest.raises(PermissionError):
+        db.session.flush()
+    db.session.rollback()
+
+
+def test_the_chief_executive_signs_off_through_the_page(client, login_as, app, outbox):
+    login_as("ceo", "tunbridge-wells")
+    url = TASKS.format(slug="tunbridge-wells") + "sign-off"
+    page = client.get(url).get_data(as_text=True)
+    assert "exactly as it will appear" in page and "Progress on each joint aim" in page
+    response = client.post(
+        url,
+        data={
+            "csrf_token": csrf_token(client, url),
+            "confirm": "y",
+            "name": "Pat Jones",
+            "role": "Chief Executive",
+            "password": PASSWORD,
+        },
+    )
+    assert response.status_code == 302
+    with app.app_context():
+        ret, _ = _return("tunbridge-wells")
+        assert ret.status == SIGNED_OFF
+        events = audit_events(app, action="return.signed_off")
+        assert events and events[-1].detail["name"] == "Pat Jones"
+
+
+def test_only_the_chief_executive_signs_off(client, login_as):
+    login_as("officer", "tunbridge-wells")
+    url = TASKS.format(slug="tunbridge-wells") + "sign-off"
+    assert client.get(url).status_code == 403
+
+
+def test_send_back_returns_it_to_the_officers_with_comments(ctx, app, outbox):
+    ceo = user("ceo@tunbridge-wells.demo")
+    with tenant_scope(tenant("tunbridge-wells")):
+        ret = services.return_for(_year())
+        with pytest.raises(services.ReturnsError) as caught:
+            services.send_back(ret, comments="  ", user=ceo)
+        assert caught.value.errors["comments"].startswith("Enter what needs to change")
+        services.send_back(ret, comments="Add the bonus figures.", user=ceo)
+        assert ret.status == DRAFT and ret.sent_back_comments == "Add the bonus figures."
+    sent = [m for m in outbox() if "was sent back" in m["Subject"]]
+    assert sent and sent[-1]["To"] == "officer@tunbridge-wells.demo"
+    assert "Add the bonus figures." in sent[-1].get_content()
+
+
+def test_sending_for_sign_off_emails_the_chief_executive(ctx, outbox):
+    with tenant_scope(tenant("tonbridge-malling")):
+        ret = services.return_for(_year())
+        with pytest.raises(services.ReturnsError) as caught:
+            services.send_for_sign_off(ret)
+        assert caught.value.errors["return"].startswith("Complete every section first")
+    with tenant_scope(tenant("tunbridge-wells")):
+        ret = services.return_for(_year())
+        services.send_back(ret, comments="Check it.", user=None)
+        services.send_for_sign_off(ret)
+    sent = [m for m in outbox() if "ready for your sign-off" in m["Subject"]]
+    assert [m["To"] for m in sent] == ["ceo@tunbridge-wells.demo"]
+
+
+# --- reopening ------------------------------------------------------------------------------
+
+
+def test_only_the_lead_reopens_with_a_reason(client, login_as, app):
+    url = "/p/west-kent/reports/2025-26/reopen"
+    login_as("lead", partnership="west-kent")
+    token = csrf_token(client, url + "?member=sevenoaks")
+    missing = client.post(url, data={"csrf_token": token, "member": "sevenoaks", "reason": ""})
+    assert "Enter the reason for reopening the return" in missing.get_data(as_text=True)
+    response = client.post(
+        url, data={"csrf_token": token, "member": "sevenoaks", "reason": "Wrong figure"}
+    )
+    assert response.status_code == 302
+    with app.app_context():
+        ret, _ = _return("sevenoaks")
+        assert ret.status == DRAFT
+        assert [s.tenant.slug for s in services.signed_off_returns(_year())] == []
+        assert "sevenoaks" in [t.slug for t in services.members_without_return(_year())]
+        events = audit_events(app, action="return.reopened")
+        assert {e.tenant_id for e in events} == {None, tenant("sevenoaks").id}
+        assert events[0].detail["reason"] == "Wrong figure"
+
+
+def test_members_cannot_reach_the_reopen_page(client, login_as):
+    login_as("ceo", "sevenoaks")
+    assert client.get("/p/west-kent/reports/2025-26/reopen?member=sevenoaks").status_code == 404
+
+
+# --- isolation ------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("who", ["another member", "the lead"])
+def test_a_draft_is_never_seen_outside_its_member(client, login_as, auth, who):
+    if who == "the lead":
+        login_as("lead", partnership="west-kent")
+    else:
+        login_as("officer", "sevenoaks")
+    for path in ("", "preview", "sections/aims"):
+        response = client.get(TASKS.format(slug="tonbridge-malling") + path)
+        assert response.status_code == 404
+
+
+def test_the_lead_reads_signed_off_returns_only(client, login_as, app):
+    login_as("lead", partnership="west-kent")
+    signed = client.get("/p/west-kent/reports/2025-26/returns/sevenoaks").get_data(as_text=True)
+    assert "Demonstration: " in signed and "SHA-256" in signed
+    draft = client.get("/p/west-kent/reports/2025-26/returns/tonbridge-malling")
+    body = draft.get_data(as_text=True)
+    assert draft.status_code == 200
+    assert "has not signed off its return" in body and "Demonstration: " not in body
+
+
+def test_signed_off_returns_is_the_report_builders_contract(ctx, app):
+    year = _year()
+    found = services.signed_off_returns(year)
+    assert [s.tenant.slug for s in found] == ["sevenoaks"]
+    content = found[0].content
+    for key in (
+        "aims",
+        "commitments",
+        "measures",
+        "workforce",
+        "assessments",
+        "hate_incidents",
+        "case_studies",
+        "priorities",
+        "sign_off",
+    ):
+        assert key in content
+    assert [t.slug for t in services.members_without_return(year)] == [
+        "tonbridge-malling",
+        "tunbridge-wells",
+        "west-kent-housing",
+    ]
+    assert audit_events(app, action="returns.read_signed_off")
+
+
+# --- the lead's view ------------------------------------------------------------------------
+
+
+def test_the_lead_sees_every_members_status(ctx):
+    year = _year()
+    today = clock.utcnow().date()
+    statuses = {s.tenant.slug: s.status for s in services.member_statuses(year, today)}
+    assert statuses == {
+        "sevenoaks": "signed off",
+        "tunbridge-wells": "awaiting sign-off",
+        "tonbridge-malling": "in progress",
+        "west-kent-housing": "not started",
+    }
+    late = {
+        s.tenant.slug: s.status
+        for s in services.member_statuses(year, year.deadline + timedelta(days=1))
+    }
+    assert late["sevenoaks"] == "signed off"
+    assert {late[m] for m in ("tunbridge-wells", "tonbridge-malling", "west-kent-housing")} == {
+        "overdue"
+    }
+
+
+def test_the_lead_page_lists_returns_and_has_a_place_for_the_report(client, login_as):
+    login_as("lead", partnership="west-kent")
+    page = client.get("/p/west-kent/reports/2025-26/").get_data(as_text=True)
+    for words in ("Sevenoaks", "Awaiting sign-off", "Not started", "Send a reminder"):
+        assert words in page
+
+
+def test_opening_a_year_emails_officers_and_chief_executives(client, login_as, app, outbox):
+    login_as("lead", partnership="west-kent")
+    url = "/p/west-kent/reports/open"
+    token = csrf_token(client, url)
+    start = clock.utcnow().year
+    data = {
+        "csrf_token": token,
+        "start_year": str(start),
+        "deadline": ["31", "5", str(start + 1)],
+        "publication_target": ["30", "4", str(start + 1)],
+    }
+    refused = client.post(url, data=data)
+    assert "The target publication date must be after the deadline" in refused.get_data(
+        as_text=True
+    )
+    data["publication_target"] = ["30", "9", str(start + 1)]
+    assert client.post(url, data=data).status_code == 302
+    with app.app_context():
+        recipients = {m["To"] for m in outbox() if "due by 31 May" in m["Subject"]}
+    assert {"officer@sevenoaks.demo", "ceo@sevenoaks.demo", "ceo@west-kent-housing.demo"} <= (
+        recipients
+    )
+    assert "caseworker@sevenoaks.demo" not in recipients
+    with app.app_context():
+        year = services.find_year(_partnership("west-kent"), f"{start}-{(start + 1) % 100:02d}")
+        assert year.aim_ids, "the year covers the current period's joint aims"
+
+
+def test_extending_a_deadline_is_audited(ctx, app):
+    year = _year()
+    member = tenant("west-kent-housing")
+    lead = user("lead@west-kent.demo")
+    with pytest.raises(services.ReturnsError) as caught:
+        services.extend_deadline(year, member, deadline=year.deadline, reason="", user=lead)
+    assert caught.value.errors == {
+        "deadline": f"The new deadline must be after {year.deadline:%-d %B %Y}",
+        "reason": "Enter the reason for the extension",
+    }
+    later = year.deadline + timedelta(days=14)
+    services.extend_deadline(year, member, deadline=later, reason="Board meets late", user=lead)
+    assert services.deadline_for(year, member) == later
+    assert services.deadline_for(year, tenant("sevenoaks")) == year.deadline
+    assert db.session.scalar(select(func.count(DeadlineExtension.id))) == 1
+    events = audit_events(app, action="return.deadline_extended")
+    assert {e.tenant_id for e in events} == {None, member.id}
+    assert events[0].detail["reason"] == "Board meets late"
+
+
+# --- reminders ------------------------------------------------------------------------------
+
+
+def _sent(report) -> set:
+    return {(p, m, k) for p, m, k in report.sent}
+
+
+def test_reminders_at_14_and_3_days_once_each_then_escalation(ctx, outbox):
+    year = _year()
+    deadline = year.deadline
+    fourteen = services.send_reminders(deadline - timedelta(days=14))
+    west_kent = {(m, k) for p, m, k in fourteen.sent if p == "west-kent"}
+    assert west_kent == {
+        ("tunbridge-wells", "14 days"),
+        ("tonbridge-malling", "14 days"),
+        ("west-kent-housing", "14 days"),
+    }
+    assert not [
+        s
+        for s in services.send_reminders(deadline - timedelta(days=13)).sent
+        if s[0] == "west-kent"
+    ]
+    three = services.send_reminders(deadline - timedelta(days=3))
+    assert {(m, k) for p, m, k in three.sent if p == "west-kent"} == {
+        (m, "3 days") for m in ("tunbridge-wells", "tonbridge-malling", "west-kent-housing")
+    }
+    assert not [s for s in services.send_reminders(deadline).sent if s[0] == "west-kent"]
+    late = services.send_reminders(deadline + timedelta(days=1))
+    assert {(m, k) for p, m, k in late.sent if p == "west-kent"} == {
+        (m, "overdue") for m in ("tunbridge-wells", "tonbridge-malling", "west-kent-housing")
+    }
+    assert not services.send_reminders(deadline + timedelta(days=2)).sent
+    escalations = [m for m in outbox() if m["Subject"].startswith("Overdue:")]
+    assert {m["To"] for m in escalations} >= {
+        "ceo@tonbridge-malling.demo",
+        "ceo@west-kent-housing.demo",
+    }
+    assert not [m for m in escalations if m["To"].startswith("officer@")]
+    # Tunbridge Wells waits for its chief executive: its reminders went to them.
+    to_tw = {m["To"] for m in outbox() if "tunbridge-wells" in m["To"]}
+    assert to_tw == {"ceo@tunbridge-wells.demo"}
+    with tenant_scope(tenant("sevenoaks")):
+        assert db.session.scalar(select(func.count(ReturnReminder.id))) == 0
+
+
+def test_reminders_command(app):
+    runner = app.test_cli_runner()
+    with app.app_context():
+        deadline = _year().deadline
+    result = runner.invoke(args=["reports", "remind", "--today", str(deadline - timedelta(days=3))])
+    assert result.exit_code == 0, result.output
+    assert "west-kent: west-kent-housing: 3 days" in result.output
+    again = runner.invoke(args=["reports", "remind", "--today", str(deadline - timedelta(days=3))])
+    assert again.output.strip().endswith("0 reminders sent.")
+
+
+def test_a_reminder_by_hand(client, login_as, outbox, app):
+    login_as("lead", partnership="west-kent")
+    url = "/p/west-kent/reports/2025-26/"
+    response = client.post(
+        url + "remind", data={"csrf_token": csrf_token(client, url), "member": "west-kent-housing"}
+    )
+    assert response.status_code == 302
+    with app.app_context():
+        sent = [m["To"] for m in outbox() if m["Subject"].startswith("Reminder:")]
+    assert sent == ["officer@west-kent-housing.demo"]
+
+
+def test_returns_are_one_per_member_and_year(ctx):
+    with tenant_scope(tenant("tonbridge-malling")):
+        first = services.start_return(_year())
+        assert services.start_return(_year()).id == first.id
+        assert db.session.scalar(select(func.count(AnnualReturn.id))) == 1
