@@ -12,7 +12,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from portal import clock
 from portal.auth.models import TENANT_ROLES, TenantGrant, User
@@ -458,6 +458,97 @@ def _job_state(slug: str, object_id: int):
         return row and (row.title, row.state, row.sentence, row.tenant_id)
 
 
+def _reporting_partnership(slug: str):
+    """The partnership ``slug``, or the first partnership of the tenant ``slug``."""
+    from portal.partners.models import Partnership
+
+    found = db.session.scalar(select(Partnership).where(Partnership.slug == slug))
+    return found or sorted(tenant(slug).partnerships, key=lambda p: p.id)[0]
+
+
+def _reporting_year(slug: str) -> str:
+    """A reporting year of the partnership (or the tenant's partnership) that no other
+    partnership has: its label names nothing elsewhere."""
+    from datetime import date
+
+    from portal.returns import services
+
+    partnership = _reporting_partnership(slug)
+    start = 2050 + partnership.id
+    year = services.find_year(partnership, f"{start}-{(start + 1) % 100:02d}")
+    if year is None:
+        year = services.open_year(
+            partnership,
+            start_year=start,
+            deadline=date(start + 1, 5, 31),
+            publication_target=date(start + 1, 9, 30),
+            notify=False,
+        )
+    return year.label
+
+
+def _reporting_year_state(slug: str, label: str):
+    from portal.returns import services
+    from portal.returns.models import DeadlineExtension
+
+    year = services.find_year(_reporting_partnership(slug), label)
+    extensions = db.session.scalar(
+        select(func.count(DeadlineExtension.id)).where(
+            DeadlineExtension.reporting_year_id == year.id
+        )
+    )
+    state = (year.deadline, year.version, extensions)
+    if tenant(slug) is not None:
+        with tenant_scope(tenant(slug)):
+            ret = services.return_for(year)
+            state += (ret and (ret.status, ret.version, [(s.key, s.version) for s in ret.sections]),)
+    return state
+
+
+def _case_study(slug: str) -> int:
+    from portal.returns import services
+
+    label = _reporting_year(slug)
+    year = services.find_year(_reporting_partnership(slug), label)
+    with tenant_scope(tenant(slug)):
+        ret = services.start_return(year)
+        row = services.save_case_study(
+            ret,
+            None,
+            title=f"{slug} case study",
+            text="What happened.",
+            image=b"\x89PNG\r\n\x1a\n" + bytes(32),
+            image_alt="A picture of what happened",
+        )
+        return row.number
+
+
+def _case_study_state(slug: str, number: int):
+    from portal.returns.models import CaseStudy
+
+    with tenant_scope(tenant(slug)):
+        row = db.session.scalar(
+            select(CaseStudy).where(CaseStudy.number == number).execution_options(
+                populate_existing=True
+            )
+        )
+        return row and (row.title, row.text, row.version)
+
+
+def _member_state(slug: str, member: str):
+    from portal.returns.models import DeadlineExtension, ReturnSnapshot
+
+    owner = tenant(member)
+    return (
+        db.session.scalar(
+            select(func.count(DeadlineExtension.id)).where(DeadlineExtension.tenant_id == owner.id)
+        ),
+        db.session.scalar(
+            select(func.count(ReturnSnapshot.id)).where(ReturnSnapshot.tenant_id == owner.id)
+        ),
+    )
+
+
 OBJECTS = {
     "user_id": ObjectMaker(_person, _person_state),
     "commitment_number": ObjectMaker(_commitment, _commitment_state),
@@ -491,6 +582,18 @@ OBJECTS = {
     "joint_measure_id": ObjectMaker(
         lambda slug: _joint_measure(tenant(slug).partnerships[0].slug), _joint_measure_state
     ),
+    # Annual returns: a member's return is addressed by its partnership and year; a
+    # partnership's reporting year by its label; the lead reads a member by its slug.
+    "partnership": ObjectMaker(
+        lambda slug: _reporting_partnership(slug).slug, lambda slug, value: value
+    ),
+    "year": ObjectMaker(_reporting_year, _reporting_year_state),
+    "section": ObjectMaker(lambda slug: "priorities", lambda slug, value: value),
+    "member": ObjectMaker(
+        lambda slug: sorted(t.slug for t in _reporting_partnership(slug).members)[0],
+        _member_state,
+    ),
+    "case_study_number": ObjectMaker(_case_study, _case_study_state),
 }
 
 # Portal administration: the ids name organisations and partnerships themselves. A

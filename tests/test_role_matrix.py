@@ -127,6 +127,19 @@ ROUTES: dict[str, str | dict[str, str]] = {
     "actions_import.upload": "edit_plan",
     "actions_import.columns": "edit_plan",
     "actions_import.preview": "edit_plan",
+    # Annual returns: everybody in the organisation reads its return; officers write it;
+    # only the chief executive signs it off or sends it back.
+    "returns.tenant_index": "read",
+    "returns.task_list": "read",
+    "returns.preview": "read",
+    "returns.case_study_image": "read",
+    "returns.section": "edit_plan",
+    "returns.new_case_study": "edit_plan",
+    "returns.case_study": "edit_plan",
+    "returns.delete_case_study": "edit_plan",
+    "returns.send": "edit_plan",
+    "returns.sign_off": "sign_off",
+    "returns.send_back": "sign_off",
 }
 # Pages of one person's own object (a job is shown to whoever asked for it and to the
 # organisation's administrators): a role allowed the page may still get a 404 for somebody
@@ -139,7 +152,7 @@ OWN_OBJECTS = {
 }
 
 # Every partnership page is for that partnership's leads.
-PARTNERSHIP_PREFIXES = ("partners.", "aims.", "joint_eqia.", "partner_monitoring.")
+PARTNERSHIP_PREFIXES = ("partners.", "aims.", "joint_eqia.", "partner_monitoring.", "reports.")
 
 # Who signs in for each role: one organisation (Sevenoaks) and its partnership (West Kent).
 TENANT, PARTNERSHIP = "sevenoaks", "west-kent"
