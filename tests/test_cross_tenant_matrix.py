@@ -39,6 +39,10 @@ ALLOW_LIST = {
     "auth.unlock_account": "a secret single-use token, not an object id (tests/test_lockout.py)",
     "jobs.show": "a tenant-less job, shown only to whoever asked for it (tests/test_jobs.py)",
     "jobs.progress": "a tenant-less job, shown only to whoever asked for it (tests/test_jobs.py)",
+    # A published joint report is public by definition (tests/test_reports.py).
+    "public_reports.latest": "a published report, public to everybody",
+    "public_reports.version": "a published report's version, public to everybody",
+    "public_reports.download": "a published report's file, public to everybody",
 }
 
 
@@ -501,7 +505,9 @@ def _reporting_year_state(slug: str, label: str):
     if tenant(slug) is not None:
         with tenant_scope(tenant(slug)):
             ret = services.return_for(year)
-            state += (ret and (ret.status, ret.version, [(s.key, s.version) for s in ret.sections]),)
+            state += (
+                ret and (ret.status, ret.version, [(s.key, s.version) for s in ret.sections]),
+            )
     return state
 
 
@@ -528,9 +534,9 @@ def _case_study_state(slug: str, number: int):
 
     with tenant_scope(tenant(slug)):
         row = db.session.scalar(
-            select(CaseStudy).where(CaseStudy.number == number).execution_options(
-                populate_existing=True
-            )
+            select(CaseStudy)
+            .where(CaseStudy.number == number)
+            .execution_options(populate_existing=True)
         )
         return row and (row.title, row.text, row.version)
 

@@ -47,6 +47,9 @@ ROUTES: dict[str, str | dict[str, str]] = {
     "auth.unlock_account": "anyone",
     "public_eqia.public_register": "anyone",
     "public_eqia.public_assessment": "anyone",
+    "public_reports.latest": "anyone",
+    "public_reports.version": "anyone",
+    "public_reports.download": "anyone",
     # Anybody signed in.
     "site.choose": "signed in",
     "auth.account": "signed in",
@@ -152,7 +155,14 @@ OWN_OBJECTS = {
 }
 
 # Every partnership page is for that partnership's leads.
-PARTNERSHIP_PREFIXES = ("partners.", "aims.", "joint_eqia.", "partner_monitoring.", "reports.")
+PARTNERSHIP_PREFIXES = (
+    "partners.",
+    "aims.",
+    "joint_eqia.",
+    "partner_monitoring.",
+    "reports.",
+    "joint_report.",
+)
 
 # Who signs in for each role: one organisation (Sevenoaks) and its partnership (West Kent).
 TENANT, PARTNERSHIP = "sevenoaks", "west-kent"
