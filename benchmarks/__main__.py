@@ -90,6 +90,10 @@ def main() -> None:
     for label, ms in rows:
         print(f"{label.ljust(width)}  {ms:9.2f}  {ms / health_ms:9.1f}")
 
+    from benchmarks import reports
+
+    reports.report(app)
+
 
 if __name__ == "__main__":
     main()

@@ -23,7 +23,10 @@ FEATURES = {
         "/returns",
         ("annual return", "signed-off return", "signs off", "sign off", "signed off", "sign-off"),
     ),
-    "joint annual reports": ("/reports", ("annual report", "joint report", "compile")),
+    "joint annual reports": (
+        "/public/p/<partnership_slug>/reports/",
+        ("annual report", "joint report", "compile"),
+    ),
     "dashboards": ("dashboard", ("dashboard",)),
 }
 

@@ -203,7 +203,7 @@ def test_annex_csv_and_xlsx_hold_every_figure(built):
     assert len(rows) - 1 == len(content["annex"])
     sheet = load_workbook(io.BytesIO(files["xlsx"])).active
     assert sheet.max_row - 1 == len(content["annex"])
-    for member, _m, _p, _c, unit, value, mark in rows[1:]:
+    for _member, _m, _p, _c, unit, value, mark in rows[1:]:
         if unit == "count" and value:
             assert int(value) == 0 or (int(value) >= 8 and int(value) % 5 == 0)
         if unit == "count" and not value:
