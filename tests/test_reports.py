@@ -27,10 +27,12 @@ from portal.partners.models import Partnership
 from portal.reports import content as report_content
 from portal.reports import formats, services, sources
 from portal.reports.demo import sample_submissions
-from portal.reports.models import FORMAT_KEYS, JointReportVersion
+from portal.reports.models import FORMAT_KEYS, JointReport, JointReportVersion
 from tests.helpers import audit_events, csrf_token
 
 YEAR = "2024-25"
+# The publishing tests use a year the demonstration data has not published.
+OPEN = "2023-24"
 
 
 def _content(count: int = 12) -> dict:
@@ -231,8 +233,14 @@ def fake_returns(monkeypatch):
     return subs
 
 
+def _versions_of(year: str) -> int:
+    return db.session.scalar(
+        select(func.count(JointReportVersion.id)).join(JointReport).where(JointReport.year == year)
+    )
+
+
 def _write_text(client, partnership="west-kent"):
-    url = f"/p/{partnership}/reports/{YEAR}/report/"
+    url = f"/p/{partnership}/reports/{OPEN}/report/"
     page = client.get(url)
     assert page.status_code == 200
     version = page.get_data(as_text=True).split('name="version" type="hidden" value="')[1]
@@ -249,32 +257,34 @@ def _write_text(client, partnership="west-kent"):
 
 
 def _publish(client, note="", partnership="west-kent"):
-    url = f"/p/{partnership}/reports/{YEAR}/report/"
+    url = f"/p/{partnership}/reports/{OPEN}/report/"
     return client.post(f"{url}publish", data={"csrf_token": csrf_token(client, url), "note": note})
 
 
 def test_publish_a_version_then_a_correction(app, client, login_as, fake_returns):
     login_as("lead", partnership="west-kent")
     assert _write_text(client).status_code == 302
-    preview = client.get(f"/p/west-kent/reports/{YEAR}/report/preview")
+    preview = client.get(f"/p/west-kent/reports/{OPEN}/report/preview")
     assert preview.status_code == 200
     assert "Demonstration member 01" in preview.get_data(as_text=True)
 
     response = _publish(client)
     assert response.status_code == 302 and "/jobs/" in response.location
     with app.app_context():
-        version = db.session.scalar(select(JointReportVersion))
+        version = db.session.scalar(
+            select(JointReportVersion).join(JointReport).where(JointReport.year == OPEN)
+        )
         assert version.number == 1 and not version.superseded
         assert {f.format for f in version.files} == set(FORMAT_KEYS)
         assert [r["member"] for r in version.returns] == [s.name for s in fake_returns]
         assert version.sha256 == report_content.content_hash(version.content)
         sha1 = version.sha256
 
-    public = client.get(f"/public/p/west-kent/reports/{YEAR}/")
+    public = client.get(f"/public/p/west-kent/reports/{OPEN}/")
     text = public.get_data(as_text=True)
     assert public.status_code == 200 and sha1 in text
     for key in FORMAT_KEYS:
-        download = client.get(f"/public/p/west-kent/reports/{YEAR}/v1/{key}")
+        download = client.get(f"/public/p/west-kent/reports/{OPEN}/v1/{key}")
         assert download.status_code == 200, key
         assert "attachment" in download.headers["Content-Disposition"]
 
@@ -287,7 +297,7 @@ def test_publish_a_version_then_a_correction(app, client, login_as, fake_returns
     # A correction needs a note, and then becomes version 2; version 1 stays, superseded.
     _publish(client)
     with app.app_context():
-        assert db.session.scalar(select(func.count(JointReportVersion.id))) == 1
+        assert _versions_of(OPEN) == 1
     _publish(client, note="Corrected the workforce table.")
     with app.app_context():
         versions = db.session.scalars(
@@ -295,15 +305,16 @@ def test_publish_a_version_then_a_correction(app, client, login_as, fake_returns
         ).all()
         assert [(v.number, v.superseded) for v in versions] == [(1, True), (2, False)]
         assert versions[0].sha256 == sha1
-    latest = client.get(f"/public/p/west-kent/reports/{YEAR}/").get_data(as_text=True)
+    latest = client.get(f"/public/p/west-kent/reports/{OPEN}/").get_data(as_text=True)
     assert "Corrected the workforce table." in latest
-    old = client.get(f"/public/p/west-kent/reports/{YEAR}/v1/")
+    old = client.get(f"/public/p/west-kent/reports/{OPEN}/v1/")
     assert old.status_code == 200 and "superseded" in old.get_data(as_text=True)
     with app.app_context():
         listed = services.published_reports_for_partnership(
             db.session.scalar(select(Partnership).where(Partnership.slug == "west-kent"))
         )
-        assert [(r.year, r.number) for r in listed] == [(YEAR, 2)]
+        assert (OPEN, 2) in [(r.year, r.number) for r in listed]
+        assert (OPEN, 1) not in [(r.year, r.number) for r in listed]
 
 
 def test_a_published_version_is_never_changed(app, client, login_as, fake_returns):
@@ -311,7 +322,9 @@ def test_a_published_version_is_never_changed(app, client, login_as, fake_return
     _write_text(client)
     _publish(client)
     with app.app_context():
-        version = db.session.scalar(select(JointReportVersion))
+        version = db.session.scalar(
+            select(JointReportVersion).join(JointReport).where(JointReport.year == OPEN)
+        )
         version.correction_note = "tampered"
         with pytest.raises(PermissionError):
             db.session.commit()
@@ -328,19 +341,19 @@ def test_a_failing_build_says_why_and_publishes_nothing(
     _write_text(client)
     _publish(client)
     with app.app_context():
-        assert db.session.scalar(select(func.count(JointReportVersion.id))) == 0
+        assert _versions_of(OPEN) == 0
         job = db.session.scalar(select(Job).order_by(Job.id.desc()))
         assert job.state == "failed" and job.failure == "The PDF could not be laid out."
-    assert client.get(f"/public/p/west-kent/reports/{YEAR}/").status_code == 404
+    assert client.get(f"/public/p/west-kent/reports/{OPEN}/").status_code == 404
 
 
 def test_publishing_needs_a_foreword(app, client, login_as, fake_returns):
     login_as("lead", partnership="west-kent")
-    client.get(f"/p/west-kent/reports/{YEAR}/report/")
+    client.get(f"/p/west-kent/reports/{OPEN}/report/")
     response = _publish(client)
     assert response.status_code == 302 and response.location.endswith("/report/")
     with app.app_context():
-        assert db.session.scalar(select(func.count(JointReportVersion.id))) == 0
+        assert _versions_of(OPEN) == 0
 
 
 def test_the_report_reads_signed_off_returns_only(app, login_as):
@@ -375,10 +388,28 @@ def test_the_report_reads_signed_off_returns_only(app, login_as):
     assert not any("Tonbridge" in h for h in headings)
 
 
+def test_demonstration_reports_are_published(app, client):
+    with app.app_context():
+        for slug in ("west-kent", "kent-network"):
+            partnership = db.session.scalar(select(Partnership).where(Partnership.slug == slug))
+            listed = services.published_reports_for_partnership(partnership)
+            assert [(r.year, r.number) for r in listed] == [(YEAR, 1)], slug
+        from tests.helpers import tenant
+
+        assert {
+            r.partnership.slug
+            for r in services.published_reports_for_tenant(tenant("tonbridge-malling"))
+        } == {"west-kent", "kent-network"}
+    page = client.get(f"/public/p/west-kent/reports/{YEAR}/")
+    assert page.status_code == 200
+    assert "Demonstration data" in page.get_data(as_text=True)
+
+
 def test_unknown_years_and_versions_are_not_found(client, login_as):
     assert client.get("/public/p/west-kent/reports/2024-26/").status_code == 404
     assert client.get(f"/public/p/west-kent/reports/{YEAR}/v9/").status_code == 404
     assert client.get(f"/public/p/west-kent/reports/{YEAR}/v1/exe").status_code == 404
+    assert client.get(f"/public/p/west-kent/reports/{OPEN}/").status_code == 404
     assert client.get(f"/public/p/nowhere/reports/{YEAR}/").status_code == 404
     login_as("lead", partnership="west-kent")
     assert client.get("/p/west-kent/reports/2024/report/").status_code == 404

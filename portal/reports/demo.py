@@ -150,3 +150,70 @@ def sample_submissions(count: int, year: str = "2024-25", rule: Rule = DEFAULT_R
         digest = hashlib.sha256(json.dumps(snapshot, sort_keys=True).encode()).hexdigest()
         out.append(Submission(f"member-{n:02d}", name, snapshot, digest))
     return out
+
+
+# --- the demonstration data -----------------------------------------------------------------
+
+DEMO_YEAR = 2024
+FOREWORD = (
+    "Demonstration foreword: this report is made from demonstration returns and invented "
+    "figures, to show how a joint annual report reads. It is not from any source document."
+)
+SUMMARY = (
+    "Demonstration summary: the members worked together on the joint aims through the "
+    "year, and each member's signed-off return is summarised below."
+)
+
+
+def load_demo():
+    """Each demonstration partnership's 2024-25: every member's return signed off, and the
+    joint report published as version 1 (built by the job queue)."""
+    from datetime import date
+
+    from sqlalchemy import select
+
+    from portal.auth.models import User
+    from portal.extensions import db
+    from portal.partners.models import Partnership
+    from portal.reports import services
+    from portal.returns import demo as returns_demo
+    from portal.returns import services as returns
+    from portal.returns.models import SECTIONS
+    from portal.tenancy import tenant_scope
+
+    label = f"{DEMO_YEAR}-{(DEMO_YEAR + 1) % 100:02d}"
+    for slug in ("west-kent", "kent-network"):
+        partnership = db.session.scalar(select(Partnership).where(Partnership.slug == slug))
+        if partnership is None:
+            continue
+        if returns.find_year(partnership, label):
+            yield f"reports: {slug} already has {label}"
+            continue
+        year = returns.open_year(
+            partnership,
+            start_year=DEMO_YEAR,
+            deadline=date(DEMO_YEAR + 1, 5, 31),
+            publication_target=date(DEMO_YEAR + 1, 7, 31),
+            is_demo=True,
+            notify=False,
+        )
+        for member in partnership.members:
+            with tenant_scope(member):
+                ret = returns_demo._fill(year, member, list(SECTIONS))
+                returns.send_for_sign_off(ret, notify=False)
+                ceo = db.session.scalar(select(User).where(User.email == f"ceo@{member.slug}.demo"))
+                returns.freeze(
+                    ret,
+                    user=ceo,
+                    name=ceo.name if ceo else "Chief Executive",
+                    role="Chief Executive",
+                )
+        report = services.report_for(partnership, label)
+        report.foreword, report.summary, report.is_demo = FOREWORD, SUMMARY, True
+        db.session.commit()
+        lead = db.session.scalar(select(User).where(User.email == f"lead@{slug}.demo"))
+        if lead is None:
+            yield f"reports: {slug} {label} returns signed off; no lead to publish the report"
+            continue
+        services.start_publication(partnership, report, lead)
+        yield f"reports: {slug} {label} signed off and the joint report published"

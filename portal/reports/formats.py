@@ -17,7 +17,7 @@ from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from pathlib import Path
 
-from flask import current_app, render_template
+from flask import current_app
 
 from portal.reports.content import charts_of, tables_of
 
@@ -117,8 +117,9 @@ def html(
     annex_links=(),
 ) -> str:
     """The report as one self-contained HTML document."""
-    return render_template(
-        "reports/document.html",
+    # Straight from the environment: a build runs as a job, outside any request, and the
+    # file holds nothing of the portal's pages (navigation, signed-in person).
+    return current_app.jinja_env.get_template("reports/document.html").render(
         content=content,
         charts=_data_uris(svgs),
         css=(TEMPLATES / "document.css").read_text(),

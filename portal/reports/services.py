@@ -11,7 +11,6 @@ import hashlib
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from flask import current_app
 from sqlalchemy import select
 
 from portal import audit, clock, mail
@@ -64,8 +63,10 @@ def save_text(report: JointReport, data: dict, user) -> JointReport:
     return commit_edit(report, data)
 
 
-def compile_content(partnership: Partnership, report: JointReport) -> dict:
+def compile_content(partnership: Partnership, report: JointReport, submissions=None) -> dict:
     """The report's content now, from the signed-off returns and the lead's text."""
+    if submissions is None:
+        submissions = sources.submissions(partnership, report.year)
     return report_content.build(
         partnership_name=partnership.name,
         partnership_slug=partnership.slug,
@@ -73,7 +74,7 @@ def compile_content(partnership: Partnership, report: JointReport) -> dict:
         foreword=report.foreword,
         summary=report.summary,
         members=[(m.slug, m.name) for m in partnership.members],
-        submissions=sources.submissions(partnership, report.year),
+        submissions=submissions,
         rule=partnership.disclosure_rule,
         is_demo=report.is_demo,
     )
@@ -135,17 +136,30 @@ def publish(
     problem = publish_problem(report, note)
     if problem:
         raise JobFailed(problem)
+    # Read once: reading the returns records the read in the trail and commits, so it
+    # comes before anything of the new version is written.
+    included = sources.submissions(partnership, year)
     try:
-        content = compile_content(partnership, report)
+        content = compile_content(partnership, report, included)
     except report_content.ContentError as exc:
         raise JobFailed(str(exc)) from exc
     number = len(report.versions) + 1
     published_at = clock.utcnow()
     sha256 = report_content.content_hash(content)
     facts = _version_facts(number, published_at, sha256, note)
-    base = current_app.config.get("PORTAL_BASE_URL", "").rstrip("/")
+    from portal.auth.services import external_url
+
     links = [
-        (label, f"{base}/public/p/{partnership.slug}/reports/{year}/v{number}/{key}")
+        (
+            label,
+            external_url(
+                "public_reports.download",
+                partnership_slug=partnership.slug,
+                year=year,
+                number=number,
+                fmt=key,
+            ),
+        )
         for key, _, _, label in FORMATS
         if key in ("csv", "xlsx")
     ]
@@ -163,10 +177,7 @@ def publish(
         published_by_id=getattr(user, "id", None),
         content=content,
         sha256=sha256,
-        returns=[
-            {"member": s.name, "slug": s.slug, "sha256": s.sha256}
-            for s in sources.submissions(partnership, year)
-        ],
+        returns=[{"member": s.name, "slug": s.slug, "sha256": s.sha256} for s in included],
         correction_note=note,
     )
     db.session.add(version)
