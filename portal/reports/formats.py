@@ -50,7 +50,7 @@ def _figure(chart: Mapping):
     fig.update_layout(
         barmode="group",
         template="simple_white",
-        font={"family": "Liberation Sans, Arial, sans-serif", "size": 14, "color": "#0b0c0c"},
+        font={"family": "Arial", "size": 14, "color": "#0b0c0c"},
         margin={"l": 60, "r": 20, "t": 20, "b": 80},
         legend={"orientation": "h", "y": -0.25},
         showlegend=len(chart["series"]) > 1,
