@@ -31,6 +31,7 @@ def _navigation() -> list[dict]:
             items.append(item("Hate incidents", "incidents.register"))
         items.append(item("Incident statistics", "incidents.statistics"))
         items.append(item("Joint aims", "tenant_aims.tenant_index"))
+        items.append(item("Annual returns", "returns.tenant_index"))
         if can("manage_people"):
             items.append(item("People", "tenant_admin.people"))
             items.append(item("Audit trail", "tenant_admin.audit_trail"))
@@ -39,6 +40,7 @@ def _navigation() -> list[dict]:
         items.append(item("Joint assessments", "joint_eqia.joint_assessments"))
         items.append(item("Joint aims", "aims.index"))
         items.append(item("Members' figures", "partner_monitoring.partnership_measures"))
+        items.append(item("Reporting years", "reports.index"))
     if current_user.is_portal_admin:
         items.append(item("Portal administration", "portal_admin.index"))
     # The section a page belongs to stays highlighted on its inner pages: the longest

@@ -505,20 +505,19 @@ def _reporting_year_state(slug: str, label: str):
     if tenant(slug) is not None:
         with tenant_scope(tenant(slug)):
             ret = services.return_for(year)
-            state += (
-                ret and (ret.status, ret.version, [(s.key, s.version) for s in ret.sections]),
-            )
+            sections = ret and [(s.key, s.version) for s in ret.sections]
+            state += (ret and (ret.status, ret.version, sections),)
     return state
 
 
 def _case_study(slug: str) -> int:
-    from portal.returns import services
+    from portal.returns import case_studies, services
 
     label = _reporting_year(slug)
     year = services.find_year(_reporting_partnership(slug), label)
     with tenant_scope(tenant(slug)):
         ret = services.start_return(year)
-        row = services.save_case_study(
+        row = case_studies.save_case_study(
             ret,
             None,
             title=f"{slug} case study",

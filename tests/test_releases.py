@@ -306,7 +306,12 @@ def test_release_is_idempotent_and_sign_off_can_trigger_it(app):
         again = services.release_member_figures(member, definition, "2014")
         assert again.id == first.id and again.trigger == services.SIGN_OFF
         assert services.release_member_figures(member, definition, "2019") is None
-        events = audit_events(app, action="figures.released")
+        # (The demonstration's signed-off return released other figures before.)
+        events = [
+            e
+            for e in audit_events(app, action="figures.released")
+            if e.detail["definition"] == definition.id
+        ]
         assert [e.tenant_id for e in events] == [member.id]
         assert events[0].detail["trigger"] == services.SIGN_OFF
 

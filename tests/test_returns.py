@@ -20,7 +20,7 @@ from portal import clock
 from portal.extensions import db
 from portal.monitoring.models import FigureRelease
 from portal.partners.models import Partnership
-from portal.returns import services
+from portal.returns import case_studies, reminders, services, signoff
 from portal.returns.models import (
     AWAITING_SIGN_OFF,
     DRAFT,
@@ -283,7 +283,7 @@ def test_an_oversized_image_is_refused(ctx):
     with tenant_scope(tenant("tonbridge-malling")):
         ret = services.return_for(_year())
         with pytest.raises(services.ReturnsError) as caught:
-            services.save_case_study(
+            case_studies.save_case_study(
                 ret,
                 None,
                 title="Big",
@@ -309,7 +309,7 @@ def test_sign_off_needs_the_password_statement_name_and_role(ctx):
     with tenant_scope(tenant("tunbridge-wells")):
         ret = services.return_for(_year())
         with pytest.raises(services.ReturnsError) as caught:
-            services.sign_off(
+            signoff.sign_off(
                 ret, user=ceo, password="wrong-password", confirmed=False, name="", role=""
             )
         assert caught.value.errors == {
@@ -332,8 +332,8 @@ def test_sign_off_freezes_a_snapshot_with_a_stable_hash_and_releases_once(ctx):
     member = tenant("tunbridge-wells")
     with tenant_scope(member):
         ret = services.return_for(_year())
-        preview = services.build_content(ret)
-        snapshot = services.sign_off(
+        preview = signoff.build_content(ret)
+        snapshot = signoff.sign_off(
             ret,
             user=ceo,
             password=PASSWORD,
@@ -363,11 +363,11 @@ def test_sign_off_freezes_a_snapshot_with_a_stable_hash_and_releases_once(ctx):
     before = len(releases)
     # Reopened and signed off again: nothing is released a second time.
     lead = user("lead@west-kent.demo")
-    services.reopen(_year(), member, reason="A figure was wrong", user=lead)
+    signoff.reopen(_year(), member, reason="A figure was wrong", user=lead)
     with tenant_scope(member):
         ret = services.return_for(_year())
-        services.send_for_sign_off(ret)
-        again = services.sign_off(
+        signoff.send_for_sign_off(ret)
+        again = signoff.sign_off(
             ret,
             user=ceo,
             password=PASSWORD,
@@ -428,9 +428,9 @@ def test_send_back_returns_it_to_the_officers_with_comments(ctx, app, outbox):
     with tenant_scope(tenant("tunbridge-wells")):
         ret = services.return_for(_year())
         with pytest.raises(services.ReturnsError) as caught:
-            services.send_back(ret, comments="  ", user=ceo)
+            signoff.send_back(ret, comments="  ", user=ceo)
         assert caught.value.errors["comments"].startswith("Enter what needs to change")
-        services.send_back(ret, comments="Add the bonus figures.", user=ceo)
+        signoff.send_back(ret, comments="Add the bonus figures.", user=ceo)
         assert ret.status == DRAFT and ret.sent_back_comments == "Add the bonus figures."
     sent = [m for m in outbox() if "was sent back" in m["Subject"]]
     assert sent and sent[-1]["To"] == "officer@tunbridge-wells.demo"
@@ -441,12 +441,12 @@ def test_sending_for_sign_off_emails_the_chief_executive(ctx, outbox):
     with tenant_scope(tenant("tonbridge-malling")):
         ret = services.return_for(_year())
         with pytest.raises(services.ReturnsError) as caught:
-            services.send_for_sign_off(ret)
+            signoff.send_for_sign_off(ret)
         assert caught.value.errors["return"].startswith("Complete every section first")
     with tenant_scope(tenant("tunbridge-wells")):
         ret = services.return_for(_year())
-        services.send_back(ret, comments="Check it.", user=None)
-        services.send_for_sign_off(ret)
+        signoff.send_back(ret, comments="Check it.", user=None)
+        signoff.send_for_sign_off(ret)
     sent = [m for m in outbox() if "ready for your sign-off" in m["Subject"]]
     assert [m["To"] for m in sent] == ["ceo@tunbridge-wells.demo"]
 
@@ -520,6 +520,20 @@ def test_signed_off_returns_is_the_report_builders_contract(ctx, app):
         "sign_off",
     ):
         assert key in content
+    # Every count in it was released: a status beside each value, no count from 1 to 7,
+    # every other count a multiple of 5.
+    cells = [content["assessments"]["completed"], content["assessments"]["published"]]
+    tables = [t for m in content["measures"] for t in (m["released"] or {}).values()]
+    tables += [p["released"] for p in content["workforce"]["profile"] if p["released"]]
+    for quarter in content["hate_incidents"]["released"].values():
+        tables += list((quarter or {}).values())
+    for table in tables:
+        cells += [[status, value] for _, status, value in table["cells"]]
+        cells += [table["unrecorded"], table["total"]]
+    assert cells
+    for status, value in cells:
+        assert status in {"zero", "rounded", "suppressed", "withheld"}
+        assert value is None or value == 0 or (value >= 8 and value % 5 == 0)
     assert [t.slug for t in services.members_without_return(year)] == [
         "tonbridge-malling",
         "tunbridge-wells",
@@ -616,7 +630,7 @@ def _sent(report) -> set:
 def test_reminders_at_14_and_3_days_once_each_then_escalation(ctx, outbox):
     year = _year()
     deadline = year.deadline
-    fourteen = services.send_reminders(deadline - timedelta(days=14))
+    fourteen = reminders.send_reminders(deadline - timedelta(days=14))
     west_kent = {(m, k) for p, m, k in fourteen.sent if p == "west-kent"}
     assert west_kent == {
         ("tunbridge-wells", "14 days"),
@@ -625,19 +639,19 @@ def test_reminders_at_14_and_3_days_once_each_then_escalation(ctx, outbox):
     }
     assert not [
         s
-        for s in services.send_reminders(deadline - timedelta(days=13)).sent
+        for s in reminders.send_reminders(deadline - timedelta(days=13)).sent
         if s[0] == "west-kent"
     ]
-    three = services.send_reminders(deadline - timedelta(days=3))
+    three = reminders.send_reminders(deadline - timedelta(days=3))
     assert {(m, k) for p, m, k in three.sent if p == "west-kent"} == {
         (m, "3 days") for m in ("tunbridge-wells", "tonbridge-malling", "west-kent-housing")
     }
-    assert not [s for s in services.send_reminders(deadline).sent if s[0] == "west-kent"]
-    late = services.send_reminders(deadline + timedelta(days=1))
+    assert not [s for s in reminders.send_reminders(deadline).sent if s[0] == "west-kent"]
+    late = reminders.send_reminders(deadline + timedelta(days=1))
     assert {(m, k) for p, m, k in late.sent if p == "west-kent"} == {
         (m, "overdue") for m in ("tunbridge-wells", "tonbridge-malling", "west-kent-housing")
     }
-    assert not services.send_reminders(deadline + timedelta(days=2)).sent
+    assert not reminders.send_reminders(deadline + timedelta(days=2)).sent
     escalations = [m for m in outbox() if m["Subject"].startswith("Overdue:")]
     assert {m["To"] for m in escalations} >= {
         "ceo@tonbridge-malling.demo",

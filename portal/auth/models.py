@@ -20,13 +20,13 @@ TENANT_ROLES = {
 }
 TENANT_ROLE_HINTS = {
     "officer": "Edits commitments, objectives, actions and their progress, measures and their "
-    "figures, and impact assessments.",
+    "figures, and impact assessments, and drafts the annual return.",
     "caseworker": "Keeps the hate-incident register. Case records are seen by nobody else.",
     "viewer": "Reads this organisation's pages, for example councillors and monitoring groups.",
     "admin": "Invites people, suspends their access here and changes what they may do (never "
     "their own roles), reads the audit trail and sets how long hate-incident records are kept.",
     "ceo": "Reads this organisation's plan, figures and impact assessments, but not "
-    "hate-incident case records.",
+    "hate-incident case records, and signs off the annual return.",
 }
 PARTNERSHIP_ROLES = {"lead": "Partnership lead"}
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from celery import shared_task
+
 from portal.jobs import services as jobs
 from portal.jobs.models import Job
 from portal.jobs.services import JobFailed, job_task
@@ -86,6 +88,17 @@ def return_mail(job: Job, *, reporting_year_id: int, kind: str, detail: str = ""
 
     told = mail.send_about_return(job.tenant_id, reporting_year_id, kind, detail)
     return f"{told} {'person' if told == 1 else 'people'} emailed."
+
+
+RETURN_REMINDERS = "portal.returns.send_reminders"
+
+
+@shared_task(name=RETURN_REMINDERS)
+def return_reminders() -> int:
+    """The reminders of ``flask reports remind``, for Celery beat; how many were sent."""
+    from portal.returns import reminders
+
+    return len(reminders.send_reminders().sent)
 
 
 # The report's build and delivery tasks live with the report's rules.

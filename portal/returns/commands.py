@@ -7,7 +7,7 @@ from datetime import date
 import click
 from flask.cli import AppGroup
 
-from portal.returns import services
+from portal.returns import reminders
 
 reports_cli = AppGroup("reports", help="Reporting years, returns and the joint report.")
 
@@ -22,7 +22,7 @@ def remind(today) -> None:
     """Remind members 14 and 3 days before their deadline; escalate overdue returns to
     the chief executive. Each reminder is sent once, however often this runs."""
     day: date | None = today.date() if today else None
-    report = services.send_reminders(day)
+    report = reminders.send_reminders(day)
     for partnership, member, kind in report.sent:
         click.echo(f"{partnership}: {member}: {kind}")
     click.echo(f"{len(report.sent)} reminder{'' if len(report.sent) == 1 else 's'} sent.")

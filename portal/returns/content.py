@@ -314,3 +314,12 @@ def released_rows(table: dict | None, rule: dict | None) -> list[tuple[str, dict
         rows.append(("Not recorded", released_cell(table["unrecorded"], rule)))
     rows.append(("Total", released_cell(table["total"], rule)))
     return rows
+
+
+def long_date(iso: str | None) -> str:
+    """ "2026-03-31" as a page shows it: "31 March 2026"."""
+    if not iso:
+        return ""
+    from datetime import date
+
+    return f"{date.fromisoformat(iso):%-d %B %Y}"

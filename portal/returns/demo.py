@@ -17,7 +17,7 @@ from portal import clock
 from portal.auth.models import User
 from portal.extensions import db
 from portal.partners.models import Partnership, Tenant
-from portal.returns import services
+from portal.returns import services, signoff
 from portal.returns.models import SECTIONS
 from portal.tenancy import tenant_scope
 
@@ -127,9 +127,9 @@ def load_demo() -> Iterator[str]:
             member = members["sevenoaks"]
             with tenant_scope(member):
                 ret = _fill(year, member, everything)
-                services.send_for_sign_off(ret, notify=False)
+                signoff.send_for_sign_off(ret, notify=False)
                 ceo = _ceo(member)
-                services.freeze(
+                signoff.freeze(
                     ret,
                     user=ceo,
                     name=ceo.name if ceo else "Chief Executive",
@@ -140,7 +140,7 @@ def load_demo() -> Iterator[str]:
             member = members["tunbridge-wells"]
             with tenant_scope(member):
                 ret = _fill(year, member, everything)
-                services.send_for_sign_off(ret, notify=False)
+                signoff.send_for_sign_off(ret, notify=False)
             yield "returns: tunbridge-wells awaiting sign-off"
         if "tonbridge-malling" in members:
             member = members["tonbridge-malling"]

@@ -14,8 +14,8 @@ from portal.extensions import db
 from portal.forms import ConfirmForm
 from portal.readability import readability
 from portal.references import get_numbered_or_404
+from portal.returns import case_studies, sections, services, signoff, sources
 from portal.returns import content as content_views
-from portal.returns import sections, services, sources
 from portal.returns.forms import (
     CaseStudyForm,
     ExtensionForm,
@@ -27,6 +27,7 @@ from portal.returns.forms import (
 )
 from portal.returns.models import (
     AWAITING_SIGN_OFF,
+    IMAGE_MAX_BYTES,
     SECTIONS,
     SIGNED_OFF,
     CaseStudy,
@@ -38,6 +39,7 @@ partnership_bp = partnership_blueprint("reports", __name__, "/reports")
 tenant_bp = tenant_blueprint("returns", __name__, "/returns")
 tenant_bp.add_app_template_global(content_views.released_rows, "released_rows")
 tenant_bp.add_app_template_global(content_views.released_cell, "released_cell")
+tenant_bp.add_app_template_global(content_views.long_date, "long_date")
 
 
 def _apply(form, errors: dict) -> None:
@@ -186,7 +188,7 @@ def reopen(year: str):
     form = ReasonForm()
     if form.validate_on_submit():
         try:
-            services.reopen(row, member, reason=form.reason.data, user=current_user)
+            signoff.reopen(row, member, reason=form.reason.data, user=current_user)
         except services.ReturnsError as exc:
             _apply(form, exc.errors)
         else:
@@ -342,9 +344,9 @@ def new_case_study(partnership: str, year: str):
     form = CaseStudyForm()
     if form.validate_on_submit():
         upload = form.image.data
-        data = upload.read(services.IMAGE_MAX_BYTES + 1) if upload else None
+        data = upload.read(IMAGE_MAX_BYTES + 1) if upload else None
         try:
-            services.save_case_study(
+            case_studies.save_case_study(
                 ret,
                 None,
                 title=form.title.data,
@@ -389,9 +391,9 @@ def case_study(case_study_number: int):
         form.image.data = None
     elif form.validate_on_submit():
         upload = form.image.data
-        data = upload.read(services.IMAGE_MAX_BYTES + 1) if upload else None
+        data = upload.read(IMAGE_MAX_BYTES + 1) if upload else None
         try:
-            services.save_case_study(
+            case_studies.save_case_study(
                 ret,
                 study,
                 title=form.title.data,
@@ -436,7 +438,7 @@ def delete_case_study(case_study_number: int):
     )
     ret = _case_study_return(study)
     if ret is not None and ConfirmForm().validate_on_submit():
-        services.delete_case_study(ret, study, user=current_user)
+        case_studies.delete_case_study(ret, study, user=current_user)
         flash("Case study removed.")
     return redirect(back)
 
@@ -461,7 +463,7 @@ def preview(partnership: str, year: str):
     if ret is None:
         flash("This return has not been started yet.")
         return redirect(url_for("returns.task_list", partnership=partnership, year=year))
-    content = services.build_content(ret)
+    content = signoff.build_content(ret)
     return render_template(
         "returns/preview.html", year=row, ret=ret, content=content, image_url=_image_url(ret)
     )
@@ -484,7 +486,7 @@ def send(partnership: str, year: str):
     ret = services.return_for(row)
     if ret is not None and ConfirmForm().validate_on_submit():
         try:
-            services.send_for_sign_off(ret, user=current_user)
+            signoff.send_for_sign_off(ret, user=current_user)
         except services.ReturnsError as exc:
             flash(str(exc))
         else:
@@ -505,7 +507,7 @@ def sign_off(partnership: str, year: str):
         form.name.data = current_user.name
     if form.validate_on_submit():
         try:
-            snapshot = services.sign_off(
+            snapshot = signoff.sign_off(
                 ret,
                 user=current_user,
                 password=form.password.data or "",
@@ -523,11 +525,11 @@ def sign_off(partnership: str, year: str):
         "returns/sign_off.html",
         year=row,
         ret=ret,
-        content=services.build_content(ret),
+        content=signoff.build_content(ret),
         image_url=_image_url(ret),
         form=form,
         back_form=SendBackForm(),
-        statement=services.SIGN_OFF_STATEMENT,
+        statement=signoff.SIGN_OFF_STATEMENT,
     )
 
 
@@ -542,7 +544,7 @@ def send_back(partnership: str, year: str):
     back_form = SendBackForm()
     if back_form.validate_on_submit():
         try:
-            services.send_back(ret, comments=back_form.comments.data, user=current_user)
+            signoff.send_back(ret, comments=back_form.comments.data, user=current_user)
         except services.ReturnsError as exc:
             _apply(back_form, exc.errors)
         else:
@@ -554,9 +556,9 @@ def send_back(partnership: str, year: str):
         "returns/sign_off.html",
         year=row,
         ret=ret,
-        content=services.build_content(ret),
+        content=signoff.build_content(ret),
         image_url=_image_url(ret),
         form=form,
         back_form=back_form,
-        statement=services.SIGN_OFF_STATEMENT,
+        statement=signoff.SIGN_OFF_STATEMENT,
     )

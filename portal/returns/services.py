@@ -1,4 +1,7 @@
-"""The rules of the reporting cycle: reporting years, returns, sign-off and reopening.
+"""The rules of the reporting cycle: reporting years, the lead's view, each member's
+return and its sections. Sign-off and reopening are in :mod:`portal.returns.signoff`,
+case studies in :mod:`portal.returns.case_studies`, reminders in
+:mod:`portal.returns.reminders`.
 
 The report builder reads only :func:`signed_off_returns` and
 :func:`members_without_return`: signed-off snapshots, never a draft.
@@ -8,17 +11,15 @@ from __future__ import annotations
 
 import hashlib
 import json
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import date, datetime
 
-from argon2.exceptions import InvalidHashError, VerificationError
-from sqlalchemy import func, select
+from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import selectinload
 
 from portal import audit, clock
 from portal.aims.models import PlanPeriod
-from portal.auth.services import password_hasher
 from portal.editing import EditConflict, commit_edit
 from portal.extensions import db
 from portal.monitoring.models import MeasureDefinition
@@ -27,18 +28,13 @@ from portal.returns import sections, sources
 from portal.returns.models import (
     AWAITING_SIGN_OFF,
     DRAFT,
-    IMAGE_MAX_BYTES,
-    IMAGE_TYPES,
     SECTIONS,
     SIGNED_OFF,
     AnnualReturn,
-    CaseStudy,
     DeadlineExtension,
     ReportingYear,
-    ReturnReminder,
     ReturnReopening,
     ReturnSection,
-    ReturnSignOff,
     ReturnSnapshot,
     SnapshotImage,
     parse_year_label,
@@ -230,7 +226,7 @@ def open_year(
     db.session.commit()
     if notify:
         for member in partnership.members:
-            _mail(member, year, "opened", user=user)
+            queue_mail(member, year, "opened", user=user)
     return year
 
 
@@ -388,7 +384,7 @@ def remind_by_hand(year: ReportingYear, tenant: Tenant, *, user=None) -> None:
         )
         db.session.commit()
     kind = "reminder to sign off" if state == AWAITING_SIGN_OFF else "reminder"
-    _mail(tenant, year, kind, user=user)
+    queue_mail(tenant, year, kind, user=user)
 
 
 # --- a member's return -----------------------------------------------------------------------
@@ -538,277 +534,6 @@ def save_section(
     return section, problems
 
 
-# --- case studies -------------------------------------------------------------------------
-
-IMAGE_SIGNATURES = {b"\x89PNG\r\n\x1a\n": "image/png", b"\xff\xd8\xff": "image/jpeg"}
-
-
-def image_type(data: bytes) -> str | None:
-    """The image's type from its first bytes (PNG or JPEG), whatever its name says."""
-    return next((t for sig, t in IMAGE_SIGNATURES.items() if data.startswith(sig)), None)
-
-
-def save_case_study(
-    ret: AnnualReturn,
-    row: CaseStudy | None,
-    *,
-    title: str,
-    text: str,
-    image: bytes | None,
-    image_alt: str,
-    remove_image: bool = False,
-    version: int | None = None,
-    user=None,
-) -> CaseStudy:
-    """Add or change a case study. An image must be PNG or JPEG, at most 2 MB, with alt
-    text that says what it shows."""
-    if not ret.is_editable:
-        raise ReturnsError(
-            {"title": "This return has been sent for sign-off and cannot be changed"}
-        )
-    title, text, image_alt = (title or "").strip(), (text or "").strip(), (image_alt or "").strip()
-    errors = {}
-    if not title:
-        errors["title"] = "Enter a title for the case study"
-    elif len(title) > 200:
-        errors["title"] = "The title must be 200 characters or fewer"
-    if not text:
-        errors["text"] = "Enter the case study"
-    elif len(text) > sections.NARRATIVE_MAX:
-        errors["text"] = f"The case study must be {sections.NARRATIVE_MAX:,} characters or fewer"
-    kind = None
-    if image:
-        kind = image_type(image)
-        if len(image) > IMAGE_MAX_BYTES:
-            errors["image"] = "The image must be smaller than 2 MB"
-        elif kind not in IMAGE_TYPES:
-            errors["image"] = "The image must be a PNG or JPEG"
-    has_image = bool(image) or (row is not None and row.image is not None and not remove_image)
-    if has_image and not image_alt:
-        errors["image_alt"] = "Describe the image for people who cannot see it"
-    elif len(image_alt) > 500:
-        errors["image_alt"] = "The description of the image must be 500 characters or fewer"
-    if errors:
-        raise ReturnsError(errors)
-    now = clock.utcnow()
-    if row is None:
-        row = CaseStudy(
-            return_id=ret.id,
-            position=len(ret.case_studies) + 1,
-            title=title,
-            text=text,
-            updated_at=now,
-        )
-        ret.case_studies.append(row)
-        action = "return.case_study_added"
-    else:
-        if version is None or version != row.version:
-            raise EditConflict(row, {"title": title, "text": text, "image_alt": image_alt})
-        row.title, row.text = title, text
-        action = "return.case_study_changed"
-    if image:
-        row.image, row.image_type = image, kind
-    elif remove_image:
-        row.image, row.image_type = None, ""
-    row.image_alt = image_alt if row.image is not None else ""
-    row.updated_at = now
-    ret.updated_at = now
-    db.session.flush()
-    audit.record(action, row, user=user, detail={"year": ret.reporting_year.label, "title": title})
-    commit_edit(row, {"title": title, "text": text, "image_alt": image_alt})
-    return row
-
-
-def delete_case_study(ret: AnnualReturn, row: CaseStudy, *, user=None) -> None:
-    if not ret.is_editable:
-        raise ReturnsError(
-            {"title": "This return has been sent for sign-off and cannot be changed"}
-        )
-    audit.record(
-        "return.case_study_removed",
-        row,
-        user=user,
-        detail={"year": ret.reporting_year.label, "title": row.title},
-    )
-    ret.case_studies.remove(row)
-    ret.updated_at = clock.utcnow()
-    db.session.commit()
-
-
-# --- sign-off ------------------------------------------------------------------------------
-
-SIGN_OFF_STATEMENT = (
-    "I have read this return. To the best of my knowledge it is accurate and complete, and "
-    "I sign it off on behalf of the organisation for publication in the partnership's joint "
-    "annual report."
-)
-
-
-def send_for_sign_off(ret: AnnualReturn, *, user=None, notify: bool = True) -> None:
-    """Send a complete return to the chief executive, who is emailed."""
-    if ret.status != DRAFT:
-        raise ReturnsError({"return": "This return has already been sent for sign-off"})
-    unfinished = [t.title for t in tasks(ret)[:-1] if t.status != COMPLETED_TASK]
-    if unfinished:
-        raise ReturnsError({"return": "Complete every section first: " + ", ".join(unfinished)})
-    ret.status = AWAITING_SIGN_OFF
-    ret.sent_for_sign_off_at = clock.utcnow()
-    ret.sent_for_sign_off_by_id = getattr(user, "id", None)
-    ret.updated_at = ret.sent_for_sign_off_at
-    audit.record(
-        "return.sent_for_sign_off", ret, user=user, detail={"year": ret.reporting_year.label}
-    )
-    db.session.commit()
-    if notify:
-        tenant = db.session.get(Tenant, ret.tenant_id)
-        _mail(tenant, ret.reporting_year, "sent for sign-off", user=user)
-
-
-def send_back(ret: AnnualReturn, *, comments: str, user=None) -> None:
-    """The chief executive returns it to the officers with comments."""
-    comments = (comments or "").strip()
-    if ret.status != AWAITING_SIGN_OFF:
-        raise ReturnsError({"comments": "This return is not waiting for sign-off"})
-    if not comments:
-        raise ReturnsError({"comments": "Enter what needs to change before you can sign off"})
-    if len(comments) > 5000:
-        raise ReturnsError({"comments": "Your comments must be 5,000 characters or fewer"})
-    ret.status = DRAFT
-    ret.sent_back_comments = comments
-    ret.sent_back_at = clock.utcnow()
-    ret.updated_at = ret.sent_back_at
-    audit.record(
-        "return.sent_back",
-        ret,
-        user=user,
-        detail={"year": ret.reporting_year.label, "comments": comments},
-    )
-    db.session.commit()
-    tenant = db.session.get(Tenant, ret.tenant_id)
-    _mail(tenant, ret.reporting_year, "sent back", user=user, detail=comments)
-
-
-def check_password(user, password: str) -> bool:
-    hasher = password_hasher()
-    try:
-        return bool(user.password_hash) and hasher.verify(user.password_hash, password or "")
-    except (VerificationError, InvalidHashError):
-        return False
-
-
-def sign_off(
-    ret: AnnualReturn,
-    *,
-    user,
-    password: str,
-    confirmed: bool,
-    name: str,
-    role: str,
-) -> ReturnSnapshot:
-    """Sign off: freeze the return as an immutable snapshot with its SHA-256, and release
-    its counts once (trigger "sign-off"). Nothing is released unless every check passes."""
-    name, role = (name or "").strip(), (role or "").strip()
-    errors = {}
-    if ret.status != AWAITING_SIGN_OFF:
-        errors["confirm"] = "This return is not waiting for sign-off"
-    if not confirmed:
-        errors["confirm"] = "Confirm the statement to sign off"
-    if not name:
-        errors["name"] = "Enter your name"
-    elif len(name) > 200:
-        errors["name"] = "Your name must be 200 characters or fewer"
-    if not role:
-        errors["role"] = "Enter your role, for example Chief Executive"
-    elif len(role) > 200:
-        errors["role"] = "Your role must be 200 characters or fewer"
-    if not password:
-        errors["password"] = "Enter your password"  # noqa: S105 - a message
-    elif not check_password(user, password):
-        audit.record("return.sign_off_refused", ret, user=user, detail={"reason": "wrong password"})
-        db.session.commit()
-        errors["password"] = "The password is not right"  # noqa: S105 - a message
-    if errors:
-        raise ReturnsError(errors)
-    return freeze(ret, user=user, name=name, role=role)
-
-
-def freeze(ret: AnnualReturn, *, user, name: str, role: str) -> ReturnSnapshot:
-    """The sign-off itself, once its checks have passed (:func:`sign_off`)."""
-    year = ret.reporting_year
-    now = clock.utcnow()
-    signed = {
-        "name": name,
-        "role": role,
-        "date": now.date().isoformat(),
-        "statement": SIGN_OFF_STATEMENT,
-    }
-    content = build_content(ret, release=True, user=user, sign_off=signed)
-    previous = db.session.scalar(
-        select(func.max(ReturnSnapshot.version)).where(
-            ReturnSnapshot.tenant_id == ret.tenant_id,
-            ReturnSnapshot.reporting_year_id == year.id,
-        )
-    )
-    snapshot = ReturnSnapshot(
-        tenant_id=ret.tenant_id,
-        reporting_year_id=year.id,
-        version=(previous or 0) + 1,
-        content=content,
-        sha256=content_hash(content),
-        signed_off_at=now,
-        signed_off_by_name=name,
-        signed_off_by_role=role,
-    )
-    db.session.add(snapshot)
-    db.session.flush()
-    for position, study in enumerate(ret.case_studies, start=1):
-        if study.image is not None:
-            db.session.add(
-                SnapshotImage(
-                    tenant_id=ret.tenant_id,
-                    snapshot_id=snapshot.id,
-                    position=position,
-                    content_type=study.image_type,
-                    data=study.image,
-                )
-            )
-    db.session.add(
-        ReturnSignOff(
-            return_id=ret.id,
-            snapshot_id=snapshot.id,
-            user_id=getattr(user, "id", None),
-            name=name,
-            role=role,
-            statement=SIGN_OFF_STATEMENT,
-            signed_at=now,
-        )
-    )
-    ret.status = SIGNED_OFF
-    ret.updated_at = now
-    audit.record(
-        "return.signed_off",
-        ret,
-        user=user,
-        detail={
-            "year": year.label,
-            "snapshot": snapshot.id,
-            "version": snapshot.version,
-            "sha256": snapshot.sha256,
-            "name": name,
-            "role": role,
-        },
-    )
-    db.session.commit()
-    return snapshot
-
-
-def build_content(ret: AnnualReturn, **kwargs) -> dict:
-    """The return as it will appear (see :mod:`portal.returns.content`)."""
-    from portal.returns import content
-
-    return content.build(ret, **kwargs)
-
-
 def current_snapshot(year: ReportingYear, tenant: Tenant) -> ReturnSnapshot | None:
     return _current_snapshots(year).get(tenant.id)
 
@@ -822,132 +547,12 @@ def snapshot_image(snapshot: ReturnSnapshot, position: int) -> SnapshotImage | N
     )
 
 
-def reopen(year: ReportingYear, tenant: Tenant, *, reason: str, user=None) -> ReturnReopening:
-    """The lead reopens a signed-off return, with a reason: its snapshot is withdrawn and
-    the return goes back to the officers, to be signed off again."""
-    reason = (reason or "").strip()
-    snapshot = current_snapshot(year, tenant)
-    if snapshot is None:
-        raise ReturnsError({"reason": f"{tenant.name} has no signed-off return to reopen"})
-    if not reason:
-        raise ReturnsError({"reason": "Enter the reason for reopening the return"})
-    if len(reason) > 2000:
-        raise ReturnsError({"reason": "The reason must be 2,000 characters or fewer"})
-    row = ReturnReopening(
-        snapshot_id=snapshot.id,
-        reason=reason,
-        reopened_at=clock.utcnow(),
-        reopened_by_id=getattr(user, "id", None),
-    )
-    db.session.add(row)
-    detail = {
-        "partnership": year.partnership.slug,
-        "year": year.label,
-        "member": tenant.slug,
-        "snapshot": snapshot.id,
-        "version": snapshot.version,
-        "reason": reason,
-    }
-    audit.record("return.reopened", row, user=user, tenant_id=None, detail=detail)
-    with tenant_scope(tenant):
-        ret = return_for(year)
-        if ret is not None:
-            ret.status = DRAFT
-            ret.sent_back_comments = f"Reopened by the partnership: {reason}"
-            ret.sent_back_at = row.reopened_at
-            ret.updated_at = row.reopened_at
-        audit.record("return.reopened", ret, user=user, object_type="AnnualReturn", detail=detail)
-        db.session.commit()
-    _mail(tenant, year, "reopened", user=user, detail=reason)
-    return row
-
-
-# --- reminders ------------------------------------------------------------------------------
-
-REMINDER_DAYS = {"14 days": 14, "3 days": 3}
-ESCALATION = "overdue"
-# Years whose deadline passed longer ago than this are left alone by the reminders.
-REMINDER_HORIZON_DAYS = 90
-
-
-@dataclass
-class ReminderReport:
-    sent: list[tuple[str, str, str]] = field(default_factory=list)  # partnership, member, kind
-
-
-def _due_kind(days_left: int) -> str | None:
-    if days_left < 0:
-        return ESCALATION
-    if days_left <= REMINDER_DAYS["3 days"]:
-        return "3 days"
-    if days_left <= REMINDER_DAYS["14 days"]:
-        return "14 days"
-    return None
-
-
-def send_reminders(today: date | None = None) -> ReminderReport:
-    """Remind every member whose return is not signed off, 14 and 3 days before its
-    deadline, and escalate an overdue return to its chief executive: each once per
-    deadline (an extension earns fresh ones), whenever and however often this runs."""
-    today = today or clock.utcnow().date()
-    report = ReminderReport()
-    years = db.session.scalars(select(ReportingYear).order_by(ReportingYear.id)).all()
-    for year in years:
-        extensions = extensions_for(year)
-        for member in sorted(year.partnership.members, key=lambda t: t.id):
-            extension = extensions.get(member.id)
-            deadline = extension.deadline if extension else year.deadline
-            if (today - deadline).days > REMINDER_HORIZON_DAYS:
-                continue
-            kind = _due_kind((deadline - today).days)
-            if kind is None:
-                continue
-            with tenant_scope(member):
-                ret = return_for(year)
-                state, _ = _state(ret)
-                if state == SIGNED_OFF or db.session.scalar(
-                    select(ReturnReminder.id).where(
-                        ReturnReminder.reporting_year_id == year.id,
-                        ReturnReminder.kind == kind,
-                        ReturnReminder.deadline == deadline,
-                    )
-                ):
-                    continue
-                db.session.add(
-                    ReturnReminder(
-                        reporting_year_id=year.id,
-                        kind=kind,
-                        deadline=deadline,
-                        sent_at=clock.utcnow(),
-                    )
-                )
-                audit.record(
-                    "return.reminded",
-                    ret,
-                    object_type="AnnualReturn",
-                    detail={"year": year.label, "kind": kind, "deadline": deadline.isoformat()},
-                )
-                try:
-                    db.session.commit()
-                except IntegrityError:
-                    # Sent at the same moment by another run: once is enough.
-                    db.session.rollback()
-                    continue
-            if kind == ESCALATION:
-                mail_kind = "overdue"
-            elif state == AWAITING_SIGN_OFF:
-                mail_kind = "reminder to sign off"
-            else:
-                mail_kind = "reminder"
-            _mail(member, year, mail_kind, detail=kind)
-            report.sent.append((year.partnership.slug, member.slug, kind))
-    return report
-
-
 # --- mail ----------------------------------------------------------------------------------
 
 
-def _mail(tenant: Tenant, year: ReportingYear, kind: str, *, user=None, detail: str = "") -> None:
+def queue_mail(
+    tenant: Tenant, year: ReportingYear, kind: str, *, user=None, detail: str = ""
+) -> None:
     """Queue one email job about a member's return; the job finds the people."""
     from portal.jobs.services import enqueue
     from portal.jobs.tasks import RETURN_MAIL
