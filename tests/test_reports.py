@@ -226,8 +226,22 @@ def test_html_has_contents_captions_and_header_cells(built):
 
 
 @pytest.fixture
-def fake_returns(monkeypatch):
-    """Three members' signed-off returns, whatever the database holds."""
+def fake_returns(app, monkeypatch):
+    """West Kent's reporting year 2023-24, with three members' signed-off returns whatever
+    the database holds."""
+    from datetime import date
+
+    from portal.returns import services as returns
+
+    with app.app_context():
+        partnership = db.session.scalar(select(Partnership).where(Partnership.slug == "west-kent"))
+        returns.open_year(
+            partnership,
+            start_year=2023,
+            deadline=date(2024, 5, 31),
+            publication_target=date(2024, 7, 31),
+            notify=False,
+        )
     subs = sample_submissions(3, YEAR)
     monkeypatch.setattr(sources, "submissions", lambda partnership, year: list(subs))
     return subs
@@ -416,3 +430,4 @@ def test_unknown_years_and_versions_are_not_found(client, login_as):
     assert client.get(f"/public/p/nowhere/reports/{YEAR}/").status_code == 404
     login_as("lead", partnership="west-kent")
     assert client.get("/p/west-kent/reports/2024/report/").status_code == 404
+    assert client.get("/p/west-kent/reports/2019-20/report/").status_code == 404

@@ -178,6 +178,7 @@ def load_demo():
     from portal.reports import services
     from portal.returns import demo as returns_demo
     from portal.returns import services as returns
+    from portal.returns import signoff
     from portal.returns.models import SECTIONS
     from portal.tenancy import tenant_scope
 
@@ -200,9 +201,9 @@ def load_demo():
         for member in partnership.members:
             with tenant_scope(member):
                 ret = returns_demo._fill(year, member, list(SECTIONS))
-                returns.send_for_sign_off(ret, notify=False)
+                signoff.send_for_sign_off(ret, notify=False)
                 ceo = db.session.scalar(select(User).where(User.email == f"ceo@{member.slug}.demo"))
-                returns.freeze(
+                signoff.freeze(
                     ret,
                     user=ceo,
                     name=ceo.name if ceo else "Chief Executive",

@@ -33,8 +33,16 @@ def valid_year(year: str) -> bool:
 
 @partnership_bp.url_value_preprocessor
 def _check_year(endpoint, values) -> None:
-    if values is not None and not valid_year(values.get("year", "")):
+    """A report belongs to one of the partnership's reporting years; any other is not found."""
+    if values is None:
+        return
+    if not valid_year(values.get("year", "")):
         abort(404)
+    if "partnership" in g:
+        from portal.returns import services as returns
+
+        if returns.find_year(g.partnership, values["year"]) is None:
+            abort(404)
 
 
 @partnership_bp.url_defaults
