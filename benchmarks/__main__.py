@@ -94,6 +94,14 @@ def main() -> None:
 
     reports.report(app)
 
+    from benchmarks import dashboards
+
+    print("\nFilling a database of its own with synthetic scale data …")
+    dashboards.run(workdir)
+
 
 if __name__ == "__main__":
     main()
+    from benchmarks import throughput
+
+    throughput.main()

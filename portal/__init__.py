@@ -25,12 +25,15 @@ BLUEPRINTS = (
     "portal.actions.routes",
     "portal.actions.import_routes",
     "portal.eqia.routes",
+    "portal.eqia.public_joint",
     "portal.incidents.routes",
     "portal.aims.routes",
     "portal.monitoring.routes",
     "portal.jobs.routes",
     "portal.returns.routes",
     "portal.reports.routes",
+    "portal.dashboards.routes",
+    "portal.charts",
 )
 
 
@@ -239,7 +242,7 @@ def register_blueprints(app: Flask) -> None:
 
     for module_name in BLUEPRINTS:
         module = import_module(module_name)
-        for attribute in ("bp", "tenant_bp", "partnership_bp"):
+        for attribute in ("bp", "tenant_bp", "partnership_bp", "public_bp"):
             if hasattr(module, attribute):
                 app.register_blueprint(getattr(module, attribute))
 

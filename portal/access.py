@@ -61,7 +61,9 @@ def _pull_tenant(endpoint: str | None, values: dict | None) -> None:
     if not current_user.is_authenticated:
         g.login_required = True
         return
-    tenant = db.session.scalar(select(Tenant).where(Tenant.slug == slug))
+    # The user's grants came with the session, with their organisations: a slug the user
+    # holds no grant for is a 404 without asking the database.
+    tenant = next((gr.tenant for gr in current_user.tenant_grants if gr.tenant.slug == slug), None)
     if tenant is None or not current_user.roles_in(tenant):
         abort(404)
     g.tenant = tenant
@@ -79,6 +81,7 @@ def _pull_partnership(endpoint: str | None, values: dict | None) -> None:
     if partnership is None or not current_user.leads(partnership):
         abort(404)
     g.partnership = partnership
+    tenancy.set_partnership(partnership)
 
 
 def _require_login() -> None:
@@ -185,6 +188,20 @@ def get_or_404(model, object_id):
     # A select (not Session.get) so that the tenancy criterion always applies, even to a
     # row already in the identity map.
     obj = db.session.scalar(select(model).where(model.id == object_id))
+    if obj is None:
+        abort(404)
+    return obj
+
+
+def get_partnership_owned_or_404(model, object_id, *conditions):
+    """Load a partnership-owned row visible in the current scope, or answer 404.
+
+    On a partnership's page that is the partnership's own row; on a tenant's page a row
+    of one of the tenant's partnerships. Another partnership's row is invisible to the
+    scope, so it is "not found" exactly like a row that never existed. ``conditions``
+    narrow it further (a published period, a joint rather than built-in measure).
+    """
+    obj = db.session.scalar(select(model).where(model.id == object_id, *conditions))
     if obj is None:
         abort(404)
     return obj

@@ -85,6 +85,34 @@ def to_xlsx(headers: Sequence[str], rows: Iterable[Sequence], *, title: str = "E
     return buffer.getvalue()
 
 
+def to_xlsx_sheets(sheets: Iterable[tuple[str, Sequence[str], Iterable[Sequence]]]) -> bytes:
+    """An XLSX workbook of several sheets, each (title, headings, rows), in order."""
+    from openpyxl import Workbook
+    from openpyxl.styles import Font
+
+    workbook = Workbook()
+    workbook.remove(workbook.active)
+    used: set[str] = set()
+    for title, headers, rows in sheets:
+        name = re.sub(r"[\[\]:*?/\\]", " ", title)[:31].strip() or "Sheet"
+        n = 2
+        while name.lower() in used:
+            suffix = f" ({n})"
+            name = name[: 31 - len(suffix)] + suffix
+            n += 1
+        used.add(name.lower())
+        sheet = workbook.create_sheet(name)
+        sheet.append([neutralise(h) for h in headers])
+        for cell in sheet[1]:
+            cell.font = Font(bold=True)
+        for row in rows:
+            sheet.append([neutralise(v) for v in row])
+        sheet.freeze_panes = "A2"
+    buffer = io.BytesIO()
+    workbook.save(buffer)
+    return buffer.getvalue()
+
+
 def response(
     fmt: str,
     filename: str,

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import re
 
 _TOKEN = re.compile(r'name="csrf_token"[^>]*value="([^"]+)"')
@@ -68,3 +69,28 @@ def by_number(model, number: int):
     from portal.extensions import db
 
     return db.session.scalar(select(model).where(model.number == number))
+
+
+def partnership(slug: str):
+    from sqlalchemy import select
+
+    from portal.extensions import db
+    from portal.partners.models import Partnership
+
+    return db.session.scalar(select(Partnership).where(Partnership.slug == slug))
+
+
+@contextlib.contextmanager
+def as_partnership(slug: str):
+    """Read and write as the partnership ``slug``, as its own pages do."""
+    from portal.tenancy import partnership_scope
+
+    with partnership_scope(partnership(slug)):
+        yield
+
+
+@contextlib.contextmanager
+def scoped(app, slug: str = "west-kent"):
+    """An application context with the partnership ``slug`` in scope."""
+    with app.app_context(), as_partnership(slug):
+        yield

@@ -17,7 +17,7 @@ from sqlalchemy import func, select
 from portal import clock
 from portal.auth.models import TENANT_ROLES, TenantGrant, User
 from portal.extensions import db
-from portal.tenancy import tenant_scope
+from portal.tenancy import partnership_scope, tenant_scope
 from tests.conftest import PASSWORD
 from tests.helpers import csrf_token, tenant
 
@@ -34,6 +34,12 @@ ACTOR = {"tenant": "thanet", "partnership": "kent-network", "public": "thanet"}
 # Routes whose arguments are not objects of a tenant, and why they stay out of the matrix.
 ALLOW_LIST = {
     "static": "the portal's own stylesheet and scripts; no tenant data",
+    "home.dashboard_csv": "a chart's name, not an object; built from the tenant in the address",
+    "charts.plotly_js": "the pinned plotly.js bundle, by its version; no tenant data",
+    "dashboards.chart_csv": "a chart of the lead's own partnership's dashboard, by its name; "
+    "the partnership is checked as for the page (tests/test_dashboards.py)",
+    "public_partnership.public_chart_csv": "a chart of a partnership's public page, by its "
+    "name; released figures only (tests/test_dashboards.py)",
     "auth.reset_password": "a secret single-use token, not an object id (tests/test_auth.py)",
     "auth.accept_invitation": "a secret single-use token, not an object id (tests/test_auth.py)",
     "auth.unlock_account": "a secret single-use token, not an object id (tests/test_lockout.py)",
@@ -43,6 +49,10 @@ ALLOW_LIST = {
     "public_reports.latest": "a published report, public to everybody",
     "public_reports.version": "a published report's version, public to everybody",
     "public_reports.download": "a published report's file, public to everybody",
+    "public_joint_eqia.register": "public: a partnership's published joint assessments only "
+    "(tests/test_joint_assessments.py)",
+    "public_joint_eqia.assessment": "public: a published joint assessment of that partnership "
+    "only, as kept when published (tests/test_joint_assessments.py)",
 }
 
 
@@ -99,10 +109,24 @@ def _commitment_state(slug: str, object_id: int):
         return row and (row.text, row.position, row.version)
 
 
+def owner_partnership(slug: str):
+    """The partnership ``slug`` or, for a tenant slug, the tenant's first partnership
+    (sevenoaks: west-kent; thanet: kent-network)."""
+    from portal.partners.models import Partnership
+
+    partnership = db.session.scalar(select(Partnership).where(Partnership.slug == slug))
+    return partnership if partnership is not None else tenant(slug).partnerships[0]
+
+
+def as_owner(slug: str):
+    """The partnership scope of the owner of a partnership-owned object made for ``slug``."""
+    return partnership_scope(owner_partnership(slug))
+
+
 def _aims_framework(slug: str):
     """A published plan period with one of everything, in the partnership ``slug`` or, for
     a tenant slug, in a partnership of that tenant (sevenoaks: west-kent; thanet:
-    kent-network)."""
+    kent-network). The caller holds that partnership's scope."""
     from portal.aims.models import (
         AimMeasure,
         JointAim,
@@ -111,12 +135,8 @@ def _aims_framework(slug: str):
         PlanPeriod,
         RoleListItem,
     )
-    from portal.partners.models import Partnership
 
-    partnership = db.session.scalar(select(Partnership).where(Partnership.slug == slug))
-    if partnership is None:
-        partnership = tenant(slug).partnerships[0]
-    pid, now = partnership.id, clock.utcnow()
+    pid, now = owner_partnership(slug).id, clock.utcnow()
     start = 2030 + (db.session.scalar(select(db.func.count(PlanPeriod.id))) or 0)
     period = PlanPeriod(
         partnership_id=pid,
@@ -142,7 +162,8 @@ def _aims_framework(slug: str):
 
 def _aims_maker(pick):
     def make(slug: str) -> int:
-        return pick(_aims_framework(slug)).id
+        with as_owner(slug):
+            return pick(_aims_framework(slug)).id
 
     return make
 
@@ -151,13 +172,14 @@ def _aims_state(model_name: str):
     def state(slug: str, object_id: int):
         from portal.aims import models
 
-        row = db.session.get(getattr(models, model_name), object_id, populate_existing=True)
-        if row is None:
-            return None
-        return tuple(
-            getattr(row, f, None)
-            for f in ("version", "position", "text", "name", "title", "is_draft")
-        )
+        with as_owner(slug):
+            row = db.session.get(getattr(models, model_name), object_id, populate_existing=True)
+            if row is None:
+                return None
+            return tuple(
+                getattr(row, f, None)
+                for f in ("version", "position", "text", "name", "title", "is_draft")
+            )
 
     return state
 
@@ -202,28 +224,25 @@ def _assessment_state(slug: str, object_id: int):
 def _joint_assessment(slug: str) -> int:
     """A joint assessment of the partnership ``slug``, or of a tenant's partnership."""
     from portal.eqia.models import JointAssessment
-    from portal.partners.models import Partnership
 
-    partnership = db.session.scalar(select(Partnership).where(Partnership.slug == slug))
-    if partnership is None:
-        partnership = tenant(slug).partnerships[0]
-    row = JointAssessment(
-        partnership_id=partnership.id,
-        title=f"{slug} joint assessment",
-        subject="A shared service",
-        lead_officer="A lead",
-        created_at=clock.utcnow(),
-    )
-    db.session.add(row)
-    db.session.commit()
-    return row.id
+    with as_owner(slug):
+        row = JointAssessment(
+            title=f"{slug} joint assessment",
+            subject="A shared service",
+            lead_officer="A lead",
+            created_at=clock.utcnow(),
+        )
+        db.session.add(row)
+        db.session.commit()
+        return row.id
 
 
 def _joint_assessment_state(slug: str, object_id: int):
     from portal.eqia.models import JointAssessment
 
-    row = db.session.get(JointAssessment, object_id, populate_existing=True)
-    return row and (row.title, row.subject, row.brief)
+    with as_owner(slug):
+        row = db.session.get(JointAssessment, object_id, populate_existing=True)
+        return row and (row.title, row.subject, row.brief)
 
 
 def _ward(slug: str) -> int:
@@ -421,26 +440,22 @@ def _measure_state(slug: str, object_id: int):
 def _joint_measure(partnership_slug: str) -> int:
     """A joint measure of a partnership (built-in ones belong to no partnership)."""
     from portal.monitoring.models import MeasureDefinition
-    from portal.partners.models import Partnership
 
-    partnership = db.session.scalar(select(Partnership).where(Partnership.slug == partnership_slug))
-    row = MeasureDefinition(
-        name=f"{partnership_slug} joint count",
-        unit="count",
-        period_type="year",
-        breakdown="",
-        partnership_id=partnership.id,
-    )
-    db.session.add(row)
-    db.session.commit()
-    return row.id
+    with as_owner(partnership_slug):
+        row = MeasureDefinition(
+            name=f"{partnership_slug} joint count", unit="count", period_type="year", breakdown=""
+        )
+        db.session.add(row)
+        db.session.commit()
+        return row.id
 
 
 def _joint_measure_state(partnership_slug: str, object_id: int):
     from portal.monitoring.models import MeasureDefinition
 
-    row = db.session.get(MeasureDefinition, object_id)
-    return row and (row.name, row.partnership_id)
+    with as_owner(partnership_slug):
+        row = db.session.get(MeasureDefinition, object_id, populate_existing=True)
+        return row and (row.name, row.partnership_id)
 
 
 def _job(slug: str) -> int:

@@ -6,6 +6,7 @@ from __future__ import annotations
 import io
 import re
 from datetime import date
+from decimal import Decimal
 
 import pytest
 from sqlalchemy import select
@@ -177,3 +178,48 @@ def test_an_incident_cannot_be_moved_back_to_1900(app, client, login_as):
     incident_number = int(url.rsplit("/", 2)[1])
     with app.app_context(), tenant_scope(tenant("sevenoaks")):
         assert by_number(HateIncident, incident_number).occurred_on == date(2024, 5, 3)
+
+
+# --- figures are exact numbers, never binary floats ---------------------------------------
+
+
+def test_figures_are_stored_as_exact_numbers():
+    from sqlalchemy import Numeric
+
+    from portal.monitoring.models import MeasureValue
+
+    column = MeasureValue.__table__.c.value
+    assert isinstance(column.type, Numeric) and column.type.asdecimal
+    assert column.type.scale == 4
+
+
+@pytest.mark.parametrize("send", [_grid, _import], ids=["figures form", "csv import"])
+def test_figures_come_back_exactly_as_typed(app, client, login_as, send):
+    with app.app_context():
+        count_id = _measure()
+        money_id = _measure(name="Grants paid", unit="money")
+        rate_id = _measure(name="Rate per 1,000", unit="rate")
+    login_as("officer", "sevenoaks")
+    assert send(client, count_id, "9999999").status_code == 302
+    assert send(client, money_id, "£9999999999.99").status_code == 302
+    assert send(client, rate_id, "0.1").status_code == 302
+    with app.app_context():
+        count = _stored(count_id)["2019"][""]
+        money = _stored(money_id)["2019"][""]
+        rate = _stored(rate_id)["2019"][""]
+    # A whole number and decimals: 0.1 as a float would be 0.1000000000000000055…
+    assert type(count) is int and count == 9_999_999
+    assert isinstance(money, Decimal) and money == Decimal("9999999999.99")
+    assert isinstance(rate, Decimal) and rate == Decimal("0.1")
+    page = client.get(f"/t/sevenoaks/monitoring/measures/{money_id}").get_data(as_text=True)
+    assert "£9,999,999,999.99" in page
+
+
+def test_more_decimal_places_than_are_kept_are_refused_in_words(app, client, login_as):
+    with app.app_context():
+        share_id = _measure(name="Satisfaction", unit="percentage")
+    login_as("officer", "sevenoaks")
+    page = _grid(client, share_id, "12.34567").get_data(as_text=True)
+    assert "use no more than 4 decimal places" in page
+    with app.app_context():
+        assert _stored(share_id) == {}

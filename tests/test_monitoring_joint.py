@@ -3,7 +3,11 @@ its own figures, and the lead sees them only as released under disclosure contro
 
 from __future__ import annotations
 
+import csv
+import io
+import json
 import re
+from types import SimpleNamespace
 
 import pytest
 from sqlalchemy import select
@@ -14,7 +18,7 @@ from portal.monitoring import services
 from portal.monitoring.models import Measure, MeasureDefinition
 from portal.partners.models import Partnership
 from portal.tenancy import tenant_scope
-from tests.helpers import audit_events, by_number, csrf_token, tenant
+from tests.helpers import as_partnership, audit_events, by_number, csrf_token, scoped, tenant
 from tests.test_monitoring import table_rows
 
 NEW = "/p/west-kent/monitoring/joint-measures/new"
@@ -24,12 +28,11 @@ def _partnership(slug: str) -> Partnership:
     return database.session.scalar(select(Partnership).where(Partnership.slug == slug))
 
 
-def _aim_measure(slug: str) -> AimMeasure:
-    return database.session.scalar(
-        select(AimMeasure)
-        .where(AimMeasure.partnership_id == _partnership(slug).id)
-        .order_by(AimMeasure.id)
-    )
+def _aim_measure(slug: str) -> SimpleNamespace:
+    """The first aim measure of the partnership ``slug``, read as that partnership."""
+    with as_partnership(slug):
+        row = database.session.scalar(select(AimMeasure).order_by(AimMeasure.id))
+        return SimpleNamespace(id=row.id, text=row.text)
 
 
 def _form(client, url: str, **fields) -> dict:
@@ -51,7 +54,7 @@ def _joint(client, **fields) -> int:
     """Add a joint measure as the signed-in lead; returns its id."""
     response = client.post(NEW, data=_form(client, NEW, **fields))
     assert response.status_code == 302, response.get_data(as_text=True)
-    with client.application.app_context():
+    with scoped(client.application):
         return database.session.scalar(
             select(MeasureDefinition.id)
             .where(MeasureDefinition.name == fields.get("name", "Attendance at partnership events"))
@@ -83,7 +86,7 @@ def _text(response) -> str:
 
 def test_a_lead_adds_a_joint_measure_for_an_aim(app, client, login_as):
     login_as("lead", partnership="west-kent")
-    with app.app_context():
+    with scoped(app):
         link = _aim_measure("west-kent")
         link_id, link_text = link.id, link.text
     page = client.get(NEW).get_data(as_text=True)
@@ -92,7 +95,7 @@ def test_a_lead_adds_a_joint_measure_for_an_aim(app, client, login_as):
     page = _text(client.get("/p/west-kent/monitoring/measures"))
     assert "Joint measures of West Kent" in page
     assert "Attendance at partnership events" in page
-    with app.app_context():
+    with scoped(app):
         row = database.session.get(MeasureDefinition, definition_id)
         assert (row.partnership_id, row.aim_measure_id, row.breakdown) == (
             _partnership("west-kent").id,
@@ -120,18 +123,18 @@ def test_a_lead_adds_a_joint_measure_for_an_aim(app, client, login_as):
 )
 def test_a_wrong_joint_measure_is_not_added(app, client, login_as, fields, message):
     joint = select(MeasureDefinition.id).where(MeasureDefinition.partnership_id.is_not(None))
-    with app.app_context():
+    with scoped(app):
         before = set(database.session.scalars(joint))  # the demonstration's joint measures
     login_as("lead", partnership="west-kent")
     response = client.post(NEW, data=_form(client, NEW, **fields))
     assert response.status_code == 200
     assert message in _text(response)
-    with app.app_context():
+    with scoped(app):
         assert set(database.session.scalars(joint)) == before
 
 
 def test_a_joint_measure_links_only_to_its_own_partnerships_aims(app, client, login_as):
-    with app.app_context():
+    with scoped(app):
         other = _aim_measure("kent-network")
         other_id = other.id if other else 999_999
     login_as("lead", partnership="west-kent")
@@ -169,7 +172,7 @@ def test_members_see_the_joint_measure_and_enter_their_own_figures(app, client, 
     # Starting again leads to the same measure, not a second one.
     response = client.post(url, data={"csrf_token": csrf_token(client, "/t/sevenoaks/")})
     assert response.headers["Location"].endswith(f"/measures/{measure_number}")
-    with app.app_context():
+    with scoped(app):
         with tenant_scope(tenant("sevenoaks")):
             rows = database.session.scalars(
                 select(Measure).where(Measure.definition_id == definition_id)
@@ -184,7 +187,7 @@ def test_members_see_the_joint_measure_and_enter_their_own_figures(app, client, 
 
 
 def test_only_members_see_a_partnerships_joint_measures(app, client, login_as):
-    with app.app_context():
+    with scoped(app):
         row = services.add_joint_measure(
             _partnership("west-kent"),
             name="West Kent only",
@@ -204,7 +207,7 @@ def test_only_members_see_a_partnerships_joint_measures(app, client, login_as):
 
 
 def test_viewers_see_joint_measures_but_do_not_start_them(app, client, login_as):
-    with app.app_context():
+    with scoped(app):
         definition_id = services.add_joint_measure(
             _partnership("west-kent"),
             name="Volunteers",
@@ -228,7 +231,7 @@ def test_viewers_see_joint_measures_but_do_not_start_them(app, client, login_as)
 def test_the_lead_sees_members_figures_only_as_released(app, client, login_as):
     login_as("lead", partnership="west-kent")
     definition_id = _joint(client)
-    with app.app_context():
+    with scoped(app):
         _report("sevenoaks", definition_id, {"2014": {"": 23, "Female": 3}})
         _report("tunbridge-wells", definition_id, {"2014": {"": 132, "Female": 61, "Male": 71}})
     page = client.get(f"/p/west-kent/monitoring/measures/{definition_id}?period=2014")
@@ -255,7 +258,7 @@ def test_the_lead_sees_members_figures_only_as_released(app, client, login_as):
 
 
 def _members(app, slug: str):
-    with app.app_context():
+    with scoped(app):
         return list(_partnership(slug).members)
 
 
@@ -265,7 +268,7 @@ def _members(app, slug: str):
 def test_the_lead_renames_a_joint_measure_and_members_see_the_new_name(app, client, login_as):
     login_as("lead", partnership="west-kent")
     definition_id = _joint(client)
-    with app.app_context():
+    with scoped(app):
         measure_number = _report("sevenoaks", definition_id, {"2014": {"": 10}})
     url = f"/p/west-kent/monitoring/joint-measures/{definition_id}/edit"
     response = client.post(url, data=_form(client, url, name="Attendance at joint events"))
@@ -294,14 +297,14 @@ def test_a_joint_change_that_would_invalidate_members_figures_is_refused(
 ):
     login_as("lead", partnership="west-kent")
     definition_id = _joint(client)
-    with app.app_context():
+    with scoped(app):
         _report("sevenoaks", definition_id, {"2014": {"": 10, "Male": 4}})
     url = f"/p/west-kent/monitoring/joint-measures/{definition_id}/edit"
     response = client.post(url, data=_form(client, url, name="Changed", **fields))
     page = _text(response)
     assert response.status_code == 200
     assert message.replace("Sevenoaks District Council", _name(app, "sevenoaks")) in page
-    with app.app_context():
+    with scoped(app):
         row = database.session.get(MeasureDefinition, definition_id)
         assert (row.name, row.breakdown, row.unit, row.first_year) == (
             "Attendance at partnership events",
@@ -312,7 +315,7 @@ def test_a_joint_change_that_would_invalidate_members_figures_is_refused(
 
 
 def _name(app, slug: str) -> str:
-    with app.app_context():
+    with scoped(app):
         return tenant(slug).name
 
 
@@ -326,21 +329,21 @@ def test_a_second_save_of_a_joint_measure_shows_both_versions(app, client, login
     page = _text(response)
     assert "Somebody else changed this measure" in page
     assert "Saved first" in page and "Saved second" in page
-    with app.app_context():
+    with scoped(app):
         assert database.session.get(MeasureDefinition, definition_id).name == "Saved first"
 
 
 def test_deleting_a_joint_measure_leaves_members_their_figures(app, client, login_as):
     login_as("lead", partnership="west-kent")
     definition_id = _joint(client)
-    with app.app_context():
+    with scoped(app):
         measure_number = _report("sevenoaks", definition_id, {"2014": {"": 10}})
     url = f"/p/west-kent/monitoring/joint-measures/{definition_id}/delete"
     page = _text(client.get(url))
     assert "Are you sure you want to delete the joint measure" in page
     assert _name(app, "sevenoaks") in page and "they keep them" in page
     assert client.post(url, data={"csrf_token": csrf_token(client, url)}).status_code == 302
-    with app.app_context():
+    with scoped(app):
         assert database.session.get(MeasureDefinition, definition_id) is None
         with tenant_scope(tenant("sevenoaks")):
             row = by_number(Measure, measure_number)
@@ -352,7 +355,7 @@ def test_deleting_a_joint_measure_leaves_members_their_figures(app, client, logi
 
 
 def test_tenant_users_cannot_manage_joint_measures(app, client, login_as):
-    with app.app_context():
+    with scoped(app):
         definition_id = services.add_joint_measure(
             _partnership("west-kent"),
             name="Volunteers",
@@ -372,7 +375,7 @@ def test_tenant_users_cannot_manage_joint_measures(app, client, login_as):
 
 
 def test_a_lead_cannot_change_a_built_in_measure(app, client, login_as):
-    with app.app_context():
+    with scoped(app):
         built_in = database.session.scalar(
             select(MeasureDefinition.id).where(MeasureDefinition.key == "complaints")
         )
@@ -390,7 +393,7 @@ def test_a_percentage_of_a_count_is_worked_out_from_released_counts(app, client,
     login_as("lead", partnership="west-kent")
     responses = _joint(client, name="STAR survey responses", breakdown="")
     satisfied = _joint(client, name="Satisfied respondents", breakdown="", base=str(responses))
-    with app.app_context():
+    with scoped(app):
         for slug, (asked, happy) in {
             "sevenoaks": (103, 61),
             "tunbridge-wells": (40, 5),
@@ -420,9 +423,24 @@ def test_a_base_must_be_a_count_measured_the_same_way(app, client, login_as):
 
 
 def test_a_percentage_only_measure_is_not_shown_outside_the_organisation(app, client, login_as):
+    # A percentage on its own can no longer be added (it is added as two counts); one
+    # added before then still explains why its figures stay with each organisation.
     login_as("lead", partnership="west-kent")
-    definition_id = _joint(client, name="Satisfaction with events", unit="percentage")
-    with app.app_context():
+    with scoped(app):
+        row = MeasureDefinition(
+            partnership_id=_partnership("west-kent").id,
+            name="Satisfaction with events",
+            unit="percentage",
+            period_type="year",
+            breakdown="sex",
+            source="Joint measure of West Kent Equality Partnership",
+            first_year=2012,
+            last_year=2015,
+        )
+        database.session.add(row)
+        database.session.commit()
+        definition_id = row.id
+    with scoped(app):
         _report("sevenoaks", definition_id, {"2014": {"": 87.5, "Female": 91.2}})
     page = _text(client.get(f"/p/west-kent/monitoring/measures/{definition_id}"))
     assert "Why no figures are shown" in page
@@ -437,27 +455,85 @@ def test_a_percentage_only_measure_is_not_shown_outside_the_organisation(app, cl
 def test_the_chart_beside_the_table_draws_only_released_figures(app, client, login_as):
     login_as("lead", partnership="west-kent")
     definition_id = _joint(client, name="Volunteers", breakdown="")
-    with app.app_context():
+    with scoped(app):
         _report("sevenoaks", definition_id, {"2014": {"": 123}})
         _report("tunbridge-wells", definition_id, {"2014": {"": 4}})
-    page = _text(client.get(f"/p/west-kent/monitoring/measures/{definition_id}?period=2014"))
-    svg = re.search(r"<svg .*?</svg>", page).group(0)
-    assert 'role="img"' in svg and "The same figures are in the table" in svg
-    assert "style=" not in svg and "<script" not in svg
-    assert svg.count("<rect") == 1  # Tunbridge Wells' 4 is hidden: no bar
-    assert "125 (rounded)" in svg and "fewer than 8" in svg
-    assert "123" not in svg and ">4<" not in svg
-    assert 'class="govuk-table' in page  # the table with the same figures beside it
+    url = f"/p/west-kent/monitoring/measures/{definition_id}"
+    page = _text(client.get(f"{url}?period=2014"))
+    section = re.search(r'<section class="portal-chart".*?</section>', page, re.S).group(0)
+    spec = json.loads(re.search(r'application/json"[^>]*>(.*?)</script>', section, re.S).group(1))
+    bars = spec["data"][0]
+    # Tunbridge Wells' 4 is hidden: no bar, only its words, as in the table.
+    assert bars["x"] == [125, 0] and bars["text"] == ["125 (rounded)", "fewer than 8"]
+    assert "123" not in section and ">4<" not in section
+    assert "released the highest total, 125 (rounded); 1 total is hidden" in section
+    csv_url = re.search(r'href="([^"]*members-totals\.csv[^"]*)"', section).group(1)
+    download = client.get(csv_url.replace("&amp;", "&"))
+    assert download.status_code == 200
+    rows = list(csv.reader(io.StringIO(download.data.decode("utf-8-sig"))))
+    name = _name(app, "sevenoaks"), _name(app, "tunbridge-wells")
+    assert rows == [
+        ["Member organisation", "Total, as released"],
+        [name[0], "125 (rounded)"],
+        [name[1], "fewer than 8"],
+    ]
 
 
-def test_a_chart_bar_is_as_long_as_its_released_figure():
+def test_the_members_chart_says_when_every_total_is_hidden():
     from portal.disclosure import release_count
-    from portal.monitoring.chart import bar_chart
+    from portal.monitoring.chart import members_chart
 
-    chart = bar_chart(
-        [("A", release_count(200)), ("B", release_count(98)), ("C", release_count(3))]
+    chart = members_chart("Volunteers", "2014", [("A", release_count(3))])
+    assert chart.summary == "Every member's total for 2014 is hidden by disclosure control."
+    empty = members_chart("Volunteers", "2014", [])
+    assert empty.empty and empty.summary == "No member has figures for 2014."
+    assert empty.csv().decode("utf-8-sig") == 'Member organisation,"Total, as released"\r\n'
+
+
+def test_a_percentage_joint_measure_is_shared_as_two_counts(app, client, login_as):
+    login_as("lead", partnership="west-kent")
+    form = client.get(NEW).get_data(as_text=True)
+    assert "For a percentage: out of how many?" in form
+    response = client.post(
+        NEW, data=_form(client, NEW, name="Satisfied tenants", unit="percentage", breakdown="")
     )
-    a, b, c = chart.bars
-    assert a.length == 2 * b.length == 210
-    assert (c.shown, c.length, c.figure) == (False, 0, "fewer than 8")
-    assert bar_chart([("C", release_count(3))]) is None
+    assert "Enter what the percentage is out of" in _text(response)
+    with app.app_context():
+        assert not database.session.scalar(
+            select(MeasureDefinition.id).where(MeasureDefinition.name == "Satisfied tenants")
+        )
+    response = client.post(
+        NEW,
+        data=_form(
+            client,
+            NEW,
+            name="Satisfied tenants",
+            unit="percentage",
+            breakdown="",
+            whole_name="Tenants who answered",
+        ),
+    )
+    assert response.status_code == 302
+    assert "out of how many (Tenants who answered)" in _text(client.get(response.location))
+    with app.app_context():
+        part = database.session.scalar(
+            select(MeasureDefinition).where(MeasureDefinition.name == "Satisfied tenants")
+        )
+        assert part.unit == "count" and part.base.name == "Tenants who answered"
+        assert part.base.unit == "count"
+        part_id, whole_id = part.id, part.base_id
+        for slug, (asked, happy) in {"sevenoaks": (103, 61), "tunbridge-wells": (52, 30)}.items():
+            _report(slug, whole_id, {"2014": {"": asked}})
+            _report(slug, part_id, {"2014": {"": happy}})
+    page = _text(client.get(f"/p/west-kent/monitoring/measures/{part_id}?period=2014"))
+    assert "Percentage (from the rounded counts)" in page
+    assert "57.1%" in page  # 60 of 105, the released counts
+    assert "these figures stay with each organisation" not in page
+
+
+def test_an_existing_count_cannot_become_a_percentage_on_its_own(app, client, login_as):
+    login_as("lead", partnership="west-kent")
+    definition_id = _joint(client, name="Counted", breakdown="")
+    url = f"/p/west-kent/monitoring/joint-measures/{definition_id}/edit"
+    response = client.post(url, data=_form(client, url, name="Counted", unit="percentage"))
+    assert "A percentage is shared as two counts" in _text(response)

@@ -361,3 +361,142 @@ def test_the_app_role_reads_only_the_trail_in_scope(seeded, app_role_engine, log
         scoped = conn.execute(text("SELECT DISTINCT tenant_id FROM audit_event")).scalars().all()
     assert portal == [None]
     assert scoped == [seeded["sevenoaks"]]
+
+
+# --- partnership-owned rows ---------------------------------------------------------------
+
+
+def _partnership_ids(app) -> dict[str, int]:
+    from sqlalchemy import select
+
+    from portal.partners.models import Partnership
+
+    with app.app_context():
+        rows = db.session.execute(select(Partnership.slug, Partnership.id)).all()
+        db.session.remove()
+    return dict(rows)
+
+
+def _as_partnerships(conn, visible, writable=None) -> None:
+    """What the app writes into each transaction: the partnerships visible and writable."""
+    conn.execute(
+        text(
+            "SELECT set_config('app.partnership_ids', :v, true), "
+            "set_config('app.partnership_id', :w, true)"
+        ),
+        {
+            "v": "" if visible is None else "{" + ",".join(map(str, visible)) + "}",
+            "w": "" if writable is None else str(writable),
+        },
+    )
+
+
+def _periods_seen(engine, visible, writable=None) -> set[int]:
+    with engine.begin() as conn:
+        _as_partnerships(conn, visible, writable)
+        return set(conn.execute(text("SELECT DISTINCT partnership_id FROM plan_period")).scalars())
+
+
+def test_every_partnership_owned_table_forces_row_level_security(app, app_role_engine):
+    from portal.tenancy import PartnershipOwned
+
+    tables = sorted(
+        mapper.local_table.name
+        for mapper in db.Model.registry.mappers
+        if issubclass(mapper.class_, PartnershipOwned)
+    )
+    assert {"plan_period", "joint_aim", "measure_definition", "joint_assessment"} <= set(tables)
+    with app_role_engine.connect() as conn:
+        rows = conn.execute(
+            text(
+                "SELECT c.relname, c.relrowsecurity, c.relforcerowsecurity, "
+                "(SELECT count(*) FROM pg_policy p WHERE p.polrelid = c.oid) "
+                "FROM pg_class c WHERE c.relname = ANY(:names)"
+            ),
+            {"names": tables},
+        ).all()
+    assert sorted(rows) == [(name, True, True, 4) for name in tables]
+
+
+def test_row_level_security_alone_hides_another_partnerships_rows(app, app_role_engine):
+    """Plain SQL as the app's role, no ORM criterion at all: only the partnerships in
+    ``app.partnership_ids`` are seen."""
+    ids = _partnership_ids(app)
+    west, kent = ids["west-kent"], ids["kent-network"]
+    assert _periods_seen(app_role_engine, [west]) == {west}
+    assert _periods_seen(app_role_engine, [kent]) == {kent}
+    # A member of both (a tenant's page of Tonbridge & Malling) reads both.
+    assert _periods_seen(app_role_engine, [west, kent]) == {west, kent}
+    assert _periods_seen(app_role_engine, []) == set()
+    assert _periods_seen(app_role_engine, None) == set()
+
+
+def test_the_app_role_sees_built_in_definitions_in_every_scope(app, app_role_engine):
+    ids = _partnership_ids(app)
+    for visible in (None, [], [ids["west-kent"]]):
+        with app_role_engine.begin() as conn:
+            _as_partnerships(conn, visible)
+            built_in = conn.execute(
+                text("SELECT count(*) FROM measure_definition WHERE partnership_id IS NULL")
+            ).scalar()
+        assert built_in > 0
+
+
+def test_another_partnerships_rows_cannot_be_written(app, app_role_engine):
+    ids = _partnership_ids(app)
+    west, kent = ids["west-kent"], ids["kent-network"]
+    # Visible is not writable: a tenant's page reads its partnerships' rows, changes none.
+    with app_role_engine.begin() as conn:
+        _as_partnerships(conn, [west], None)
+        changed = conn.execute(text("UPDATE plan_period SET title = 'changed'")).rowcount
+        removed = conn.execute(text("DELETE FROM period_statement")).rowcount
+    assert (changed, removed) == (0, 0)
+    # Writable is one partnership: the other's rows are out of reach.
+    with app_role_engine.begin() as conn:
+        _as_partnerships(conn, [kent], kent)
+        changed = conn.execute(
+            text("UPDATE plan_period SET title = 'changed' WHERE partnership_id = :p"), {"p": west}
+        ).rowcount
+    assert changed == 0
+    with pytest.raises(ProgrammingError, match="row-level security"):
+        with app_role_engine.begin() as conn:
+            _as_partnerships(conn, [kent], kent)
+            conn.execute(
+                text(
+                    "INSERT INTO joint_assessment (partnership_id, title, subject, brief, "
+                    "lead_officer, is_demo, created_at) "
+                    "VALUES (:p, 'x', 'x', '', 'x', false, now())"
+                ),
+                {"p": west},
+            )
+    # Nor may a partnership's page change a built-in definition everybody shares.
+    with app_role_engine.begin() as conn:
+        _as_partnerships(conn, [kent], kent)
+        changed = conn.execute(
+            text("UPDATE measure_definition SET name = 'changed' WHERE partnership_id IS NULL")
+        ).rowcount
+    assert changed == 0
+
+
+def test_the_scope_reaches_the_database_through_the_app(app, login_as, client):
+    """A lead's page sets its partnership in the transaction: what the policies read."""
+    from portal.tenancy import partnership_scope, tenant_scope
+    from tests.helpers import partnership
+
+    with app.app_context():
+        west = partnership("west-kent")
+        with partnership_scope(west):
+            settings = db.session.execute(
+                text(
+                    "SELECT current_setting('app.partnership_ids', true), "
+                    "current_setting('app.partnership_id', true)"
+                )
+            ).one()
+            assert tuple(settings) == (f"{{{west.id}}}", str(west.id))
+        with tenant_scope(tenant("tonbridge-malling")):
+            visible = db.session.execute(
+                text("SELECT current_setting('app.partnership_ids', true)")
+            ).scalar()
+            ids = sorted(p.id for p in tenant("tonbridge-malling").partnerships)
+            assert visible == "{" + ",".join(map(str, ids)) + "}" and len(ids) == 2
+        db.session.remove()

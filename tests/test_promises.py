@@ -29,7 +29,13 @@ FEATURES = {
         "/public/p/<partnership_slug>/reports/",
         ("annual report", "joint report", "compile"),
     ),
-    "dashboards": ("dashboard", ("dashboard",)),
+    # The organisation's dashboard is its home page; its charts' downloads live under it.
+    "the organisation's dashboard": ("/t/<tenant_slug>/dashboard", ("dashboard",)),
+    "the partnership's dashboards": (
+        "/p/<partnership_slug>/dashboard",
+        ("cross-authority dashboard", "partnership dashboard", "partnership's dashboard"),
+    ),
+    "public partnership pages": ("/public/p/", ("/public/p/",)),
 }
 
 
@@ -51,6 +57,7 @@ def _broken_promises(app, text: str) -> list[str]:
 def test_the_words_of_a_missing_feature_are_caught(app, monkeypatch):
     monkeypatch.setitem(FEATURES, "time travel", ("/no-such-route/", ("time machine",)))
     assert _broken_promises(app, "Officers book the time machine.")
+    assert not _broken_promises(app, "An officer's home page is the organisation's dashboard.")
     assert not _broken_promises(app, "The chief executive reads the plan.")
 
 
@@ -90,3 +97,14 @@ def test_role_descriptions_say_what_each_role_can_reach(app, client, login_as):
 
 def test_the_readme_promises_nothing_missing(app):
     assert _broken_promises(app, README.read_text(encoding="utf-8")) == []
+
+
+def test_the_readme_describes_the_dashboard_and_public_pages_that_exist(app):
+    """The lead's dashboard and both public pages are built: README says so, and their
+    routes are there."""
+    text = README.read_text(encoding="utf-8")
+    rules = {rule.rule for rule in app.url_map.iter_rules()}
+    assert "/p/<partnership_slug>/dashboard.xlsx" in rules
+    assert "/public/<org_slug>/" in rules and "/public/p/<partnership_slug>/" in rules
+    for words in ("a dashboard as the home page", "`/public/p/<partnership>/`", "flask demo scale"):
+        assert words in text

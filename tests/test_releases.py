@@ -12,7 +12,7 @@ from portal.monitoring import services
 from portal.monitoring.models import FigureRelease, MeasureDefinition
 from portal.partners.models import Partnership
 from portal.tenancy import CrossTenantWrite, TenantNotSet, tenant_scope
-from tests.helpers import audit_events, csrf_token, tenant
+from tests.helpers import audit_events, csrf_token, scoped, tenant
 from tests.test_monitoring import table_rows
 from tests.test_monitoring_joint import _joint, _report
 
@@ -361,7 +361,7 @@ def test_a_partnership_reads_every_members_release_in_one_query(app, client, log
         for slug, count in zip(MEMBERS, (9, 7, 12), strict=True):
             _report(slug, definition_id, {"2014": {"": count}})
     client.get(f"/p/west-kent/monitoring/measures/{definition_id}?period=2014")
-    with app.app_context():
+    with scoped(app):
         partnership = _partnership("west-kent")
         members = list(partnership.members)
         definition = database.session.get(MeasureDefinition, definition_id)

@@ -39,6 +39,7 @@ ROUTES: dict[str, str | dict[str, str]] = {
     "site.cookies": "anyone",
     "site.privacy": "anyone",
     "site.healthz": "anyone",
+    "charts.plotly_js": "anyone",
     "auth.login": "anyone",
     "auth.logout": "anyone",
     "auth.forgot_password": "anyone",
@@ -50,6 +51,11 @@ ROUTES: dict[str, str | dict[str, str]] = {
     "public_reports.latest": "anyone",
     "public_reports.version": "anyone",
     "public_reports.download": "anyone",
+    "public_pages.tenant_page": "anyone",
+    "public_partnership.partnership_page": "anyone",
+    "public_partnership.public_chart_csv": "anyone",
+    "public_joint_eqia.register": "anyone",
+    "public_joint_eqia.assessment": "anyone",
     # Anybody signed in.
     "site.choose": "signed in",
     "auth.account": "signed in",
@@ -65,6 +71,7 @@ ROUTES: dict[str, str | dict[str, str]] = {
     "portal_admin.audit_trail": "portal admin",
     # An organisation's pages.
     "home.tenant_home": "member",
+    "home.dashboard_csv": "member",
     "tenant_admin.people": "manage_people",
     "tenant_admin.invite": "manage_people",
     "tenant_admin.person": "manage_people",
@@ -123,13 +130,18 @@ ROUTES: dict[str, str | dict[str, str]] = {
     "actions.new_objective": "edit_plan",
     "actions.edit_objective": "edit_plan",
     "actions.delete_objective": "edit_plan",
+    "actions.objective_publication": "edit_plan",
     "actions.new_action": "edit_plan",
     "actions.edit_action": "edit_plan",
     "actions.delete_action": "edit_plan",
     "actions.add_progress": "edit_plan",
+    "actions.correct_progress": "edit_plan",
+    "actions.withdraw_progress": "edit_plan",
+    "actions.progress_history": "read",
     "actions_import.upload": "edit_plan",
     "actions_import.columns": "edit_plan",
     "actions_import.preview": "edit_plan",
+    "actions_import.statuses": "edit_plan",
     # Annual returns: everybody in the organisation reads its return; officers write it;
     # only the chief executive signs it off or sends it back.
     "returns.tenant_index": "read",
@@ -162,6 +174,7 @@ PARTNERSHIP_PREFIXES = (
     "partner_monitoring.",
     "reports.",
     "joint_report.",
+    "dashboards.",
 )
 
 # Who signs in for each role: one organisation (Sevenoaks) and its partnership (West Kent).
@@ -271,6 +284,7 @@ def world(databases, tmp_path_factory):
                     )
                     ids[arg] = (OBJECTS[arg].make(owner), OBJECTS[arg])
         ids["tenant_id"] = (tenant(TENANT).id, None)
+        ids["chart_id"] = ("eqia-pipeline", None)  # a dashboard chart, by its name
         ids["partnership_id"] = (
             db.session.scalar(db.select(Partnership.id).where(Partnership.slug == PARTNERSHIP)),
             None,
@@ -323,11 +337,18 @@ def writes_watched():
         event.remove(Session, "do_orm_execute", on_execute)
 
 
+# A chart every page of its kind draws: the organisation's and the partnership's dashboards
+# name their charts differently.
+CHARTS = {"dashboards.chart_csv": "aims", "public_partnership.public_chart_csv": "over-time-1"}
+
+
 def _url(rule, ids: dict) -> str:
     scopes = {"tenant_slug": TENANT, "partnership_slug": PARTNERSHIP, "org_slug": TENANT}
     values = {}
     for arg in rule.arguments:
         values[arg] = scopes[arg] if arg in scopes else ids[arg][0]
+    if rule.endpoint in CHARTS:
+        values["chart_id"] = CHARTS[rule.endpoint]
     return _APP.url_map.bind("localhost").build(rule.endpoint, values, method=None)
 
 

@@ -1,7 +1,7 @@
 """reports: the joint annual report, its published versions and their built files
 
 Revision ID: 0018_reports
-Revises: 0016_returns
+Revises: 0017_measure_targets
 Create Date: 2026-11-30 05:00:00
 
 """
@@ -13,7 +13,7 @@ from portal.tenancy import grant_app_role
 
 # revision identifiers, used by Alembic.
 revision = '0018_reports'
-down_revision = '0016_returns'
+down_revision = '0017_measure_targets'
 branch_labels = None
 depends_on = None
 

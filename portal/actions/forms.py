@@ -208,3 +208,39 @@ class ProgressForm(FlaskForm):
         upload.stream.seek(0)
         if size > services.MAX_EVIDENCE_BYTES:
             raise ValidationError("The file must be smaller than 10 MB")
+
+
+class CorrectProgressForm(ProgressForm):
+    """The author's correction of an update: the earlier version stays as history."""
+
+    evidence = FileField(
+        "New evidence file (optional)",
+        widget=GovFileInput(),
+        description="Leave empty to keep the evidence file the update has now. "
+        f"A {services.EVIDENCE_TYPE_NAMES} file, smaller than 10 MB",
+    )
+    reason = TextAreaField(
+        "Why are you correcting it?",
+        widget=GovTextArea(),
+        filters=[strip],
+        description="Shown in the update's history, beside the earlier version",
+        validators=[
+            DataRequired(message="Say why the update is being corrected"),
+            Length(max=2000, message="The reason must be 2,000 characters or fewer"),
+        ],
+    )
+    submit = SubmitField("Save the correction", widget=GovSubmitInput())
+
+
+class WithdrawProgressForm(FlaskForm):
+    reason = TextAreaField(
+        "Why are you withdrawing it?",
+        widget=GovTextArea(),
+        filters=[strip],
+        description="Shown in the update's history",
+        validators=[
+            DataRequired(message="Say why the update is being withdrawn"),
+            Length(max=2000, message="The reason must be 2,000 characters or fewer"),
+        ],
+    )
+    submit = SubmitField("Withdraw the update", widget=GovSubmitInput())

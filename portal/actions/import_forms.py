@@ -5,8 +5,9 @@ from __future__ import annotations
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileField
 from govuk_frontend_wtf.wtforms_widgets import GovFileInput, GovSelect, GovSubmitInput, GovTextInput
-from wtforms import SelectField, StringField, SubmitField
+from wtforms import HiddenField, SelectField, StringField, SubmitField
 
+from portal.actions import import_vocabulary as vocabulary
 from portal.actions import importing
 from portal.forms import strip
 
@@ -18,6 +19,28 @@ class UploadForm(FlaskForm):
         description="A CSV or XLSX file, smaller than 10 MB, with the column headings in row 1",
     )
     submit = SubmitField("Upload and continue", widget=GovSubmitInput())
+
+
+class SheetForm(FlaskForm):
+    """Which sheet of a workbook to import; ``form`` tells it apart from the columns form
+    posted to the same address."""
+
+    form = HiddenField(default="sheet")
+    sheet = SelectField(
+        "Sheet to import",
+        widget=GovSelect(),
+        validate_choice=False,
+        description="The sheet that looks most like an action plan is chosen for you",
+    )
+    submit = SubmitField("Use this sheet", widget=GovSubmitInput())
+
+
+def sheet_form(sheets: list[importing.Sheet], chosen: str) -> SheetForm:
+    form = SheetForm(prefix="")
+    form.sheet.choices = [(s.name, f"{s.name} ({s.size})") for s in sheets]
+    if form.sheet.data is None or not form.is_submitted():
+        form.sheet.data = chosen
+    return form
 
 
 class ColumnsForm(FlaskForm):
@@ -77,3 +100,43 @@ def columns_form(table: importing.Table, mapping: list[str]) -> ColumnsForm:
         )
         setattr(Form, f"column_{index}", field)
     return Form()
+
+
+class StatusWordsForm(FlaskForm):
+    """One select per status word of the file (``word_0``, ``word_1`` …), built by
+    :func:`status_words_form`."""
+
+    submit = SubmitField("Save what the words mean", widget=GovSubmitInput())
+
+    def word_fields(self):
+        return [f for f in self if f.name.startswith("word_")]
+
+    def choices(self) -> list[str]:
+        return [f.data or "" for f in self.word_fields()]
+
+
+def status_words_form(words: list[vocabulary.StatusWord], **kwargs) -> StatusWordsForm:
+    """The form asking what each status word means, pre-set to the meaning chosen before
+    or else to the likely one."""
+
+    class Form(StatusWordsForm):
+        pass
+
+    for index, word in enumerate(words):
+        if word.chosen is not None:
+            hint = f"Chosen before: read as {word.meaning}."
+        elif word.suggestion:
+            hint = "Suggested: check it."
+        else:
+            hint = "Not a word the portal knows: choose a status."
+        rows = f"{word.rows} row{'' if word.rows == 1 else 's'}"
+        field = SelectField(
+            f"“{word.text}”",
+            widget=GovSelect(),
+            choices=[("", "Choose a status"), *vocabulary.STATUS_CHOICES.items()],
+            default=word.chosen if word.chosen is not None else word.suggestion,
+            validate_choice=False,
+            description=f"Used in {rows}. {hint}",
+        )
+        setattr(Form, f"word_{index}", field)
+    return Form(**kwargs)

@@ -13,7 +13,12 @@ from werkzeug.exceptions import RequestEntityTooLarge
 
 from portal.access import requires, tenant_blueprint
 from portal.actions import importing, services
-from portal.actions.import_forms import UploadForm, columns_form
+from portal.actions.import_forms import (
+    UploadForm,
+    columns_form,
+    sheet_form,
+    status_words_form,
+)
 from portal.actions.models import STATUSES, PendingImport
 from portal.forms import ConfirmForm
 from portal.jobs import services as jobs
@@ -71,6 +76,22 @@ def upload():
 @requires("officer")
 def columns(upload_token: str):
     upload = _upload_or_404(upload_token)
+    sheets = importing.sheets_of(upload)
+    choose = sheet_form(sheets, upload.sheet) if sheets else None
+    if choose is not None and request.form.get("form") == "sheet":
+        if choose.validate_on_submit():
+            try:
+                importing.choose_sheet(upload, choose.sheet.data or "")
+            except services.ValidationError as exc:
+                choose.sheet.errors = list(exc.errors.values())
+            else:
+                return redirect(url_for(".columns", upload_token=upload.token))
+        table = importing.table_of(upload)
+        form = columns_form(table, upload.mapping or importing.guess_mapping(table.headings))
+        form.default_objective.choices = importing.objective_choices()
+        form.default_objective.data = upload.default_objective or importing.NEW_OBJECTIVE
+        form.new_objective.data = upload.new_objective or "Imported actions"
+        return _columns_page(form, upload, table, choose)
     table = importing.table_of(upload)
     form = columns_form(table, upload.mapping or importing.guess_mapping(table.headings))
     form.default_objective.choices = importing.objective_choices()
@@ -88,8 +109,16 @@ def columns(upload_token: str):
                 field.errors = [*field.errors, message]
         else:
             return redirect(url_for(".preview", upload_token=upload.token))
+    return _columns_page(form, upload, table, choose)
+
+
+def _columns_page(form, upload: PendingImport, table: importing.Table, choose):
     return render_template(
-        "actions/import_columns.html", form=form, upload=upload, rows=len(table.rows)
+        "actions/import_columns.html",
+        form=form,
+        upload=upload,
+        rows=len(table.rows),
+        sheet_form=choose,
     )
 
 
@@ -124,12 +153,42 @@ def preview(upload_token: str):
             message += f"; {counts.already} already in the plan, left as they were"
         flash(message, "success")
         return redirect(url_for("actions.objectives"))
+    return _preview_page(upload, result, form, status_words_form(result.status_words))
+
+
+def _preview_page(upload: PendingImport, result: importing.Preview, form, words_form):
     return render_template(
         "actions/import_preview.html",
         upload=upload,
         result=result,
         shown=result.rows[: importing.PREVIEW_ROWS],
         form=form,
+        words_form=words_form,
         statuses=STATUSES,
         error=bool(result.errors),
     )
+
+
+@tenant_bp.route("/<upload_token>/statuses", methods=["POST"])
+@requires("officer")
+def statuses(upload_token: str):
+    """Keep what each of the file's status words means, for the organisation."""
+    upload = _upload_or_404(upload_token)
+    if upload.mapping is None or not upload.default_objective:
+        return redirect(url_for(".columns", upload_token=upload.token))
+    result = importing.preview(upload)
+    if not result.status_words:
+        # Nothing to ask about (the columns were changed, or every word is known).
+        return redirect(url_for(".preview", upload_token=upload.token))
+    words_form = status_words_form(result.status_words)
+    if words_form.validate_on_submit():
+        try:
+            importing.save_status_words(upload, words_form.choices())
+        except services.ValidationError as exc:
+            for name, message in exc.errors.items():
+                field = words_form._fields.get(name) or words_form.word_fields()[0]
+                field.errors = [*field.errors, message]
+        else:
+            flash("What the status words mean has been saved for later imports too", "success")
+            return redirect(url_for(".preview", upload_token=upload.token))
+    return _preview_page(upload, result, ConfirmForm(formdata=None), words_form)

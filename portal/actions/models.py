@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from datetime import date, datetime
 
-from sqlalchemy import JSON, ForeignKey, LargeBinary, String, Text
+from sqlalchemy import JSON, ForeignKey, Index, LargeBinary, String, Text, UniqueConstraint, false
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from portal import clock
@@ -120,6 +120,8 @@ class Objective(TenantNumbered, db.Model):
     """An equality objective, in order, under a role or focus area."""
 
     reference_prefix = "OBJ"
+    # The public equality page lists an organisation's published objectives.
+    __table_args__ = (Index("ix_objective_tenant_published", "tenant_id", "is_published"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     position: Mapped[int]
@@ -131,6 +133,9 @@ class Objective(TenantNumbered, db.Model):
         ForeignKey("focus_point.id", ondelete="SET NULL"), index=True
     )
     is_demo: Mapped[bool] = mapped_column(default=False)
+    # Shown on the organisation's public equality page only once published.
+    is_published: Mapped[bool] = mapped_column(default=False, server_default=false())
+    published_on: Mapped[date | None]
     created_at: Mapped[datetime]
     updated_at: Mapped[datetime]
     version: Mapped[int] = mapped_column(default=1)
@@ -230,6 +235,8 @@ class Action(TenantNumbered, db.Model):
     def lead_label(self) -> str:
         """Who leads it: the officer as written, and the portal user if one is named."""
         names = [n for n in (self.lead_officer, getattr(self.lead_user, "name", "")) if n]
+        if len(names) == 2 and names[0].casefold() == names[1].casefold():
+            names = names[:1]
         return " – ".join(names)
 
     def is_overdue(self, today: date | None = None) -> bool:
@@ -267,6 +274,12 @@ class ProgressUpdate(TenantNumbered, db.Model):
     evidence_size: Mapped[int] = mapped_column(default=0)
     created_by_id: Mapped[int | None] = mapped_column(ForeignKey("user.id", ondelete="SET NULL"))
     created_at: Mapped[datetime]
+    # A correction is a new update that replaces an earlier one; the earlier one stays,
+    # with its text and evidence, marked superseded. A withdrawn update stays too.
+    replaces_id: Mapped[int | None] = mapped_column(index=True)
+    superseded_at: Mapped[datetime | None]
+    withdrawn_at: Mapped[datetime | None]
+    change_reason: Mapped[str] = mapped_column(Text, default="")
 
     action: Mapped[Action] = relationship(back_populates="updates")
     created_by = relationship("User")
@@ -278,6 +291,11 @@ class ProgressUpdate(TenantNumbered, db.Model):
     @property
     def has_evidence_file(self) -> bool:
         return self.evidence_size > 0
+
+    @property
+    def is_current(self) -> bool:
+        """Neither replaced by a correction nor withdrawn."""
+        return self.superseded_at is None and self.withdrawn_at is None
 
 
 class EvidenceChunk(TenantOwned, db.Model):
@@ -317,7 +335,28 @@ class PendingImport(TenantOwned, db.Model):
     mapping: Mapped[list[str] | None] = mapped_column(JSON)
     default_objective: Mapped[str] = mapped_column(String(20), default="")
     new_objective: Mapped[str] = mapped_column(Text, default="")
+    # A workbook's sheets as read ([{"name", "headings", "rows"} or {"name", "problem"}]),
+    # when it has more than one; ``headings`` and ``rows`` above are those of ``sheet``.
+    sheets: Mapped[list | None] = mapped_column(JSON)
+    sheet: Mapped[str] = mapped_column(String(100), default="")
     created_at: Mapped[datetime] = mapped_column(index=True)
+
+
+class ImportStatusWord(TenantOwned, db.Model):
+    """What a status word of the organisation's own spreadsheets means on the portal.
+
+    Chosen once on an import's preview ("In progress" is On target, "Done" is Complete)
+    and used for every later import. ``word`` is kept lower case with single spaces;
+    ``status`` is a key of STATUSES, or "" for no status recorded.
+    """
+
+    __tablename__ = "import_status_word"
+    __table_args__ = (UniqueConstraint("tenant_id", "word"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    word: Mapped[str] = mapped_column(String(100))
+    status: Mapped[str] = mapped_column(String(20), default="")
+    updated_at: Mapped[datetime]
 
 
 class ActionJointAim(TenantOwned, db.Model):

@@ -23,7 +23,13 @@ from sqlalchemy import select
 from portal import exports, tenancy
 from portal.access import READ_ROLES, requires, tenant_blueprint
 from portal.actions import services
-from portal.actions.forms import ActionForm, ObjectiveForm, ProgressForm
+from portal.actions.forms import (
+    ActionForm,
+    CorrectProgressForm,
+    ObjectiveForm,
+    ProgressForm,
+    WithdrawProgressForm,
+)
 from portal.actions.models import (
     ALL_CHARACTERISTICS,
     CHARACTERISTICS,
@@ -35,6 +41,7 @@ from portal.actions.models import (
 )
 from portal.extensions import db
 from portal.forms import ConfirmForm, parse_id
+from portal.once import one_time
 from portal.pagination import paginate
 from portal.readability import readability
 from portal.references import get_numbered_or_404
@@ -44,16 +51,6 @@ tenant_bp = tenant_blueprint("actions", __name__, "/plan")
 
 def _can_edit() -> bool:
     return current_user.has_role(g.tenant, "officer")
-
-
-@tenant_bp.app_context_processor
-def _overdue_for_home():
-    def my_overdue_actions() -> int:
-        if "tenant" not in g or not current_user.is_authenticated:
-            return 0
-        return services.overdue_count(current_user.id)
-
-    return {"my_overdue_actions": my_overdue_actions}
 
 
 # --- objectives --------------------------------------------------------------------------
@@ -101,6 +98,7 @@ def _attach(form, errors: dict[str, str]) -> None:
 
 @tenant_bp.route("/objectives/new", methods=["GET", "POST"])
 @requires("officer")
+@one_time
 def new_objective():
     form = _objective_form()
     if form.validate_on_submit():
@@ -157,6 +155,24 @@ def delete_objective(objective_number: int):
         flash("The objective has been deleted", "success")
         return redirect(url_for(".objectives"))
     return render_template("actions/objective_delete.html", row=row, form=form)
+
+
+@tenant_bp.route("/objectives/<int:objective_number>/publication", methods=["GET", "POST"])
+@requires("officer")
+def objective_publication(objective_number: int):
+    """Publish an objective on the public equality page, or withdraw it."""
+    row = get_numbered_or_404(Objective, objective_number)
+    form = ConfirmForm()
+    if form.validate_on_submit():
+        published = services.set_objective_published(row, not row.is_published)
+        flash(
+            "The objective is on the public equality page"
+            if published
+            else "The objective has been withdrawn from the public equality page",
+            "success",
+        )
+        return redirect(url_for(".objectives", _anchor=f"objective-{row.number}"))
+    return render_template("actions/objective_publication.html", row=row, form=form)
 
 
 # --- action lists and exports ------------------------------------------------------------
@@ -355,6 +371,7 @@ def _action_form(row: Action | None = None) -> ActionForm:
 
 @tenant_bp.route("/actions/new", methods=["GET", "POST"])
 @requires("officer")
+@one_time
 def new_action():
     form = _action_form()
     if form.validate_on_submit():
@@ -377,6 +394,12 @@ def action(action_number: int):
         "actions/action.html",
         action=row,
         updates=list(db.session.scalars(services.progress_updates(row))),
+        withdrawn=[
+            u
+            for u in db.session.scalars(services.progress_updates(row, everything=True))
+            if u.withdrawn_at is not None
+        ],
+        may_change=services.may_change_progress,
         aims=[aims[i] for i in services.joint_aim_ids(row) if i in aims] if aims else [],
         can_edit=_can_edit(),
     )
@@ -469,6 +492,7 @@ def delete_action(action_number: int):
 
 @tenant_bp.route("/actions/<int:action_number>/progress", methods=["GET", "POST"])
 @requires("officer")
+@one_time
 def add_progress(action_number: int):
     row = get_numbered_or_404(Action, action_number)
     form = ProgressForm()
@@ -557,3 +581,80 @@ def _download_name(update: ProgressUpdate) -> dict[str, str]:
         simple = unicodedata.normalize("NFKD", name).encode("ascii", "ignore").decode("ascii")
         return {"filename": simple or "evidence", "filename*": f"UTF-8''{quote(name, safe='')}"}
     return {"filename": name}
+
+
+def _not_the_author(update: ProgressUpdate):
+    """Where somebody who may not change an update is sent: its history, told why."""
+    if update.is_current:
+        flash("Only the person who wrote an update can correct or withdraw it")
+    else:
+        flash("This update has been corrected or withdrawn already; here is its history")
+    return redirect(url_for(".progress_history", update_number=update.number))
+
+
+@tenant_bp.route("/progress/<int:update_number>/correct", methods=["GET", "POST"])
+@requires("officer")
+def correct_progress(update_number: int):
+    update = get_numbered_or_404(ProgressUpdate, update_number)
+    if not services.may_change_progress(update):
+        return _not_the_author(update)
+    row = update.action
+    form = CorrectProgressForm()
+    if request.method == "GET":
+        form.date.data = update.date
+        form.narrative.data = update.narrative
+        form.status.data = update.status
+        form.evidence_link.data = update.evidence_link
+    if form.validate_on_submit():
+        upload = form.evidence.data
+        has_file = bool(upload and getattr(upload, "filename", ""))
+        try:
+            services.correct_progress(
+                update,
+                on=form.date.data,
+                narrative=form.narrative.data,
+                status=form.status.data,
+                link=form.evidence_link.data or "",
+                filename=upload.filename if has_file else "",
+                content=upload.read() if has_file else None,
+                reason=form.reason.data,
+            )
+        except services.ValidationError as exc:
+            _attach(form, exc.errors)
+        else:
+            flash("The correction has been saved; the earlier version is kept", "success")
+            return redirect(url_for(".action", action_number=row.number, _anchor="progress"))
+    return render_template(
+        "actions/progress_form.html",
+        form=form,
+        action=row,
+        update=update,
+        check=readability(form.narrative.data),
+    )
+
+
+@tenant_bp.route("/progress/<int:update_number>/withdraw", methods=["GET", "POST"])
+@requires("officer")
+def withdraw_progress(update_number: int):
+    update = get_numbered_or_404(ProgressUpdate, update_number)
+    if not services.may_change_progress(update):
+        return _not_the_author(update)
+    row = update.action
+    form = WithdrawProgressForm()
+    if form.validate_on_submit():
+        try:
+            services.withdraw_progress(update, form.reason.data)
+        except services.ValidationError as exc:
+            _attach(form, exc.errors)
+        else:
+            flash("The update has been withdrawn; its history is kept", "success")
+            return redirect(url_for(".action", action_number=row.number, _anchor="progress"))
+    return render_template("actions/progress_withdraw.html", form=form, action=row, update=update)
+
+
+@tenant_bp.route("/progress/<int:update_number>/history")
+@requires(*READ_ROLES)
+def progress_history(update_number: int):
+    update = get_numbered_or_404(ProgressUpdate, update_number)
+    versions = services.progress_history(services.latest_version(update))
+    return render_template("actions/progress_history.html", action=update.action, versions=versions)

@@ -417,6 +417,20 @@ def update_objective(
     return commit_edit(row, submitted)
 
 
+def set_objective_published(row: Objective, published: bool) -> bool:
+    """Show the objective on the organisation's public equality page, or stop showing it."""
+    if row.is_published != published:
+        row.is_published = published
+        row.published_on = clock.utcnow().date() if published else None
+        audit.record(
+            "objective.published" if published else "objective.withdrawn",
+            row,
+            detail={"title": row.title[:200]},
+        )
+        db.session.commit()
+    return row.is_published
+
+
 def delete_objective(row: Objective) -> None:
     """Delete an objective that has no actions left."""
     if row.actions:
@@ -429,6 +443,12 @@ def delete_objective(row: Objective) -> None:
 
 
 # --- actions -----------------------------------------------------------------------------
+
+
+def check_action(data: dict) -> dict:
+    """The action form's rules on an action's fields, for other ways in (an import):
+    the clean values, or ValidationError listing every problem."""
+    return _clean_action(data)
 
 
 def _clean_action(data: dict) -> dict:
@@ -500,18 +520,19 @@ def _clean_action(data: dict) -> dict:
 
 
 def joint_aims_for_tenant() -> list:
-    """Published joint aims of the current tenant's partnerships, as (aim, partnership)."""
+    """Published joint aims of the current tenant's partnerships, as (aim, partnership):
+    the partnership scope of a tenant's pages holds exactly its own partnerships."""
     from portal.aims.models import JointAim, PartnershipRole, PlanPeriod
-    from portal.partners.models import Partnership, partnership_member
+    from portal.partners.models import Partnership
 
-    tenant_id = tenancy.current_tenant_id()
+    if tenancy.current_tenant_id() is None:
+        raise tenancy.TenantNotSet("joint aims for a tenant were read with no tenant in scope")
     query = (
         select(JointAim, Partnership)
         .join(PartnershipRole, JointAim.role_id == PartnershipRole.id)
         .join(PlanPeriod, PartnershipRole.period_id == PlanPeriod.id)
         .join(Partnership, JointAim.partnership_id == Partnership.id)
-        .join(partnership_member, partnership_member.c.partnership_id == Partnership.id)
-        .where(partnership_member.c.tenant_id == tenant_id, PlanPeriod.is_draft.is_(False))
+        .where(PlanPeriod.is_draft.is_(False))
         .order_by(
             Partnership.name,
             PlanPeriod.start_year.desc(),
@@ -757,17 +778,10 @@ def _safe_name(filename: str) -> str:
     return name[-200:]
 
 
-def add_progress(
-    action: Action,
-    *,
-    on: date,
-    narrative: str,
-    status: str,
-    link: str = "",
-    filename: str = "",
-    content: bytes | None = None,
-) -> ProgressUpdate:
-    """Record progress on an action; the action takes the update's status."""
+def _check_progress(
+    on, narrative: str, status: str, link: str, filename: str, content: bytes | None
+) -> tuple[str, str, str | None]:
+    """The cleaned narrative and link and the evidence file's kind, or ValidationError."""
     errors: dict[str, str] = {}
     narrative = (narrative or "").strip()
     link = (link or "").strip()
@@ -791,6 +805,21 @@ def add_progress(
             errors.update(exc.errors)
     if errors:
         raise ValidationError(errors)
+    return narrative, link, extension
+
+
+def add_progress(
+    action: Action,
+    *,
+    on: date,
+    narrative: str,
+    status: str,
+    link: str = "",
+    filename: str = "",
+    content: bytes | None = None,
+) -> ProgressUpdate:
+    """Record progress on an action; the action takes the update's status."""
+    narrative, link, extension = _check_progress(on, narrative, status, link, filename, content)
     update = ProgressUpdate(
         action_id=action.id,
         date=on,
@@ -839,10 +868,154 @@ def record_evidence_download(update: ProgressUpdate) -> None:
     db.session.commit()
 
 
-def progress_updates(action: Action):
-    """An action's progress updates, newest first, as a select()."""
-    return (
+def progress_updates(action: Action, *, everything: bool = False):
+    """An action's progress updates in force (neither corrected nor withdrawn), newest
+    first, as a select(); with ``everything``, earlier versions and withdrawn ones too."""
+    query = (
         select(ProgressUpdate)
         .where(ProgressUpdate.action_id == action.id)
         .order_by(ProgressUpdate.date.desc(), ProgressUpdate.id.desc())
     )
+    if not everything:
+        query = query.where(
+            ProgressUpdate.superseded_at.is_(None), ProgressUpdate.withdrawn_at.is_(None)
+        )
+    return query
+
+
+def may_change_progress(update: ProgressUpdate) -> bool:
+    """Only an update's author may correct or withdraw it, and only while it is in force."""
+    author = _current_user_id()
+    return update.is_current and author is not None and update.created_by_id == author
+
+
+def progress_history(update: ProgressUpdate) -> list[ProgressUpdate]:
+    """Every version of an update, newest first: it and the ones it replaced, in turn."""
+    chain = [update]
+    while chain[-1].replaces_id is not None:
+        earlier = db.session.scalar(
+            select(ProgressUpdate).where(ProgressUpdate.id == chain[-1].replaces_id)
+        )
+        if earlier is None:
+            break
+        chain.append(earlier)
+    return chain
+
+
+def latest_version(update: ProgressUpdate) -> ProgressUpdate:
+    """The version now in force of an update that may have been corrected since."""
+    while update.superseded_at is not None:
+        later = db.session.scalar(
+            select(ProgressUpdate).where(ProgressUpdate.replaces_id == update.id)
+        )
+        if later is None:
+            break
+        update = later
+    return update
+
+
+def _check_reason(reason: str, what: str) -> str:
+    reason = (reason or "").strip()
+    if not reason:
+        raise ValidationError({"reason": f"Say why the update is being {what}"})
+    if len(reason) > 2000:
+        raise ValidationError({"reason": "The reason must be 2,000 characters or fewer"})
+    return reason
+
+
+def _take_latest_status(action: Action) -> None:
+    """The action's status is that of its latest update in force."""
+    latest = db.session.scalar(progress_updates(action).limit(1))
+    if latest is not None and action.status != latest.status:
+        action.status = latest.status
+        action.updated_at = clock.utcnow()
+
+
+def correct_progress(
+    update: ProgressUpdate,
+    *,
+    on: date,
+    narrative: str,
+    status: str,
+    link: str = "",
+    filename: str = "",
+    content: bytes | None = None,
+    reason: str,
+) -> ProgressUpdate:
+    """Correct an update: a new version replaces it, and it stays, with its text and
+    evidence, as history. Without a new file the evidence file is kept."""
+    errors: dict[str, str] = {}
+    try:
+        narrative, link, extension = _check_progress(on, narrative, status, link, filename, content)
+    except ValidationError as exc:
+        errors.update(exc.errors)
+    try:
+        reason = _check_reason(reason, "corrected")
+    except ValidationError as exc:
+        errors.update(exc.errors)
+    if errors:
+        raise ValidationError(errors)
+    now = clock.utcnow()
+    new = ProgressUpdate(
+        action_id=update.action_id,
+        date=on,
+        narrative=narrative,
+        status=status,
+        evidence_link=link,
+        created_at=now,
+        created_by_id=update.created_by_id,
+        replaces_id=update.id,
+        change_reason=reason,
+    )
+    if extension is not None:
+        new.evidence_name = _safe_name(filename)
+        new.evidence_type = EVIDENCE_TYPES[extension]
+        new.evidence_size = len(content)
+    elif update.has_evidence_file:
+        new.evidence_name = update.evidence_name
+        new.evidence_type = update.evidence_type
+        new.evidence_size = update.evidence_size
+    try:
+        update.superseded_at = now
+        db.session.add(new)
+        db.session.flush()
+        if extension is not None:
+            store_evidence(new, content)
+        elif update.has_evidence_file:
+            store_evidence(new, b"".join(evidence_chunks(update.id)))
+        changed = [
+            name
+            for name in ("date", "narrative", "status", "evidence_link", "evidence_name")
+            if getattr(update, name) != getattr(new, name)
+        ] + (["evidence file"] if extension is not None else [])
+        _take_latest_status(update.action)
+        audit.record(
+            "progress.corrected",
+            new,
+            detail={
+                "action_id": update.action_id,
+                "replaces": update.number,
+                "reason": reason,
+                "changed": changed,
+            },
+        )
+        db.session.commit()
+    except Exception:
+        db.session.rollback()
+        raise
+    return new
+
+
+def withdraw_progress(update: ProgressUpdate, reason: str) -> None:
+    """Withdraw an update: it leaves the action's progress but stays in its history."""
+    reason = _check_reason(reason, "withdrawn")
+    update.withdrawn_at = clock.utcnow()
+    update.change_reason = reason
+    db.session.flush()
+    _take_latest_status(update.action)
+    audit.record(
+        "progress.withdrawn",
+        update,
+        detail={"action_id": update.action_id, "reason": reason},
+    )
+    db.session.commit()

@@ -14,6 +14,7 @@ from portal.auth.models import TENANT_ROLE_HINTS, TENANT_ROLES, TenantGrant, Use
 from portal.auth.services import AccountError
 from portal.extensions import db
 from portal.forms import ConfirmForm
+from portal.once import one_time
 from portal.pagination import paginate
 
 tenant_bp = tenant_blueprint("tenant_admin", __name__, "/admin")
@@ -46,6 +47,7 @@ def people():
 
 @tenant_bp.route("/people/invite", methods=["GET", "POST"])
 @requires("manage_people")
+@one_time
 def invite():
     form = InviteForm()
     if form.validate_on_submit():

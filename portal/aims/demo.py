@@ -24,6 +24,7 @@ from portal.aims.models import (
 )
 from portal.extensions import db
 from portal.partners.models import Partnership
+from portal.tenancy import partnership_scope
 
 WEST_KENT = {
     "title": "Our Aims and Commitments for 2012-16",
@@ -234,11 +235,10 @@ def current_spec(slug: str) -> dict:
     }
 
 
-def _period(partnership: Partnership, spec: dict) -> PlanPeriod:
-    pid = partnership.id
+def _period(spec: dict) -> PlanPeriod:
+    """The framework of ``spec``, for the partnership in scope."""
     now = clock.utcnow()
     period = PlanPeriod(
-        partnership_id=pid,
         title=spec["title"],
         start_year=spec["start_year"],
         end_year=spec["end_year"],
@@ -251,24 +251,21 @@ def _period(partnership: Partnership, spec: dict) -> PlanPeriod:
         updated_at=now,
     )
     for r, role_spec in enumerate(spec["roles"], start=1):
-        role = PartnershipRole(
-            partnership_id=pid, position=r, name=role_spec["name"], lead_in=role_spec["lead_in"]
-        )
+        role = PartnershipRole(position=r, name=role_spec["name"], lead_in=role_spec["lead_in"])
         role.items = [
-            RoleListItem(partnership_id=pid, position=i, text=text)
+            RoleListItem(position=i, text=text)
             for i, text in enumerate(role_spec["items"], start=1)
         ]
         for a, (aim_text, measures) in enumerate(role_spec["aims"], start=1):
-            aim = JointAim(partnership_id=pid, position=a, text=aim_text)
+            aim = JointAim(position=a, text=aim_text)
             aim.measures = [
-                AimMeasure(partnership_id=pid, position=m, text=text)
-                for m, text in enumerate(measures, start=1)
+                AimMeasure(position=m, text=text) for m, text in enumerate(measures, start=1)
             ]
             role.aims.append(aim)
         period.roles.append(role)
     for section in (DELIVERING, RIGHTS):
         period.statements.extend(
-            PeriodStatement(partnership_id=pid, section=section, position=s, text=text)
+            PeriodStatement(section=section, position=s, text=text)
             for s, text in enumerate(spec[section], start=1)
         )
     return period
@@ -282,18 +279,19 @@ def load_demo() -> Iterator[str]:
         partnership = db.session.scalar(select(Partnership).where(Partnership.slug == slug))
         if partnership is None:
             continue
-        exists = db.session.scalar(
-            select(PlanPeriod.id).where(
-                PlanPeriod.partnership_id == partnership.id,
-                PlanPeriod.start_year == spec["start_year"],
-                PlanPeriod.end_year == spec["end_year"],
+        with partnership_scope(partnership):
+            exists = db.session.scalar(
+                select(PlanPeriod.id).where(
+                    PlanPeriod.start_year == spec["start_year"],
+                    PlanPeriod.end_year == spec["end_year"],
+                )
             )
-        )
-        if exists is not None:
-            yield f"joint aims: {slug} already has {spec['start_year']}-{spec['end_year']}"
-            continue
-        period = _period(partnership, spec)
-        db.session.add(period)
-        db.session.commit()
-        aims = sum(len(role.aims) for role in period.roles)
-        yield f"joint aims: {slug}: {period.label} added with {aims} aims"
+            if exists is None:
+                period = _period(spec)
+                db.session.add(period)
+                db.session.commit()
+                aims = sum(len(role.aims) for role in period.roles)
+                message = f"joint aims: {slug}: {period.label} added with {aims} aims"
+            else:
+                message = f"joint aims: {slug} already has {spec['start_year']}-{spec['end_year']}"
+        yield message

@@ -4,8 +4,8 @@ A partnership keeps one framework per plan period (for example 2012–16): roles
 Community Leader we will:"), each with its lead-in and "by:" list and its joint aims;
 every aim with its "How will we measure our results?" measures; and the "Delivering our
 commitments" and "Rights and Responsibilities" statements. These rows belong to the
-partnership, not to any one tenant, so they carry ``partnership_id`` and are not
-tenant-owned. A link from a tenant's commitment to a joint aim is the tenant's own data.
+partnership, not to any one tenant: they are :class:`~portal.tenancy.PartnershipOwned`.
+A link from a tenant's commitment to a joint aim is the tenant's own data.
 """
 
 from __future__ import annotations
@@ -16,7 +16,7 @@ from sqlalchemy import ForeignKey, String, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from portal.extensions import db
-from portal.tenancy import TenantOwned
+from portal.tenancy import PartnershipOwned, TenantOwned
 
 DELIVERING = "delivering"
 RIGHTS = "rights"
@@ -26,15 +26,10 @@ STATEMENT_SECTIONS = {
 }
 
 
-def _partnership_fk() -> Mapped[int]:
-    return mapped_column(ForeignKey("partnership.id", ondelete="CASCADE"), index=True)
-
-
-class PlanPeriod(db.Model):
+class PlanPeriod(PartnershipOwned, db.Model):
     """A partnership's aims and commitments for a span of years, such as 2012–16."""
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    partnership_id: Mapped[int] = _partnership_fk()
     start_year: Mapped[int]
     end_year: Mapped[int]
     title: Mapped[str] = mapped_column(String(300))
@@ -78,11 +73,10 @@ class PlanPeriod(db.Model):
         return f"<PlanPeriod {self.label}>"
 
 
-class PartnershipRole(db.Model):
+class PartnershipRole(PartnershipOwned, db.Model):
     """A role the partners take on together, such as "As a Community Leader we will:"."""
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    partnership_id: Mapped[int] = _partnership_fk()
     period_id: Mapped[int] = mapped_column(
         ForeignKey("plan_period.id", ondelete="CASCADE"), index=True
     )
@@ -106,11 +100,10 @@ class PartnershipRole(db.Model):
     __mapper_args__ = {"version_id_col": version}
 
 
-class RoleListItem(db.Model):
+class RoleListItem(PartnershipOwned, db.Model):
     """One entry of a role's "Work together to … by:" list."""
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    partnership_id: Mapped[int] = _partnership_fk()
     role_id: Mapped[int] = mapped_column(
         ForeignKey("partnership_role.id", ondelete="CASCADE"), index=True
     )
@@ -123,7 +116,7 @@ class RoleListItem(db.Model):
     __mapper_args__ = {"version_id_col": version}
 
 
-class JointAim(db.Model):
+class JointAim(PartnershipOwned, db.Model):
     """An aim every partner works towards, under one role of a plan period.
 
     Other features link their records to a joint aim by its ``id``; the aim's
@@ -131,7 +124,6 @@ class JointAim(db.Model):
     """
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    partnership_id: Mapped[int] = _partnership_fk()
     role_id: Mapped[int] = mapped_column(
         ForeignKey("partnership_role.id", ondelete="CASCADE"), index=True
     )
@@ -156,11 +148,10 @@ class JointAim(db.Model):
         return f"<JointAim {self.id}: {self.text[:30]}>"
 
 
-class AimMeasure(db.Model):
+class AimMeasure(PartnershipOwned, db.Model):
     """One answer to "How will we measure our results?" for a joint aim."""
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    partnership_id: Mapped[int] = _partnership_fk()
     aim_id: Mapped[int] = mapped_column(ForeignKey("joint_aim.id", ondelete="CASCADE"), index=True)
     position: Mapped[int]
     text: Mapped[str] = mapped_column(Text)
@@ -171,11 +162,10 @@ class AimMeasure(db.Model):
     __mapper_args__ = {"version_id_col": version}
 
 
-class PeriodStatement(db.Model):
+class PeriodStatement(PartnershipOwned, db.Model):
     """A "Delivering our commitments" or "Rights and Responsibilities" statement."""
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    partnership_id: Mapped[int] = _partnership_fk()
     period_id: Mapped[int] = mapped_column(
         ForeignKey("plan_period.id", ondelete="CASCADE"), index=True
     )

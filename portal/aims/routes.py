@@ -4,7 +4,13 @@ from __future__ import annotations
 
 from flask import abort, flash, g, redirect, render_template, request, url_for
 
-from portal.access import READ_ROLES, partnership_blueprint, requires, tenant_blueprint
+from portal.access import (
+    READ_ROLES,
+    get_partnership_owned_or_404,
+    partnership_blueprint,
+    requires,
+    tenant_blueprint,
+)
 from portal.aims import services
 from portal.aims.forms import (
     AimForm,
@@ -27,6 +33,7 @@ from portal.aims.models import (
 )
 from portal.extensions import db
 from portal.forms import ConfirmForm
+from portal.once import one_time
 from portal.readability import readability
 
 partnership_bp = partnership_blueprint("aims", __name__, "/aims")
@@ -49,14 +56,6 @@ NOUNS = {
     "statement": "statement",
 }
 PART_ARGS = {kind: part[2] for kind, part in PARTS.items()}
-
-
-def load_or_404(model, object_id: int):
-    """The current partnership's row of ``model``; any other partnership's is a 404."""
-    obj = services.find(model, object_id, g.partnership.id)
-    if obj is None:
-        abort(404)
-    return obj
 
 
 def period_of(obj) -> PlanPeriod:
@@ -104,11 +103,12 @@ def _field_error(form, exc: services.FrameworkError) -> None:
 
 @partnership_bp.route("/")
 def index():
-    rows = db.session.scalars(services.periods(g.partnership.id)).all()
+    rows = db.session.scalars(services.periods()).all()
     return render_template("aims/index.html", periods=rows)
 
 
 @partnership_bp.route("/new", methods=["GET", "POST"])
+@one_time
 def new_period():
     form = PeriodForm()
     if form.validate_on_submit():
@@ -132,7 +132,7 @@ def new_period():
 
 @partnership_bp.route("/<int:plan_period_id>")
 def period(plan_period_id: int):
-    row = load_or_404(PlanPeriod, plan_period_id)
+    row = get_partnership_owned_or_404(PlanPeriod, plan_period_id)
     return render_template(
         "aims/period.html",
         period=row,
@@ -143,7 +143,7 @@ def period(plan_period_id: int):
 
 @partnership_bp.route("/<int:plan_period_id>/edit", methods=["GET", "POST"])
 def edit_period(plan_period_id: int):
-    row = load_or_404(PlanPeriod, plan_period_id)
+    row = get_partnership_owned_or_404(PlanPeriod, plan_period_id)
     form = PeriodForm(obj=row if request.method == "GET" else None)
     conflict = None
     if request.method == "GET":
@@ -183,7 +183,7 @@ def edit_period(plan_period_id: int):
 
 @partnership_bp.route("/<int:plan_period_id>/publish", methods=["POST"])
 def publish_period(plan_period_id: int):
-    row = load_or_404(PlanPeriod, plan_period_id)
+    row = get_partnership_owned_or_404(PlanPeriod, plan_period_id)
     if ConfirmForm().validate_on_submit():
         services.publish_period(row)
         flash(f"Plan period {row.label} is now shown to member organisations", "success")
@@ -191,8 +191,9 @@ def publish_period(plan_period_id: int):
 
 
 @partnership_bp.route("/<int:plan_period_id>/copy", methods=["GET", "POST"])
+@one_time
 def copy_period(plan_period_id: int):
-    row = load_or_404(PlanPeriod, plan_period_id)
+    row = get_partnership_owned_or_404(PlanPeriod, plan_period_id)
     form = CopyPeriodForm()
     if request.method == "GET":
         length = row.end_year - row.start_year
@@ -219,7 +220,7 @@ def copy_period(plan_period_id: int):
 
 @partnership_bp.route("/<int:plan_period_id>/delete", methods=["GET", "POST"])
 def delete_period(plan_period_id: int):
-    row = load_or_404(PlanPeriod, plan_period_id)
+    row = get_partnership_owned_or_404(PlanPeriod, plan_period_id)
     form = ConfirmForm()
     if form.validate_on_submit():
         label = row.label
@@ -255,8 +256,9 @@ def _part_form(form, heading: str, back_obj, *, obj=None, conflict=None, fields=
 
 
 @partnership_bp.route("/<int:plan_period_id>/roles/new", methods=["GET", "POST"])
+@one_time
 def new_role(plan_period_id: int):
-    row = load_or_404(PlanPeriod, plan_period_id)
+    row = get_partnership_owned_or_404(PlanPeriod, plan_period_id)
     form = RoleForm()
     if form.validate_on_submit():
         role = services.add_role(row, name=form.name.data, lead_in=form.lead_in.data or "")
@@ -266,8 +268,9 @@ def new_role(plan_period_id: int):
 
 
 @partnership_bp.route("/<int:plan_period_id>/statements/new", methods=["GET", "POST"])
+@one_time
 def new_statement(plan_period_id: int):
-    row = load_or_404(PlanPeriod, plan_period_id)
+    row = get_partnership_owned_or_404(PlanPeriod, plan_period_id)
     section = request.args.get("section", "")
     if section not in STATEMENT_SECTIONS:
         # The links on the period page always name the list; without one, start there.
@@ -281,8 +284,9 @@ def new_statement(plan_period_id: int):
 
 
 @partnership_bp.route("/roles/<int:partnership_role_id>/list-items/new", methods=["GET", "POST"])
+@one_time
 def new_list_item(partnership_role_id: int):
-    role = load_or_404(PartnershipRole, partnership_role_id)
+    role = get_partnership_owned_or_404(PartnershipRole, partnership_role_id)
     form = ListItemForm()
     if form.validate_on_submit():
         services.add_list_item(role, form.text.data)
@@ -292,8 +296,9 @@ def new_list_item(partnership_role_id: int):
 
 
 @partnership_bp.route("/roles/<int:partnership_role_id>/joint-aims/new", methods=["GET", "POST"])
+@one_time
 def new_aim(partnership_role_id: int):
-    role = load_or_404(PartnershipRole, partnership_role_id)
+    role = get_partnership_owned_or_404(PartnershipRole, partnership_role_id)
     form = AimForm()
     if form.validate_on_submit():
         aim = services.add_aim(role, form.text.data)
@@ -303,8 +308,9 @@ def new_aim(partnership_role_id: int):
 
 
 @partnership_bp.route("/joint-aims/<int:joint_aim_id>/measures/new", methods=["GET", "POST"])
+@one_time
 def new_measure(joint_aim_id: int):
-    aim = load_or_404(JointAim, joint_aim_id)
+    aim = get_partnership_owned_or_404(JointAim, joint_aim_id)
     form = MeasureForm()
     if form.validate_on_submit():
         services.add_measure(aim, form.text.data)
@@ -318,7 +324,7 @@ def new_measure(joint_aim_id: int):
 
 def _edit_part(kind: str, **kwargs):
     _segment, model, arg, form_class, fields = PARTS[kind]
-    obj = load_or_404(model, kwargs[arg])
+    obj = get_partnership_owned_or_404(model, kwargs[arg])
     form = form_class(obj=obj if request.method == "GET" else None)
     conflict = None
     if request.method == "GET":
@@ -340,7 +346,7 @@ def _edit_part(kind: str, **kwargs):
 
 def _delete_part(kind: str, **kwargs):
     _segment, model, arg, _form, _fields = PARTS[kind]
-    obj = load_or_404(model, kwargs[arg])
+    obj = get_partnership_owned_or_404(model, kwargs[arg])
     form = ConfirmForm()
     period = period_of(obj)
     if form.validate_on_submit():
@@ -364,7 +370,7 @@ def _delete_part(kind: str, **kwargs):
 
 def _move_part(kind: str, **kwargs):
     _segment, model, arg, _form, _fields = PARTS[kind]
-    obj = load_or_404(model, kwargs[arg])
+    obj = get_partnership_owned_or_404(model, kwargs[arg])
     form = MoveForm()
     if form.validate_on_submit() and form.direction.data in {"up", "down"}:
         services.move(obj, form.direction.data)

@@ -23,7 +23,7 @@ from portal.editing import EditConflict, commit_edit
 from portal.extensions import db
 from portal.forms import parse_id
 from portal.monitoring import periods as monitoring_periods
-from portal.partners.models import Partnership, partnership_member
+from portal.partners.models import Partnership
 
 FIRST_YEAR, LAST_YEAR = 2000, 2100
 
@@ -57,42 +57,22 @@ def _record(action: str, obj, **detail) -> None:
 # --- reading --------------------------------------------------------------------------
 
 
-def periods(partnership_id: int):
-    """A partnership's plan periods, newest first, as a select()."""
-    return (
-        select(PlanPeriod)
-        .where(PlanPeriod.partnership_id == partnership_id)
-        .order_by(PlanPeriod.start_year.desc(), PlanPeriod.id.desc())
-    )
-
-
-def find(model, object_id: int, partnership_id: int):
-    """The partnership's row of ``model`` with this id, or None (another's is None too)."""
-    return db.session.scalar(
-        select(model).where(model.id == object_id, model.partnership_id == partnership_id)
-    )
-
-
-def _tenant_partnership_ids():
-    tenant_id = tenancy.current_tenant_id()
-    if tenant_id is None:
-        raise tenancy.TenantNotSet("joint aims for a tenant were read with no tenant in scope")
-    return select(partnership_member.c.partnership_id).where(
-        partnership_member.c.tenant_id == tenant_id
-    )
+def periods():
+    """The plan periods in scope (a partnership's page: its own), newest first, as a
+    select()."""
+    return select(PlanPeriod).order_by(PlanPeriod.start_year.desc(), PlanPeriod.id.desc())
 
 
 def published_frameworks() -> list[tuple[Partnership, list[PlanPeriod]]]:
     """For the tenant in scope: each of its partnerships with its published periods."""
+    if tenancy.current_tenant_id() is None:
+        raise tenancy.TenantNotSet("joint aims for a tenant were read with no tenant in scope")
+    visible = tenancy.visible_partnership_ids() or frozenset()
     partnerships = db.session.scalars(
-        select(Partnership)
-        .where(Partnership.id.in_(_tenant_partnership_ids()))
-        .order_by(Partnership.name)
+        select(Partnership).where(Partnership.id.in_(visible)).order_by(Partnership.name)
     ).all()
-    return [
-        (p, db.session.scalars(periods(p.id).where(PlanPeriod.is_draft.is_(False))).all())
-        for p in partnerships
-    ]
+    published = db.session.scalars(periods().where(PlanPeriod.is_draft.is_(False))).all()
+    return [(p, [row for row in published if row.partnership_id == p.id]) for p in partnerships]
 
 
 def current_period(partnership_id: int, year: int | None = None) -> PlanPeriod | None:
@@ -127,16 +107,16 @@ def current_plan_years(partnership_ids, year: int | None = None) -> tuple[int, i
 
 
 def linkable_aims():
-    """Joint aims the tenant in scope may link to: published, in its own partnerships."""
+    """Joint aims the tenant in scope may link to: published, in its own partnerships
+    (the partnership scope of a tenant's page holds exactly those)."""
+    if tenancy.current_tenant_id() is None:
+        raise tenancy.TenantNotSet("joint aims for a tenant were read with no tenant in scope")
     return (
         select(JointAim)
         .join(JointAim.role)
         .join(PartnershipRole.period)
         .join(Partnership, Partnership.id == JointAim.partnership_id)
-        .where(
-            JointAim.partnership_id.in_(_tenant_partnership_ids()),
-            PlanPeriod.is_draft.is_(False),
-        )
+        .where(PlanPeriod.is_draft.is_(False))
         .order_by(
             Partnership.name,
             PlanPeriod.start_year.desc(),
@@ -248,9 +228,9 @@ def _check_years(start_year: int, end_year: int) -> None:
         )
 
 
-def _check_unique_period(partnership_id: int, start_year: int, end_year: int, own_id=None):
+def _check_unique_period(start_year: int, end_year: int, own_id=None):
+    """Refuse a second period of the same years in the partnership in scope."""
     query = select(PlanPeriod.id).where(
-        PlanPeriod.partnership_id == partnership_id,
         PlanPeriod.start_year == start_year,
         PlanPeriod.end_year == end_year,
     )
@@ -273,10 +253,9 @@ def create_period(
 ) -> PlanPeriod:
     """Start an empty plan period, as a draft that members do not see yet."""
     _check_years(start_year, end_year)
-    _check_unique_period(partnership.id, start_year, end_year)
+    _check_unique_period(start_year, end_year)
     now = clock.utcnow()
     period = PlanPeriod(
-        partnership_id=partnership.id,
         title=title.strip(),
         start_year=start_year,
         end_year=end_year,
@@ -299,9 +278,7 @@ def update_period(period: PlanPeriod, *, version: int, **fields) -> PlanPeriod:
     if period.version != version:
         raise EditConflict(period, submitted)
     _check_years(submitted["start_year"], submitted["end_year"])
-    _check_unique_period(
-        period.partnership_id, submitted["start_year"], submitted["end_year"], period.id
-    )
+    _check_unique_period(submitted["start_year"], submitted["end_year"], period.id)
     changed = [k for k, v in submitted.items() if getattr(period, k) != v]
     if not changed:
         return period
@@ -346,11 +323,9 @@ def delete_period(period: PlanPeriod) -> None:
 def copy_period(period: PlanPeriod, *, title: str, start_year: int, end_year: int) -> PlanPeriod:
     """Copy a period's whole framework into a new draft period for the given years."""
     _check_years(start_year, end_year)
-    _check_unique_period(period.partnership_id, start_year, end_year)
+    _check_unique_period(start_year, end_year)
     now = clock.utcnow()
-    pid = period.partnership_id
     copy = PlanPeriod(
-        partnership_id=pid,
         title=title.strip(),
         start_year=start_year,
         end_year=end_year,
@@ -363,22 +338,15 @@ def copy_period(period: PlanPeriod, *, title: str, start_year: int, end_year: in
         updated_at=now,
     )
     for role in period.roles:
-        new_role = PartnershipRole(
-            partnership_id=pid, position=role.position, name=role.name, lead_in=role.lead_in
-        )
-        new_role.items = [
-            RoleListItem(partnership_id=pid, position=i.position, text=i.text) for i in role.items
-        ]
+        new_role = PartnershipRole(position=role.position, name=role.name, lead_in=role.lead_in)
+        new_role.items = [RoleListItem(position=i.position, text=i.text) for i in role.items]
         for aim in role.aims:
-            new_aim = JointAim(partnership_id=pid, position=aim.position, text=aim.text)
-            new_aim.measures = [
-                AimMeasure(partnership_id=pid, position=m.position, text=m.text)
-                for m in aim.measures
-            ]
+            new_aim = JointAim(position=aim.position, text=aim.text)
+            new_aim.measures = [AimMeasure(position=m.position, text=m.text) for m in aim.measures]
             new_role.aims.append(new_aim)
         copy.roles.append(new_role)
     copy.statements = [
-        PeriodStatement(partnership_id=pid, section=s.section, position=s.position, text=s.text)
+        PeriodStatement(section=s.section, position=s.position, text=s.text)
         for s in period.statements
     ]
     db.session.add(copy)
@@ -417,30 +385,28 @@ def _add(obj, parent_collection) -> None:
 
 def add_role(period: PlanPeriod, *, name: str, lead_in: str = "") -> PartnershipRole:
     """Add a role at the end of a period's roles."""
-    role = PartnershipRole(
-        partnership_id=period.partnership_id, name=name.strip(), lead_in=lead_in.strip()
-    )
+    role = PartnershipRole(name=name.strip(), lead_in=lead_in.strip())
     _add(role, period.roles)
     return role
 
 
 def add_list_item(role: PartnershipRole, text: str) -> RoleListItem:
     """Add an entry at the end of a role's "by:" list."""
-    item = RoleListItem(partnership_id=role.partnership_id, text=text.strip())
+    item = RoleListItem(text=text.strip())
     _add(item, role.items)
     return item
 
 
 def add_aim(role: PartnershipRole, text: str) -> JointAim:
     """Add a joint aim at the end of a role's aims."""
-    aim = JointAim(partnership_id=role.partnership_id, text=text.strip())
+    aim = JointAim(text=text.strip())
     _add(aim, role.aims)
     return aim
 
 
 def add_measure(aim: JointAim, text: str) -> AimMeasure:
     """Add a measure at the end of an aim's "How will we measure our results?"."""
-    measure = AimMeasure(partnership_id=aim.partnership_id, text=text.strip())
+    measure = AimMeasure(text=text.strip())
     _add(measure, aim.measures)
     return measure
 
@@ -450,7 +416,6 @@ def add_statement(period: PlanPeriod, section: str, text: str) -> PeriodStatemen
     if section not in STATEMENT_SECTIONS:
         raise FrameworkError("Choose which list the statement belongs to", "section")
     statement = PeriodStatement(
-        partnership_id=period.partnership_id,
         section=section,
         text=text.strip(),
         position=_next_position(period.statements_in(section)),

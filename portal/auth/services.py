@@ -11,9 +11,10 @@ from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 from flask import current_app, url_for
 from sqlalchemy import delete, select, update
+from sqlalchemy.orm import joinedload
 
 from portal import audit, clock, mail
-from portal.auth.models import AuthToken, SignInLock, User, UserSession
+from portal.auth.models import AuthToken, SignInLock, TenantGrant, User, UserSession
 from portal.config import DEVELOPMENT_BASE_URL
 from portal.extensions import db
 from portal.partners.models import Tenant
@@ -148,7 +149,21 @@ def load_session(token: str) -> User | None:
     """The user of a live session, or None if it has ended, expired or been revoked."""
     if not token:
         return None
-    row = db.session.scalar(select(UserSession).where(UserSession.token_hash == _digest(token)))
+    # The session, its user, the user's grants and their organisations in one query: every
+    # signed-in page needs them before it can answer, even with a 404.
+    row = (
+        db.session.execute(
+            select(UserSession)
+            .where(UserSession.token_hash == _digest(token))
+            .options(
+                joinedload(UserSession.user)
+                .joinedload(User.tenant_grants)
+                .joinedload(TenantGrant.tenant)
+            )
+        )
+        .unique()
+        .scalar_one_or_none()
+    )
     if row is None or row.ended_at is not None:
         return None
     now = clock.utcnow()
@@ -176,7 +191,21 @@ def load_session(token: str) -> User | None:
 def end_session(token: str | None, reason: str = "signed out") -> None:
     if not token:
         return
-    row = db.session.scalar(select(UserSession).where(UserSession.token_hash == _digest(token)))
+    # The session, its user, the user's grants and their organisations in one query: every
+    # signed-in page needs them before it can answer, even with a 404.
+    row = (
+        db.session.execute(
+            select(UserSession)
+            .where(UserSession.token_hash == _digest(token))
+            .options(
+                joinedload(UserSession.user)
+                .joinedload(User.tenant_grants)
+                .joinedload(TenantGrant.tenant)
+            )
+        )
+        .unique()
+        .scalar_one_or_none()
+    )
     if row is not None and row.ended_at is None:
         row.ended_at, row.end_reason = clock.utcnow(), reason
         audit.record("auth.logout", row.user, user=row.user)

@@ -12,7 +12,7 @@ from portal.eqia import services
 from portal.eqia.models import CHARACTERISTICS, ImpactAssessment, JointAssessment
 from portal.extensions import db
 from portal.partners.models import Partnership, Tenant
-from portal.tenancy import tenant_scope
+from portal.tenancy import partnership_scope, tenant_scope
 
 POSITIVE = {"race", "religion", "disability"}
 NEUTRAL = {"impact": "neutral", "evidence": "", "mitigation": ""}
@@ -118,44 +118,45 @@ def load_demo() -> Iterator[str]:
 
 def _load_joint(today) -> Iterator[str]:
     for partnership in db.session.scalars(select(Partnership).order_by(Partnership.slug)).all():
-        exists = db.session.scalar(
-            select(func.count(JointAssessment.id))
-            .where(JointAssessment.partnership_id == partnership.id)
-            .where(JointAssessment.is_demo.is_(True))
-        )
-        if exists or not partnership.members:
-            yield f"joint assessments: {partnership.slug} already has an example"
-            continue
-        joint = services.start_joint_assessment(
-            partnership,
+        with partnership_scope(partnership):
+            message = _joint_example(partnership, today)
+        yield message
+
+
+def _joint_example(partnership, today) -> str:
+    exists = db.session.scalar(
+        select(func.count(JointAssessment.id)).where(JointAssessment.is_demo.is_(True))
+    )
+    if exists or not partnership.members:
+        return f"joint assessments: {partnership.slug} already has an example"
+    joint = services.start_joint_assessment(
+        partnership,
+        {
+            "title": "Joint approach to reporting hate incidents",
+            "subject": "Shared third-party hate incident reporting centres",
+            "brief": "Tell us what you know about who reports hate incidents in your area, "
+            "and who does not.",
+            "lead_officer": "Partnership lead (demonstration)",
+            "due_on": today + timedelta(days=60),
+            "is_demo": True,
+        },
+    )
+    first = partnership.members[0]
+    with tenant_scope(first):
+        services.save_contribution(
+            joint,
             {
-                "title": "Joint approach to reporting hate incidents",
-                "subject": "Shared third-party hate incident reporting centres",
-                "brief": "Tell us what you know about who reports hate incidents in your area, "
-                "and who does not.",
-                "lead_officer": "Partnership lead (demonstration)",
-                "due_on": today + timedelta(days=60),
-                "is_demo": True,
-            },
-        )
-        first = partnership.members[0]
-        with tenant_scope(first):
-            services.save_contribution(
-                joint,
-                {
-                    "impacts": {
-                        key: (
-                            "positive" if key in {"race", "religion", "disability"} else "neutral"
-                        )
-                        for key in CHARACTERISTICS
-                    },
-                    "evidence": "Most reports come through the council's online form. Few come "
-                    "from disabled people, though national surveys suggest they are often "
-                    "targeted.",
-                    "mitigation": "Add reporting centres at day centres.",
-                    "contributor": "Equality officer (demonstration)",
+                "impacts": {
+                    key: ("positive" if key in {"race", "religion", "disability"} else "neutral")
+                    for key in CHARACTERISTICS
                 },
-                submit=True,
-                is_demo=True,
-            )
-        yield f"joint assessments: {partnership.slug}: 1 example added"
+                "evidence": "Most reports come through the council's online form. Few come "
+                "from disabled people, though national surveys suggest they are often "
+                "targeted.",
+                "mitigation": "Add reporting centres at day centres.",
+                "contributor": "Equality officer (demonstration)",
+            },
+            submit=True,
+            is_demo=True,
+        )
+    return f"joint assessments: {partnership.slug}: 1 example added"

@@ -214,3 +214,20 @@ for _key, _label in CHARACTERISTICS.items():
             f"Choose the likely impact on {_label.lower()}",
         ),
     )
+
+
+class ConcludeJointForm(FlaskForm):
+    """The lead's conclusion of a joint assessment."""
+
+    conclusion = TextAreaField(
+        "Conclusion",
+        widget=GovTextArea(),
+        filters=[strip],
+        description="What the partnership concludes from the members' contributions: the "
+        "likely impact overall and what the partners will do about it",
+        validators=[
+            DataRequired(message="Enter the conclusion of the assessment"),
+            Length(max=8000, message="The conclusion must be 8,000 characters or fewer"),
+        ],
+    )
+    submit = SubmitField("Save the conclusion", widget=GovSubmitInput())

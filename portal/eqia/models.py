@@ -10,7 +10,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 from portal import clock
 from portal.extensions import db
 from portal.references import TenantNumbered
-from portal.tenancy import TenantOwned
+from portal.tenancy import PartnershipOwned, TenantOwned
 
 # The nine protected characteristics of the Equality Act 2010, in the Act's order.
 CHARACTERISTICS = {
@@ -109,7 +109,7 @@ class CharacteristicImpact(TenantOwned, db.Model):
         return IMPACTS.get(self.impact, self.impact)
 
 
-class JointAssessment(db.Model):
+class JointAssessment(PartnershipOwned, db.Model):
     """An assessment a partnership lead starts for its member organisations to contribute to.
 
     It belongs to the partnership, not to any one tenant; each member's contribution is
@@ -120,9 +120,6 @@ class JointAssessment(db.Model):
     __tablename__ = "joint_assessment"
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    partnership_id: Mapped[int] = mapped_column(
-        ForeignKey("partnership.id", ondelete="CASCADE"), index=True
-    )
     title: Mapped[str] = mapped_column(String(200))
     subject: Mapped[str] = mapped_column(String(300))
     brief: Mapped[str] = mapped_column(Text, default="")
@@ -130,6 +127,23 @@ class JointAssessment(db.Model):
     due_on: Mapped[date | None]
     is_demo: Mapped[bool] = mapped_column(default=False)
     created_at: Mapped[datetime]
+    # The lead's conclusion, once drawn from the members' contributions; publishing keeps
+    # what the public page shows (the conclusion and the submitted contributions then),
+    # so the public page never reads members' rows.
+    conclusion: Mapped[str] = mapped_column(Text, default="")
+    concluded_at: Mapped[datetime | None]
+    published_at: Mapped[datetime | None]
+    published_content: Mapped[dict | None] = mapped_column(JSON)
+
+    partnership = relationship("Partnership")
+
+    @property
+    def is_concluded(self) -> bool:
+        return self.concluded_at is not None
+
+    @property
+    def is_published(self) -> bool:
+        return self.published_at is not None
 
     def __repr__(self) -> str:
         return f"<JointAssessment {self.id}: {self.title[:30]}>"

@@ -5,19 +5,27 @@ from __future__ import annotations
 
 from flask import abort, flash, g, redirect, render_template, request, url_for
 from flask_login import current_user
-from sqlalchemy import select
 
+from portal import exports
 from portal.access import (
     READ_ROLES,
+    get_partnership_owned_or_404,
     partnership_blueprint,
     public_blueprint,
     requires,
     tenant_blueprint,
 )
 from portal.eqia import services
-from portal.eqia.forms import AssessmentForm, ContributionForm, JointAssessmentForm
+from portal.eqia.forms import (
+    AssessmentForm,
+    ConcludeJointForm,
+    ContributionForm,
+    JointAssessmentForm,
+)
 from portal.eqia.models import CHARACTERISTICS, ImpactAssessment, JointAssessment
 from portal.extensions import db
+from portal.forms import ConfirmForm
+from portal.once import one_time
 from portal.pagination import paginate
 from portal.readability import readability
 from portal.references import get_numbered_or_404
@@ -32,21 +40,6 @@ def _add_error(form, field: str, message: str) -> None:
     form._errors = None  # the error summary reads the cached errors
 
 
-@tenant_bp.app_context_processor
-def _review_helper():
-    return {"eqia_reviews_due": reviews_due_for_home}
-
-
-def reviews_due_for_home() -> list[ImpactAssessment]:
-    """Assessments due for review, for an officer's home page (empty for anybody else)."""
-    tenant = g.get("tenant")
-    if tenant is None or not current_user.is_authenticated:
-        return []
-    if not current_user.has_role(tenant, "officer"):
-        return []
-    return db.session.scalars(services.due_for_review()).all()
-
-
 # --- the register ------------------------------------------------------------------------
 
 
@@ -59,6 +52,7 @@ def register():
 
 @tenant_bp.route("/new", methods=["GET", "POST"])
 @requires("officer")
+@one_time
 def new_assessment():
     form = AssessmentForm()
     if form.validate_on_submit():
@@ -121,22 +115,10 @@ def edit_assessment(assessment_number: int):
 # --- joint assessments: the member's side ------------------------------------------------
 
 
-def _joint_for_tenant_or_404(joint_id: int) -> JointAssessment:
-    ids = [p.id for p in g.tenant.partnerships]
-    joint = db.session.scalar(
-        select(JointAssessment)
-        .where(JointAssessment.id == joint_id)
-        .where(JointAssessment.partnership_id.in_(ids))
-    )
-    if joint is None:
-        abort(404)
-    return joint
-
-
 @tenant_bp.route("/joint")
 @requires(*READ_ROLES)
 def joint_list():
-    rows = db.session.scalars(services.joint_assessments_for_tenant(g.tenant)).all()
+    rows = db.session.scalars(services.joint_assessments()).all()
     contributions = {j.id: services.contribution_for(j) for j in rows}
     return render_template("eqia/joint_list.html", rows=rows, contributions=contributions)
 
@@ -144,7 +126,7 @@ def joint_list():
 @tenant_bp.route("/joint/<int:joint_id>", methods=["GET", "POST"])
 @requires(*READ_ROLES)
 def contribution(joint_id: int):
-    joint = _joint_for_tenant_or_404(joint_id)
+    joint = get_partnership_owned_or_404(JointAssessment, joint_id)
     row = services.contribution_for(joint)
     can_edit = current_user.has_role(g.tenant, "officer") and not (row and row.is_submitted)
     if request.method == "POST" and not can_edit:
@@ -193,11 +175,12 @@ def contribution(joint_id: int):
 
 @partnership_bp.route("/joint")
 def joint_assessments():
-    rows = db.session.scalars(services.joint_assessments_for_partnership(g.partnership)).all()
+    rows = db.session.scalars(services.joint_assessments()).all()
     return render_template("eqia/partnership_joint_list.html", rows=rows)
 
 
 @partnership_bp.route("/joint/new", methods=["GET", "POST"])
+@one_time
 def new_joint_assessment():
     form = JointAssessmentForm()
     if form.validate_on_submit():
@@ -211,17 +194,75 @@ def new_joint_assessment():
     return render_template("eqia/partnership_joint_form.html", form=form)
 
 
+def _joint_of_partnership_or_404(joint_id: int) -> JointAssessment:
+    return get_partnership_owned_or_404(JointAssessment, joint_id)
+
+
 @partnership_bp.route("/joint/<int:joint_id>")
 def joint_assessment(joint_id: int):
-    joint = db.session.scalar(
-        select(JointAssessment)
-        .where(JointAssessment.id == joint_id)
-        .where(JointAssessment.partnership_id == g.partnership.id)
-    )
-    if joint is None:
-        abort(404)
+    joint = _joint_of_partnership_or_404(joint_id)
     contributions = services.submitted_contributions(joint, g.partnership)
-    return render_template("eqia/partnership_joint.html", joint=joint, contributions=contributions)
+    return render_template(
+        "eqia/partnership_joint.html",
+        joint=joint,
+        contributions=contributions,
+        publish_form=ConfirmForm(),
+    )
+
+
+@partnership_bp.route("/joint/<int:joint_id>/conclude", methods=["GET", "POST"])
+def conclude_joint(joint_id: int):
+    joint = _joint_of_partnership_or_404(joint_id)
+    if joint.is_published:
+        flash("This assessment has been published, so its conclusion is fixed")
+        return redirect(url_for(".joint_assessment", joint_id=joint.id))
+    form = ConcludeJointForm()
+    if request.method == "GET":
+        form.conclusion.data = joint.conclusion
+    if form.validate_on_submit():
+        try:
+            services.conclude_joint(joint, g.partnership, form.conclusion.data)
+        except services.InvalidAssessment as exc:
+            db.session.rollback()
+            _add_error(form, exc.field, exc.message)
+        else:
+            flash("The conclusion has been saved. You can now publish the assessment", "success")
+            return redirect(url_for(".joint_assessment", joint_id=joint.id))
+    return render_template(
+        "eqia/partnership_joint_conclude.html",
+        joint=joint,
+        form=form,
+        check=readability(form.conclusion.data),
+    )
+
+
+@partnership_bp.route("/joint/<int:joint_id>/publish", methods=["POST"])
+def publish_joint(joint_id: int):
+    joint = _joint_of_partnership_or_404(joint_id)
+    form = ConfirmForm()
+    if form.validate_on_submit():
+        try:
+            services.publish_joint(joint, g.partnership)
+        except services.InvalidAssessment as exc:
+            db.session.rollback()
+            flash(exc.message, "error")
+        else:
+            flash("The assessment has been published", "success")
+    return redirect(url_for(".joint_assessment", joint_id=joint.id))
+
+
+@partnership_bp.route("/joint/<int:joint_id>/export")
+def export_joint(joint_id: int):
+    joint = _joint_of_partnership_or_404(joint_id)
+    content = joint.published_content or services.joint_content(joint, g.partnership)
+    return exports.response(
+        request.args.get("format", "csv"),
+        f"{g.partnership.slug}-joint-assessment-{joint.id}",
+        services.JOINT_EXPORT_HEADERS,
+        services.joint_export_rows(content),
+        what="Joint assessment",
+        detail={"joint_id": joint.id, "partnership": g.partnership.slug},
+    )
 
 
 # --- public pages ------------------------------------------------------------------------

@@ -18,7 +18,7 @@ from portal.eqia.models import (
     JointContribution,
 )
 from portal.extensions import db
-from portal.partners.models import Partnership, Tenant
+from portal.partners.models import Partnership
 from portal.tenancy import across_tenants
 
 REVIEW_WARNING_DAYS = 30
@@ -71,21 +71,11 @@ def due_for_review(today: date | None = None):
     )
 
 
-def joint_assessments_for_partnership(partnership: Partnership):
-    return (
-        select(JointAssessment)
-        .where(JointAssessment.partnership_id == partnership.id)
-        .order_by(JointAssessment.created_at.desc(), JointAssessment.id.desc())
-    )
-
-
-def joint_assessments_for_tenant(tenant: Tenant):
-    """Joint assessments of every partnership ``tenant`` belongs to."""
-    ids = [p.id for p in tenant.partnerships]
-    return (
-        select(JointAssessment)
-        .where(JointAssessment.partnership_id.in_(ids))
-        .order_by(JointAssessment.created_at.desc(), JointAssessment.id.desc())
+def joint_assessments():
+    """The joint assessments in scope, newest first: a partnership's own on its pages,
+    those of every partnership the tenant belongs to on a tenant's pages."""
+    return select(JointAssessment).order_by(
+        JointAssessment.created_at.desc(), JointAssessment.id.desc()
     )
 
 
@@ -228,7 +218,6 @@ def start_joint_assessment(partnership: Partnership, data: dict) -> JointAssessm
     if due_on is not None and due_on < clock.utcnow().date():
         raise InvalidAssessment("due_on", "The date contributions are due must be in the future")
     row = JointAssessment(
-        partnership_id=partnership.id,
         title=title,
         subject=subject,
         brief=(data.get("brief") or "").strip(),
@@ -291,3 +280,139 @@ def save_contribution(
     if submit:
         audit.record("eqia.contribution_submitted", row, detail={"joint_id": joint.id})
     return commit_edit(row, submitted, reload=lambda: contribution_for(joint))
+
+
+# --- concluding, publishing and exporting a joint assessment ------------------------------
+
+
+def _contribution_content(member, row: JointContribution) -> dict:
+    return {
+        "organisation": member.name,
+        "submitted_on": f"{row.submitted_at:%-d %B %Y}" if row.submitted_at else "",
+        "impacts": [list(pair) for pair in row.ordered_impacts()],
+        "evidence": row.evidence,
+        "mitigation": row.mitigation,
+        "contributor": row.contributor,
+        "is_demo": row.is_demo,
+    }
+
+
+def joint_content(joint: JointAssessment, partnership: Partnership) -> dict:
+    """What a joint assessment says: its details, the lead's conclusion and every
+    submitted contribution (drafts never leave their organisation)."""
+    contributions = [
+        _contribution_content(member, row)
+        for member, row in submitted_contributions(joint, partnership)
+        if row is not None
+    ]
+    return {
+        "title": joint.title,
+        "subject": joint.subject,
+        "lead_officer": joint.lead_officer,
+        "partnership": partnership.name,
+        "conclusion": joint.conclusion,
+        "concluded_on": f"{joint.concluded_at:%-d %B %Y}" if joint.concluded_at else "",
+        "contributions": contributions,
+        "is_demo": joint.is_demo,
+    }
+
+
+def conclude_joint(joint: JointAssessment, partnership: Partnership, conclusion: str) -> None:
+    """The lead's conclusion, drawn from the members' submitted contributions."""
+    if joint.is_published:
+        raise InvalidAssessment(
+            "conclusion", "This assessment has been published, so its conclusion is fixed"
+        )
+    conclusion = (conclusion or "").strip()
+    if not conclusion:
+        raise InvalidAssessment("conclusion", "Enter the conclusion of the assessment")
+    if len(conclusion) > 8000:
+        raise InvalidAssessment("conclusion", "The conclusion must be 8,000 characters or fewer")
+    if not any(row for _, row in submitted_contributions(joint, partnership)):
+        raise InvalidAssessment(
+            "conclusion",
+            "No member has submitted a contribution yet, so there is nothing to conclude from",
+        )
+    first = joint.concluded_at is None
+    joint.conclusion = conclusion
+    joint.concluded_at = clock.utcnow()
+    audit.record(
+        "eqia.joint_concluded",
+        joint,
+        detail={"partnership": partnership.slug, "first": first, "conclusion": conclusion[:500]},
+    )
+    db.session.commit()
+
+
+def publish_joint(joint: JointAssessment, partnership: Partnership) -> None:
+    """Publish a concluded joint assessment: what it says now is kept as published."""
+    if joint.is_published:
+        return
+    if not joint.is_concluded:
+        raise InvalidAssessment("conclusion", "Conclude the assessment before publishing it")
+    joint.published_content = joint_content(joint, partnership)
+    joint.published_at = clock.utcnow()
+    audit.record(
+        "eqia.joint_published",
+        joint,
+        detail={
+            "partnership": partnership.slug,
+            "contributions": len(joint.published_content["contributions"]),
+        },
+    )
+    db.session.commit()
+
+
+def published_joint_assessments(partnership: Partnership):
+    return (
+        select(JointAssessment)
+        .where(
+            JointAssessment.partnership_id == partnership.id,
+            JointAssessment.published_at.is_not(None),
+        )
+        .order_by(JointAssessment.published_at.desc(), JointAssessment.id.desc())
+    )
+
+
+JOINT_EXPORT_HEADERS = [
+    "Assessment",
+    "Organisation",
+    "Submitted on",
+    "Characteristic",
+    "Likely impact",
+    "What the organisation knows",
+    "How negative impacts could be reduced",
+    "Prepared by",
+]
+
+
+def joint_export_rows(content: dict) -> list[list]:
+    """One row per contribution and characteristic, then the lead's conclusion."""
+    rows = []
+    for c in content["contributions"]:
+        for characteristic, impact in c["impacts"]:
+            rows.append(
+                [
+                    content["title"],
+                    c["organisation"],
+                    c["submitted_on"],
+                    characteristic,
+                    impact,
+                    c["evidence"],
+                    c["mitigation"],
+                    c["contributor"],
+                ]
+            )
+    rows.append(
+        [
+            content["title"],
+            content["partnership"],
+            content["concluded_on"],
+            "Conclusion",
+            "",
+            content["conclusion"],
+            "",
+            content["lead_officer"],
+        ]
+    )
+    return rows

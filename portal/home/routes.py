@@ -4,15 +4,18 @@ from __future__ import annotations
 
 from datetime import date
 
-from flask import Blueprint, g, jsonify, redirect, render_template, url_for
+from flask import Blueprint, abort, g, jsonify, redirect, render_template, url_for
 from flask_login import current_user, login_required
 from sqlalchemy import select
 from sqlalchemy.exc import SQLAlchemyError
 
+from portal import charts
 from portal.access import tenant_blueprint
 from portal.auth.models import TENANT_ROLES
 from portal.auth.routes import landing_url
+from portal.dashboards import tenant as tenant_dashboard
 from portal.extensions import csrf, db, limiter
+from portal.monitoring.targets import DIRECTIONS
 from portal.partners.services import all_tenants
 
 bp = Blueprint("site", __name__)
@@ -68,14 +71,37 @@ def cookies():
     return render_template("home/cookies.html")
 
 
+def _viewer() -> tenant_dashboard.Viewer:
+    return tenant_dashboard.Viewer(
+        user_id=current_user.id,
+        tenant=g.tenant,
+        exact_incidents=current_user.has_role(g.tenant, "caseworker"),
+        edits_plan=current_user.has_role(g.tenant, "officer"),
+    )
+
+
 @tenant_bp.route("/")
 def tenant_home():
+    """The organisation's dashboard (a chief executive's too: their tasks come first)."""
     roles = sorted(current_user.roles_in(g.tenant), key=list(TENANT_ROLES).index)
+    board = tenant_dashboard.dashboard(_viewer())
     return render_template(
         "home/tenant_home.html",
         roles=[TENANT_ROLES[r] for r in roles],
         partnerships=g.tenant.partnerships,
+        board=board,
+        tasks=board.tasks,
+        directions=DIRECTIONS,
     )
+
+
+@tenant_bp.route("/dashboard/<chart_id>.csv")
+def dashboard_csv(chart_id: str):
+    """Exactly the figures one chart of the dashboard plots, as its table shows them."""
+    chart = tenant_dashboard.chart(chart_id, _viewer())
+    if chart is None or chart.empty:
+        abort(404)
+    return charts.csv_response(chart, f"{g.tenant.slug}-{chart.id}")
 
 
 @bp.app_context_processor

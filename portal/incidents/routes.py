@@ -14,6 +14,7 @@ from portal.forms import ConfirmForm
 from portal.incidents import services
 from portal.incidents.forms import IncidentForm, RetentionForm, WardNameForm
 from portal.incidents.models import MOTIVATIONS, STATUSES, HateIncident, Ward
+from portal.once import one_time
 from portal.pagination import paginate
 from portal.references import get_numbered_or_404
 
@@ -102,6 +103,7 @@ def export_register():
 
 @tenant_bp.route("/new", methods=["GET", "POST"])
 @requires("caseworker")
+@one_time
 def new_incident():
     form = IncidentForm()
     form.ward_id.choices = [("", "Choose a ward"), *services.ward_choices()]
@@ -173,6 +175,7 @@ def statistics():
 
 @tenant_bp.route("/wards", methods=["GET", "POST"])
 @requires("keep_wards")
+@one_time
 def wards():
     form = WardNameForm()
     if form.validate_on_submit():

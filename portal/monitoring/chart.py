@@ -1,50 +1,52 @@
-"""A bar chart of released figures, drawn on the server as SVG.
+"""The chart of members' released totals on a partnership's measure page.
 
-It draws only what disclosure control released: a rounded count is a bar; a hidden or
-withheld one is no bar, only its words, so the chart never shows more than the table
-beside it. The geometry is worked out here; templates/monitoring/_chart.html draws it.
+It plots only what disclosure control released: a rounded count is a bar; a hidden or
+withheld one has no bar, only its words, so the chart never shows more than its table.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
+from portal import charts
 from portal.disclosure import ReleasedCell
 
-WIDTH = 320
-ROW = 44
-BAR = 16
-LABEL_SPACE = 110  # room after the longest bar for its figure
+
+def _text(cell: ReleasedCell) -> str:
+    return cell.label + (" (rounded)" if cell.rounded else "")
 
 
-@dataclass(frozen=True)
-class Bar:
-    label: str
-    figure: str
-    y: int
-    length: int
-    shown: bool
-
-
-@dataclass(frozen=True)
-class Chart:
-    bars: list[Bar]
-    width: int
-    height: int
-    bar_height: int
-
-
-def bar_chart(rows: list[tuple[str, ReleasedCell]]) -> Chart | None:
-    """A horizontal bar per (label, released figure); None when nothing has a number."""
-    numbers = [cell.value for _, cell in rows if not cell.suppressed and cell.value is not None]
-    if not numbers:
-        return None
-    longest = max(numbers) or 1
-    room = WIDTH - LABEL_SPACE
-    bars = []
-    for index, (label, cell) in enumerate(rows):
-        shown = not cell.suppressed and cell.value is not None
-        length = round(cell.value * room / longest) if shown else 0
-        figure = cell.label + (" (rounded)" if cell.rounded else "")
-        bars.append(Bar(label, figure, index * ROW, length, shown))
-    return Chart(bars, WIDTH, len(rows) * ROW, BAR)
+def members_chart(measure: str, period: str, rows: list[tuple[str, ReleasedCell]]):
+    """A bar per member's released total (no bars, and says so, when none reported)."""
+    names = [name for name, _ in rows]
+    values = [None if cell.suppressed else cell.value for _, cell in rows]
+    series = charts.Series("Total, as released", values, texts=[_text(cell) for _, cell in rows])
+    shown = [
+        (name, v, t)
+        for name, v, t in zip(names, values, series.cell_texts(), strict=True)
+        if v is not None
+    ]
+    hidden = len(rows) - len(shown)
+    if not rows:
+        summary = f"No member has figures for {period}"
+    elif shown:
+        name, _, text = max(shown, key=lambda s: s[1])
+        summary = (
+            f"Of the {len(rows)} members with figures for {period}, "
+            f"{name} released the highest total, {text}"
+        )
+    else:
+        summary = f"Every member's total for {period} is hidden by disclosure control"
+    if hidden and shown:
+        summary += (
+            f"; {hidden} {'total is' if hidden == 1 else 'totals are'} hidden and have no bar"
+        )
+    return charts.bar_chart(
+        "members-totals",
+        title=f"{measure}: each member's total, {period}",
+        categories=names,
+        series=[series],
+        category_label="Member organisation",
+        value_label="Total, as released",
+        summary=summary + ".",
+        caption=f"{measure}, {period}: each member's total as released",
+        notes=["A total shown as “fewer than …” or “not shown” has no bar."],
+    )

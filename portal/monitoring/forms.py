@@ -25,7 +25,7 @@ from wtforms.validators import DataRequired, InputRequired, Length, NumberRange,
 
 from portal.disclosure import MIN_ROUNDING, MIN_THRESHOLD
 from portal.forms import VersionedForm, strip
-from portal.monitoring import categories, periods
+from portal.monitoring import categories, periods, targets
 from portal.monitoring.models import UNITS
 
 OWN = "own"
@@ -47,7 +47,40 @@ class WholeNumberField(IntegerField):
                 raise ValueError(self.number_message) from None
 
 
-class MeasureForm(FlaskForm):
+class _TargetFields:
+    """A target for the measure's total, which way is better, and where red begins."""
+
+    target_value = StringField(
+        "Target (optional)",
+        widget=GovTextInput(),
+        filters=[strip],
+        description="For the measure's total, for example 75 for 75%",
+        validators=[Optional(), Length(max=30, message="Enter the target as a number, like 75")],
+    )
+    target_direction = RadioField(
+        "Which way is better?",
+        widget=GovRadioInput(),
+        choices=list(targets.DIRECTIONS.items()),
+        validators=[Optional()],
+    )
+    amber_threshold = StringField(
+        "Amber threshold (optional)",
+        widget=GovTextInput(),
+        filters=[strip],
+        description="A figure that misses the target is amber as far as this, and red beyond it. "
+        "Leave it empty to show every miss as amber",
+        validators=[Optional(), Length(max=30, message="Enter the threshold as a number, like 60")],
+    )
+
+    def target_data(self) -> dict:
+        return {
+            "target_value": self.target_value.data or None,
+            "target_direction": self.target_direction.data or "",
+            "amber_threshold": self.amber_threshold.data or None,
+        }
+
+
+class MeasureForm(_TargetFields, FlaskForm):
     definition = RadioField(
         "Which measure?",
         widget=GovRadioInput(),
@@ -117,10 +150,11 @@ class GridForm(FlaskForm):
 
 class ImportForm(FlaskForm):
     file = FileField(
-        "CSV file",
+        "CSV or Excel file",
         widget=GovFileInput(),
-        description="Columns: period, category, value. Leave the category empty for the total.",
-        validators=[FileRequired(message="Choose a CSV file to import")],
+        description="A CSV file or an Excel workbook (.xlsx) with the columns period, "
+        "category, value. Leave the category empty for the total.",
+        validators=[FileRequired(message="Choose a CSV or Excel file to import")],
     )
     submit = SubmitField("Import figures", widget=GovSubmitInput())
 
@@ -195,7 +229,7 @@ class _ShapeFields(VersionedForm):
     last_year = MeasureForm.last_year
 
 
-class MeasureEditForm(_ShapeFields):
+class MeasureEditForm(_TargetFields, _ShapeFields):
     """Change a measure. Fields a built-in or joint measure fixes are not shown and are
     taken from the measure by the route."""
 
@@ -217,6 +251,20 @@ class JointMeasureForm(_ShapeFields):
         choices=[],
         validate_choice=False,
         validators=[Optional()],
+    )
+    whole_name = StringField(
+        "For a percentage: out of how many?",
+        widget=GovTextInput(),
+        filters=[strip],
+        description="Name the whole the percentage is of, for example “Customers who "
+        "answered the survey”. A percentage is shared as two counts, so that small groups "
+        "stay hidden: members report how many (this measure) and out of how many (this "
+        "whole), and the partnership sees the percentage worked out from the two rounded "
+        "counts. Leave empty for other units.",
+        validators=[
+            Optional(),
+            Length(max=200, message="The name must be 200 characters or fewer"),
+        ],
     )
     base = SelectField(
         "Part of another joint measure (optional)",

@@ -16,16 +16,23 @@ row with the next ``version``; the highest version is the current release.
 from __future__ import annotations
 
 from datetime import datetime
+from decimal import Decimal
 from typing import NamedTuple
 
-from sqlalchemy import JSON, ForeignKey, Index, String, Text, UniqueConstraint, event
+from sqlalchemy import JSON, ForeignKey, Index, Numeric, String, Text, UniqueConstraint, event
 from sqlalchemy.orm import Mapped, Session, mapped_column, relationship
 
 from portal.aims.models import AimMeasure
 from portal.extensions import db
 from portal.monitoring import categories, periods
 from portal.references import TenantNumbered
-from portal.tenancy import CrossTenantWrite, TenantNotSet, TenantOwned, current_tenant_id
+from portal.tenancy import (
+    CrossTenantWrite,
+    PartnershipOwned,
+    TenantNotSet,
+    TenantOwned,
+    current_tenant_id,
+)
 
 UNITS = {
     "count": "Count (number of people or cases)",
@@ -33,6 +40,13 @@ UNITS = {
     "rate": "Rate",
     "money": "Money (pounds)",
 }
+
+
+# Figures are stored exactly (NUMERIC), never as binary floating point: up to 16 digits
+# before the point (the largest plausible figure has 11) and 4 after it.
+VALUE_DIGITS = 20
+DECIMAL_PLACES = 4
+Figure = int | Decimal
 
 
 class Bounds(NamedTuple):
@@ -107,15 +121,14 @@ class _Shape:
         return f"{value:.0f}" if self.unit == "count" else f"{value:g}"
 
 
-class MeasureDefinition(_Shape, db.Model):
-    """A measure any organisation may take up: built in (no partnership), or a joint
-    measure that a partnership asks its members to report."""
+class MeasureDefinition(_Shape, PartnershipOwned, db.Model):
+    """A measure any organisation may take up: built in (no partnership, shared by all),
+    or a joint measure that a partnership asks its members to report."""
+
+    partnership_shared_rows = True
 
     id: Mapped[int] = mapped_column(primary_key=True)
     key: Mapped[str | None] = mapped_column(String(60), unique=True)
-    partnership_id: Mapped[int | None] = mapped_column(
-        ForeignKey("partnership.id", ondelete="CASCADE"), index=True
-    )
     # A joint measure's plan years (members start from them) and what it answers: one of
     # its partnership's "How will we measure our results?".
     first_year: Mapped[int | None]
@@ -160,6 +173,12 @@ class Measure(_Shape, TenantNumbered, db.Model):
     )
     first_year: Mapped[int]
     last_year: Mapped[int]
+    # The organisation's target for the measure's total, which way is better ("higher",
+    # "lower" or "" for not said), and the figure beyond which amber turns red
+    # (portal/monitoring/targets.py).
+    target_value: Mapped[Decimal | None] = mapped_column(Numeric(20, 4))
+    target_direction: Mapped[str] = mapped_column(String(10), default="", server_default="")
+    amber_threshold: Mapped[Decimal | None] = mapped_column(Numeric(20, 4))
     is_demo: Mapped[bool] = mapped_column(default=False)
     created_at: Mapped[datetime]
     updated_at: Mapped[datetime]
@@ -209,7 +228,8 @@ class MeasureValue(TenantOwned, db.Model):
     )
     period: Mapped[str] = mapped_column(String(10))
     category: Mapped[str] = mapped_column(String(200), default="")
-    value: Mapped[float]
+    # Exact: a count is a whole number, other figures have at most DECIMAL_PLACES places.
+    value: Mapped[Decimal] = mapped_column(Numeric(VALUE_DIGITS, DECIMAL_PLACES))
     is_demo: Mapped[bool] = mapped_column(default=False)
     updated_at: Mapped[datetime]
 
@@ -257,6 +277,10 @@ class FigureRelease(db.Model):
     __table_args__ = (
         UniqueConstraint("tenant_id", "definition_id", "period", "version"),
         Index("ix_figure_release_definition_period", "definition_id", "period"),
+        # The partnership dashboard reads every member's releases of its measures at once.
+        Index(
+            "ix_figure_release_definition_tenant", "definition_id", "tenant_id", "period", "version"
+        ),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

@@ -7,15 +7,22 @@ from pathlib import Path
 
 import click
 from flask import abort, flash, g, redirect, render_template, request, url_for
-from sqlalchemy import select
+from sqlalchemy import or_, select
 
-from portal.access import READ_ROLES, partnership_blueprint, requires, tenant_blueprint
+from portal import charts
+from portal.access import (
+    READ_ROLES,
+    get_partnership_owned_or_404,
+    partnership_blueprint,
+    requires,
+    tenant_blueprint,
+)
 from portal.disclosure import RuleError
 from portal.extensions import db
 from portal.forms import ConfirmForm, parse_id
-from portal.monitoring import categories, periods, services
+from portal.monitoring import categories, periods, services, targets
 from portal.monitoring.catalogue import ANY
-from portal.monitoring.chart import bar_chart
+from portal.monitoring.chart import members_chart
 from portal.monitoring.forms import (
     OWN,
     CorrectionForm,
@@ -27,6 +34,7 @@ from portal.monitoring.forms import (
     RuleForm,
 )
 from portal.monitoring.models import UNITS, Measure, MeasureDefinition
+from portal.once import one_time
 from portal.partners.models import Tenant
 from portal.references import get_numbered_or_404
 from portal.tenancy import tenant_scope
@@ -53,9 +61,9 @@ def measures():
 @tenant_bp.route("/measures/joint/<int:joint_measure_id>/start", methods=["POST"])
 @requires("officer")
 def start_joint(joint_measure_id: int):
-    definition = services.joint_for_tenant_or_none(g.tenant, joint_measure_id)
-    if definition is None:
-        abort(404)
+    definition = get_partnership_owned_or_404(
+        MeasureDefinition, joint_measure_id, MeasureDefinition.partnership_id.is_not(None)
+    )
     form = ConfirmForm()
     if not form.validate_on_submit():
         return redirect(url_for(".measures"))
@@ -70,6 +78,7 @@ def start_joint(joint_measure_id: int):
 
 @tenant_bp.route("/measures/new", methods=["GET", "POST"])
 @requires("officer")
+@one_time
 def new_measure():
     form = MeasureForm()
     definitions = db.session.scalars(services.definitions_for(g.tenant)).all()
@@ -92,6 +101,7 @@ def new_measure():
                 description=form.description.data or "",
                 first_year=form.first_year.data,
                 last_year=form.last_year.data,
+                **form.target_data(),
             )
         except services.MeasureError as exc:
             getattr(form, exc.field).errors.append(str(exc))
@@ -108,6 +118,7 @@ def measure(measure_number: int):
     return render_template(
         "monitoring/measure.html",
         measure=row,
+        directions=targets.DIRECTIONS,
         values=services.stored_values(row),
         period_label=periods.label,
         row_label=services.row_label,
@@ -134,6 +145,8 @@ def edit_measure(measure_number: int):
     conflict = None
     if request.method == "GET":
         form.version.data = str(row.version)
+        form.target_value.data = targets.plain(row.target_value)
+        form.amber_threshold.data = targets.plain(row.amber_threshold)
     _fill_fixed(form, row)
     if form.validate_on_submit():
         version = form.version_number()
@@ -150,6 +163,7 @@ def edit_measure(measure_number: int):
                 first_year=form.first_year.data,
                 last_year=form.last_year.data,
                 version=version,
+                **form.target_data(),
             )
         except services.EditConflict as exc:
             conflict = exc
@@ -342,8 +356,11 @@ def import_figures(measure_number: int):
     problems: list[services.Problem] = []
     if form.validate_on_submit():
         try:
-            cells = services.csv_cells(row, form.file.data.read(services.MAX_IMPORT_BYTES + 1))
-            count = services.save_values(row, cells, via="csv")
+            upload = form.file.data
+            cells, via = services.file_cells(
+                row, upload.filename or "", upload.read(services.MAX_IMPORT_BYTES + 1)
+            )
+            count = services.save_values(row, cells, via=via)
         except services.ValuesRejected as exc:
             problems = exc.problems
         else:
@@ -395,25 +412,20 @@ def community():
 # --- partnership -----------------------------------------------------------------------
 
 
+# Built-in definitions are visible everywhere; the partnership scope adds this
+# partnership's own joint measures, and no other partnership's.
+IS_JOINT = MeasureDefinition.partnership_id.is_not(None)
+
+
 def _definition_or_404(definition_id: int) -> MeasureDefinition:
     """A built-in count measure, or any joint measure of this partnership."""
-    definition = db.session.scalar(
-        services.partnership_definitions(g.partnership).where(MeasureDefinition.id == definition_id)
-    ) or db.session.scalar(
-        services.joint_measures(g.partnership).where(MeasureDefinition.id == definition_id)
+    return get_partnership_owned_or_404(
+        MeasureDefinition, definition_id, or_(MeasureDefinition.unit == "count", IS_JOINT)
     )
-    if definition is None:
-        abort(404)
-    return definition
 
 
 def _joint_or_404(definition_id: int) -> MeasureDefinition:
-    definition = db.session.scalar(
-        services.joint_measures(g.partnership).where(MeasureDefinition.id == definition_id)
-    )
-    if definition is None:
-        abort(404)
-    return definition
+    return get_partnership_owned_or_404(MeasureDefinition, definition_id, IS_JOINT)
 
 
 @partnership_bp.route("/measures")
@@ -421,27 +433,36 @@ def partnership_measures():
     return render_template(
         "monitoring/partnership_measures.html",
         pairs=services.member_breakdowns(g.partnership),
-        joint=db.session.scalars(services.joint_measures(g.partnership)).all(),
+        joint=db.session.scalars(services.joint_measures()).all(),
         characteristic=categories.characteristic,
     )
 
 
-@partnership_bp.route("/measures/<int:definition_id>")
-def partnership_measure(definition_id: int):
-    definition = _definition_or_404(definition_id)
+def _members_view(definition: MeasureDefinition):
+    """The breakdown asked for, the members' released figures, and their chart."""
     breakdown = request.args.get("breakdown", "")
     if breakdown and categories.characteristic(breakdown) is None:
         breakdown = ""
     if definition.breakdown not in (ANY, breakdown):
         breakdown = definition.breakdown
-    view = use = chart = None
+    view = chart = None
     if definition.is_count:
         view = services.across_members(
             g.partnership, definition, breakdown, request.args.get("period")
         )
-        chart = bar_chart([(m.tenant.name, m.table.total) for m in view.members if m.reported])
-    else:
-        use = services.joint_use(g.partnership, definition)
+        chart = members_chart(
+            definition.name,
+            periods.label(view.period) if view.period else "any period",
+            [(m.tenant.name, m.table.total) for m in view.members if m.reported],
+        )
+    return breakdown, view, chart
+
+
+@partnership_bp.route("/measures/<int:definition_id>")
+def partnership_measure(definition_id: int):
+    definition = _definition_or_404(definition_id)
+    breakdown, view, chart = _members_view(definition)
+    use = None if definition.is_count else services.joint_use(g.partnership, definition)
     return render_template(
         "monitoring/partnership_measure.html",
         definition=definition,
@@ -455,14 +476,23 @@ def partnership_measure(definition_id: int):
     )
 
 
+@partnership_bp.route("/measures/<int:definition_id>/members-totals.csv")
+def partnership_measure_csv(definition_id: int):
+    """Exactly the chart's figures: each member's released total for the period."""
+    definition = _definition_or_404(definition_id)
+    _, view, chart = _members_view(definition)
+    if chart is None:  # not a count: its figures stay with each member
+        abort(404)
+    return charts.csv_response(chart, f"{definition.name}-{view.period or 'none'}-members")
+
+
 def _joint_choices(form: JointMeasureForm, definition: MeasureDefinition | None) -> None:
     form.aim_measure.choices = [("", "Not linked to an aim")] + [
-        (str(m.id), f"{m.aim.text[:80]}: {m.text[:120]}")
-        for m in services.aim_measure_choices(g.partnership)
+        (str(m.id), f"{m.aim.text[:80]}: {m.text[:120]}") for m in services.aim_measure_choices()
     ]
     form.base.choices = [("", "Not part of another measure")] + [
         (str(d.id), d.name)
-        for d in db.session.scalars(services.joint_measures(g.partnership))
+        for d in db.session.scalars(services.joint_measures())
         if d.unit == "count" and (definition is None or d.id != definition.id)
     ]
 
@@ -482,17 +512,29 @@ def _joint_fields(form: JointMeasureForm) -> dict:
 
 
 @partnership_bp.route("/joint-measures/new", methods=["GET", "POST"])
+@one_time
 def new_joint_measure():
     form = JointMeasureForm()
     _joint_choices(form, None)
     if form.validate_on_submit():
         try:
-            row = services.add_joint_measure(g.partnership, **_joint_fields(form))
+            row = services.add_joint_measure(
+                g.partnership, **_joint_fields(form), whole_name=form.whole_name.data or ""
+            )
         except services.MeasureError as exc:
             db.session.rollback()
             getattr(form, exc.field).errors.append(str(exc))
         else:
-            flash(f"{row.name} has been added. Members can now report it.", "success")
+            if row.base is not None and form.unit.data == "percentage":
+                flash(
+                    f"{row.name} has been added as a percentage worked out from two counts: "
+                    f"members report how many ({row.name}) and out of how many "
+                    f"({row.base.name}). You will see the percentage from the two released "
+                    "counts.",
+                    "success",
+                )
+            else:
+                flash(f"{row.name} has been added. Members can now report it.", "success")
             return redirect(url_for(".partnership_measures"))
     return render_template("monitoring/joint_form.html", form=form, definition=None)
 

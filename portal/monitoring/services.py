@@ -8,13 +8,13 @@ from __future__ import annotations
 
 import csv
 import io
-import math
 from collections.abc import Iterable
 from dataclasses import dataclass, field
+from decimal import ROUND_HALF_EVEN, Decimal, InvalidOperation
 
 from flask import has_request_context
 from flask_login import current_user
-from sqlalchemy import delete, func, or_, select
+from sqlalchemy import delete, func, select
 from sqlalchemy.exc import IntegrityError
 
 from portal import audit, clock
@@ -34,10 +34,13 @@ from portal.disclosure import (
 )
 from portal.editing import EditConflict, commit_edit
 from portal.extensions import db
-from portal.monitoring import catalogue, categories, periods
+from portal.monitoring import catalogue, categories, periods, targets
 from portal.monitoring.models import (
+    DECIMAL_PLACES,
+    FIGURE_BOUNDS,
     UNITS,
     CommunityProfile,
+    Figure,
     FigureRelease,
     Measure,
     MeasureDefinition,
@@ -104,17 +107,10 @@ def measures():
 
 
 def definitions_for(tenant: Tenant):
-    """Definitions a tenant may take up: built in, and its partnerships' joint measures."""
-    ids = [p.id for p in tenant.partnerships]
-    return (
-        select(MeasureDefinition)
-        .where(
-            or_(
-                MeasureDefinition.partnership_id.is_(None),
-                MeasureDefinition.partnership_id.in_(ids),
-            )
-        )
-        .order_by(MeasureDefinition.partnership_id.is_not(None), MeasureDefinition.id)
+    """Definitions a tenant may take up: built in, and its partnerships' joint measures
+    (the partnership scope of the tenant's pages shows exactly those)."""
+    return select(MeasureDefinition).order_by(
+        MeasureDefinition.partnership_id.is_not(None), MeasureDefinition.id
     )
 
 
@@ -156,8 +152,12 @@ def add_measure(
     first_year: int,
     last_year: int,
     is_demo: bool = False,
+    target_value=None,
+    target_direction: str = "",
+    amber_threshold=None,
 ) -> Measure:
-    """Add a measure to the current tenant, from a definition or described in full."""
+    """Add a measure to the current tenant, from a definition or described in full, with
+    its target if it has one (portal/monitoring/targets.py)."""
     if definition is not None:
         name, unit, period_type = definition.name, definition.unit, definition.period_type
         allows_negative, description = definition.allows_negative, definition.description
@@ -166,8 +166,10 @@ def add_measure(
         elif not categories.characteristic(breakdown):
             raise MeasureError("breakdown", "Choose the characteristic to break it down by")
     name = _check_shape(name, unit, period_type, breakdown, first_year, last_year)
+    target = _check_target(unit, allows_negative, target_value, target_direction, amber_threshold)
     now = clock.utcnow()
     row = Measure(
+        **target,
         definition_id=definition.id if definition else None,
         name=name,
         unit=unit,
@@ -255,6 +257,21 @@ def plan_windows(measure: Measure, tenant: Tenant) -> list[tuple[int, int]]:
     return sorted(windows) or [(measure.first_year, measure.last_year)]
 
 
+def _plain(value):
+    """A value the audit trail's JSON can hold (a Decimal target as its text)."""
+    return str(value) if isinstance(value, Decimal) else value
+
+
+def _check_target(unit: str, allows_negative: bool, target, direction, amber) -> dict:
+    bounds = FIGURE_BOUNDS[unit]
+    if allows_negative:
+        bounds = bounds._replace(low=-bounds.high)
+    try:
+        return targets.check_target(unit, bounds, target, direction, amber)
+    except targets.TargetError as exc:
+        raise MeasureError(exc.field, exc.message) from None
+
+
 def _outside(stored_periods: Iterable[str], allowed: list[str]) -> list[str]:
     return sorted(set(stored_periods) - set(allowed))
 
@@ -313,6 +330,9 @@ def update_measure(
     first_year: int | None,
     last_year: int | None,
     version: int,
+    target_value=None,
+    target_direction: str = "",
+    amber_threshold=None,
 ) -> Measure:
     """Save changes made to ``version`` of a measure; refuse them if somebody saved in
     between (:class:`EditConflict`) or if they would change what saved figures mean.
@@ -328,6 +348,9 @@ def update_measure(
         "description": (description or "").strip(),
         "first_year": first_year,
         "last_year": last_year,
+        "target_value": target_value,
+        "target_direction": target_direction or "",
+        "amber_threshold": amber_threshold,
     }
     if row.version != version:
         raise EditConflict(row, submitted)
@@ -354,6 +377,11 @@ def update_measure(
         first_year,
         last_year,
     )
+    submitted.update(
+        _check_target(
+            submitted["unit"], row.allows_negative, target_value, target_direction, amber_threshold
+        )
+    )
     before = {k: getattr(row, k) for k in submitted}
     problem = _shape_change_problem(before, submitted, set(stored_values(row)))
     if problem:
@@ -367,7 +395,7 @@ def update_measure(
     audit.record(
         "measure.updated",
         row,
-        detail={"fields": changed, "from": {k: before[k] for k in changed}},
+        detail={"fields": changed, "from": {k: _plain(before[k]) for k in changed}},
     )
     return commit_edit(row, submitted)
 
@@ -388,13 +416,26 @@ def delete_measure(row: Measure) -> int:
     return figures
 
 
-def stored_values(measure: Measure) -> dict[str, dict[str, float]]:
+def stored_values(measure: Measure) -> dict[str, dict[str, Figure]]:
     """The measure's figures, by period and then category ("" for the total)."""
     out: dict[str, dict[str, float]] = {}
     query = select(MeasureValue).where(MeasureValue.measure_id == measure.id)
     for v in db.session.scalars(query):
-        out.setdefault(v.period, {})[v.category] = v.value
+        out.setdefault(v.period, {})[v.category] = exact(measure, v.value)
     return out
+
+
+def exact(measure: Measure, value) -> Figure:
+    """A stored figure as the exact number it is: a whole number for a count, else a
+    decimal (never a binary float, which cannot hold every figure people type)."""
+    if measure.unit == "count":
+        return int(value)
+    return tidy(Decimal(value))
+
+
+def tidy(value: Decimal) -> Decimal:
+    """``value`` without trailing zeros (12.5, not 12.5000), and never written as 1E+3."""
+    return value.quantize(Decimal(1)) if value == value.to_integral_value() else value.normalize()
 
 
 def row_label(category: str) -> str:
@@ -404,16 +445,16 @@ def row_label(category: str) -> str:
 # --- checking values -------------------------------------------------------------------
 
 
-def _number(text: str) -> float | None:
+def _number(text: str) -> Decimal | None:
     cleaned = (text or "").strip().replace(",", "").replace("£", "").rstrip("%").strip()
     try:
-        value = float(cleaned)
-    except ValueError:
+        value = Decimal(cleaned)
+    except InvalidOperation:
         return None
-    return value if math.isfinite(value) else None
+    return value if value.is_finite() else None
 
 
-def _check_value(measure: Measure, cell: Cell, problems: list[Problem]) -> float | None:
+def _check_value(measure: Measure, cell: Cell, problems: list[Problem]) -> Figure | None:
     value = _number(cell.raw)
     if value is None:
         problems.append(Problem(f"{cell.where}: enter a number, like 12", cell.ref))
@@ -433,11 +474,16 @@ def _check_value(measure: Measure, cell: Cell, problems: list[Problem]) -> float
         if value != int(value):
             problems.append(Problem(f"{cell.where}: a count must be a whole number", cell.ref))
             return None
-        return float(int(value))
+        return int(value)
     if value < 0 and not measure.allows_negative:
         problems.append(Problem(f"{cell.where}: this measure cannot be below 0", cell.ref))
         return None
-    return value
+    if value != value.quantize(Decimal(1).scaleb(-DECIMAL_PLACES), rounding=ROUND_HALF_EVEN):
+        problems.append(
+            Problem(f"{cell.where}: use no more than {DECIMAL_PLACES} decimal places", cell.ref)
+        )
+        return None
+    return tidy(value)
 
 
 def check_values(
@@ -583,6 +629,68 @@ _UNREADABLE_CSV = (
 )
 
 
+NOT_A_SPREADSHEET = (
+    "That is not a spreadsheet. Choose a CSV file or an Excel workbook (.xlsx) with the "
+    "columns period, category and value"
+)
+# How files that are not spreadsheets begin: PDF, images, Word and other documents.
+_OTHER_FILES = (b"%PDF", b"\x89PNG", b"\xff\xd8\xff", b"GIF8", b"{\\rtf", b"\x1f\x8b", b"Rar!")
+
+
+def file_cells(measure: Measure, filename: str, data: bytes) -> tuple[list[Cell], str]:
+    """Figures from a CSV file or an Excel workbook, told apart by what the file holds.
+
+    Returns the cells and how they came (``"csv"`` or ``"xlsx"``). Raises
+    :class:`ValuesRejected` for anything else (a PDF, a Word document, an image), saying
+    plainly that it is not a spreadsheet.
+    """
+    if len(data) > MAX_IMPORT_BYTES:
+        raise ValuesRejected([Problem("The file must be smaller than 1 MB")])
+    if not data.strip():
+        raise ValuesRejected([Problem("The selected file is empty")])
+    if data.startswith(b"\xd0\xcf\x11\xe0"):
+        raise ValuesRejected(
+            [
+                Problem(
+                    "Excel 97–2003 workbooks (.xls) cannot be read: save it as .xlsx or CSV "
+                    "and import it again"
+                )
+            ]
+        )
+    if data.startswith(_OTHER_FILES):
+        raise ValuesRejected([Problem(NOT_A_SPREADSHEET)])
+    if data.startswith(b"PK\x03\x04"):
+        return _cells(measure, _workbook_rows(data)), "xlsx"
+    if b"\x00" in data[:4096] and not data.startswith((b"\xff\xfe", b"\xfe\xff")):
+        raise ValuesRejected([Problem(NOT_A_SPREADSHEET)])
+    return csv_cells(measure, data), "csv"
+
+
+def _workbook_rows(data: bytes) -> list[list[str]]:
+    """The rows of the workbook's sheet of figures, as text: the first sheet whose first
+    row names the columns period and value, or else the first sheet."""
+    import zipfile
+
+    from portal.actions import importing
+
+    try:
+        with zipfile.ZipFile(io.BytesIO(data)) as archive:
+            names = set(archive.namelist())
+    except (zipfile.BadZipFile, OSError, ValueError, EOFError):
+        raise ValuesRejected([Problem(NOT_A_SPREADSHEET)]) from None
+    if "xl/workbook.xml" not in names:
+        raise ValuesRejected([Problem(NOT_A_SPREADSHEET)])
+    try:
+        sheets = importing.workbook_sheets(data, max_rows=MAX_IMPORT_LINES)
+    except importing.ImportProblem as exc:
+        raise ValuesRejected([Problem(str(exc))]) from None
+    for _, rows in sheets:
+        first = next((r for r in rows if any(r)), [])
+        if {"period", "value"} <= {c.strip().lower() for c in first}:
+            return rows
+    return sheets[0][1] if sheets else []
+
+
 def csv_cells(measure: Measure, data: bytes) -> list[Cell]:
     """Read a CSV file of figures: columns period, category (empty for the total), value.
 
@@ -599,6 +707,11 @@ def csv_cells(measure: Measure, data: bytes) -> list[Cell]:
         lines = list(csv.reader(io.StringIO(text)))
     except csv.Error:
         raise ValuesRejected([Problem(_UNREADABLE_CSV)]) from None
+    return _cells(measure, lines)
+
+
+def _cells(measure: Measure, lines: list[list[str]]) -> list[Cell]:
+    """The figures in rows of text whose first row names the columns."""
     header = [h.strip().lower() for h in (lines[0] if lines else [])]
     if not {"period", "value"} <= set(header):
         raise ValuesRejected(
@@ -844,16 +957,11 @@ def set_disclosure_rule(partnership: Partnership, threshold: int, rounding: int)
 
 
 def partnership_definitions(partnership: Partnership):
-    """Count measures a partnership may see across its members, as a select()."""
+    """Count measures a partnership may see across its members, as a select(): the
+    built-in ones and, with the partnership in scope, its own joint ones."""
     return (
         select(MeasureDefinition)
-        .where(
-            MeasureDefinition.unit == "count",
-            or_(
-                MeasureDefinition.partnership_id.is_(None),
-                MeasureDefinition.partnership_id == partnership.id,
-            ),
-        )
+        .where(MeasureDefinition.unit == "count")
         .order_by(MeasureDefinition.partnership_id.is_(None), MeasureDefinition.id)
     )
 
@@ -1394,23 +1502,22 @@ def ensure_catalogue() -> int:
 # --- joint measures --------------------------------------------------------------------
 
 
-def joint_measures(partnership: Partnership):
-    """A partnership's joint measures, as a select()."""
+def joint_measures():
+    """The joint measures in scope (a partnership's page: its own), as a select()."""
     return (
         select(MeasureDefinition)
-        .where(MeasureDefinition.partnership_id == partnership.id)
+        .where(MeasureDefinition.partnership_id.is_not(None))
         .order_by(MeasureDefinition.name, MeasureDefinition.id)
     )
 
 
-def aim_measure_choices(partnership: Partnership) -> list[AimMeasure]:
+def aim_measure_choices() -> list[AimMeasure]:
     """The partnership's "How will we measure our results?" answers, to link a joint
-    measure to."""
+    measure to (the partnership in scope's own)."""
     return list(
         db.session.scalars(
             select(AimMeasure)
             .join(JointAim, AimMeasure.aim_id == JointAim.id)
-            .where(AimMeasure.partnership_id == partnership.id)
             .order_by(JointAim.id, AimMeasure.position, AimMeasure.id)
         )
     )
@@ -1426,12 +1533,12 @@ def _joint_links(
     base_id: int | None,
 ) -> None:
     if aim_measure_id is not None:
-        link = db.session.get(AimMeasure, aim_measure_id)
-        if link is None or link.partnership_id != partnership.id:
+        link = db.session.scalar(select(AimMeasure).where(AimMeasure.id == aim_measure_id))
+        if link is None:
             raise MeasureError("aim_measure", "Choose one of the partnership's aims' measures")
     if base_id is not None:
-        base = db.session.get(MeasureDefinition, base_id)
-        if base is None or base.partnership_id != partnership.id:
+        base = db.session.scalar(select(MeasureDefinition).where(MeasureDefinition.id == base_id))
+        if base is None or not base.is_joint:
             raise MeasureError("base", "Choose one of the partnership's joint measures")
         if definition is not None and base.id == definition.id:
             raise MeasureError("base", "A measure cannot be a part of itself")
@@ -1462,12 +1569,59 @@ def add_joint_measure(
     last_year: int | None,
     aim_measure_id: int | None = None,
     base_id: int | None = None,
+    whole_name: str = "",
 ) -> MeasureDefinition:
-    """Add a measure the partnership asks its members to report."""
+    """Add a measure the partnership asks its members to report.
+
+    A percentage cannot cross the wall safely on its own (a percentage of a small group
+    can show how many people it is about), so a percentage is added as two counts: the
+    whole (``whole_name``) and the part (``name``), whose base is the whole. Members report
+    the counts; the partnership sees the percentage worked out from the released counts.
+    Returns the part.
+    """
     name = _check_shape(name, unit, period_type, breakdown, first_year, last_year)
+    whole_name = (whole_name or "").strip()
+    if unit == "percentage":
+        if base_id is not None:
+            raise MeasureError(
+                "base",
+                "Only a count can be part of another count. A percentage is worked out "
+                "from its own two counts: choose “no base”",
+            )
+        if not whole_name:
+            raise MeasureError(
+                "whole_name",
+                "Enter what the percentage is out of. A percentage is shared as two counts "
+                "(how many, and out of how many), so that small groups stay hidden",
+            )
+        if whole_name.lower() == name.lower():
+            raise MeasureError("whole_name", "The whole needs a name of its own")
+        whole = add_joint_measure(
+            partnership,
+            name=whole_name,
+            unit="count",
+            period_type=period_type,
+            breakdown=breakdown,
+            description=f"The whole that “{name}” is a percentage of.",
+            first_year=first_year,
+            last_year=last_year,
+            aim_measure_id=aim_measure_id,
+        )
+        return add_joint_measure(
+            partnership,
+            name=name,
+            unit="count",
+            period_type=period_type,
+            breakdown=breakdown,
+            description=description
+            or f"Shared as a percentage of “{whole_name}”, worked out from the two counts.",
+            first_year=first_year,
+            last_year=last_year,
+            aim_measure_id=aim_measure_id,
+            base_id=whole.id,
+        )
     _joint_links(partnership, None, unit, breakdown, period_type, aim_measure_id, base_id)
     row = MeasureDefinition(
-        partnership_id=partnership.id,
         name=name,
         unit=unit,
         period_type=period_type,
@@ -1583,6 +1737,12 @@ def update_joint_measure(
             "Another joint measure counts part of this one, so what it counts, how often "
             "and its breakdown cannot change",
         )
+    if unit == "percentage" and definition.unit != "percentage":
+        raise MeasureError(
+            "unit",
+            "A percentage is shared as two counts (how many, and out of how many), so that "
+            "small groups stay hidden. Add it as a new joint measure and choose Percentage",
+        )
     changed = [k for k, v in submitted.items() if before[k] != v]
     if not changed:
         return definition
@@ -1620,22 +1780,13 @@ def joint_for_tenant(tenant: Tenant) -> list[JointForTenant]:
             select(Measure).where(Measure.definition_id.is_not(None)).order_by(Measure.id.desc())
         )
     }
+    joint = db.session.scalars(joint_measures()).all()
     out = []
     for partnership in sorted(tenant.partnerships, key=lambda p: p.name):
-        rows = db.session.scalars(joint_measures(partnership)).all()
+        rows = [d for d in joint if d.partnership_id == partnership.id]
         if rows:
             out.append(JointForTenant(partnership, [(d, own.get(d.id)) for d in rows]))
     return out
-
-
-def joint_for_tenant_or_none(tenant: Tenant, definition_id: int) -> MeasureDefinition | None:
-    """A joint measure of one of the tenant's partnerships, or None."""
-    ids = [p.id for p in tenant.partnerships]
-    return db.session.scalar(
-        select(MeasureDefinition).where(
-            MeasureDefinition.id == definition_id, MeasureDefinition.partnership_id.in_(ids)
-        )
-    )
 
 
 def start_reporting(definition: MeasureDefinition) -> Measure:

@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, abort, flash, g, redirect, render_template, url_for
+from flask import Blueprint, abort, flash, g, redirect, render_template, request, url_for
 from flask_login import current_user
 
 from portal.access import partnership_blueprint, requires_portal_admin
 from portal.admin import services as people
 from portal.auth.services import AccountError
+from portal.dashboards.services import partnership_dashboard
 from portal.extensions import db
+from portal.once import one_time
 from portal.partners import services
 from portal.partners.forms import InviteAdminForm, PartnershipForm, TenantForm
 from portal.partners.models import Partnership, Tenant
@@ -19,7 +21,11 @@ partnership_bp = partnership_blueprint("partners", __name__)
 
 @partnership_bp.route("/")
 def partnership_home():
-    return render_template("partners/partnership_home.html", members=g.partnership.members)
+    """The lead's home: the partnership dashboard, for the filters in the address."""
+    dashboard = partnership_dashboard(g.partnership, request.args)
+    return render_template(
+        "dashboards/partnership.html", dashboard=dashboard, members=g.partnership.members
+    )
 
 
 @bp.route("/")
@@ -34,6 +40,7 @@ def index():
 
 @bp.route("/partnerships/new", methods=["GET", "POST"])
 @requires_portal_admin
+@one_time
 def new_partnership():
     form = PartnershipForm()
     if form.validate_on_submit():
@@ -51,6 +58,7 @@ def new_partnership():
 
 @bp.route("/organisations/new", methods=["GET", "POST"])
 @requires_portal_admin
+@one_time
 def new_tenant():
     form = TenantForm()
     partnerships = db.session.scalars(services.all_partnerships()).all()
@@ -78,6 +86,7 @@ def new_tenant():
 
 @bp.route("/organisations/<int:tenant_id>/invite", methods=["GET", "POST"])
 @requires_portal_admin
+@one_time
 def invite_tenant_admin(tenant_id: int):
     tenant = db.session.get(Tenant, tenant_id) or abort(404)
     form = InviteAdminForm()
@@ -101,6 +110,7 @@ def invite_tenant_admin(tenant_id: int):
 
 @bp.route("/partnerships/<int:partnership_id>/invite", methods=["GET", "POST"])
 @requires_portal_admin
+@one_time
 def invite_partnership_lead(partnership_id: int):
     partnership = db.session.get(Partnership, partnership_id) or abort(404)
     form = InviteAdminForm()

@@ -18,6 +18,12 @@ COLOUR = re.compile(r"^#[0-9a-fA-F]{6}$")
 # A way to get in touch: a UK phone number (10 or 11 digits) or an email address.
 PHONE = re.compile(r"(?<!\d)(?:\+44\s?|0)\d(?:[\s-]?\d){8,9}(?!\d)")
 EMAIL = re.compile(r"[\w.+-]+@[\w-]+(?:\.[\w-]+)+")
+# Short names the portal's own addresses use beside an organisation's or partnership's:
+# ``/public/p/<partnership>/`` sits next to ``/public/<organisation>/``, and the others
+# are path segments the portal uses or keeps for itself at the top of an address.
+RESERVED_SLUGS = frozenset(
+    {"p", "t", "public", "admin", "api", "static", "assets", "login", "logout", "jobs", "new"}
+)
 
 
 def gives_contact(text: str) -> bool:
@@ -69,6 +75,10 @@ def validate_slug(slug: str) -> None:
     if not SLUG.match(slug) or len(slug) > 60:
         raise DeclarationError(
             "must be lower-case letters, numbers and single hyphens, like 'tunbridge-wells'"
+        )
+    if slug in RESERVED_SLUGS:
+        raise DeclarationError(
+            f"'{slug}' is reserved for the portal's own addresses; choose another short name"
         )
 
 

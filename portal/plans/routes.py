@@ -9,6 +9,7 @@ from portal.access import READ_ROLES, requires, tenant_blueprint
 from portal.aims import services as aims
 from portal.extensions import db
 from portal.forms import ConfirmForm
+from portal.once import one_time
 from portal.plans import services
 from portal.plans.forms import CommitmentForm, MoveForm
 from portal.plans.models import Commitment
@@ -65,6 +66,7 @@ def _joint_aim_choices(form: CommitmentForm) -> None:
 
 @tenant_bp.route("/commitments/new", methods=["GET", "POST"])
 @requires("officer")
+@one_time
 def new_commitment():
     form = CommitmentForm()
     _joint_aim_choices(form)

@@ -94,7 +94,12 @@ def test_officer_filters_the_actions_and_downloads_them(sign_in):
     assert_accessible(page)
     page.get_by_role("link", name="My actions").click()
     expect(page.get_by_role("heading", level=1)).to_have_text("My actions")
-    expect(page.get_by_text("No actions name you as their lead officer.")).to_be_visible()
+    # The demonstration officer leads the Equalities and Corporate Policy Officer's actions.
+    expect(
+        page.get_by_role(
+            "link", name="To complete an annual equality data audit with Service Managers."
+        )
+    ).to_be_visible()
     assert_accessible(page)
 
 
@@ -139,7 +144,8 @@ def test_officer_imports_actions_from_a_spreadsheet(sign_in):
     expect(page.get_by_role("heading", level=1)).to_have_text("Check the actions before importing")
     problems = page.locator("#row-problems")
     expect(problems).to_contain_text("Row 3: target date ‘31/02/2027’ is not a real date")
-    expect(problems).to_contain_text("Row 3: status ‘Done’ is not one of Not started")
+    expect(problems).to_contain_text("Choose what each status word means, below the rows: ‘Done’")
+    expect(page.get_by_label("“Done”")).to_have_value("complete")
     expect(page.get_by_role("button", name=re.compile(r"^Import"))).to_have_count(0)
     assert_accessible(page)
 
@@ -160,4 +166,58 @@ def test_officer_imports_actions_from_a_spreadsheet(sign_in):
     expect(page.get_by_text("2 actions imported")).to_be_visible()
     expect(page.get_by_role("heading", name=objective)).to_be_visible()
     expect(page.get_by_role("link", name="Hold a welcome event")).to_be_visible()
+    assert_accessible(page)
+
+
+def test_officer_imports_another_councils_workbook(sign_in):
+    """A workbook with notes on its first sheet and the council's own status words."""
+    import io
+
+    from openpyxl import Workbook
+
+    marker = secrets.token_hex(3)
+    workbook = Workbook()
+    notes = workbook.active
+    notes.title = "Notes"
+    notes.append(["Equality action plan: notes for officers"])
+    plan = workbook.create_sheet("Action plan")
+    plan.append(["Objective", "Action", "Responsible officer", "Due date", "Status"])
+    plan.append([f"Open data {marker}", "Publish ward profiles", "Data Officer", "2026/27", "WIP"])
+    plan.append(["", "Survey residents", "Data Officer", "2026/27", "Parked"])
+    buffer = io.BytesIO()
+    workbook.save(buffer)
+
+    page = sign_in("officer@maidstone.demo")
+    assert_accessible(page)
+    page.goto("/t/maidstone/plan/import")
+    assert_accessible(page)
+    page.get_by_label("Spreadsheet file").set_input_files(
+        files=[
+            {
+                "name": "plan.xlsx",
+                "mimeType": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+                "buffer": buffer.getvalue(),
+            }
+        ]
+    )
+    page.get_by_role("button", name="Upload and continue").click()
+    expect(page.get_by_role("heading", level=1)).to_have_text("Choose what each column holds")
+    expect(page.get_by_label("Sheet to import")).to_have_value("Action plan")
+    assert_accessible(page)
+    page.get_by_role("button", name="Continue to the preview").click()
+
+    expect(page.get_by_role("heading", level=1)).to_have_text("Check the actions before importing")
+    expect(page.get_by_label("“WIP”")).to_have_value("on-target")
+    expect(page.get_by_label("“Parked”")).to_have_value("")
+    assert_accessible(page)
+    page.get_by_role("button", name="Save what the words mean").click()
+    expect(page.locator(".govuk-error-summary")).to_contain_text("Choose what “Parked” means")
+    assert_accessible(page)
+    page.get_by_label("“Parked”").select_option("at-risk")
+    page.get_by_role("button", name="Save what the words mean").click()
+    table = page.get_by_role("table", name="Every row, as they will be imported")
+    expect(table).to_contain_text("At risk (from “Parked”)")
+    assert_accessible(page)
+    page.get_by_role("button", name="Import 2 actions").click()
+    expect(page.get_by_text("2 actions imported")).to_be_visible()
     assert_accessible(page)

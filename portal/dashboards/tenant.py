@@ -1,0 +1,445 @@
+"""The organisation's dashboard: the home page of everybody who works in it.
+
+:func:`dashboard` gathers everything the page shows, for the tenant in scope and the
+person looking; the template only formats it. Each chart also has a builder in
+:data:`CHART_BUILDERS` (by chart id), so its CSV download builds exactly the same chart.
+
+What it holds, in order:
+
+- ``tasks``: what the person must do first (a chief executive's sign-offs, this year's
+  returns), as :class:`Task` rows; features that add such tasks extend :func:`tasks_for`;
+- my actions that are due (within :data:`DUE_SOON_DAYS`) or overdue;
+- action plan status by objective and by joint aim;
+- progress updates each month;
+- measures with targets: latest total, red/amber/green, direction of travel;
+- the workforce and customers against the community profile (share against share);
+- impact assessments: the pipeline, and those due for review;
+- the hate-incident trend: exact for caseworkers, under the disclosure rule for others.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import date, timedelta
+
+from sqlalchemy import func, or_, select
+
+from portal import charts, clock
+from portal.actions import services as action_services
+from portal.actions.models import (
+    CLOSED_STATUSES,
+    STATUSES,
+    Action,
+    ActionJointAim,
+    ProgressUpdate,
+)
+from portal.charts import Chart, Series
+from portal.eqia import services as eqia_services
+from portal.eqia.models import ImpactAssessment
+from portal.extensions import db
+from portal.incidents import services as incident_services
+from portal.monitoring import periods, targets
+from portal.monitoring import services as monitoring_services
+from portal.monitoring.models import Measure
+
+DUE_SOON_DAYS = 30
+PROGRESS_MONTHS = 12
+LABEL_LENGTH = 70
+NO_STATUS = "No status recorded"
+
+
+@dataclass(frozen=True)
+class Task:
+    """Something the person should do first: words, where to do it, and when by."""
+
+    text: str
+    href: str
+    due: date | None = None
+
+
+@dataclass
+class Viewer:
+    """Who is looking: what the dashboard may show them."""
+
+    user_id: int
+    tenant: object
+    exact_incidents: bool  # a caseworker of the tenant
+    edits_plan: bool = False  # an officer: reviews of impact assessments are theirs to do
+
+
+@dataclass
+class Dashboard:
+    tasks: list[Task]
+    my_actions: list[Action]
+    action_charts: list[Chart]
+    progress_chart: Chart
+    measures: list[targets.MeasureStatus]
+    community_charts: list[Chart]
+    profile_area: str
+    eqia_chart: Chart
+    reviews_due: list[ImpactAssessment] | None  # None: not this person's to do
+    incident_chart: Chart
+    incident_rule: str = ""
+    today: date = field(default_factory=lambda: clock.utcnow().date())
+
+    @property
+    def overdue_count(self) -> int:
+        return sum(1 for a in self.my_actions if a.target_date < self.today)
+
+
+def tasks_for(viewer: Viewer) -> list[Task]:
+    """What this person must do first. Nothing yet: sign-off of returns adds to it."""
+    return []
+
+
+def _today() -> date:
+    return clock.utcnow().date()
+
+
+def _short(text: str) -> str:
+    text = " ".join(str(text).split())
+    return text if len(text) <= LABEL_LENGTH else text[: LABEL_LENGTH - 1].rstrip() + "…"
+
+
+def _unique(labels: list[str]) -> list[str]:
+    """Labels plotly can tell apart (it would put two equal labels in one bar)."""
+    seen: Counter = Counter()
+    out = []
+    for label in labels:
+        seen[label] += 1
+        out.append(label if seen[label] == 1 else f"{label} ({seen[label]})")
+    return out
+
+
+# --- actions -----------------------------------------------------------------------------
+
+
+def my_actions(viewer: Viewer) -> list[Action]:
+    """The person's open actions that are overdue or due within DUE_SOON_DAYS."""
+    soon = _today() + timedelta(days=DUE_SOON_DAYS)
+    query = (
+        select(Action)
+        .where(
+            Action.lead_user_id == viewer.user_id,
+            Action.target_date.is_not(None),
+            Action.target_date <= soon,
+            or_(Action.status.is_(None), Action.status.not_in(CLOSED_STATUSES)),
+        )
+        .order_by(Action.target_date, Action.id)
+    )
+    return list(db.session.scalars(query))
+
+
+def _status_series(groups: list[Counter]) -> list[Series]:
+    """A series per status that occurs at all, in the plan's order of statuses."""
+    names = [*STATUSES.values(), NO_STATUS]
+    keys = [*STATUSES, None]
+    series = []
+    for key, name in zip(keys, names, strict=True):
+        values = [g.get(key, 0) for g in groups]
+        if any(values):
+            series.append(Series(name, values))
+    return series
+
+
+def _status_summary(labels: list[str], groups: list[Counter], what: str) -> str:
+    total = sum(sum(g.values()) for g in groups)
+    if not total:
+        return f"There are no actions {what} yet."
+    complete = sum(g.get("complete", 0) for g in groups)
+    at_risk = [(labels[i], g.get("at-risk", 0)) for i, g in enumerate(groups)]
+    worst = max(at_risk, key=lambda p: p[1])
+    sentence = f"{complete} of {total} actions {what} are complete"
+    if worst[1]:
+        sentence += f"; “{worst[0].rstrip('.')}” has the most at risk, {worst[1]}"
+    return sentence + "."
+
+
+def actions_by_objective(viewer: Viewer) -> Chart:
+    objectives = list(db.session.scalars(action_services.objectives()))
+    counts: dict[int, Counter] = {o.id: Counter() for o in objectives}
+    query = select(Action.objective_id, Action.status, func.count(Action.id)).group_by(
+        Action.objective_id, Action.status
+    )
+    for objective_id, status, n in db.session.execute(query):
+        counts.setdefault(objective_id, Counter())[status] += n
+    shown = [o for o in objectives if counts[o.id]]
+    labels = _unique([f"{o.reference} {_short(o.title)}" for o in shown])
+    groups = [counts[o.id] for o in shown]
+    series = _status_series(groups)
+    return charts.bar_chart(
+        "actions-by-objective",
+        title="Actions by objective and status",
+        categories=labels,
+        series=series or [Series("Actions", [])],
+        category_label="Objective",
+        value_label="Number of actions",
+        summary=_status_summary(labels, groups, "in the action plan"),
+        stacked=True,
+    )
+
+
+def actions_by_aim(viewer: Viewer) -> Chart:
+    aims = action_services.joint_aims_for_tenant()
+    counts: dict[int, Counter] = {aim.id: Counter() for aim, _ in aims}
+    query = (
+        select(ActionJointAim.joint_aim_id, Action.status, func.count(Action.id))
+        .join(Action, Action.id == ActionJointAim.action_id)
+        .group_by(ActionJointAim.joint_aim_id, Action.status)
+    )
+    for aim_id, status, n in db.session.execute(query):
+        if aim_id in counts:
+            counts[aim_id][status] += n
+    shown = [(aim, p) for aim, p in aims if counts[aim.id]]
+    labels = _unique([_short(aim.text) for aim, _ in shown])
+    groups = [counts[aim.id] for aim, _ in shown]
+    series = _status_series(groups)
+    return charts.bar_chart(
+        "actions-by-aim",
+        title="Actions by joint aim and status",
+        categories=labels,
+        series=series or [Series("Actions", [])],
+        category_label="Joint aim",
+        value_label="Number of actions",
+        summary=_status_summary(labels, groups, "linked to joint aims"),
+        stacked=True,
+    )
+
+
+def _months(end: date, count: int) -> list[tuple[int, int]]:
+    year, month = end.year, end.month
+    out = []
+    for _ in range(count):
+        out.append((year, month))
+        month -= 1
+        if month == 0:
+            year, month = year - 1, 12
+    return out[::-1]
+
+
+def progress_over_time(viewer: Viewer) -> Chart:
+    months = _months(_today(), PROGRESS_MONTHS)
+    first = date(*months[0], 1)
+    dates = db.session.scalars(select(ProgressUpdate.date).where(ProgressUpdate.date >= first))
+    counts = Counter((d.year, d.month) for d in dates)
+    labels = [date(y, m, 1).strftime("%b %Y") for y, m in months]
+    series = Series("Progress updates", [counts.get(k, 0) for k in months])
+    return charts.line_chart(
+        "progress-updates",
+        title=f"Progress updates in the last {PROGRESS_MONTHS} months",
+        x=labels,
+        series=[series],
+        x_label="Month",
+        value_label="Progress updates recorded",
+        summary=charts.describe_trend(labels, series, what="progress updates"),
+    )
+
+
+# --- measures ----------------------------------------------------------------------------
+
+
+def measures_with_targets(viewer: Viewer) -> list[targets.MeasureStatus]:
+    rows = list(
+        db.session.scalars(monitoring_services.measures().where(Measure.target_value.is_not(None)))
+    )
+    return targets.statuses(rows)
+
+
+def _comparable_measures() -> list[Measure]:
+    return [
+        m
+        for m in db.session.scalars(monitoring_services.measures())
+        if m.is_count and m.characteristic is not None
+    ]
+
+
+def community_chart(measure: Measure, profile, tenant_name: str) -> Chart | None:
+    """The measure's latest figures by category as shares, against the community's."""
+    tables = monitoring_services.profile_tables(profile)
+    community = tables.get(measure.breakdown)
+    stored = monitoring_services.stored_values(measure)
+    latest = next((p for p in reversed(measure.periods) if stored.get(p)), None)
+    if not community or latest is None:
+        return None
+    rows = monitoring_services.compare(measure, latest, community)
+    rows = [r for r in rows if r.share is not None or r.community_share is not None]
+    if not any(r.share is not None for r in rows):
+        return None
+    categories = [r.category for r in rows]
+    ours = Series(
+        f"{measure.title}, {periods.label(latest)} (%)", [r.share for r in rows], places=1
+    )
+    area = profile.area or "the area"
+    theirs = Series(f"Community, {area} (%)", [r.community_share for r in rows], places=1)
+    return charts.bar_chart(
+        f"community-m{measure.number}",
+        title=f"{measure.title} against the community, {periods.label(latest)}",
+        categories=categories,
+        series=[ours, theirs],
+        category_label=measure.characteristic.label,
+        value_label="Share (%)",
+        summary=charts.describe_shares(
+            tenant_name, f"the community's in {area}", categories, ours, theirs
+        ),
+        notes=[f"Community figures: {profile.source}"] if profile.source else [],
+    )
+
+
+def community_charts(viewer: Viewer) -> tuple[list[Chart], str]:
+    profile = monitoring_services.profile()
+    if profile is None:
+        return [], ""
+    built = [community_chart(m, profile, viewer.tenant.name) for m in _comparable_measures()]
+    return [c for c in built if c is not None], profile.area
+
+
+# --- impact assessments ------------------------------------------------------------------
+
+PIPELINE = (
+    ("Screening, not yet published", lambda a: not a.is_published and a.kind == "screening"),
+    ("Full assessment, not yet published", lambda a: not a.is_published and a.kind == "full"),
+    ("Published, review not due", lambda a: a.is_published and not _review_due(a)),
+    ("Published, review due or overdue", lambda a: a.is_published and _review_due(a)),
+)
+
+
+def _review_due(a: ImpactAssessment) -> bool:
+    soon = _today() + timedelta(days=eqia_services.REVIEW_WARNING_DAYS)
+    return a.review_on is not None and a.review_on <= soon
+
+
+def eqia_pipeline(viewer: Viewer) -> Chart:
+    rows = list(db.session.scalars(select(ImpactAssessment)))
+    labels = [label for label, _ in PIPELINE]
+    values = [sum(1 for a in rows if test(a)) for _, test in PIPELINE]
+    series = Series("Impact assessments", values)
+    total = sum(values)
+    if total:
+        summary = (
+            f"Of {total} impact assessments, {values[0] + values[1]} are not yet published "
+            f"and {values[3]} published ones are due for review."
+        )
+    else:
+        summary = "There are no impact assessments yet."
+    return charts.bar_chart(
+        "eqia-pipeline",
+        title="Impact assessments: the pipeline",
+        categories=labels,
+        series=[series],
+        category_label="Stage",
+        value_label="Impact assessments",
+        summary=summary,
+    )
+
+
+# --- hate incidents ----------------------------------------------------------------------
+
+
+def _released_number(text: str) -> int | None:
+    cleaned = text.replace(",", "")
+    return int(cleaned) if cleaned.isdigit() else None
+
+
+def incident_statistics(viewer: Viewer):
+    rule = incident_services.disclosure_rule(viewer.tenant)
+    return incident_services.statistics(None, exact=viewer.exact_incidents, rule=rule)
+
+
+def incident_trend(viewer: Viewer, stats=None) -> Chart:
+    """Incidents each month of the latest year, exact or as released."""
+    stats = stats or incident_statistics(viewer)
+    months = stats.by_month
+    today = _today()
+    if stats.year == today.year:
+        months = months[: today.month]
+    labels = [f"{name[:3]} {stats.year}" for name, _ in months]
+    texts = [figure.text for _, figure in months]
+    series = Series(
+        "Hate incidents" + ("" if stats.exact else " (as released)"),
+        [_released_number(t) for t in texts],
+        texts=texts,
+    )
+    notes = []
+    if not stats.exact and stats.rule is not None:
+        notes.append(
+            "Figures follow the disclosure rule: " + stats.rule.describe() + " "
+            "A month shown in words has no point on the chart."
+        )
+    return charts.line_chart(
+        "incident-trend",
+        title=f"Hate incidents each month, {stats.year}",
+        x=labels,
+        series=[series],
+        x_label="Month",
+        value_label="Hate incidents",
+        summary=charts.describe_trend(labels, series, what="hate incidents"),
+        notes=notes,
+    )
+
+
+# --- the whole page ----------------------------------------------------------------------
+
+
+def dashboard(viewer: Viewer) -> Dashboard:
+    """Everything the organisation's home page shows to this person."""
+    community, area = community_charts(viewer)
+    stats = incident_statistics(viewer)
+    incident_services.record_statistics_view(stats)
+    chart = incident_trend(viewer, stats)
+    return Dashboard(
+        tasks=tasks_for(viewer),
+        my_actions=my_actions(viewer),
+        action_charts=[actions_by_objective(viewer), actions_by_aim(viewer)],
+        progress_chart=progress_over_time(viewer),
+        measures=measures_with_targets(viewer),
+        community_charts=community,
+        profile_area=area,
+        eqia_chart=eqia_pipeline(viewer),
+        reviews_due=(
+            list(db.session.scalars(eqia_services.due_for_review())) if viewer.edits_plan else None
+        ),
+        incident_chart=chart,
+        incident_rule=chart.notes[0] if chart.notes else "",
+    )
+
+
+def _community_builder(chart_id: str) -> Callable[[Viewer], Chart | None] | None:
+    number = chart_id.removeprefix("community-m")
+    if not number.isdigit() or len(number) > 9:
+        return None
+
+    def build(viewer: Viewer) -> Chart | None:
+        measure = db.session.scalar(select(Measure).where(Measure.number == int(number)))
+        profile = monitoring_services.profile()
+        if measure is None or profile is None or measure.characteristic is None:
+            return None
+        if not measure.is_count:
+            return None
+        return community_chart(measure, profile, viewer.tenant.name)
+
+    return build
+
+
+def _incident_csv(viewer: Viewer) -> Chart:
+    stats = incident_statistics(viewer)
+    incident_services.record_statistics_view(stats)
+    return incident_trend(viewer, stats)
+
+
+CHART_BUILDERS: dict[str, Callable[[Viewer], Chart | None]] = {
+    "actions-by-objective": actions_by_objective,
+    "actions-by-aim": actions_by_aim,
+    "progress-updates": progress_over_time,
+    "eqia-pipeline": eqia_pipeline,
+    "incident-trend": _incident_csv,
+}
+
+
+def chart(chart_id: str, viewer: Viewer) -> Chart | None:
+    """One chart of the dashboard by its id (for its CSV), or None if there is none."""
+    builder = CHART_BUILDERS.get(chart_id)
+    if builder is None and chart_id.startswith("community-m"):
+        builder = _community_builder(chart_id)
+    return builder(viewer) if builder else None

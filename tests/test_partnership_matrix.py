@@ -1,0 +1,165 @@
+"""The partnership matrix: on a partnership's pages, another partnership's object is a 404.
+
+Built from ``app.url_map``: every route under ``/p/<partnership_slug>/`` is tried with
+every method. The person trying leads *both* partnerships, so nothing but the scope set
+from the address keeps West Kent's objects off Kent Equality Network's pages: not a
+missing grant. A route that names an object must have a maker for it below; a route
+that names none is read for any sign of the other partnership's rows. A new route that
+is neither fails :func:`test_every_partnership_route_is_covered`.
+"""
+
+from __future__ import annotations
+
+import pytest
+from sqlalchemy import select
+
+from portal.auth.models import PartnershipGrant, User
+from portal.extensions import db
+from tests.conftest import PASSWORD
+from tests.helpers import csrf_token, partnership
+from tests.test_cross_tenant_matrix import OBJECTS, SCOPE_ARGS, SKIPPED_METHODS, _url
+
+VICTIM, OWN = "west-kent", "kent-network"
+
+# The partnership-owned objects a partnership's address may name (all made by the
+# cross-tenant matrix's makers, in the partnership given).
+PARTNERSHIP_OBJECTS = {
+    "plan_period_id",
+    "partnership_role_id",
+    "role_list_item_id",
+    "joint_aim_id",
+    "aim_measure_id",
+    "period_statement_id",
+    "joint_id",
+    "definition_id",
+}
+
+# Words only the victim's rows carry (the makers put the partnership's slug in every
+# text), looked for on the pages that name no object.
+MARKERS = (f"{VICTIM} aim", f"{VICTIM} joint", f"{VICTIM} item", f"{VICTIM} says")
+
+
+def _all_rules():
+    from portal import create_app
+
+    app = create_app({"SQLALCHEMY_DATABASE_URI": "sqlite://", "SECRET_KEY": "x", "TESTING": True})
+    return list(app.url_map.iter_rules())
+
+
+ALL_RULES = [r for r in _all_rules() if "<partnership_slug>" in r.rule]
+OBJECT_RULES = [r for r in ALL_RULES if set(r.arguments) - SCOPE_ARGS]
+PLAIN_RULES = [r for r in ALL_RULES if not set(r.arguments) - SCOPE_ARGS]
+
+
+def _cases(rules, methods=None):
+    for rule in rules:
+        for method in sorted(rule.methods - SKIPPED_METHODS):
+            if methods is None or method in methods:
+                yield pytest.param(rule.rule, method, id=f"{rule.endpoint}-{method}")
+
+
+def test_every_partnership_route_is_covered():
+    missing = []
+    for rule in OBJECT_RULES:
+        unknown = set(rule.arguments) - SCOPE_ARGS - PARTNERSHIP_OBJECTS
+        if unknown:
+            missing.append(f"{rule.rule} ({rule.endpoint}): {sorted(unknown)}")
+    assert not missing, "Routes missing from the partnership matrix:\n" + "\n".join(missing)
+    # The matrix reaches every kind of partnership-owned object, and pages of each module.
+    assert PARTNERSHIP_OBJECTS <= {a for r in OBJECT_RULES for a in r.arguments}
+    assert len(OBJECT_RULES) >= 20 and len(PLAIN_RULES) >= 5
+
+
+@pytest.fixture
+def both_leads(app):
+    """A lead of both partnerships, signed in: only the address separates them."""
+    with app.app_context():
+        from portal.auth.services import hash_password
+
+        person = User(
+            email="both@partnerships.demo", name="Both", password_hash=hash_password(PASSWORD)
+        )
+        for slug in (VICTIM, OWN):
+            person.partnership_grants.append(
+                PartnershipGrant(partnership=partnership(slug), role="lead")
+            )
+        db.session.add(person)
+        db.session.commit()
+    client = app.test_client()
+    token = csrf_token(client, "/login")
+    response = client.post(
+        "/login",
+        data={"email": "both@partnerships.demo", "password": PASSWORD, "csrf_token": token},
+    )
+    assert response.status_code == 302
+    return client, csrf_token(client, "/account")
+
+
+@pytest.mark.parametrize(("rule", "method"), list(_cases(OBJECT_RULES)))
+def test_another_partnerships_object_is_not_found(app, both_leads, rule, method):
+    client, token = both_leads
+    args = [a for a in PARTNERSHIP_OBJECTS if f"<int:{a}>" in rule or f"<{a}>" in rule]
+    with app.app_context():
+        theirs = {a: OBJECTS[a].make(VICTIM) for a in args}
+        before = {a: OBJECTS[a].state(VICTIM, theirs[a]) for a in args}
+    data = {"csrf_token": token}
+
+    response = client.open(_url(rule, OWN, theirs), method=method, data=data)
+    assert response.status_code == 404, f"{method} {rule} with {VICTIM}'s object"
+    body = response.get_data(as_text=True)
+    assert not any(marker in body for marker in MARKERS), f"{method} {rule}: theirs shown"
+    with app.app_context():
+        after = {a: OBJECTS[a].state(VICTIM, theirs[a]) for a in args}
+    assert after == before, "another partnership's object was changed"
+
+    # Control: the same object under its own partnership's address is found, so the 404
+    # above came from the scope and not from a missing grant or a broken route.
+    response = client.open(_url(rule, VICTIM, theirs), method=method, data=data)
+    assert response.status_code != 404, f"{method} {rule} under {VICTIM}'s own address"
+
+
+@pytest.mark.parametrize(("rule", "method"), list(_cases(PLAIN_RULES, {"GET"})))
+def test_pages_that_name_no_object_show_none_of_another_partnerships_rows(
+    app, both_leads, rule, method
+):
+    client, _ = both_leads
+    with app.app_context():
+        for arg in ("period_statement_id", "joint_id", "definition_id"):
+            OBJECTS[arg].make(VICTIM)
+    theirs = client.get(_url(rule, VICTIM, {}))
+    assert theirs.status_code == 200
+    ours = client.get(_url(rule, OWN, {}))
+    assert ours.status_code == 200
+    body = ours.get_data(as_text=True)
+    assert not any(marker in body for marker in MARKERS), f"GET {rule}: {VICTIM}'s rows shown"
+
+
+def test_their_own_pages_do_show_their_rows(app, both_leads):
+    """The markers are real: the victim's own pages show them, so their absence above
+    means the rows were kept out."""
+    client, _ = both_leads
+    with app.app_context():
+        for arg in ("period_statement_id", "joint_id", "definition_id"):
+            OBJECTS[arg].make(VICTIM)
+    for page in ("aims/", "eqia/joint", "monitoring/measures", "monitoring/joint-measures/new"):
+        body = client.get(f"/p/{VICTIM}/{page}").get_data(as_text=True)
+        assert any(marker in body for marker in MARKERS), page
+
+
+def test_the_leads_grants_are_not_the_scope(app, both_leads):
+    """A row of the other partnership cannot be had by id even through a loader that
+    ignores the address: the criterion, not the route, hides it."""
+    from werkzeug.exceptions import NotFound
+
+    from portal.access import get_partnership_owned_or_404
+    from portal.aims.models import PlanPeriod
+    from portal.tenancy import partnership_scope
+
+    with app.app_context():
+        theirs = OBJECTS["plan_period_id"].make(VICTIM)
+        with partnership_scope(partnership(OWN)):
+            with pytest.raises(NotFound):
+                get_partnership_owned_or_404(PlanPeriod, theirs)
+            assert db.session.scalar(select(PlanPeriod).where(PlanPeriod.id == theirs)) is None
+        with partnership_scope(partnership(VICTIM)):
+            assert get_partnership_owned_or_404(PlanPeriod, theirs).id == theirs
