@@ -83,8 +83,9 @@ def current_period(partnership_id: int, year: int | None = None) -> PlanPeriod |
     """
     year = monitoring_periods.financial_year() if year is None else year
     return db.session.scalar(
-        periods(partnership_id)
+        periods()
         .where(
+            PlanPeriod.partnership_id == partnership_id,
             PlanPeriod.is_draft.is_(False),
             PlanPeriod.start_year <= year,
             PlanPeriod.end_year > year,

@@ -19,7 +19,7 @@ from portal.extensions import db
 from portal.monitoring import catalogue, periods, services
 from portal.monitoring.models import Measure, MeasureDefinition
 from portal.partners.models import Partnership, Tenant
-from portal.tenancy import tenant_scope
+from portal.tenancy import partnership_scope, tenant_scope
 
 DATA = Path(__file__).parent / "data"
 # The demonstration's current plan periods start in April 2024 (portal/aims/demo.py).
@@ -309,63 +309,68 @@ JOINT_NOTE = "Demonstration data: a joint measure made up for the demonstration.
 def _joint_measures() -> Iterator[str]:
     """Add each partnership's demonstration joint measures for its current plan period,
     and every member's figures for them, unless the partnership has joint measures."""
-    from portal.aims import services as aims
-    from portal.aims.models import AimMeasure, JointAim, PartnershipRole
-
     for slug, specs in JOINT.items():
         partnership = db.session.scalar(select(Partnership).where(Partnership.slug == slug))
         if partnership is None:
             continue
-        if db.session.scalar(services.joint_measures(partnership).limit(1)) is not None:
-            yield f"joint measures: {slug} already has joint measures"
-            continue
-        period = aims.current_period(partnership.id)
-        if period is None:
-            continue
-        made: dict[str, MeasureDefinition] = {}
-        for spec in specs:
-            answer = db.session.scalar(
-                select(AimMeasure.id)
-                .join(JointAim, AimMeasure.aim_id == JointAim.id)
-                .join(PartnershipRole, JointAim.role_id == PartnershipRole.id)
-                .where(PartnershipRole.period_id == period.id, AimMeasure.text == spec["answers"])
-            )
-            base = made.get(spec.get("base", ""))
-            made[spec["key"]] = services.add_joint_measure(
-                partnership,
-                name=spec["name"],
-                unit="count",
-                period_type=periods.YEAR,
-                breakdown="",
-                description=JOINT_NOTE,
-                first_year=period.start_year,
-                last_year=period.end_year - 1,
-                aim_measure_id=answer,
-                base_id=base.id if base else None,
-            )
-        for tenant in sorted(partnership.members, key=lambda t: t.slug):
-            rng = random.Random(f"joint-{slug}-{tenant.slug}")  # noqa: S311 - demonstration
-            with tenant_scope(tenant):
-                wholes: dict[str, float] = {}
-                for spec in specs:
-                    measure = services.start_reporting(made[spec["key"]])
-                    measure.is_demo = True
-                    measure.source = (
-                        f"Demonstration measure: a joint measure of {partnership.name} for "
-                        f"{period.label}, made up for the demonstration"
+        with partnership_scope(partnership):
+            yield from _joint_measures_of(partnership, slug, specs)
+
+
+def _joint_measures_of(partnership: Partnership, slug: str, specs: list[dict]) -> Iterator[str]:
+    from portal.aims import services as aims
+    from portal.aims.models import AimMeasure, JointAim, PartnershipRole
+
+    if db.session.scalar(services.joint_measures().limit(1)) is not None:
+        yield f"joint measures: {slug} already has joint measures"
+        return
+    period = aims.current_period(partnership.id)
+    if period is None:
+        return
+    made: dict[str, MeasureDefinition] = {}
+    for spec in specs:
+        answer = db.session.scalar(
+            select(AimMeasure.id)
+            .join(JointAim, AimMeasure.aim_id == JointAim.id)
+            .join(PartnershipRole, JointAim.role_id == PartnershipRole.id)
+            .where(PartnershipRole.period_id == period.id, AimMeasure.text == spec["answers"])
+        )
+        base = made.get(spec.get("base", ""))
+        made[spec["key"]] = services.add_joint_measure(
+            partnership,
+            name=spec["name"],
+            unit="count",
+            period_type=periods.YEAR,
+            breakdown="",
+            description=JOINT_NOTE,
+            first_year=period.start_year,
+            last_year=period.end_year - 1,
+            aim_measure_id=answer,
+            base_id=base.id if base else None,
+        )
+    for tenant in sorted(partnership.members, key=lambda t: t.slug):
+        rng = random.Random(f"joint-{slug}-{tenant.slug}")  # noqa: S311 - demonstration
+        with tenant_scope(tenant):
+            wholes: dict[str, float] = {}
+            for spec in specs:
+                measure = services.start_reporting(made[spec["key"]])
+                measure.is_demo = True
+                measure.source = (
+                    f"Demonstration measure: a joint measure of {partnership.name} for "
+                    f"{period.label}, made up for the demonstration"
+                )
+                cells = []
+                for period_key in _current_years(measure):
+                    if "base" in spec:
+                        value = round(wholes[period_key] * rng.uniform(0.7, 0.92))
+                    else:
+                        value = round(spec["size"] * rng.uniform(0.7, 1.3))
+                        wholes[period_key] = value
+                    cells.append(
+                        services.Cell(period_key, "", str(value), periods.label(period_key))
                     )
-                    cells = []
-                    for period_key in _current_years(measure):
-                        if "base" in spec:
-                            value = round(wholes[period_key] * rng.uniform(0.7, 0.92))
-                        else:
-                            value = round(spec["size"] * rng.uniform(0.7, 1.3))
-                            wholes[period_key] = value
-                        cells.append(
-                            services.Cell(period_key, "", str(value), periods.label(period_key))
-                        )
-                    services.save_values(measure, cells, via="demonstration", is_demo=True)
-        yield f"joint measures: {slug}: {len(specs)} for {period.label}, with members' figures"
+                services.save_values(measure, cells, via="demonstration", is_demo=True)
+    yield f"joint measures: {slug}: {len(specs)} for {period.label}, with members' figures"
 
 
 def _area_name(census: str, code: str) -> str:

@@ -237,7 +237,9 @@ def plan_windows(measure: Measure, tenant: Tenant) -> list[tuple[int, int]]:
     spans = set()
     for partnership in tenant.partnerships:
         for period in db.session.scalars(
-            aims.periods(partnership.id).where(PlanPeriod.is_draft.is_(False))
+            aims.periods().where(
+                PlanPeriod.partnership_id == partnership.id, PlanPeriod.is_draft.is_(False)
+            )
         ):
             first = max(period.start_year, measure.first_year)
             last = min(period.end_year - 1, measure.last_year)
