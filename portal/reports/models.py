@@ -1,7 +1,8 @@
 """The joint annual report: the lead's draft, its published versions and their built files.
 
-All three belong to a partnership, not to any one tenant: they carry ``partnership_id``
-and hold only what has already crossed the tenant walls (signed-off returns and stored
+All three belong to a partnership, not to any one tenant: they are
+:class:`portal.tenancy.PartnershipOwned`, read and written only inside their partnership's
+scope, and hold only what has already crossed the tenant walls (signed-off returns and stored
 releases). A :class:`JointReportVersion` is immutable once written: a correction is the
 next version, and the earlier one is only marked superseded. Built files live in the
 database (:class:`JointReportFile`), never on an app server's disk.
@@ -15,6 +16,7 @@ from sqlalchemy import JSON, ForeignKey, LargeBinary, String, Text, UniqueConstr
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from portal.extensions import db
+from portal.tenancy import PartnershipOwned
 
 # Each format the report is built in: (key, file extension, media type, what people call it).
 FORMATS: tuple[tuple[str, str, str, str], ...] = (
@@ -39,17 +41,12 @@ FORMATS: tuple[tuple[str, str, str, str], ...] = (
 FORMAT_KEYS = tuple(key for key, *_ in FORMATS)
 
 
-def _partnership_fk() -> Mapped[int]:
-    return mapped_column(ForeignKey("partnership.id", ondelete="CASCADE"), index=True)
-
-
-class JointReport(db.Model):
+class JointReport(PartnershipOwned, db.Model):
     """A partnership's joint annual report for one reporting year, as the lead drafts it."""
 
     __table_args__ = (UniqueConstraint("partnership_id", "year"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    partnership_id: Mapped[int] = _partnership_fk()
     # The reporting year as written in addresses: "2024-25".
     year: Mapped[str] = mapped_column(String(7))
     foreword: Mapped[str] = mapped_column(Text, default="")
@@ -73,14 +70,13 @@ class JointReport(db.Model):
         return f"<JointReport {self.partnership_id}/{self.year}>"
 
 
-class JointReportVersion(db.Model):
+class JointReportVersion(PartnershipOwned, db.Model):
     """Version N of a published report: its content as published and the SHA-256 of that
     content. Never changed, except that a later version marks it superseded."""
 
     __table_args__ = (UniqueConstraint("report_id", "number"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    partnership_id: Mapped[int] = _partnership_fk()
     report_id: Mapped[int] = mapped_column(ForeignKey("joint_report.id", ondelete="CASCADE"))
     number: Mapped[int]
     published_at: Mapped[datetime]
@@ -105,13 +101,12 @@ class JointReportVersion(db.Model):
         return f"<JointReportVersion {self.report_id} v{self.number}>"
 
 
-class JointReportFile(db.Model):
+class JointReportFile(PartnershipOwned, db.Model):
     """One built format of one published version, kept in the database."""
 
     __table_args__ = (UniqueConstraint("version_id", "format"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    partnership_id: Mapped[int] = _partnership_fk()
     version_id: Mapped[int] = mapped_column(
         ForeignKey("joint_report_version.id", ondelete="CASCADE")
     )

@@ -10,6 +10,7 @@ from flask import Blueprint, abort, flash, g, redirect, render_template, request
 from flask_login import current_user
 from sqlalchemy import select
 
+from portal import tenancy
 from portal.access import partnership_blueprint
 from portal.editing import EditConflict
 from portal.extensions import db
@@ -132,6 +133,8 @@ def _pull_partnership(endpoint, values) -> None:
     if partnership is None:
         abort(404)
     g.public_partnership = partnership
+    # The published versions are the partnership's rows: visible here, never written.
+    tenancy.show_partnership(partnership)
 
 
 @bp.url_defaults

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 
 from sqlalchemy import select
 
-from portal import audit, clock, mail
+from portal import audit, clock, mail, tenancy
 from portal.editing import EditConflict, commit_edit
 from portal.extensions import db
 from portal.jobs import services as jobs
@@ -29,12 +29,20 @@ NOTE_LIMIT = 2000
 TEXT_LIMIT = 20000
 
 
-def find_report(partnership: Partnership, year: str) -> JointReport | None:
-    return db.session.scalar(
-        select(JointReport).where(
-            JointReport.partnership_id == partnership.id, JointReport.year == year
+def _in_scope(partnership: Partnership) -> None:
+    """Refuse to work for a partnership that is not the one in scope: reports are
+    partnership-owned, and the scope (its lead's page, its public pages, or
+    ``partnership_scope`` in jobs and commands) keeps each partnership's to itself."""
+    if tenancy.visible_partnership_ids() != frozenset({partnership.id}):
+        raise tenancy.PartnershipNotSet(
+            f"the joint report of {partnership.slug} was used outside its scope"
         )
-    )
+
+
+def find_report(partnership: Partnership, year: str) -> JointReport | None:
+    """The partnership's report for ``year`` (inside its scope), or None."""
+    _in_scope(partnership)
+    return db.session.scalar(select(JointReport).where(JointReport.year == year))
 
 
 def report_for(partnership: Partnership, year: str, user=None) -> JointReport:
@@ -42,7 +50,6 @@ def report_for(partnership: Partnership, year: str, user=None) -> JointReport:
     report = find_report(partnership, year)
     if report is None:
         report = JointReport(
-            partnership_id=partnership.id,
             year=year,
             updated_at=clock.utcnow(),
             updated_by_id=getattr(user, "id", None),
@@ -170,7 +177,6 @@ def publish(
     for earlier in report.versions:
         earlier.superseded = True
     version = JointReportVersion(
-        partnership_id=partnership.id,
         report=report,
         number=number,
         published_at=published_at,
@@ -185,7 +191,6 @@ def publish(
         data = built[key]
         db.session.add(
             JointReportFile(
-                partnership_id=partnership.id,
                 report_version=version,
                 format=key,
                 filename=filename(partnership, year, number, key),
@@ -213,16 +218,17 @@ def build_job(job, *, partnership_id: int, year: str, note: str, user_id: int) -
     user = db.session.get(User, user_id)
     if partnership is None:
         raise JobFailed("The partnership no longer exists.")
-    version = publish(
-        partnership,
-        year,
-        user,
-        note,
-        progress=lambda step, sentence: jobs.progress(job, step, sentence),
-    )
-    number = version.number
-    db.session.commit()
-    deliver(partnership, version, user)
+    with tenancy.partnership_scope(partnership):
+        version = publish(
+            partnership,
+            year,
+            user,
+            note,
+            progress=lambda step, sentence: jobs.progress(job, step, sentence),
+        )
+        number = version.number
+        db.session.commit()
+        deliver(partnership, version, user)
     return f"Version {number} is published."
 
 
@@ -262,11 +268,19 @@ def recipients(partnership: Partnership) -> list[tuple[str, str]]:
 
 @job_task(DELIVERY)
 def delivery_job(job, *, partnership_id: int, version_id: int) -> str:
+    partnership = db.session.get(Partnership, partnership_id)
+    if partnership is None:
+        raise JobFailed("The published report no longer exists.")
+    with tenancy.partnership_scope(partnership):
+        return _deliver(partnership, version_id)
+
+
+def _deliver(partnership: Partnership, version_id: int) -> str:
+    """Email the published version (inside its partnership's scope)."""
     from portal.auth.services import external_url
 
-    partnership = db.session.get(Partnership, partnership_id)
     version = db.session.get(JointReportVersion, version_id)
-    if partnership is None or version is None:
+    if version is None:
         raise JobFailed("The published report no longer exists.")
     year = version.report.year
     link = external_url(
