@@ -28,7 +28,8 @@ from portal.reports import content as report_content
 from portal.reports import formats, services, sources
 from portal.reports.demo import sample_submissions
 from portal.reports.models import FORMAT_KEYS, JointReport, JointReportVersion
-from tests.helpers import audit_events, csrf_token
+from portal.tenancy import partnership_scope, tenant_scope
+from tests.helpers import audit_events, csrf_token, tenant
 
 YEAR = "2024-25"
 # The publishing tests use a year the demonstration data has not published.
@@ -234,23 +235,32 @@ def fake_returns(app, monkeypatch):
     from portal.returns import services as returns
 
     with app.app_context():
-        partnership = db.session.scalar(select(Partnership).where(Partnership.slug == "west-kent"))
-        returns.open_year(
-            partnership,
-            start_year=2023,
-            deadline=date(2024, 5, 31),
-            publication_target=date(2024, 7, 31),
-            notify=False,
-        )
+        partnership = _west_kent()
+        with partnership_scope(partnership):
+            returns.open_year(
+                partnership,
+                start_year=2023,
+                deadline=date(2024, 5, 31),
+                publication_target=date(2024, 7, 31),
+                notify=False,
+            )
     subs = sample_submissions(3, YEAR)
     monkeypatch.setattr(sources, "submissions", lambda partnership, year: list(subs))
     return subs
 
 
+def _west_kent() -> Partnership:
+    return db.session.scalar(select(Partnership).where(Partnership.slug == "west-kent"))
+
+
 def _versions_of(year: str) -> int:
-    return db.session.scalar(
-        select(func.count(JointReportVersion.id)).join(JointReport).where(JointReport.year == year)
-    )
+    """West Kent's versions of the report for ``year`` (reports are partnership-owned)."""
+    with partnership_scope(_west_kent()):
+        return db.session.scalar(
+            select(func.count(JointReportVersion.id))
+            .join(JointReport)
+            .where(JointReport.year == year)
+        )
 
 
 def _write_text(client, partnership="west-kent"):
@@ -284,7 +294,7 @@ def test_publish_a_version_then_a_correction(app, client, login_as, fake_returns
 
     response = _publish(client)
     assert response.status_code == 302 and "/jobs/" in response.location
-    with app.app_context():
+    with app.app_context(), partnership_scope(_west_kent()):
         version = db.session.scalar(
             select(JointReportVersion).join(JointReport).where(JointReport.year == OPEN)
         )
@@ -313,7 +323,7 @@ def test_publish_a_version_then_a_correction(app, client, login_as, fake_returns
     with app.app_context():
         assert _versions_of(OPEN) == 1
     _publish(client, note="Corrected the workforce table.")
-    with app.app_context():
+    with app.app_context(), partnership_scope(_west_kent()):
         versions = db.session.scalars(
             select(JointReportVersion)
             .join(JointReport)
@@ -326,10 +336,8 @@ def test_publish_a_version_then_a_correction(app, client, login_as, fake_returns
     assert "Corrected the workforce table." in latest
     old = client.get(f"/public/p/west-kent/reports/{OPEN}/v1/")
     assert old.status_code == 200 and "superseded" in old.get_data(as_text=True)
-    with app.app_context():
-        listed = services.published_reports_for_partnership(
-            db.session.scalar(select(Partnership).where(Partnership.slug == "west-kent"))
-        )
+    with app.app_context(), partnership_scope(_west_kent()):
+        listed = services.published_reports_for_partnership(_west_kent())
         assert (OPEN, 2) in [(r.year, r.number) for r in listed]
         assert (OPEN, 1) not in [(r.year, r.number) for r in listed]
 
@@ -338,7 +346,7 @@ def test_a_published_version_is_never_changed(app, client, login_as, fake_return
     login_as("lead", partnership="west-kent")
     _write_text(client)
     _publish(client)
-    with app.app_context():
+    with app.app_context(), partnership_scope(_west_kent()):
         version = db.session.scalar(
             select(JointReportVersion).join(JointReport).where(JointReport.year == OPEN)
         )
@@ -377,8 +385,8 @@ def test_the_report_reads_signed_off_returns_only(app, login_as):
     """West Kent 2025-26: Sevenoaks signed off; Tonbridge & Malling's draft never shows."""
     from portal.returns import services as returns
 
-    with app.app_context():
-        partnership = db.session.scalar(select(Partnership).where(Partnership.slug == "west-kent"))
+    with app.app_context(), partnership_scope(_west_kent()):
+        partnership = _west_kent()
         report = services.report_for(partnership, "2025-26")
         report.foreword, report.summary = "F", "S"
         content = services.compile_content(partnership, report)
@@ -389,8 +397,6 @@ def test_the_report_reads_signed_off_returns_only(app, login_as):
     assert any("Tonbridge" in name for name in content["not_submitted"])
     with app.app_context():
         from portal.returns.models import ReturnSection, ReturnSnapshot
-        from portal.tenancy import tenant_scope
-        from tests.helpers import tenant
 
         signed = str(db.session.scalars(select(ReturnSnapshot.content)).all())
         with tenant_scope(tenant("tonbridge-malling")):
@@ -409,14 +415,13 @@ def test_demonstration_reports_are_published(app, client):
     with app.app_context():
         for slug in ("west-kent", "kent-network"):
             partnership = db.session.scalar(select(Partnership).where(Partnership.slug == slug))
-            listed = services.published_reports_for_partnership(partnership)
+            with partnership_scope(partnership):
+                listed = services.published_reports_for_partnership(partnership)
             assert [(r.year, r.number) for r in listed] == [(YEAR, 1)], slug
-        from tests.helpers import tenant
-
-        assert {
-            r.partnership.slug
-            for r in services.published_reports_for_tenant(tenant("tonbridge-malling"))
-        } == {"west-kent", "kent-network"}
+        # A member's pages see the reports of each of its partnerships.
+        with tenant_scope(tenant("tonbridge-malling")):
+            listed = services.published_reports_for_tenant(tenant("tonbridge-malling"))
+            assert {r.partnership.slug for r in listed} == {"west-kent", "kent-network"}
     page = client.get(f"/public/p/west-kent/reports/{YEAR}/")
     assert page.status_code == 200
     assert "Demonstration data" in page.get_data(as_text=True)
