@@ -11,13 +11,19 @@ is neither fails :func:`test_every_partnership_route_is_covered`.
 from __future__ import annotations
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from portal.auth.models import PartnershipGrant, User
 from portal.extensions import db
 from tests.conftest import PASSWORD
 from tests.helpers import csrf_token, partnership
-from tests.test_cross_tenant_matrix import OBJECTS, SCOPE_ARGS, SKIPPED_METHODS, _url
+from tests.test_cross_tenant_matrix import (
+    OBJECTS,
+    SCOPE_ARGS,
+    SKIPPED_METHODS,
+    ObjectMaker,
+    _url,
+)
 
 VICTIM, OWN = "west-kent", "kent-network"
 
@@ -32,7 +38,15 @@ PARTNERSHIP_OBJECTS = {
     "period_statement_id",
     "joint_id",
     "definition_id",
+    # Reporting years by their label (one no other partnership has), and a member of the
+    # partnership, on the lead's returns and report pages.
+    "year",
+    "member",
 }
+
+# Arguments that name no partnership-owned row: a chart of the page's own dashboard, by
+# its name (tests/test_dashboards.py checks the partnership as for the page).
+NOT_OBJECTS = {"chart_id"}
 
 # Words only the victim's rows carry (the makers put the partnership's slug in every
 # text), looked for on the pages that name no object.
@@ -46,8 +60,86 @@ def _all_rules():
     return list(app.url_map.iter_rules())
 
 
-ALL_RULES = [r for r in _all_rules() if "<partnership_slug>" in r.rule]
+ALL_RULES = [
+    r for r in _all_rules() if "<partnership_slug>" in r.rule and not NOT_OBJECTS & r.arguments
+]
 OBJECT_RULES = [r for r in ALL_RULES if set(r.arguments) - SCOPE_ARGS]
+
+
+def _public_report(slug: str) -> str:
+    """A reporting year of the partnership with a published joint report (version 1, its
+    web page kept), that no other partnership has; its label."""
+    from portal import clock
+    from portal.reports import content as report_content
+    from portal.reports import services as reports
+    from portal.reports.demo import sample_submissions
+    from portal.reports.models import JointReportFile, JointReportVersion
+    from portal.tenancy import partnership_scope
+
+    label = OBJECTS["year"].make(slug)
+    owner = partnership(slug)
+    with partnership_scope(owner):
+        report = reports.report_for(owner, label)
+        if not report.versions:
+            content = report_content.build(
+                partnership_name=owner.name,
+                partnership_slug=owner.slug,
+                year=label,
+                foreword=f"{slug} says",
+                summary=f"{slug} says",
+                members=[(m.slug, m.name) for m in owner.members],
+                submissions=sample_submissions(3, label),
+                rule=owner.disclosure_rule,
+            )
+            version = JointReportVersion(
+                report=report,
+                number=1,
+                published_at=clock.utcnow(),
+                content=content,
+                sha256=report_content.content_hash(content),
+                returns=[],
+            )
+            db.session.add(version)
+            db.session.add(
+                JointReportFile(
+                    report_version=version,
+                    format="html",
+                    filename=f"{slug}-{label}.html",
+                    media_type="text/html; charset=utf-8",
+                    data=b"<!doctype html><title>Report</title>",
+                    sha256="0" * 64,
+                )
+            )
+            db.session.commit()
+    return label
+
+
+def _public_report_state(slug: str, label: str):
+    from portal.reports.models import JointReportVersion
+    from portal.tenancy import partnership_scope
+
+    with partnership_scope(partnership(slug)):
+        return db.session.scalar(
+            select(func.count(JointReportVersion.id)).where(
+                JointReportVersion.superseded.is_(False)
+            )
+        )
+
+
+# The public report's pages name a published report: its year, version and format.
+PUBLIC_REPORT_OBJECTS = {
+    "year": ObjectMaker(_public_report, _public_report_state),
+    "number": ObjectMaker(lambda slug: 1, lambda slug, value: value),
+    "fmt": ObjectMaker(lambda slug: "html", lambda slug, value: value),
+}
+
+
+def _makers(rule: str) -> dict:
+    if rule.startswith("/public/p/") and "/reports/" in rule:
+        return OBJECTS | PUBLIC_REPORT_OBJECTS
+    return OBJECTS
+
+
 PLAIN_RULES = [r for r in ALL_RULES if not set(r.arguments) - SCOPE_ARGS]
 
 
@@ -61,7 +153,7 @@ def _cases(rules, methods=None):
 def test_every_partnership_route_is_covered():
     missing = []
     for rule in OBJECT_RULES:
-        unknown = set(rule.arguments) - SCOPE_ARGS - PARTNERSHIP_OBJECTS
+        unknown = set(rule.arguments) - SCOPE_ARGS - PARTNERSHIP_OBJECTS - set(_makers(rule.rule))
         if unknown:
             missing.append(f"{rule.rule} ({rule.endpoint}): {sorted(unknown)}")
     assert not missing, "Routes missing from the partnership matrix:\n" + "\n".join(missing)
@@ -98,10 +190,12 @@ def both_leads(app):
 @pytest.mark.parametrize(("rule", "method"), list(_cases(OBJECT_RULES)))
 def test_another_partnerships_object_is_not_found(app, both_leads, rule, method):
     client, token = both_leads
-    args = [a for a in PARTNERSHIP_OBJECTS if f"<int:{a}>" in rule or f"<{a}>" in rule]
+    makers = _makers(rule)
+    named = PARTNERSHIP_OBJECTS | set(makers) - set(OBJECTS)
+    args = [a for a in named if f"<int:{a}>" in rule or f"<{a}>" in rule]
     with app.app_context():
-        theirs = {a: OBJECTS[a].make(VICTIM) for a in args}
-        before = {a: OBJECTS[a].state(VICTIM, theirs[a]) for a in args}
+        theirs = {a: makers[a].make(VICTIM) for a in args}
+        before = {a: makers[a].state(VICTIM, theirs[a]) for a in args}
     data = {"csrf_token": token}
 
     response = client.open(_url(rule, OWN, theirs), method=method, data=data)
@@ -109,7 +203,7 @@ def test_another_partnerships_object_is_not_found(app, both_leads, rule, method)
     body = response.get_data(as_text=True)
     assert not any(marker in body for marker in MARKERS), f"{method} {rule}: theirs shown"
     with app.app_context():
-        after = {a: OBJECTS[a].state(VICTIM, theirs[a]) for a in args}
+        after = {a: makers[a].state(VICTIM, theirs[a]) for a in args}
     assert after == before, "another partnership's object was changed"
 
     # Control: the same object under its own partnership's address is found, so the 404
