@@ -190,9 +190,7 @@ def open_year(
     errors = {}
     if start_year is None or not 2000 <= start_year <= 2098:
         errors["start_year"] = "Choose the reporting year"
-    elif db.session.scalar(
-        select(ReportingYear.id).where(ReportingYear.start_year == start_year)
-    ):
+    elif db.session.scalar(select(ReportingYear.id).where(ReportingYear.start_year == start_year)):
         errors["start_year"] = f"{year_label(start_year)} is already open"
     if deadline is None:
         errors["deadline"] = "Enter the deadline for returns"
