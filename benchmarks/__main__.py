@@ -90,6 +90,10 @@ def main() -> str:
     for label, ms in rows:
         print(f"{label.ljust(width)}  {ms:9.2f}  {ms / health_ms:9.1f}")
 
+    from benchmarks import reports
+
+    reports.report(app)
+
     from benchmarks import dashboards
 
     print("\nFilling a database of its own with synthetic scale data …")

@@ -31,6 +31,7 @@ BLUEPRINTS = (
     "portal.monitoring.routes",
     "portal.jobs.routes",
     "portal.returns.routes",
+    "portal.reports.routes",
     "portal.dashboards.routes",
     "portal.charts",
 )

@@ -101,6 +101,7 @@ def _content_loaders() -> list:
     from portal.incidents import demo as incidents
     from portal.monitoring import demo as monitoring
     from portal.plans import demo as plans
+    from portal.reports import demo as reports
     from portal.returns import demo as returns
 
-    return [aims, plans, actions, eqia, incidents, monitoring, returns, dashboards]
+    return [aims, plans, actions, eqia, incidents, monitoring, returns, reports, dashboards]

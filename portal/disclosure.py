@@ -520,3 +520,31 @@ def next_release(
     earlier = [list(r.tables.values()) for r in chain]
     new = release_correction(earlier, exact, rule)
     return Release(rule, dict(zip(keys, new, strict=True)))
+
+
+def check_linked(tables: Sequence[ReleasedTable]) -> list[ReleasedTable]:
+    """Released tables that a publication sets side by side (one count broken down several
+    ways), checked together from their released cells only, as :func:`release_tables`
+    decides them: where the tables together would pin down a hidden cell, every cell is
+    withheld; where any total could, every total is. Tables released together already
+    pass unchanged; this is the publication's own check, not a second release."""
+    if not tables:
+        return []
+    rule = tables[0].rule
+    low, high = _common_range(list(tables), rule)
+    hide_all = low <= high and _pins(list(tables), low, high, rule)
+    withhold = hide_all or any(t.total.status == "withheld" for t in tables)
+    if not withhold and low <= high:
+        withhold = any(_pins(list(tables), a, b, rule) for a, b in _total_bands(low, high, rule))
+    out = []
+    for table in tables:
+        if hide_all:
+            table = replace(
+                table,
+                cells={key: withheld(rule) for key in table.cells},
+                unrecorded=withheld(rule),
+            )
+        if withhold:
+            table = replace(table, total=withheld(rule))
+        out.append(table)
+    return out

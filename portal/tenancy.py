@@ -657,6 +657,13 @@ def set_partnership(partnership) -> None:
     _apply_to_database(db.session)
 
 
+def show_partnership(partnership) -> None:
+    """Put one partnership in scope, visible and read only (its public pages)."""
+    partnership_id = partnership if isinstance(partnership, int) else partnership.id
+    _change_partnership_scope(PartnershipScope(frozenset({partnership_id}), None))
+    _apply_to_database(db.session)
+
+
 @contextlib.contextmanager
 def partnership_scope(partnership) -> Iterator[None]:
     """Run a block with one partnership visible and writable (or, given None, none: only

@@ -45,6 +45,10 @@ ALLOW_LIST = {
     "auth.unlock_account": "a secret single-use token, not an object id (tests/test_lockout.py)",
     "jobs.show": "a tenant-less job, shown only to whoever asked for it (tests/test_jobs.py)",
     "jobs.progress": "a tenant-less job, shown only to whoever asked for it (tests/test_jobs.py)",
+    # A published joint report is public by definition (tests/test_reports.py).
+    "public_reports.latest": "a published report, public to everybody",
+    "public_reports.version": "a published report's version, public to everybody",
+    "public_reports.download": "a published report's file, public to everybody",
     "public_joint_eqia.register": "public: a partnership's published joint assessments only "
     "(tests/test_joint_assessments.py)",
     "public_joint_eqia.assessment": "public: a published joint assessment of that partnership "
@@ -490,34 +494,38 @@ def _reporting_year(slug: str) -> str:
 
     partnership = _reporting_partnership(slug)
     start = 2050 + partnership.id
-    year = services.find_year(partnership, f"{start}-{(start + 1) % 100:02d}")
-    if year is None:
-        year = services.open_year(
-            partnership,
-            start_year=start,
-            deadline=date(start + 1, 5, 31),
-            publication_target=date(start + 1, 9, 30),
-            notify=False,
-        )
-    return year.label
+    # Reporting years are partnership-owned: opened inside the partnership's scope.
+    with partnership_scope(partnership):
+        year = services.find_year(partnership, f"{start}-{(start + 1) % 100:02d}")
+        if year is None:
+            year = services.open_year(
+                partnership,
+                start_year=start,
+                deadline=date(start + 1, 5, 31),
+                publication_target=date(start + 1, 9, 30),
+                notify=False,
+            )
+        return year.label
 
 
 def _reporting_year_state(slug: str, label: str):
     from portal.returns import services
     from portal.returns.models import DeadlineExtension
 
-    year = services.find_year(_reporting_partnership(slug), label)
-    extensions = db.session.scalar(
-        select(func.count(DeadlineExtension.id)).where(
-            DeadlineExtension.reporting_year_id == year.id
+    partnership = _reporting_partnership(slug)
+    with partnership_scope(partnership):
+        year = services.find_year(partnership, label)
+        extensions = db.session.scalar(
+            select(func.count(DeadlineExtension.id)).where(
+                DeadlineExtension.reporting_year_id == year.id
+            )
         )
-    )
-    state = (year.deadline, year.version, extensions)
-    if tenant(slug) is not None:
-        with tenant_scope(tenant(slug)):
-            ret = services.return_for(year)
-            sections = ret and [(s.key, s.version) for s in ret.sections]
-            state += (ret and (ret.status, ret.version, sections),)
+        state = (year.deadline, year.version, extensions)
+        if tenant(slug) is not None:
+            with tenant_scope(tenant(slug)):
+                ret = services.return_for(year)
+                sections = ret and [(s.key, s.version) for s in ret.sections]
+                state += (ret and (ret.status, ret.version, sections),)
     return state
 
 
@@ -525,8 +533,9 @@ def _case_study(slug: str) -> int:
     from portal.returns import case_studies, services
 
     label = _reporting_year(slug)
-    year = services.find_year(_reporting_partnership(slug), label)
     with tenant_scope(tenant(slug)):
+        # The member's page sees its partnerships' reporting years, read only.
+        year = services.find_year(_reporting_partnership(slug), label)
         ret = services.start_return(year)
         row = case_studies.save_case_study(
             ret,

@@ -14,7 +14,7 @@ from portal.extensions import db as database
 from portal.monitoring import periods, services
 from portal.monitoring.models import Measure, MeasureDefinition
 from portal.partners.models import Partnership
-from portal.tenancy import tenant_scope
+from portal.tenancy import partnership_scope, tenant_scope
 from tests.helpers import audit_events, by_number, csrf_token, tenant
 
 
@@ -39,23 +39,25 @@ def test_the_financial_year_turns_in_april():
 
 def test_each_demonstration_partnership_has_a_current_period_marked_as_demonstration(ctx):
     for slug in ("west-kent", "kent-network"):
-        period = aims.current_period(_partnership(slug).id, 2026)
-        assert period is not None and period.label == "2024–28"
-        assert period.is_demo and not period.is_draft
-        assert "(demonstration)" in period.title
-        assert period.paragraphs[0].startswith("Demonstration data")
-    west_kent = aims.current_period(_partnership("west-kent").id, 2026)
-    aims_texts = [a.text for r in west_kent.roles for a in r.aims]
-    assert "We will record, monitor and respond to 'hate' incidents." in aims_texts
-    # The seed framework stays as history, not demonstration, and not current.
-    history = database.session.scalar(
-        select(PlanPeriod).where(
-            PlanPeriod.partnership_id == _partnership("west-kent").id,
-            PlanPeriod.start_year == 2012,
+        with partnership_scope(_partnership(slug)):
+            period = aims.current_period(_partnership(slug).id, 2026)
+            assert period is not None and period.label == "2024–28"
+            assert period.is_demo and not period.is_draft
+            assert "(demonstration)" in period.title
+            assert period.paragraphs[0].startswith("Demonstration data")
+    with partnership_scope(_partnership("west-kent")):
+        west_kent = aims.current_period(_partnership("west-kent").id, 2026)
+        aims_texts = [a.text for r in west_kent.roles for a in r.aims]
+        assert "We will record, monitor and respond to 'hate' incidents." in aims_texts
+        # The seed framework stays as history, not demonstration, and not current.
+        history = database.session.scalar(
+            select(PlanPeriod).where(
+                PlanPeriod.partnership_id == _partnership("west-kent").id,
+                PlanPeriod.start_year == 2012,
+            )
         )
-    )
-    assert history.title == "Our Aims and Commitments for 2012-16" and not history.is_demo
-    assert aims.current_period(_partnership("west-kent").id, 2014).id == history.id
+        assert history.title == "Our Aims and Commitments for 2012-16" and not history.is_demo
+        assert aims.current_period(_partnership("west-kent").id, 2014).id == history.id
 
 
 def test_the_seed_document_text_is_still_word_for_word_in_the_history():
@@ -142,23 +144,28 @@ def test_a_new_measure_starts_with_the_current_plan_years(client, login_as):
 
 
 def test_joint_measures_of_the_current_period_are_reported_by_members(ctx):
-    joint = database.session.scalars(services.joint_measures(_partnership("west-kent"))).all()
-    assert len(joint) == 2 and all((d.first_year, d.last_year) == (2024, 2027) for d in joint)
-    part = next(d for d in joint if d.base_id)
-    assert part.aim_measure.aim.period.label == "2024–28"
-    for slug in ("sevenoaks", "tunbridge-wells", "tonbridge-malling", "west-kent-housing"):
-        with tenant_scope(tenant(slug)):
-            row = database.session.scalar(select(Measure).where(Measure.definition_id == part.id))
-            stored = services.stored_values(row)
-            assert set(stored) == {"2024", "2025"} and row.is_demo
-    assert database.session.scalars(services.joint_measures(_partnership("kent-network"))).all()
+    with partnership_scope(_partnership("west-kent")):
+        joint = database.session.scalars(services.joint_measures()).all()
+        assert len(joint) == 2 and all((d.first_year, d.last_year) == (2024, 2027) for d in joint)
+        part = next(d for d in joint if d.base_id)
+        assert part.aim_measure.aim.period.label == "2024–28"
+        for slug in ("sevenoaks", "tunbridge-wells", "tonbridge-malling", "west-kent-housing"):
+            with tenant_scope(tenant(slug)):
+                row = database.session.scalar(
+                    select(Measure).where(Measure.definition_id == part.id)
+                )
+                stored = services.stored_values(row)
+                assert set(stored) == {"2024", "2025"} and row.is_demo
+    with partnership_scope(_partnership("kent-network")):
+        assert database.session.scalars(services.joint_measures()).all()
 
 
 def test_publishing_a_new_period_carries_members_measures_into_it(app, ctx):
     west_kent = _partnership("west-kent")
-    current = aims.current_period(west_kent.id, 2026)
-    later = aims.copy_period(current, title="Later", start_year=2026, end_year=2031)
-    aims.publish_period(later)
+    with partnership_scope(west_kent):
+        current = aims.current_period(west_kent.id, 2026)
+        later = aims.copy_period(current, title="Later", start_year=2026, end_year=2031)
+        aims.publish_period(later)
     with tenant_scope(tenant("tunbridge-wells")):
         assert all(m.last_year == 2030 for m in database.session.scalars(select(Measure)))
     assert audit_events(app, action="measure.plan_followed")

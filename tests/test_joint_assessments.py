@@ -10,6 +10,7 @@ from sqlalchemy import select
 from portal.eqia.models import JointAssessment
 from portal.extensions import db as database
 from portal.partners.models import Partnership
+from portal.tenancy import partnership_scope
 from tests.helpers import audit_events, csrf_token
 
 TITLE = "Joint approach to reporting hate incidents"
@@ -17,11 +18,12 @@ TITLE = "Joint approach to reporting hate incidents"
 
 def _joint_id(app, slug: str = "west-kent") -> int:
     with app.app_context():
-        return database.session.scalar(
-            select(JointAssessment.id)
-            .join(Partnership, JointAssessment.partnership_id == Partnership.id)
-            .where(Partnership.slug == slug, JointAssessment.title == TITLE)
-        )
+        partnership = database.session.scalar(select(Partnership).where(Partnership.slug == slug))
+        # Joint assessments are partnership-owned: read inside the partnership's scope.
+        with partnership_scope(partnership):
+            return database.session.scalar(
+                select(JointAssessment.id).where(JointAssessment.title == TITLE)
+            )
 
 
 def _text(response) -> str:

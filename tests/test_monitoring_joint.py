@@ -17,8 +17,16 @@ from portal.extensions import db as database
 from portal.monitoring import services
 from portal.monitoring.models import Measure, MeasureDefinition
 from portal.partners.models import Partnership
-from portal.tenancy import tenant_scope
-from tests.helpers import as_partnership, audit_events, by_number, csrf_token, scoped, tenant
+from portal.tenancy import partnership_scope, tenant_scope
+from tests.helpers import (
+    as_partnership,
+    audit_events,
+    by_number,
+    csrf_token,
+    partnership,
+    scoped,
+    tenant,
+)
 from tests.test_monitoring import table_rows
 
 NEW = "/p/west-kent/monitoring/joint-measures/new"
@@ -515,7 +523,7 @@ def test_a_percentage_joint_measure_is_shared_as_two_counts(app, client, login_a
     )
     assert response.status_code == 302
     assert "out of how many (Tenants who answered)" in _text(client.get(response.location))
-    with app.app_context():
+    with app.app_context(), partnership_scope(partnership("west-kent")):
         part = database.session.scalar(
             select(MeasureDefinition).where(MeasureDefinition.name == "Satisfied tenants")
         )

@@ -67,15 +67,20 @@ def test_built_in_definitions_are_shared_by_every_scope(db):
     )
     assert built_in > 0
     with partnership_scope(partnership("west-kent")):
+        # The built-in ones and West Kent's own (the demonstration has joint measures).
+        own = db.session.scalar(select(func.count(MeasureDefinition.id))) - built_in
         row = MeasureDefinition(name="West Kent joint", unit="count", period_type="year")
         db.session.add(row)
         db.session.commit()
         assert row.partnership_id == partnership("west-kent").id
-        assert db.session.scalar(select(func.count(MeasureDefinition.id))) == built_in + 1
-    # With no partnership in scope, and in another partnership: the built-in ones only.
+        assert db.session.scalar(select(func.count(MeasureDefinition.id))) == built_in + own + 1
+    # With no partnership in scope: the built-in ones only. In another partnership: the
+    # built-in ones and its own joint measures (the demonstration has one), none of West
+    # Kent's.
     assert db.session.scalar(select(func.count(MeasureDefinition.id))) == built_in
     with partnership_scope(partnership("kent-network")):
-        assert db.session.scalar(select(func.count(MeasureDefinition.id))) == built_in
+        owners = set(db.session.scalars(select(MeasureDefinition.partnership_id)))
+        assert owners == {None, partnership("kent-network").id}
 
 
 def test_a_partnerships_page_may_not_change_a_built_in_definition(db):

@@ -500,3 +500,32 @@ def test_the_scope_reaches_the_database_through_the_app(app, login_as, client):
             ids = sorted(p.id for p in tenant("tonbridge-malling").partnerships)
             assert visible == "{" + ",".join(map(str, ids)) + "}" and len(ids) == 2
         db.session.remove()
+
+
+def test_reporting_years_and_reports_are_kept_apart_by_the_database(app, app_role_engine):
+    """Plain SQL as the app's role: a partnership's reporting years and published reports
+    are seen only in its scope, and a member's page (visible, not writable) changes none."""
+    ids = _partnership_ids(app)
+    west, kent = ids["west-kent"], ids["kent-network"]
+    for table in ("reporting_year", "joint_report", "joint_report_version", "joint_report_file"):
+        query = text(f"SELECT DISTINCT partnership_id FROM {table}")  # noqa: S608 - fixed names
+        with app_role_engine.begin() as conn:
+            _as_partnerships(conn, [west], west)
+            assert set(conn.execute(query).scalars()) == {west}, table
+        with app_role_engine.begin() as conn:
+            _as_partnerships(conn, [west, kent])
+            assert set(conn.execute(query).scalars()) == {west, kent}, table
+        with app_role_engine.begin() as conn:
+            _as_partnerships(conn, None)
+            assert set(conn.execute(query).scalars()) == set(), table
+    with app_role_engine.begin() as conn:
+        _as_partnerships(conn, [west, kent], None)
+        changed = conn.execute(text("UPDATE reporting_year SET deadline = deadline + 1")).rowcount
+    assert changed == 0
+    with app_role_engine.begin() as conn:
+        _as_partnerships(conn, [kent], kent)
+        changed = conn.execute(
+            text("UPDATE joint_report SET foreword = 'changed' WHERE partnership_id = :p"),
+            {"p": west},
+        ).rowcount
+    assert changed == 0

@@ -26,7 +26,7 @@ FEATURES = {
     # The reporting years' pages (/p/<partnership>/reports/) come with the returns; the
     # joint report itself is there once it can be read in public.
     "joint annual reports": (
-        "/public/p/<partnership_slug>/reports",
+        "/public/p/<partnership_slug>/reports/",
         ("annual report", "joint report", "compile"),
     ),
     # The organisation's dashboard is its home page; its charts' downloads live under it.
@@ -54,8 +54,9 @@ def _broken_promises(app, text: str) -> list[str]:
     return broken
 
 
-def test_the_words_of_a_missing_feature_are_caught(app):
-    assert _broken_promises(app, "The lead compiles the joint report.")
+def test_the_words_of_a_missing_feature_are_caught(app, monkeypatch):
+    monkeypatch.setitem(FEATURES, "time travel", ("/no-such-route/", ("time machine",)))
+    assert _broken_promises(app, "Officers book the time machine.")
     assert not _broken_promises(app, "An officer's home page is the organisation's dashboard.")
     assert not _broken_promises(app, "The chief executive reads the plan.")
 

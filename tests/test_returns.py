@@ -30,7 +30,7 @@ from portal.returns.models import (
     ReturnReminder,
     ReturnSnapshot,
 )
-from portal.tenancy import tenant_scope
+from portal.tenancy import partnership_scope, tenant_scope
 from tests.conftest import PASSWORD
 from tests.helpers import audit_events, csrf_token, tenant, user
 
@@ -44,6 +44,13 @@ def _partnership(slug: str) -> Partnership:
 
 def _year(slug: str = "west-kent"):
     return services.find_year(_partnership(slug), YEAR)
+
+
+@pytest.fixture
+def lead(ctx):
+    """West Kent's scope, as on its lead's pages: its reporting years are partnership-owned."""
+    with partnership_scope(_partnership("west-kent")):
+        yield
 
 
 def _return(member: str):
@@ -108,7 +115,7 @@ def test_an_invalid_section_is_saved_in_progress_with_messages_in_words(ctx):
         assert statuses["priorities"] == "In progress"
 
 
-def test_gender_pay_gap_is_asked_of_employers_of_250_or_more(ctx):
+def test_gender_pay_gap_is_asked_of_employers_of_250_or_more(lead):
     from portal.returns import sections, sources
 
     year = _year()
@@ -132,7 +139,7 @@ def test_gender_pay_gap_is_asked_of_employers_of_250_or_more(ctx):
     assert "public_authority" in sections.problems("workforce", {}, year, profiled)
 
 
-def test_quartiles_must_add_up_and_snapshot_date_follows_the_employer(ctx):
+def test_quartiles_must_add_up_and_snapshot_date_follows_the_employer(lead):
     from portal.returns import sections, sources
 
     year = _year()
@@ -319,15 +326,17 @@ def test_sign_off_needs_the_password_statement_name_and_role(ctx):
             "password": "The password is not right",
         }
         assert ret.status == AWAITING_SIGN_OFF
+        year_id = ret.reporting_year_id
     count = db.session.scalar(
         select(func.count(ReturnSnapshot.id)).where(
-            ReturnSnapshot.tenant_id == tenant("tunbridge-wells").id
+            ReturnSnapshot.tenant_id == tenant("tunbridge-wells").id,
+            ReturnSnapshot.reporting_year_id == year_id,
         )
     )
     assert count == 0
 
 
-def test_sign_off_freezes_a_snapshot_with_a_stable_hash_and_releases_once(ctx):
+def test_sign_off_freezes_a_snapshot_with_a_stable_hash_and_releases_once(lead):
     ceo = user("ceo@tunbridge-wells.demo")
     member = tenant("tunbridge-wells")
     with tenant_scope(member):
@@ -386,7 +395,7 @@ def test_sign_off_freezes_a_snapshot_with_a_stable_hash_and_releases_once(ctx):
     assert services.content_hash(stored.content) == snapshot.sha256
 
 
-def test_a_snapshot_can_never_be_changed(ctx):
+def test_a_snapshot_can_never_be_changed(lead):
     snapshot = services.signed_off_returns(_year())[0]
     snapshot.content = {"changed": True}
     with pytest.raises(PermissionError):
@@ -464,7 +473,7 @@ def test_only_the_lead_reopens_with_a_reason(client, login_as, app):
         url, data={"csrf_token": token, "member": "sevenoaks", "reason": "Wrong figure"}
     )
     assert response.status_code == 302
-    with app.app_context():
+    with app.app_context(), partnership_scope(_partnership("west-kent")):
         ret, _ = _return("sevenoaks")
         assert ret.status == DRAFT
         assert [s.tenant.slug for s in services.signed_off_returns(_year())] == []
@@ -503,7 +512,7 @@ def test_the_lead_reads_signed_off_returns_only(client, login_as, app):
     assert "has not signed off its return" in body and "Demonstration: " not in body
 
 
-def test_signed_off_returns_is_the_report_builders_contract(ctx, app):
+def test_signed_off_returns_is_the_report_builders_contract(lead, app):
     year = _year()
     found = services.signed_off_returns(year)
     assert [s.tenant.slug for s in found] == ["sevenoaks"]
@@ -545,7 +554,7 @@ def test_signed_off_returns_is_the_report_builders_contract(ctx, app):
 # --- the lead's view ------------------------------------------------------------------------
 
 
-def test_the_lead_sees_every_members_status(ctx):
+def test_the_lead_sees_every_members_status(lead):
     year = _year()
     today = clock.utcnow().date()
     statuses = {s.tenant.slug: s.status for s in services.member_statuses(year, today)}
@@ -595,12 +604,12 @@ def test_opening_a_year_emails_officers_and_chief_executives(client, login_as, a
         recipients
     )
     assert "caseworker@sevenoaks.demo" not in recipients
-    with app.app_context():
+    with app.app_context(), partnership_scope(_partnership("west-kent")):
         year = services.find_year(_partnership("west-kent"), f"{start}-{(start + 1) % 100:02d}")
         assert year.aim_ids, "the year covers the current period's joint aims"
 
 
-def test_extending_a_deadline_is_audited(ctx, app):
+def test_extending_a_deadline_is_audited(lead, app):
     year = _year()
     member = tenant("west-kent-housing")
     lead = user("lead@west-kent.demo")
@@ -627,7 +636,7 @@ def _sent(report) -> set:
     return {(p, m, k) for p, m, k in report.sent}
 
 
-def test_reminders_at_14_and_3_days_once_each_then_escalation(ctx, outbox):
+def test_reminders_at_14_and_3_days_once_each_then_escalation(lead, outbox):
     year = _year()
     deadline = year.deadline
     fourteen = reminders.send_reminders(deadline - timedelta(days=14))
@@ -667,7 +676,7 @@ def test_reminders_at_14_and_3_days_once_each_then_escalation(ctx, outbox):
 
 def test_reminders_command(app):
     runner = app.test_cli_runner()
-    with app.app_context():
+    with app.app_context(), partnership_scope(_partnership("west-kent")):
         deadline = _year().deadline
     result = runner.invoke(args=["reports", "remind", "--today", str(deadline - timedelta(days=3))])
     assert result.exit_code == 0, result.output
@@ -692,4 +701,12 @@ def test_returns_are_one_per_member_and_year(ctx):
     with tenant_scope(tenant("tonbridge-malling")):
         first = services.start_return(_year())
         assert services.start_return(_year()).id == first.id
-        assert db.session.scalar(select(func.count(AnnualReturn.id))) == 1
+        # The demonstration's 2024-25 report gave every member a return for that year too.
+        assert (
+            db.session.scalar(
+                select(func.count(AnnualReturn.id)).where(
+                    AnnualReturn.reporting_year_id == first.reporting_year_id
+                )
+            )
+            == 1
+        )

@@ -48,6 +48,9 @@ ROUTES: dict[str, str | dict[str, str]] = {
     "auth.unlock_account": "anyone",
     "public_eqia.public_register": "anyone",
     "public_eqia.public_assessment": "anyone",
+    "public_reports.latest": "anyone",
+    "public_reports.version": "anyone",
+    "public_reports.download": "anyone",
     "public_pages.tenant_page": "anyone",
     "public_partnership.partnership_page": "anyone",
     "public_partnership.public_chart_csv": "anyone",
@@ -169,8 +172,9 @@ PARTNERSHIP_PREFIXES = (
     "aims.",
     "joint_eqia.",
     "partner_monitoring.",
-    "dashboards.",
     "reports.",
+    "joint_report.",
+    "dashboards.",
 )
 
 # Who signs in for each role: one organisation (Sevenoaks) and its partnership (West Kent).

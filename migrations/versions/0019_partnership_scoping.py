@@ -11,7 +11,7 @@ Measures' figures become exact: ``measure_value.value`` changes from a binary fl
 NUMERIC(20, 4), so a count is held as the whole number it is.
 
 Revision ID: 0019_partnership_scoping
-Revises: 0017_measure_targets
+Revises: 0018_reports
 """
 
 import sqlalchemy as sa
@@ -24,7 +24,7 @@ from portal.tenancy import (
 )
 
 revision = "0019_partnership_scoping"
-down_revision = '0017_measure_targets'
+down_revision = '0018_reports'
 branch_labels = None
 depends_on = None
 

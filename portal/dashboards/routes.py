@@ -11,7 +11,7 @@ from flask import Blueprint, Response, abort, g, render_template, request
 from flask_login import current_user
 from sqlalchemy import select
 
-from portal import audit, charts
+from portal import audit, charts, tenancy
 from portal.access import partnership_blueprint, public_blueprint
 from portal.dashboards import public
 from portal.dashboards.charts import chart_for
@@ -102,6 +102,8 @@ def partnership_page(partnership_slug: str):
     partnership = db.session.scalar(select(Partnership).where(Partnership.slug == partnership_slug))
     if partnership is None:
         abort(404)
+    # Its plan and joint measures are partnership-owned: visible here, never written.
+    tenancy.show_partnership(partnership)
     page = public.partnership_page(partnership)
     return _cached(
         page.fingerprint,
@@ -115,6 +117,8 @@ def public_chart_csv(partnership_slug: str, chart_id: str):
     partnership = db.session.scalar(select(Partnership).where(Partnership.slug == partnership_slug))
     if partnership is None:
         abort(404)
+    # Its plan and joint measures are partnership-owned: visible here, never written.
+    tenancy.show_partnership(partnership)
     page = public.partnership_page(partnership)
     response = _chart_csv(page.tables, chart_id, f"{partnership.slug}-{chart_id}")
     response.headers["Cache-Control"] = PUBLIC_CACHE

@@ -9,6 +9,7 @@ from __future__ import annotations
 from flask import Blueprint, abort, g, render_template
 from sqlalchemy import select
 
+from portal import tenancy
 from portal.eqia import services
 from portal.eqia.models import JointAssessment
 from portal.extensions import db
@@ -24,6 +25,8 @@ def _pull_partnership(endpoint, values) -> None:
     if partnership is None:
         abort(404)
     g.public_partnership = partnership
+    # Its joint assessments are partnership-owned: visible here, never written.
+    tenancy.show_partnership(partnership)
 
 
 @bp.url_defaults

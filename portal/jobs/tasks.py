@@ -99,3 +99,7 @@ def return_reminders() -> int:
     from portal.returns import reminders
 
     return len(reminders.send_reminders().sent)
+
+
+# The report's build and delivery tasks live with the report's rules.
+from portal.reports import services as _reports  # noqa: E402, F401

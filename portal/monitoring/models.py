@@ -106,6 +106,9 @@ class _Shape:
         """A figure as the page shows it: 1,234 or 12.5% or £1,234.00."""
         if value is None:
             return ""
+        # Stored figures are exact decimals (NUMERIC(20, 4)): shown without the trailing
+        # zeros of their four places.
+        value = float(value)
         if self.unit == "count":
             return f"{value:,.0f}"
         if self.unit == "percentage":
@@ -118,6 +121,7 @@ class _Shape:
         """A figure as typed into a form field."""
         if value is None:
             return ""
+        value = float(value)
         return f"{value:.0f}" if self.unit == "count" else f"{value:g}"
 
 

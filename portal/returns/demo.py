@@ -19,7 +19,7 @@ from portal.extensions import db
 from portal.partners.models import Partnership, Tenant
 from portal.returns import services, signoff
 from portal.returns.models import SECTIONS
-from portal.tenancy import tenant_scope
+from portal.tenancy import partnership_scope, tenant_scope
 
 DEMO = "Demonstration: "
 START_YEAR = 2025
@@ -107,43 +107,53 @@ def load_demo() -> Iterator[str]:
         partnership = db.session.scalar(select(Partnership).where(Partnership.slug == slug))
         if partnership is None:
             continue
-        if services.find_year(partnership, f"{START_YEAR}-{(START_YEAR + 1) % 100:02d}"):
-            yield f"returns: {slug} already has {START_YEAR}-26"
-            continue
-        year = services.open_year(
-            partnership,
-            start_year=START_YEAR,
-            deadline=today + timedelta(days=28),
-            publication_target=today + timedelta(days=120),
-            is_demo=True,
-            notify=False,
-        )
-        yield f"returns: {slug}: {year.label} opened"
-        if slug != "west-kent":
-            continue
-        members = {t.slug: t for t in partnership.members}
-        everything = list(SECTIONS)
-        if "sevenoaks" in members:
-            member = members["sevenoaks"]
-            with tenant_scope(member):
-                ret = _fill(year, member, everything)
-                signoff.send_for_sign_off(ret, notify=False)
-                ceo = _ceo(member)
-                signoff.freeze(
-                    ret,
-                    user=ceo,
-                    name=ceo.name if ceo else "Chief Executive",
-                    role="Chief Executive",
-                )
-            yield "returns: sevenoaks signed off"
-        if "tunbridge-wells" in members:
-            member = members["tunbridge-wells"]
-            with tenant_scope(member):
-                ret = _fill(year, member, everything)
-                signoff.send_for_sign_off(ret, notify=False)
-            yield "returns: tunbridge-wells awaiting sign-off"
-        if "tonbridge-malling" in members:
-            member = members["tonbridge-malling"]
-            with tenant_scope(member):
-                _fill(year, member, ["aims", "commitments", "priorities"])
-            yield "returns: tonbridge-malling in draft"
+        # Reporting years are partnership-owned: each is opened inside its partnership's
+        # scope (the messages are gathered there and told once the scope is left).
+        with partnership_scope(partnership):
+            messages = _load_partnership(partnership, today)
+        yield from messages
+
+
+def _load_partnership(partnership: Partnership, today) -> list[str]:
+    """Open the partnership's demonstration year and fill West Kent's returns."""
+    slug = partnership.slug
+    if services.find_year(partnership, f"{START_YEAR}-{(START_YEAR + 1) % 100:02d}"):
+        return [f"returns: {slug} already has {START_YEAR}-26"]
+    year = services.open_year(
+        partnership,
+        start_year=START_YEAR,
+        deadline=today + timedelta(days=28),
+        publication_target=today + timedelta(days=120),
+        is_demo=True,
+        notify=False,
+    )
+    messages = [f"returns: {slug}: {year.label} opened"]
+    if slug != "west-kent":
+        return messages
+    members = {t.slug: t for t in partnership.members}
+    everything = list(SECTIONS)
+    if "sevenoaks" in members:
+        member = members["sevenoaks"]
+        with tenant_scope(member):
+            ret = _fill(year, member, everything)
+            signoff.send_for_sign_off(ret, notify=False)
+            ceo = _ceo(member)
+            signoff.freeze(
+                ret,
+                user=ceo,
+                name=ceo.name if ceo else "Chief Executive",
+                role="Chief Executive",
+            )
+        messages.append("returns: sevenoaks signed off")
+    if "tunbridge-wells" in members:
+        member = members["tunbridge-wells"]
+        with tenant_scope(member):
+            ret = _fill(year, member, everything)
+            signoff.send_for_sign_off(ret, notify=False)
+        messages.append("returns: tunbridge-wells awaiting sign-off")
+    if "tonbridge-malling" in members:
+        member = members["tonbridge-malling"]
+        with tenant_scope(member):
+            _fill(year, member, ["aims", "commitments", "priorities"])
+        messages.append("returns: tonbridge-malling in draft")
+    return messages

@@ -29,7 +29,13 @@ from sqlalchemy.orm import Mapped, Session, mapped_column, relationship
 from portal.extensions import db
 from portal.partners.models import Partnership, Tenant
 from portal.references import TenantNumbered
-from portal.tenancy import CrossTenantWrite, TenantNotSet, TenantOwned, current_tenant_id
+from portal.tenancy import (
+    CrossTenantWrite,
+    PartnershipOwned,
+    TenantNotSet,
+    TenantOwned,
+    current_tenant_id,
+)
 
 # The sections of a return, in the order of its task list.
 SECTIONS = {
@@ -51,7 +57,7 @@ IMAGE_TYPES = {"image/png": "PNG", "image/jpeg": "JPEG"}
 IMAGE_MAX_BYTES = 2 * 1024 * 1024
 
 
-class ReportingYear(db.Model):
+class ReportingYear(PartnershipOwned, db.Model):
     """A partnership's reporting year, such as 2025-26 (1 April 2025 to 31 March 2026).
 
     The returns cover the joint aims (``aim_ids``, :class:`portal.aims.models.JointAim`)
@@ -63,9 +69,6 @@ class ReportingYear(db.Model):
     __table_args__ = (UniqueConstraint("partnership_id", "start_year"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    partnership_id: Mapped[int] = mapped_column(
-        ForeignKey("partnership.id", ondelete="CASCADE"), index=True
-    )
     start_year: Mapped[int]
     deadline: Mapped[date]
     publication_target: Mapped[date]

@@ -11,9 +11,10 @@ from sqlalchemy.exc import IntegrityError
 
 from portal import audit, clock
 from portal.extensions import db
+from portal.partners.models import Partnership
 from portal.returns import services
 from portal.returns.models import AWAITING_SIGN_OFF, SIGNED_OFF, ReportingYear, ReturnReminder
-from portal.tenancy import tenant_scope
+from portal.tenancy import partnership_scope, tenant_scope
 
 # --- reminders ------------------------------------------------------------------------------
 
@@ -44,6 +45,16 @@ def send_reminders(today: date | None = None) -> ReminderReport:
     deadline (an extension earns fresh ones), whenever and however often this runs."""
     today = today or clock.utcnow().date()
     report = ReminderReport()
+    partnerships = db.session.scalars(select(Partnership).order_by(Partnership.id)).all()
+    for partnership in partnerships:
+        # Reporting years are partnership-owned: each partnership's under its own scope.
+        with partnership_scope(partnership):
+            _remind_partnership(today, report)
+    return report
+
+
+def _remind_partnership(today: date, report: ReminderReport) -> None:
+    """The reminders due for the reporting years of the partnership in scope."""
     years = db.session.scalars(select(ReportingYear).order_by(ReportingYear.id)).all()
     for year in years:
         extensions = services.extensions_for(year)
@@ -94,4 +105,3 @@ def send_reminders(today: date | None = None) -> ReminderReport:
                 mail_kind = "reminder"
             services.queue_mail(member, year, mail_kind, detail=kind)
             report.sent.append((year.partnership.slug, member.slug, kind))
-    return report

@@ -18,7 +18,7 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import selectinload
 
-from portal import audit, clock
+from portal import audit, clock, tenancy
 from portal.aims.models import PlanPeriod
 from portal.editing import EditConflict, commit_edit
 from portal.extensions import db
@@ -113,17 +113,27 @@ class ReturnsError(ValueError):
 # --- reporting years (the partnership's) -------------------------------------------------
 
 
-def years_for(partnership: Partnership) -> list[ReportingYear]:
-    return list(
-        db.session.scalars(
-            select(ReportingYear)
-            .where(ReportingYear.partnership_id == partnership.id)
-            .order_by(ReportingYear.start_year.desc())
+def _in_scope(partnership: Partnership) -> None:
+    """Refuse to work for a partnership that is not the one in scope: reporting years are
+    partnership-owned, and the scope (its lead's page, or ``partnership_scope`` in
+    commands and jobs) is what keeps one partnership's years from another's."""
+    if tenancy.visible_partnership_ids() != frozenset({partnership.id}):
+        raise tenancy.PartnershipNotSet(
+            f"the reporting years of {partnership.slug} were used outside its scope"
         )
-    )
+
+
+def years_for(partnership: Partnership) -> list[ReportingYear]:
+    """The partnership's reporting years, newest first (inside its scope)."""
+    _in_scope(partnership)
+    return list(db.session.scalars(select(ReportingYear).order_by(ReportingYear.start_year.desc())))
 
 
 def find_year(partnership: Partnership, label: str) -> ReportingYear | None:
+    """The partnership's reporting year with this label, or None.
+
+    Only years visible in the scope are found; the partnership chooses among them (a
+    member's page sees the years of each of its partnerships)."""
     start = parse_year_label(label or "")
     if start is None:
         return None
@@ -135,23 +145,26 @@ def find_year(partnership: Partnership, label: str) -> ReportingYear | None:
 
 
 def current_period(partnership: Partnership, start_year: int) -> PlanPeriod | None:
-    """The published plan period covering the reporting year, or else the latest one."""
+    """The partnership's published plan period covering the reporting year, or else its
+    latest one (inside its scope)."""
+    _in_scope(partnership)
     rows = list(
         db.session.scalars(
             select(PlanPeriod)
-            .where(PlanPeriod.partnership_id == partnership.id, PlanPeriod.is_draft.is_(False))
+            .where(PlanPeriod.is_draft.is_(False))
             .order_by(PlanPeriod.start_year.desc())
         )
     )
-    covering = [p for p in rows if p.start_year <= start_year <= p.end_year]
+    covering = [p for p in rows if p.start_year <= start_year < p.end_year]
     return (covering or rows or [None])[0]
 
 
-def _covered(partnership: Partnership, period: PlanPeriod | None, start_year: int):
+def _covered(period: PlanPeriod | None, start_year: int):
     aim_ids = [a.id for role in (period.roles if period else []) for a in role.aims]
     measure_ids = []
+    # The partnership's joint measures (the scope holds only its own), not the built-in ones.
     for d in db.session.scalars(
-        select(MeasureDefinition).where(MeasureDefinition.partnership_id == partnership.id)
+        select(MeasureDefinition).where(MeasureDefinition.partnership_id.is_not(None))
     ):
         years_ok = (d.first_year or start_year) <= start_year <= (d.last_year or start_year)
         aim_ok = d.aim_measure is None or d.aim_measure.aim_id in aim_ids
@@ -173,15 +186,11 @@ def open_year(
     """Open a reporting year for the partnership's returns, covering the joint aims and
     measures of its current plan period, and email each member's officers and chief
     executive the deadline."""
+    _in_scope(partnership)
     errors = {}
     if start_year is None or not 2000 <= start_year <= 2098:
         errors["start_year"] = "Choose the reporting year"
-    elif db.session.scalar(
-        select(ReportingYear.id).where(
-            ReportingYear.partnership_id == partnership.id,
-            ReportingYear.start_year == start_year,
-        )
-    ):
+    elif db.session.scalar(select(ReportingYear.id).where(ReportingYear.start_year == start_year)):
         errors["start_year"] = f"{year_label(start_year)} is already open"
     if deadline is None:
         errors["deadline"] = "Enter the deadline for returns"
@@ -194,7 +203,7 @@ def open_year(
     if errors:
         raise ReturnsError(errors)
     period = current_period(partnership, start_year)
-    aim_ids, measure_ids = _covered(partnership, period, start_year)
+    aim_ids, measure_ids = _covered(period, start_year)
     year = ReportingYear(
         partnership_id=partnership.id,
         start_year=start_year,
@@ -391,14 +400,11 @@ def remind_by_hand(year: ReportingYear, tenant: Tenant, *, user=None) -> None:
 
 
 def years_for_tenant(tenant: Tenant) -> list[ReportingYear]:
-    ids = [p.id for p in tenant.partnerships]
-    return list(
-        db.session.scalars(
-            select(ReportingYear)
-            .where(ReportingYear.partnership_id.in_(ids or [0]))
-            .order_by(ReportingYear.start_year.desc())
-        )
-    )
+    """The reporting years of the tenant's partnerships (its page's scope holds exactly
+    those), newest first."""
+    if tenancy.current_tenant_id() != tenant.id:
+        raise tenancy.TenantNotSet("a tenant's reporting years were read outside its scope")
+    return list(db.session.scalars(select(ReportingYear).order_by(ReportingYear.start_year.desc())))
 
 
 def tenant_year(tenant: Tenant, partnership_slug: str, label: str) -> ReportingYear | None:

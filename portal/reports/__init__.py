@@ -1,0 +1,1 @@
+"""The joint annual report: compile from signed-off returns, publish versions, deliver."""

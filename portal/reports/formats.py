@@ -1,0 +1,420 @@
+"""Every format of the report, each made from the same content (portal.reports.content).
+
+HTML is the primary format; the tagged PDF (PDF/UA-1) and the large-print PDF are that
+HTML laid out by WeasyPrint; DOCX (python-docx) and ODT (odfpy) walk the same sections and
+blocks; the data annex (CSV, XLSX) lists every figure. Charts are plotly figures drawn once
+per build by kaleido, through the system's chromium, as vector SVG (PNG for DOCX, which
+cannot hold SVG).
+"""
+
+from __future__ import annotations
+
+import base64
+import csv
+import io
+import os
+from collections.abc import Callable, Iterator, Mapping
+from contextlib import contextmanager
+from pathlib import Path
+
+from flask import current_app
+
+from portal.reports.content import charts_of, tables_of
+
+TEMPLATES = Path(__file__).resolve().parents[2] / "templates" / "reports"
+ANNEX_COLUMNS = ("member", "measure", "period", "category", "unit", "value", "mark")
+ANNEX_HEADINGS = ("Member", "Measure", "Period", "Category", "Unit", "Released value", "Mark")
+PALETTE = ("#1d70b8", "#f47738", "#505a5f", "#00703c", "#4c2c92", "#d4351c")
+
+
+class BuildError(RuntimeError):
+    """A format could not be made; the message says why in plain words."""
+
+
+# --- charts -------------------------------------------------------------------------------
+
+
+def _figure(chart: Mapping):
+    import plotly.graph_objects as go
+
+    fig = go.Figure()
+    for index, series in enumerate(chart["series"]):
+        fig.add_trace(
+            go.Bar(
+                name=series["name"],
+                x=chart["categories"],
+                y=series["values"],
+                marker_color=PALETTE[index % len(PALETTE)],
+            )
+        )
+    fig.update_layout(
+        barmode="group",
+        template="simple_white",
+        font={"family": "Arial", "size": 14, "color": "#0b0c0c"},
+        margin={"l": 60, "r": 20, "t": 20, "b": 80},
+        legend={"orientation": "h", "y": -0.25},
+        showlegend=len(chart["series"]) > 1,
+    )
+    return fig
+
+
+@contextmanager
+def chart_session() -> Iterator[Callable[[Mapping, str], bytes]]:
+    """Start kaleido's browser once for a whole build; yields ``draw(chart, format)``."""
+    import kaleido
+
+    os.environ.setdefault("BROWSER_PATH", current_app.config.get("CHROMIUM", "/usr/bin/chromium"))
+    try:
+        kaleido.start_sync_server(n=1, mathjax=False, silence_warnings=True)
+    except Exception as exc:  # noqa: BLE001 - said in plain words below
+        raise BuildError(
+            "The charts could not be drawn: the chromium browser did not start."
+        ) from exc
+
+    def draw(chart: Mapping, fmt: str) -> bytes:
+        try:
+            return kaleido.calc_fig_sync(
+                _figure(chart), opts={"format": fmt, "width": 800, "height": 420}
+            )
+        except Exception as exc:  # noqa: BLE001
+            raise BuildError(f"The chart '{chart['title']}' could not be drawn.") from exc
+
+    try:
+        yield draw
+    finally:
+        kaleido.stop_sync_server(silence_warnings=True)
+
+
+def draw_charts(content: Mapping, formats: tuple[str, ...] = ("svg",)) -> dict[str, dict]:
+    """Every chart of the content in each of ``formats``: {format: {chart id: bytes}}."""
+    drawn: dict[str, dict] = {fmt: {} for fmt in formats}
+    charts = charts_of(content)
+    if not charts:
+        return drawn
+    with chart_session() as draw:
+        for chart in charts:
+            for fmt in formats:
+                drawn[fmt][chart["id"]] = draw(chart, fmt)
+    return drawn
+
+
+def _data_uris(svgs: Mapping[str, bytes]) -> dict[str, str]:
+    return {
+        key: "data:image/svg+xml;base64," + base64.b64encode(svg).decode()
+        for key, svg in svgs.items()
+    }
+
+
+# --- HTML and PDF -------------------------------------------------------------------------
+
+
+def html(
+    content: Mapping,
+    svgs: Mapping[str, bytes],
+    *,
+    version: Mapping | None = None,
+    large: bool = False,
+    annex_links=(),
+) -> str:
+    """The report as one self-contained HTML document."""
+    # Straight from the environment: a build runs as a job, outside any request, and the
+    # file holds nothing of the portal's pages (navigation, signed-in person).
+    return current_app.jinja_env.get_template("reports/document.html").render(
+        content=content,
+        charts=_data_uris(svgs),
+        css=(TEMPLATES / "document.css").read_text(),
+        version=version,
+        large=large,
+        annex_links=annex_links,
+    )
+
+
+def pdf(document_html: str) -> bytes:
+    """Tagged PDF (PDF/UA-1) of an HTML document: title, language, bookmarks from the
+    headings, a structure tree with table headers and figure alt text."""
+    from weasyprint import HTML
+
+    try:
+        return HTML(string=document_html, base_url=str(TEMPLATES)).write_pdf(
+            pdf_variant="pdf/ua-1", pdf_tags=True, custom_metadata=True
+        )
+    except Exception as exc:  # noqa: BLE001
+        raise BuildError("The PDF could not be laid out.") from exc
+
+
+# --- DOCX ---------------------------------------------------------------------------------
+
+
+def _docx_repeat_header(row) -> None:
+    from docx.oxml import OxmlElement
+    from docx.oxml.ns import qn
+
+    properties = row._tr.get_or_add_trPr()
+    header = OxmlElement("w:tblHeader")
+    header.set(qn("w:val"), "true")
+    properties.append(header)
+
+
+def docx(content: Mapping, pngs: Mapping[str, bytes], *, version: Mapping | None = None) -> bytes:
+    """A Word document with real heading styles, header rows repeated on every page, and
+    alt text on every chart."""
+    from docx import Document
+    from docx.shared import Cm
+
+    document = Document()
+    document.core_properties.title = content["title"]
+    document.core_properties.language = "en-GB"
+    document.core_properties.author = content["partnership"]["name"]
+    document.add_heading(content["title"], level=0)
+    _intro_lines(content, version, document.add_paragraph)
+    tables = tables_of(content)
+    for section in content["sections"]:
+        document.add_heading(section["heading"], level=section["level"] - 1)
+        for block in section["blocks"]:
+            kind = block["type"]
+            if kind == "p":
+                document.add_paragraph(block["text"])
+            elif kind == "h":
+                document.add_heading(block["text"], level=block["level"] - 1)
+            elif kind == "ul":
+                for item in block["items"]:
+                    document.add_paragraph(item, style="List Bullet")
+            elif kind == "table":
+                document.add_paragraph(block["caption"], style="Caption")
+                table = document.add_table(rows=1, cols=len(block["head"]))
+                table.style = "Table Grid"
+                header = table.rows[0]
+                _docx_repeat_header(header)
+                for cell, text in zip(header.cells, block["head"], strict=True):
+                    cell.text = text
+                    for run in cell.paragraphs[0].runs:
+                        run.bold = True
+                for row in block["rows"]:
+                    cells = table.add_row().cells
+                    for cell, value in zip(cells, row, strict=True):
+                        cell.text = value["text"]
+            elif kind == "chart":
+                png = pngs.get(block["id"])
+                if png:
+                    document.add_picture(io.BytesIO(png), width=Cm(16))
+                    drawing = document.paragraphs[-1]._p.xpath(".//wp:docPr")[0]
+                    drawing.set("descr", block["alt"])
+                    drawing.set("title", block["title"])
+                document.add_paragraph(
+                    f"{block['title']}. {block['summary']} "
+                    f"The figures are in the table '{tables[block['table']]['caption']}'."
+                )
+    document.add_heading("Data annex", level=1)
+    document.add_paragraph(
+        "Every figure in this report is in the data annex, published beside it as CSV and XLSX."
+    )
+    out = io.BytesIO()
+    document.save(out)
+    return out.getvalue()
+
+
+def _intro_lines(content: Mapping, version: Mapping | None, add) -> None:
+    if version:
+        add(f"Version {version['number']}, published {version['published']}.")
+        add(f"SHA-256 of the content: {version['sha256']}")
+        if version.get("correction_note"):
+            add(f"Correction: {version['correction_note']}")
+    if content.get("is_demo"):
+        add("Demonstration data: this report is made from demonstration returns.")
+
+
+# --- ODT ----------------------------------------------------------------------------------
+
+
+def odt(content: Mapping, svgs: Mapping[str, bytes], *, version: Mapping | None = None) -> bytes:
+    """An OpenDocument text: outline headings, tables with a repeated header row, and
+    charts as SVG with a title and description."""
+    from odf import draw, text
+    from odf import table as odf_table
+    from odf.opendocument import OpenDocumentText
+    from odf.style import ParagraphProperties, Style, TextProperties
+
+    document = OpenDocumentText()
+    document.meta.addElement(_odf_meta_title(content["title"]))
+    bold = Style(name="Table heading", family="paragraph")
+    bold.addElement(TextProperties(fontweight="bold"))
+    caption = Style(name="Caption", family="paragraph")
+    caption.addElement(TextProperties(fontweight="bold"))
+    caption.addElement(ParagraphProperties(margintop="0.3cm"))
+    document.styles.addElement(bold)
+    document.styles.addElement(caption)
+    for level in (1, 2, 3, 4):
+        style = Style(name=f"Heading {level}", family="paragraph", defaultoutlinelevel=level)
+        style.addElement(TextProperties(fontweight="bold", fontsize=f"{20 - 2 * level}pt"))
+        document.styles.addElement(style)
+    body = document.text
+    body.addElement(text.H(outlinelevel=1, stylename="Heading 1", text=content["title"]))
+    _intro_lines(content, version, lambda line: body.addElement(text.P(text=line)))
+    for section in content["sections"]:
+        level = section["level"]
+        body.addElement(
+            text.H(outlinelevel=level, stylename=f"Heading {level}", text=section["heading"])
+        )
+        for block in section["blocks"]:
+            kind = block["type"]
+            if kind == "p":
+                body.addElement(text.P(text=block["text"]))
+            elif kind == "h":
+                body.addElement(
+                    text.H(
+                        outlinelevel=block["level"],
+                        stylename=f"Heading {block['level']}",
+                        text=block["text"],
+                    )
+                )
+            elif kind == "ul":
+                items = text.List()
+                for item in block["items"]:
+                    entry = text.ListItem()
+                    entry.addElement(text.P(text=item))
+                    items.addElement(entry)
+                body.addElement(items)
+            elif kind == "table":
+                body.addElement(text.P(stylename=caption, text=block["caption"]))
+                grid = odf_table.Table(name=block["id"])
+                grid.addElement(odf_table.TableColumn(numbercolumnsrepeated=len(block["head"])))
+                head = odf_table.TableHeaderRows()
+                row = odf_table.TableRow()
+                for heading in block["head"]:
+                    cell = odf_table.TableCell(valuetype="string")
+                    cell.addElement(text.P(stylename=bold, text=heading))
+                    row.addElement(cell)
+                head.addElement(row)
+                grid.addElement(head)
+                for values in block["rows"]:
+                    row = odf_table.TableRow()
+                    for value in values:
+                        cell = odf_table.TableCell(valuetype="string")
+                        cell.addElement(text.P(text=value["text"]))
+                        row.addElement(cell)
+                    grid.addElement(row)
+                body.addElement(grid)
+            elif kind == "chart":
+                svg = svgs.get(block["id"])
+                paragraph = text.P()
+                if svg:
+                    href = document.addPicture(f"Pictures/{block['id']}.svg", "image/svg+xml", svg)
+                    frame = draw.Frame(
+                        name=block["id"], anchortype="as-char", width="16cm", height="8.4cm"
+                    )
+                    frame.addElement(draw.Image(href=href))
+                    frame.addElement(_odf_svg("title", block["title"]))
+                    frame.addElement(_odf_svg("desc", block["alt"]))
+                    paragraph.addElement(frame)
+                body.addElement(paragraph)
+                body.addElement(text.P(text=f"{block['title']}. {block['summary']}"))
+    body.addElement(text.H(outlinelevel=2, stylename="Heading 2", text="Data annex"))
+    body.addElement(
+        text.P(text="Every figure in this report is in the data annex, as CSV and XLSX.")
+    )
+    out = io.BytesIO()
+    document.write(out)
+    return out.getvalue()
+
+
+def _odf_meta_title(title: str):
+    from odf import dc
+
+    return dc.Title(text=title)
+
+
+def _odf_svg(kind: str, value: str):
+    from odf import svg
+
+    element = svg.Title() if kind == "title" else svg.Desc()
+    element.addText(value)
+    return element
+
+
+# --- the data annex -----------------------------------------------------------------------
+
+
+def annex_rows(content: Mapping) -> list[list]:
+    return [
+        [row[key] if row[key] is not None else "" for key in ANNEX_COLUMNS]
+        for row in content["annex"]
+    ]
+
+
+def annex_csv(content: Mapping) -> bytes:
+    out = io.StringIO()
+    writer = csv.writer(out, quoting=csv.QUOTE_ALL, lineterminator="\r\n")
+    writer.writerow(ANNEX_HEADINGS)
+    for row in annex_rows(content):
+        # A cell a spreadsheet would run as a formula is written as text.
+        writer.writerow(
+            ["'" + v if isinstance(v, str) and v[:1] in ("=", "+", "-", "@") else v for v in row]
+        )
+    return ("\ufeff" + out.getvalue()).encode()
+
+
+def annex_xlsx(content: Mapping) -> bytes:
+    from openpyxl import Workbook
+    from openpyxl.styles import Font
+    from openpyxl.worksheet.table import Table, TableStyleInfo
+
+    book = Workbook()
+    sheet = book.active
+    sheet.title = "Data annex"
+    sheet.append(list(ANNEX_HEADINGS))
+    for cell in sheet[1]:
+        cell.font = Font(bold=True)
+    for row in annex_rows(content):
+        sheet.append(
+            [
+                v if not isinstance(v, str) or v[:1] not in ("=", "+", "-", "@") else "'" + v
+                for v in row
+            ]
+        )
+    if sheet.max_row > 1:
+        table = Table(displayName="DataAnnex", ref=f"A1:G{sheet.max_row}")
+        table.tableStyleInfo = TableStyleInfo(name="TableStyleLight9", showRowStripes=True)
+        sheet.add_table(table)
+    sheet.freeze_panes = "A2"
+    book.properties.title = content["title"]
+    book.properties.language = "en-GB"
+    for column, width in zip("ABCDEFG", (28, 40, 14, 30, 12, 14, 34), strict=True):
+        sheet.column_dimensions[column].width = width
+    out = io.BytesIO()
+    book.save(out)
+    return out.getvalue()
+
+
+# --- everything at once -------------------------------------------------------------------
+
+
+def build_all(
+    content: Mapping,
+    *,
+    version: Mapping | None = None,
+    annex_links=(),
+    progress: Callable[[int, str], None] = lambda step, sentence: None,
+) -> dict[str, bytes]:
+    """Every format of the report, by format key (portal.reports.models.FORMATS)."""
+    progress(1, "Drawing the charts")
+    drawn = draw_charts(content, ("svg", "png"))
+    svgs, pngs = drawn["svg"], drawn["png"]
+    progress(2, "Writing the web page")
+    page = html(content, svgs, version=version, annex_links=annex_links)
+    built = {"html": page.encode()}
+    progress(3, "Laying out the PDF")
+    built["pdf"] = pdf(page)
+    progress(4, "Laying out the large print PDF")
+    built["large-print"] = pdf(
+        html(content, svgs, version=version, large=True, annex_links=annex_links)
+    )
+    progress(5, "Writing the Word and OpenDocument files")
+    built["docx"] = docx(content, pngs, version=version)
+    built["odt"] = odt(content, svgs, version=version)
+    progress(6, "Writing the data annex")
+    built["csv"] = annex_csv(content)
+    built["xlsx"] = annex_xlsx(content)
+    return built
+
+
+BUILD_STEPS = 7
