@@ -20,7 +20,7 @@ from portal.tenancy import (
 )
 
 revision = "0024_report_scoping"
-down_revision = "0022_dashboard_indexes"
+down_revision = '0023_dashboard_speed'
 branch_labels = None
 depends_on = None
 

@@ -35,17 +35,17 @@ from portal.partners.models import Partnership, Tenant
 
 
 def partnership_reports(partnership: Partnership) -> list:
-    """The partnership's published joint reports: where the reporting feature plugs in.
+    """The partnership's published joint reports, the latest version of each."""
+    from portal.reports.services import published_reports_for_partnership
 
-    No joint report can be published on the portal yet, so the list is empty.
-    """
-    return []
+    return published_reports_for_partnership(partnership)
 
 
 def reports_including(tenant: Tenant) -> list:
-    """The published partnership reports ``tenant`` appears in (see
-    :func:`partnership_reports`); empty until reports can be published."""
-    return [r for p in tenant.partnerships for r in partnership_reports(p)]
+    """The published joint reports of the partnerships ``tenant`` is a member of."""
+    from portal.reports.services import published_reports_for_tenant
+
+    return published_reports_for_tenant(tenant)
 
 
 @dataclass

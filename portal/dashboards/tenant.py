@@ -68,6 +68,7 @@ class Viewer:
     tenant: object
     exact_incidents: bool  # a caseworker of the tenant
     edits_plan: bool = False  # an officer: reviews of impact assessments are theirs to do
+    signs_off: bool = False  # the chief executive: returns wait for their sign-off
 
 
 @dataclass
@@ -91,8 +92,30 @@ class Dashboard:
 
 
 def tasks_for(viewer: Viewer) -> list[Task]:
-    """What this person must do first. Nothing yet: sign-off of returns adds to it."""
-    return []
+    """What this person must do first: a chief executive's returns waiting for their
+    sign-off; an officer's returns still to complete and send, with their deadlines."""
+    from flask import url_for
+
+    from portal.returns import services as returns
+    from portal.returns.models import AWAITING_SIGN_OFF, DRAFT
+
+    if not (viewer.signs_off or viewer.edits_plan):
+        return []
+    tasks: list[Task] = []
+    for year in returns.years_for_tenant(viewer.tenant):
+        ret = returns.return_for(year)
+        status = ret.status if ret is not None else None
+        name = year.partnership.name
+        href = url_for("returns.task_list", partnership=year.partnership.slug, year=year.label)
+        due = returns.deadline_for(year, viewer.tenant)
+        if viewer.signs_off and status == AWAITING_SIGN_OFF:
+            tasks.append(Task(f"Sign off or send back the {year.label} return to {name}", href))
+        elif (
+            viewer.edits_plan and status in (None, DRAFT) and due >= _today() - timedelta(days=365)
+        ):
+            verb = "Start" if ret is None else "Complete and send"
+            tasks.append(Task(f"{verb} the {year.label} annual return to {name}", href, due))
+    return tasks
 
 
 def _today() -> date:

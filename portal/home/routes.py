@@ -10,7 +10,7 @@ from sqlalchemy import select
 from sqlalchemy.exc import SQLAlchemyError
 
 from portal import charts
-from portal.access import tenant_blueprint
+from portal.access import roles_for, tenant_blueprint
 from portal.auth.models import TENANT_ROLES
 from portal.auth.routes import landing_url
 from portal.dashboards import tenant as tenant_dashboard
@@ -77,6 +77,7 @@ def _viewer() -> tenant_dashboard.Viewer:
         tenant=g.tenant,
         exact_incidents=current_user.has_role(g.tenant, "caseworker"),
         edits_plan=current_user.has_role(g.tenant, "officer"),
+        signs_off=current_user.has_role(g.tenant, *roles_for("sign_off")),
     )
 
 
