@@ -31,7 +31,7 @@ from portal.monitoring.models import (
     PopulationFigure,
 )
 from portal.partners.models import Partnership, Tenant, partnership_member
-from portal.tenancy import tenant_scope
+from portal.tenancy import partnership_scope, tenant_scope
 
 SLUG_PREFIX = "scale-"
 PARTNERSHIP_SLUG = "scale-network"
@@ -82,49 +82,56 @@ def fill(tenants: int, years: int, *, seed: int = 2026) -> Iterator[str]:
     )
     db.session.add(partnership)
     db.session.flush()
-    plan = PlanPeriod(
-        partnership_id=partnership.id,
-        start_year=first_year,
-        end_year=last_year,
-        title=f"Synthetic joint aims {MARK}",
-        is_demo=True,
-        created_at=now,
-        updated_at=now,
-    )
-    db.session.add(plan)
-    db.session.flush()
-    aims = []
-    for r in range(3):
-        role = PartnershipRole(
-            partnership_id=partnership.id, period_id=plan.id, position=r, name=f"Role {r + 1}"
-        )
-        db.session.add(role)
-        db.session.flush()
-        for a in range(3):
-            aim = JointAim(
-                partnership_id=partnership.id,
-                role_id=role.id,
-                position=a,
-                text=f"Synthetic joint aim {r * 3 + a + 1} {MARK}",
-            )
-            db.session.add(aim)
-            aims.append(aim)
-    definitions = []
-    for n in range(JOINT_MEASURES):
-        c = chars[n % len(chars)]
-        definition = MeasureDefinition(
+    # The joint aims and joint measures belong to the partnership: they are written
+    # inside its scope, and what the members need of them is kept as plain values so
+    # nothing of the partnership's is left in the session once the scope closes.
+    with partnership_scope(partnership):
+        plan = PlanPeriod(
             partnership_id=partnership.id,
-            name=f"Synthetic joint count {n + 1} by {c.label.lower()} {MARK}",
-            unit="count",
-            period_type="year",
-            breakdown=c.key,
-            first_year=first_year,
-            last_year=last_year,
+            start_year=first_year,
+            end_year=last_year,
+            title=f"Synthetic joint aims {MARK}",
+            is_demo=True,
+            created_at=now,
+            updated_at=now,
         )
-        db.session.add(definition)
-        definitions.append(definition)
-    db.session.flush()
-    aim_ids = [a.id for a in aims]
+        db.session.add(plan)
+        db.session.flush()
+        aims = []
+        for r in range(3):
+            role = PartnershipRole(
+                partnership_id=partnership.id, period_id=plan.id, position=r, name=f"Role {r + 1}"
+            )
+            db.session.add(role)
+            db.session.flush()
+            for a in range(3):
+                aim = JointAim(
+                    partnership_id=partnership.id,
+                    role_id=role.id,
+                    position=a,
+                    text=f"Synthetic joint aim {r * 3 + a + 1} {MARK}",
+                )
+                db.session.add(aim)
+                aims.append(aim)
+        definitions = []
+        for n in range(JOINT_MEASURES):
+            c = chars[n % len(chars)]
+            definition = MeasureDefinition(
+                partnership_id=partnership.id,
+                name=f"Synthetic joint count {n + 1} by {c.label.lower()} {MARK}",
+                unit="count",
+                period_type="year",
+                breakdown=c.key,
+                first_year=first_year,
+                last_year=last_year,
+            )
+            db.session.add(definition)
+            definitions.append(definition)
+        db.session.flush()
+        aim_ids = [a.id for a in aims]
+
+        shapes = [(d.id, d.name, d.breakdown) for d in definitions]
+        db.session.commit()
 
     members = [
         Tenant(
@@ -151,7 +158,6 @@ def fill(tenants: int, years: int, *, seed: int = 2026) -> Iterator[str]:
 
     # The measures every member keeps: the joint ones, then its own, until a year holds
     # about FIGURES_PER_YEAR figures.
-    shapes = [(d.id, d.name, d.breakdown) for d in definitions]
     cells = sum(1 + len(categories.characteristic(b).categories) for _, _, b in shapes)
     n = 0
     while cells < FIGURES_PER_YEAR:
