@@ -230,3 +230,9 @@ def test_a_measure_with_a_target_shows_rag_and_travel_on_the_dashboard(app, clie
     assert "Residents satisfied with services" in measures
     assert "Green: target met" in measures
     assert "↑" in measures and "Up: better, from 70% in 2023 to 2024" in measures
+
+
+def test_a_chart_number_with_a_superscript_digit_is_not_found(client, login_as):
+    # "²".isdigit() is true but int("²") raises: only ASCII decimal digits name a measure.
+    login_as("officer", "sevenoaks")
+    assert client.get("/t/sevenoaks/dashboard/community-m%C2%B2.csv").status_code == 404

@@ -710,3 +710,14 @@ def test_returns_are_one_per_member_and_year(ctx):
             )
             == 1
         )
+
+
+def test_a_year_with_a_superscript_digit_is_not_found(client, login_as):
+    # "²".isdigit() is true but int("²") raises: the label must be ASCII decimal digits.
+    login_as("officer", "tonbridge-malling")
+    assert client.get("/t/tonbridge-malling/returns/west-kent/%C2%B2025-26/").status_code == 404
+
+
+def test_a_lead_year_with_a_superscript_digit_is_not_found(client, login_as):
+    login_as("lead", partnership="west-kent")
+    assert client.get("/p/west-kent/reports/%C2%B2025-26/").status_code == 404

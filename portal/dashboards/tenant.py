@@ -473,7 +473,8 @@ def dashboard(viewer: Viewer) -> Dashboard:
 
 def _community_builder(chart_id: str) -> Callable[[Viewer], Chart | None] | None:
     number = chart_id.removeprefix("community-m")
-    if not number.isdigit() or len(number) > 9:
+    # isdigit() accepts "²", which int() refuses: only ASCII decimal digits name a measure.
+    if not (number.isascii() and number.isdecimal()) or len(number) > 9:
         return None
 
     def build(viewer: Viewer) -> Chart | None:

@@ -110,7 +110,9 @@ def year_label(start_year: int) -> str:
 
 def parse_year_label(label: str) -> int | None:
     """ "2025-26" -> 2025; None for anything else."""
-    if len(label) != 7 or label[4] != "-" or not (label[:4] + label[5:]).isdigit():
+    digits = label[:4] + label[5:]
+    # isdigit() accepts "²", which int() refuses: only ASCII decimal digits make a year.
+    if len(label) != 7 or label[4] != "-" or not (digits.isascii() and digits.isdecimal()):
         return None
     start = int(label[:4])
     if not 2000 <= start <= 2098 or year_label(start) != label:
