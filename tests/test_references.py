@@ -21,6 +21,7 @@ from portal.extensions import db
 from portal.incidents.models import HateIncident, Ward
 from portal.monitoring.models import Measure
 from portal.plans.models import Commitment
+from portal.returns.models import CaseStudy
 from portal.tenancy import tenant_scope
 from tests.helpers import csrf_token, tenant
 from tests.test_incidents import form_data, ward
@@ -34,6 +35,7 @@ MODELS = {
     "commitment_number": Commitment,
     "measure_number": Measure,
     "assessment_number": ImpactAssessment,
+    "case_study_number": CaseStudy,
 }
 
 # Tenant addresses that still carry a database id, and why that id is not a tenant's.
@@ -43,6 +45,7 @@ STILL_IDS = {
     "joint_aim_id": "a joint aim belongs to a partnership, not to a tenant",
     "joint_id": "a joint impact assessment belongs to a partnership, not to a tenant",
     "joint_measure_id": "a joint measure belongs to a partnership, not to a tenant",
+    "chart_id": "a chart's name on its page, such as actions-by-objective, not a record",
 }
 
 
