@@ -436,3 +436,26 @@ def test_unknown_years_and_versions_are_not_found(client, login_as):
     login_as("lead", partnership="west-kent")
     assert client.get("/p/west-kent/reports/2024/report/").status_code == 404
     assert client.get("/p/west-kent/reports/2019-20/report/").status_code == 404
+
+
+@pytest.mark.parametrize("version", ["abc", "", "²", "9" * 5000])
+def test_a_missing_or_garbled_version_is_a_conflict_not_an_error(
+    app, client, login_as, fake_returns, version
+):
+    login_as("lead", partnership="west-kent")
+    url = f"/p/west-kent/reports/{OPEN}/report/"
+    client.get(url)
+    response = client.post(
+        url,
+        data={
+            "csrf_token": csrf_token(client, url),
+            "version": version,
+            "foreword": "Our foreword.",
+            "summary": "Our summary.",
+        },
+    )
+    assert response.status_code == 200
+    assert "Our foreword." in response.get_data(as_text=True)
+    with app.app_context(), partnership_scope(_west_kent()):
+        report = services.find_report(_west_kent(), OPEN)
+        assert report is None or report.foreword != "Our foreword."

@@ -61,7 +61,14 @@ def report_for(partnership: Partnership, year: str, user=None) -> JointReport:
 
 def save_text(report: JointReport, data: dict, user) -> JointReport:
     """Save the foreword and partnership summary; a second editor's save is refused."""
-    if int(data["version"]) != report.version:
+    # A missing or garbled version cannot show which copy the editor started from, so it
+    # is treated as a conflict: the page shows the saved text beside theirs.
+    version = str(data.get("version") or "").strip()
+    if (
+        not (version.isascii() and version.isdecimal())
+        or len(version) > 9
+        or int(version) != report.version
+    ):
         raise EditConflict(report, data)
     report.foreword = data["foreword"].strip()
     report.summary = data["summary"].strip()
