@@ -40,6 +40,7 @@ from sqlalchemy.orm import (
     mapped_column,
     with_loader_criteria,
 )
+from sqlalchemy.orm.base import NO_VALUE
 from sqlalchemy.sql import visitors
 from sqlalchemy.sql.selectable import Alias, Join
 
@@ -151,7 +152,7 @@ def set_tenant(tenant: Tenant | int | None) -> None:
     _change_scope(tenant_id)
     scope = _partnership_scope.get()
     if scope is None or scope.derived:
-        _change_partnership_scope(_derived_scope(tenant_id))
+        _change_partnership_scope(_derived_scope(tenant_id, _loaded_partnership_ids(tenant)))
     _apply_to_database(db.session)
 
 
@@ -615,10 +616,25 @@ def visible_partnership_ids() -> frozenset[int] | None:
     return None if scope is None else scope.visible
 
 
-def _derived_scope(tenant_id: int | None) -> PartnershipScope | None:
+def _loaded_partnership_ids(tenant) -> frozenset[int] | None:
+    """The ids of ``tenant``'s partnerships if they were loaded with it (a signed-in
+    request loads them with the session), else None."""
+    if tenant is None or isinstance(tenant, int):
+        return None
+    loaded = inspect(tenant).attrs.partnerships.loaded_value
+    if loaded is NO_VALUE:
+        return None
+    return frozenset(p.id for p in loaded)
+
+
+def _derived_scope(
+    tenant_id: int | None, known: frozenset[int] | None = None
+) -> PartnershipScope | None:
     """The read-only scope of a tenant: the partnerships it is a member of."""
     if tenant_id is None:
         return None
+    if known is not None:
+        return PartnershipScope(known, None, derived=True)
     from portal.partners.models import partnership_member
 
     ids = db.session.scalars(

@@ -149,8 +149,9 @@ def load_session(token: str) -> User | None:
     """The user of a live session, or None if it has ended, expired or been revoked."""
     if not token:
         return None
-    # The session, its user, the user's grants and their organisations in one query: every
-    # signed-in page needs them before it can answer, even with a 404.
+    # The session, its user, the user's grants, their organisations and those
+    # organisations' partnerships in one query: every signed-in page needs them before it
+    # can answer (the partnerships set what a tenant page may read), even with a 404.
     row = (
         db.session.execute(
             select(UserSession)
@@ -159,6 +160,7 @@ def load_session(token: str) -> User | None:
                 joinedload(UserSession.user)
                 .joinedload(User.tenant_grants)
                 .joinedload(TenantGrant.tenant)
+                .joinedload(Tenant.partnerships)
             )
         )
         .unique()
@@ -191,8 +193,9 @@ def load_session(token: str) -> User | None:
 def end_session(token: str | None, reason: str = "signed out") -> None:
     if not token:
         return
-    # The session, its user, the user's grants and their organisations in one query: every
-    # signed-in page needs them before it can answer, even with a 404.
+    # The session, its user, the user's grants, their organisations and those
+    # organisations' partnerships in one query: every signed-in page needs them before it
+    # can answer (the partnerships set what a tenant page may read), even with a 404.
     row = (
         db.session.execute(
             select(UserSession)
@@ -201,6 +204,7 @@ def end_session(token: str | None, reason: str = "signed out") -> None:
                 joinedload(UserSession.user)
                 .joinedload(User.tenant_grants)
                 .joinedload(TenantGrant.tenant)
+                .joinedload(Tenant.partnerships)
             )
         )
         .unique()
