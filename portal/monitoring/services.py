@@ -429,11 +429,13 @@ def stored_values_of(measures: list[Measure]) -> dict[int, dict[str, dict[str, F
     out: dict[int, dict[str, dict[str, Figure]]] = {m.id: {} for m in measures}
     if not out:
         return out
+    by_id = {m.id: m for m in measures}
     query = select(
         MeasureValue.measure_id, MeasureValue.period, MeasureValue.category, MeasureValue.value
     ).where(MeasureValue.measure_id.in_(list(out)))
     for measure_id, period, category, value in db.session.execute(query):
-        out[measure_id].setdefault(period, {})[category] = value
+        # NUMERIC comes back as Decimal('12.0000'): every read gives the exact figure.
+        out[measure_id].setdefault(period, {})[category] = exact(by_id[measure_id], value)
     return out
 
 

@@ -22,7 +22,7 @@ from sqlalchemy import select
 
 from portal.extensions import db
 from portal.monitoring import periods
-from portal.monitoring.models import Measure, MeasureValue
+from portal.monitoring.models import Figure, Measure, MeasureValue
 
 DIRECTIONS = {"higher": "Higher is better", "lower": "Lower is better"}
 RAG_LABELS = {
@@ -193,13 +193,16 @@ class MeasureStatus:
 
 def statuses(measures: list[Measure]) -> list[MeasureStatus]:
     """Each measure's latest two totals, RAG and travel, from one query for them all."""
-    totals: dict[int, dict[str, float]] = {m.id: {} for m in measures}
+    from portal.monitoring.services import exact  # services imports this module
+
+    totals: dict[int, dict[str, Figure]] = {m.id: {} for m in measures}
     if totals:
+        by_id = {m.id: m for m in measures}
         query = select(MeasureValue.measure_id, MeasureValue.period, MeasureValue.value).where(
             MeasureValue.measure_id.in_(list(totals)), MeasureValue.category == ""
         )
         for measure_id, period, value in db.session.execute(query):
-            totals[measure_id][period] = value
+            totals[measure_id][period] = exact(by_id[measure_id], value)
     out = []
     for m in measures:
         ordered = [p for p in m.periods if p in totals[m.id]]
