@@ -721,3 +721,31 @@ def test_a_year_with_a_superscript_digit_is_not_found(client, login_as):
 def test_a_lead_year_with_a_superscript_digit_is_not_found(client, login_as):
     login_as("lead", partnership="west-kent")
     assert client.get("/p/west-kent/reports/%C2%B2025-26/").status_code == 404
+
+
+def test_an_employee_count_thousands_of_digits_long_is_a_message_not_an_error(lead):
+    # int() refuses strings of more than 4,300 digits with ValueError.
+    from portal.returns import sections, sources
+
+    drawn = sources.Workforce(None, None, [])
+    huge = "9" * 5000
+    assert sections.problems("workforce", {"employees": huge}, _year(), drawn) == {
+        "employees": "Enter how many people you employ as a whole number, like 420"
+    }
+    assert sections.employees_of({"employees": huge}, drawn) is None
+
+
+def test_a_start_year_thousands_of_digits_long_is_a_message_not_an_error(client, login_as):
+    login_as("lead", partnership="west-kent")
+    url = "/p/west-kent/reports/open"
+    response = client.post(
+        url,
+        data={
+            "csrf_token": csrf_token(client, url),
+            "start_year": "9" * 5000,
+            "deadline": ["31", "5", "2027"],
+            "publication_target": ["30", "9", "2027"],
+        },
+    )
+    assert response.status_code == 200
+    assert "Choose a reporting year from the list" in response.get_data(as_text=True)

@@ -93,7 +93,10 @@ def open_year():
         else:
             flash(f"Reporting year {year.label} opened. Each member has been emailed the deadline.")
             return redirect(url_for("reports.year", year=year.label))
-    if form.start_year.data and str(form.start_year.data).isdecimal():
+    if form.start_year.errors:
+        form.start_year.errors = ["Choose a reporting year from the list"]
+    # Only an offered year is looked up: int() refuses strings of more than 4,300 digits.
+    if str(form.start_year.data) in dict(form.start_year.choices):
         period = services.current_period(g.partnership, int(form.start_year.data))
     return render_template("returns/open_year.html", form=form, period=period)
 

@@ -101,7 +101,8 @@ def employees_of(answers: dict, drawn: sources.Workforce) -> int | None:
     if drawn.employees is not None:
         return drawn.employees
     text = str(answers.get("employees") or "").strip().replace(",", "")
-    return int(text) if text.isdecimal() else None
+    # The length check comes first: int() refuses strings of more than 4,300 digits.
+    return int(text) if text.isdecimal() and len(text) <= 9 else None
 
 
 def problems(key: str, answers: dict, year: ReportingYear, drawn, tenant=None) -> dict:
@@ -162,7 +163,7 @@ def _workforce_problems(errors: dict, answers: dict, drawn: sources.Workforce) -
         text = str(answers.get("employees") or "").replace(",", "")
         if not text:
             errors["employees"] = "Enter how many people you employ"
-        elif not text.isdecimal() or int(text) > 10_000_000:
+        elif not text.isdecimal() or len(text) > 9 or int(text) > 10_000_000:
             errors["employees"] = "Enter how many people you employ as a whole number, like 420"
     _narrative(errors, "narrative", answers.get("narrative", ""), "a comment", required=False)
     employees = employees_of(answers, drawn)
