@@ -749,3 +749,33 @@ def test_a_start_year_thousands_of_digits_long_is_a_message_not_an_error(client,
     )
     assert response.status_code == 200
     assert "Choose a reporting year from the list" in response.get_data(as_text=True)
+
+
+def test_a_second_sign_off_at_the_same_moment_is_told_it_was_already_signed_off(
+    client, login_as, app, monkeypatch
+):
+    # Two chief executives press the button together: both pass the status check, and the
+    # second snapshot breaks the unique constraint when it is written.
+    from sqlalchemy.exc import IntegrityError
+
+    def raced(ret, **kwargs):
+        db.session.add(ReturnSnapshot(tenant_id=ret.tenant_id))
+        raise IntegrityError("INSERT INTO return_snapshot", {}, Exception("unique"))
+
+    monkeypatch.setattr(signoff, "freeze", raced)
+    login_as("ceo", "tunbridge-wells")
+    url = TASKS.format(slug="tunbridge-wells") + "sign-off"
+    response = client.post(
+        url,
+        data={
+            "csrf_token": csrf_token(client, url),
+            "confirm": "y",
+            "name": "Pat Jones",
+            "role": "Chief Executive",
+            "password": PASSWORD,
+        },
+    )
+    assert response.status_code == 302
+    assert response.headers["Location"].endswith(TASKS.format(slug="tunbridge-wells"))
+    page = client.get(response.headers["Location"]).get_data(as_text=True)
+    assert "already been signed off" in page

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from flask import abort, flash, g, redirect, render_template, request, url_for
 from flask_login import current_user
+from sqlalchemy.exc import IntegrityError
 from werkzeug.wrappers import Response
 
 from portal import clock
@@ -520,6 +521,12 @@ def sign_off(partnership: str, year: str):
             )
         except services.ReturnsError as exc:
             _apply(form, exc.errors)
+        except IntegrityError:
+            # Another sign-off of the same return was written first: the unique constraint
+            # on its snapshot refused this one, so nothing of it is kept.
+            db.session.rollback()
+            flash("This return has already been signed off.")
+            return redirect(url_for("returns.task_list", partnership=partnership, year=year))
         else:
             flash(f"Signed off. Its SHA-256 fingerprint is {snapshot.sha256}.")
             return redirect(url_for("returns.task_list", partnership=partnership, year=year))
