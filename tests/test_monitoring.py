@@ -376,7 +376,8 @@ def test_figures_are_compared_with_the_community(app, client, login_as):
 def _fresh_measure(
     slug: str, key: str, breakdown: str, figures: dict[str, int], replace: bool = True
 ) -> int:
-    """Give a member one measure of definition ``key`` with 2014's ``figures``, replacing
+    """Give a member one measure of definition ``key`` with 2019's ``figures`` (a year the
+    demonstration releases nothing for, between its two plan periods), replacing
     any it has (the demonstration data gives members some) unless ``replace`` is False."""
     definition = _definition(key)
     with tenant_scope(tenant(slug)):
@@ -387,9 +388,9 @@ def _fresh_measure(
                 database.session.delete(old)
         database.session.commit()
         row = services.add_measure(
-            definition=definition, breakdown=breakdown, first_year=2014, last_year=2014
+            definition=definition, breakdown=breakdown, first_year=2019, last_year=2019
         )
-        cells = [services.Cell("2014", c, str(v), c) for c, v in figures.items()]
+        cells = [services.Cell("2019", c, str(v), c) for c, v in figures.items()]
         services.save_values(row, cells, via="test")
     return definition.id
 
@@ -404,7 +405,7 @@ def test_a_lead_sees_members_figures_only_as_released(app, client, login_as):
     login_as("lead", partnership="west-kent")
     page = client.get("/p/west-kent/monitoring/measures").get_data(as_text=True)
     assert "Attendance at events and services by sex" in page
-    url = f"/p/west-kent/monitoring/measures/{definition_id}?breakdown=sex&period=2014"
+    url = f"/p/west-kent/monitoring/measures/{definition_id}?breakdown=sex&period=2019"
     page = client.get(url).get_data(as_text=True)
     rows = table_rows(page)
     with app.app_context():
@@ -428,7 +429,7 @@ def test_a_total_that_would_reveal_a_small_count_is_withheld(app, client, login_
     with app.app_context():
         definition_id = _fresh_measure("sevenoaks", "attendance-events-services", "age", figures)
     login_as("lead", partnership="west-kent")
-    url = f"/p/west-kent/monitoring/measures/{definition_id}?breakdown=age&period=2014"
+    url = f"/p/west-kent/monitoring/measures/{definition_id}?breakdown=age&period=2019"
     page = client.get(url).get_data(as_text=True)
     assert "not shown" in page and "withheld to protect small counts" in page
     assert "45 <span" not in page
@@ -445,7 +446,7 @@ def test_one_total_is_withheld_in_every_table_that_shows_it(app, client, login_a
         _fresh_measure("sevenoaks", key, "sex", {"": 43, "Female": 20, "Male": 23}, replace=False)
         sevenoaks = tenant("sevenoaks").name
     login_as("lead", partnership="west-kent")
-    url = f"/p/west-kent/monitoring/measures/{definition_id}?period=2014&breakdown="
+    url = f"/p/west-kent/monitoring/measures/{definition_id}?period=2019&breakdown="
     by_age = table_rows(client.get(url + "age").get_data(as_text=True))[sevenoaks]
     by_sex = table_rows(client.get(url + "sex").get_data(as_text=True))[sevenoaks]
     assert by_age == [
@@ -468,7 +469,7 @@ def test_one_total_is_withheld_in_every_table_that_shows_it(app, client, login_a
         west_kent = database.session.scalar(
             select(Partnership).where(Partnership.slug == "west-kent")
         )
-        view = services.across_members(west_kent, _definition(key), "sex", "2014")
+        view = services.across_members(west_kent, _definition(key), "sex", "2019")
         row = next(m for m in view.members if m.tenant.slug == "sevenoaks")
         assert row.table.total.status == "withheld"
 
