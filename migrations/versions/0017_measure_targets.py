@@ -26,7 +26,8 @@ def upgrade():
 
 
 def downgrade():
-    with op.batch_alter_table('measure') as batch:
-        batch.drop_column('amber_threshold')
-        batch.drop_column('target_direction')
-        batch.drop_column('target_value')
+    # Plain DROP COLUMN (SQLite 3.35+): a batch copy would drop the old measure table, and
+    # ON DELETE CASCADE would take every figure with it.
+    op.drop_column('measure', 'amber_threshold')
+    op.drop_column('measure', 'target_direction')
+    op.drop_column('measure', 'target_value')

@@ -71,13 +71,14 @@ def upgrade():
 
 
 def downgrade():
-    with op.batch_alter_table('joint_assessment', schema=None) as batch_op:
-        for column in reversed(JOINT_COLUMNS):
-            batch_op.drop_column(column.name)
+    # Plain ALTER TABLE … DROP COLUMN (SQLite 3.35+): a batch copy of these tables would
+    # drop the old ones, and the ON DELETE CASCADE of their children (evidence pieces,
+    # members' contributions) would empty those.
+    for column in reversed(JOINT_COLUMNS):
+        op.drop_column('joint_assessment', column.name)
     op.drop_index(op.f('ix_progress_update_replaces_id'), table_name='progress_update')
-    with op.batch_alter_table('progress_update', schema=None) as batch_op:
-        for column in reversed(PROGRESS_COLUMNS):
-            batch_op.drop_column(column.name)
+    for column in reversed(PROGRESS_COLUMNS):
+        op.drop_column('progress_update', column.name)
     op.drop_index(op.f('ix_form_submission_created_at'), table_name='form_submission')
     op.drop_index(op.f('ix_form_submission_user_id'), table_name='form_submission')
     op.drop_table('form_submission')
