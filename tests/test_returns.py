@@ -779,3 +779,31 @@ def test_a_second_sign_off_at_the_same_moment_is_told_it_was_already_signed_off(
     assert response.headers["Location"].endswith(TASKS.format(slug="tunbridge-wells"))
     page = client.get(response.headers["Location"]).get_data(as_text=True)
     assert "already been signed off" in page
+
+
+def test_officers_see_incident_counts_as_released_not_exact(client, login_as, app):
+    # Exact hate-incident statistics are for caseworkers: the officer drafting the return
+    # sees the counts the way the return will show them, under the disclosure rule.
+    with app.app_context(), tenant_scope(tenant("tonbridge-malling")):
+        from portal.returns import sources
+
+        exact = sources.incident_tables(_year())
+        released = signoff.build_content(services.return_for(_year()))["hate_incidents"]
+    assert exact, "the year has quarters to report"
+    login_as("officer", "tonbridge-malling")
+    page = client.get(TASKS.format(slug="tonbridge-malling") + "sections/incidents")
+    assert page.status_code == 200
+    text = page.get_data(as_text=True)
+    assert "Hate incidents recorded in 2025-26, by quarter<" not in text
+    assert "against the register" not in text
+    assert "shown under the disclosure rule" in text
+    motivations = [
+        name
+        for tables in released["released"].values()
+        for name in (tables or {})
+        if name.startswith("motivation:")
+    ]
+    if motivations:
+        assert "by motivation and quarter" in text
+    else:
+        assert "No hate incidents recorded in the year." in text

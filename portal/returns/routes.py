@@ -281,7 +281,13 @@ def section(partnership: str, year: str, section: str):
     if ret is None:
         flash("This return has been sent for sign-off and cannot be changed.")
         return redirect(url_for("returns.task_list", partnership=partnership, year=year))
-    drawn = services.drawn(section, row, ret)
+    # Exact hate-incident counts are for caseworkers (as on the statistics page); everyone
+    # else drafting the return sees them as released, the way the return will show them.
+    exact_incidents = current_user.has_role(g.tenant, "caseworker")
+    if section == "incidents" and not exact_incidents:
+        drawn = signoff.build_content(ret)["hate_incidents"]
+    else:
+        drawn = services.drawn(section, row, ret)
     saved = ret.section(section)
     form = SectionForm()
     answers = dict(saved.answers) if saved else {}
@@ -327,6 +333,7 @@ def section(partnership: str, year: str, section: str):
         sources=sources,
         sections=sections,
         tenant=g.tenant,
+        exact_incidents=exact_incidents,
     )
 
 
