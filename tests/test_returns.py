@@ -806,4 +806,36 @@ def test_officers_see_incident_counts_as_released_not_exact(client, login_as, ap
     if motivations:
         assert "by motivation and quarter" in text
     else:
-        assert "No hate incidents recorded in the year." in text
+        assert "No incident figures for the year can be shown" in text
+
+
+def test_officers_see_recorded_incidents_under_the_disclosure_rule(client, login_as, app):
+    from datetime import date
+
+    from portal.incidents.models import HateIncident, Ward
+
+    with app.app_context(), tenant_scope(tenant("tonbridge-malling")):
+        now = clock.utcnow()
+        ward = Ward(name="Castle", created_at=now)
+        db.session.add(ward)
+        db.session.flush()
+        for _ in range(3):
+            db.session.add(
+                HateIncident(
+                    occurred_on=date(2025, 5, 1),
+                    motivations=["race"],
+                    incident_type="verbal",
+                    ward_id=ward.id,
+                    description="Something happened.",
+                    created_at=now,
+                    updated_at=now,
+                )
+            )
+        db.session.commit()
+    login_as("officer", "tonbridge-malling")
+    text = client.get(TASKS.format(slug="tonbridge-malling") + "sections/incidents").get_data(
+        as_text=True
+    )
+    assert "shown under the disclosure rule" in text
+    assert ">3<" not in text.replace(" ", "").replace("\n", "")
+    assert "Hate incidents recorded in 2025-26, by quarter<" not in text
