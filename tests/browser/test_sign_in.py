@@ -88,7 +88,7 @@ def test_partnership_lead_lands_on_the_partnership_home(sign_in):
     page = sign_in("lead@west-kent.demo")
     expect(page).to_have_url(re.compile(r"/p/west-kent/$"))
     expect(page).to_have_title(
-        "Home – West Kent Equality Partnership – Equality Partnership Portal"
+        "Dashboard – West Kent Equality Partnership – Equality Partnership Portal"
     )
     expect(page.get_by_role("heading", level=1)).to_have_text("West Kent Equality Partnership")
     members = page.get_by_role("table", name="Member organisations")
