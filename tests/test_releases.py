@@ -110,10 +110,10 @@ def test_a_member_of_two_partnerships_is_released_once_under_the_stricter_rule(
                 database.session.delete(old)
             database.session.commit()
             row = services.add_measure(
-                definition=definition, breakdown="sex", first_year=2014, last_year=2014
+                definition=definition, breakdown="sex", first_year=2018, last_year=2018
             )
             cells = [
-                services.Cell("2014", c, str(v), c or "Total")
+                services.Cell("2018", c, str(v), c or "Total")
                 for c, v in {"": 31, "Female": 9, "Male": 22}.items()
             ]
             services.save_values(row, cells, via="test")
@@ -123,7 +123,7 @@ def test_a_member_of_two_partnerships_is_released_once_under_the_stricter_rule(
     auth.logout()
     login_as("lead", partnership="west-kent")
     name = _names(app)["tonbridge-malling"]
-    url = f"/p/{{}}/monitoring/measures/{definition_id}?breakdown=sex&period=2014"
+    url = f"/p/{{}}/monitoring/measures/{definition_id}?breakdown=sex&period=2018"
     west = _rows(client, url.format("west-kent"))[name]
     # Female 9 would show as 10 under West Kent's own rule; under 10/10 it is hidden.
     assert west == ["fewer than 10", "20 (rounded)", "0", "30 (rounded)"]
@@ -135,6 +135,7 @@ def test_a_member_of_two_partnerships_is_released_once_under_the_stricter_rule(
             select(FigureRelease).where(
                 FigureRelease.tenant_id == tenant("tonbridge-malling").id,
                 FigureRelease.definition_id == definition_id,
+                FigureRelease.period == "2018",
             )
         ).all()
         assert [(r.threshold, r.rounding, r.trigger, r.trigger_detail) for r in rows] == [
@@ -297,20 +298,21 @@ def test_release_is_idempotent_and_sign_off_can_trigger_it(app):
                 database.session.delete(old)
             database.session.commit()
             row = services.add_measure(
-                definition=definition, breakdown="sex", first_year=2014, last_year=2014
+                definition=definition, breakdown="sex", first_year=2018, last_year=2018
             )
-            services.save_values(row, [services.Cell("2014", "", "23", "Total")], via="test")
+            services.save_values(row, [services.Cell("2018", "", "23", "Total")], via="test")
         first = services.release_member_figures(
-            member, definition, "2014", trigger=services.SIGN_OFF, detail="2014-15 return"
+            member, definition, "2018", trigger=services.SIGN_OFF, detail="2018-19 return"
         )
-        again = services.release_member_figures(member, definition, "2014")
+        again = services.release_member_figures(member, definition, "2018")
         assert again.id == first.id and again.trigger == services.SIGN_OFF
         assert services.release_member_figures(member, definition, "2019") is None
-        # (The demonstration's signed-off return released other figures before.)
+        # (The demonstration's signed-off returns released other years before: 2018 is
+        # a year it releases nothing for.)
         events = [
             e
             for e in audit_events(app, action="figures.released")
-            if e.detail["definition"] == definition.id
+            if e.detail["definition"] == definition.id and e.detail.get("period") == "2018"
         ]
         assert [e.tenant_id for e in events] == [member.id]
         assert events[0].detail["trigger"] == services.SIGN_OFF
@@ -324,7 +326,7 @@ def test_releases_are_append_only_and_written_only_under_their_tenant(app):
         sevenoaks, thanet = tenant("sevenoaks"), tenant("thanet")
         fields = {
             "definition_id": definition.id,
-            "period": "2014",
+            "period": "2018",
             "threshold": 8,
             "rounding": 5,
             "released_at": clock.utcnow(),
