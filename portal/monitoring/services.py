@@ -1186,31 +1186,7 @@ def release_member_figures(
             db.session.commit()
             return None
         try:
-            row = _store(
-                tenant,
-                definition,
-                period,
-                release,
-                version=1,
-                trigger=trigger,
-                detail=detail,
-                user=user,
-            )
-            audit.record(
-                "figures.released",
-                row,
-                tenant_id=tenant.id,
-                user=user,
-                detail={
-                    "definition": definition.id,
-                    "measure": definition.name,
-                    "period": period,
-                    "version": 1,
-                    "rule": [release.rule.threshold, release.rule.rounding],
-                    "trigger": trigger,
-                    "trigger_detail": detail,
-                },
-            )
+            row = _first_release(tenant, definition, period, release, trigger, detail, user)
             db.session.commit()
         except IntegrityError:
             # Released at the same moment by another request: that release stands.
@@ -1239,32 +1215,39 @@ def release_counts(
         return existing
     with tenant_scope(tenant):
         release = next_release([], tables, [p.disclosure_rule for p in tenant.partnerships])
-        row = _store(
-            tenant,
-            definition,
-            period,
-            release,
-            version=1,
-            trigger=trigger,
-            detail=detail,
-            user=user,
-        )
-        audit.record(
-            "figures.released",
-            row,
-            tenant_id=tenant.id,
-            user=user,
-            detail={
-                "definition": definition.id,
-                "measure": definition.name,
-                "period": period,
-                "version": 1,
-                "rule": [release.rule.threshold, release.rule.rounding],
-                "trigger": trigger,
-                "trigger_detail": detail,
-            },
-        )
+        row = _first_release(tenant, definition, period, release, trigger, detail, user)
         db.session.flush()
+    return row
+
+
+def _first_release(tenant, definition, period, release, trigger, detail, user) -> FigureRelease:
+    """Store version 1 of a release and record it in the member's trail; the caller
+    commits (a lead's first look) or flushes (inside a sign-off)."""
+    row = _store(
+        tenant,
+        definition,
+        period,
+        release,
+        version=1,
+        trigger=trigger,
+        detail=detail,
+        user=user,
+    )
+    audit.record(
+        "figures.released",
+        row,
+        tenant_id=tenant.id,
+        user=user,
+        detail={
+            "definition": definition.id,
+            "measure": definition.name,
+            "period": period,
+            "version": 1,
+            "rule": [release.rule.threshold, release.rule.rounding],
+            "trigger": trigger,
+            "trigger_detail": detail,
+        },
+    )
     return row
 
 
