@@ -21,7 +21,7 @@ BLUEPRINTS = (
     "portal.admin.audit_routes",
     "portal.admin.routes",
     "portal.partners.routes",
-    "portal.plans.routes",
+    "portal.commitments.routes",
     "portal.actions.routes",
     "portal.actions.import_routes",
     "portal.eqia.routes",

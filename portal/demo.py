@@ -100,8 +100,8 @@ def _content_loaders() -> list:
     from portal.eqia import demo as eqia
     from portal.incidents import demo as incidents
     from portal.monitoring import demo as monitoring
-    from portal.plans import demo as plans
+    from portal.commitments import demo as commitments
     from portal.reports import demo as reports
     from portal.returns import demo as returns
 
-    return [aims, plans, actions, eqia, incidents, monitoring, returns, reports, dashboards]
+    return [aims, commitments, actions, eqia, incidents, monitoring, returns, reports, dashboards]

@@ -23,7 +23,7 @@ def _navigation() -> list[dict]:
 
     if "tenant" in g:
         items.append(item("Home", "home.tenant_home"))
-        items.append(item("Commitments", "plans.commitments"))
+        items.append(item("Commitments", "commitments.commitments"))
         items.append(item("Action plan", "actions.objectives"))
         items.append(item("Measures", "monitoring.measures"))
         items.append(item("Impact assessments", "eqia.register"))

@@ -23,7 +23,7 @@ from portal.aims.models import (
     RoleListItem,
 )
 from portal.partners.models import Partnership
-from portal.plans.models import Commitment
+from portal.commitments.models import Commitment
 from portal.tenancy import tenant_scope
 from tests.helpers import as_partnership, audit_events, csrf_token, scoped, tenant
 

@@ -6,7 +6,7 @@ import re
 
 from sqlalchemy import select
 
-from portal.plans.models import Commitment
+from portal.commitments.models import Commitment
 from portal.tenancy import tenant_scope
 from tests.helpers import audit_events, csrf_token, tenant
 

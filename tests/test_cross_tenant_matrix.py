@@ -91,7 +91,7 @@ def _person_state(slug: str, user_id: int):
 
 
 def _commitment(slug: str) -> int:
-    from portal.plans.models import Commitment
+    from portal.commitments.models import Commitment
 
     with tenant_scope(tenant(slug)):
         now = clock.utcnow()
@@ -102,7 +102,7 @@ def _commitment(slug: str) -> int:
 
 
 def _commitment_state(slug: str, object_id: int):
-    from portal.plans.models import Commitment
+    from portal.commitments.models import Commitment
 
     with tenant_scope(tenant(slug)):
         row = by_number(Commitment, object_id)

@@ -18,7 +18,7 @@ PLAN = "/t/maidstone/plan"
 
 # Every form that adds a record. Each must be one-time.
 CREATE_ENDPOINTS = [
-    "plans.new_commitment",
+    "commitments.new_commitment",
     "aims.new_period",
     "aims.copy_period",
     "aims.new_role",

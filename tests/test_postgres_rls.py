@@ -13,7 +13,7 @@ from sqlalchemy.pool import NullPool
 
 from portal import clock
 from portal.extensions import db
-from portal.plans.models import Commitment
+from portal.commitments.models import Commitment
 from portal.tenancy import TenantOwned, tenant_scope
 from tests.conftest import APP_ROLE, POSTGRES_URL
 from tests.helpers import tenant

@@ -20,7 +20,7 @@ from portal.eqia.models import ImpactAssessment
 from portal.extensions import db
 from portal.incidents.models import HateIncident, Ward
 from portal.monitoring.models import Measure
-from portal.plans.models import Commitment
+from portal.commitments.models import Commitment
 from portal.returns.models import CaseStudy
 from portal.tenancy import tenant_scope
 from tests.helpers import csrf_token, tenant

@@ -78,7 +78,7 @@ def test_role_without_permission_is_403_in_own_tenant(login_as, client):
 
 
 def test_server_error_page_leaks_nothing(app, login_as, client, monkeypatch):
-    from portal.plans import services
+    from portal.commitments import services
 
     def broken():
         raise RuntimeError("secret stack detail")
@@ -117,7 +117,7 @@ def test_skip_link_on_every_page(client):
 def test_a_save_racing_another_is_explained_and_saves_nothing(app, login_as, client, monkeypatch):
     from sqlalchemy.orm.exc import StaleDataError
 
-    from portal.plans import services
+    from portal.commitments import services
 
     def racing(row, direction):
         raise StaleDataError("UPDATE statement on table 'commitment' expected to update 1 row")

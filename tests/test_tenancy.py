@@ -7,7 +7,7 @@ from sqlalchemy import delete, func, select, update
 from sqlalchemy.orm.exc import ObjectDeletedError
 
 from portal import clock
-from portal.plans.models import Commitment
+from portal.commitments.models import Commitment
 from portal.tenancy import CrossTenantWrite, TenantNotSet, across_tenants, tenant_scope
 from tests.helpers import tenant
 

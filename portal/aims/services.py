@@ -160,7 +160,7 @@ def linked_aim_ids(commitment_id: int) -> list[int]:
 
 def commitments_serving(aim: JointAim):
     """The tenant in scope's commitments linked to ``aim``, in order, as a select()."""
-    from portal.plans.models import Commitment
+    from portal.commitments.models import Commitment
 
     return (
         select(Commitment)

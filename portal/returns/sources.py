@@ -24,7 +24,7 @@ from portal.monitoring import categories
 from portal.monitoring import periods as period_keys
 from portal.monitoring import services as monitoring
 from portal.monitoring.models import Measure, MeasureDefinition
-from portal.plans.models import Commitment
+from portal.commitments.models import Commitment
 from portal.returns.models import ReportingYear
 
 WORKFORCE_KEY = "workforce-profile"

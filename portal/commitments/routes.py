@@ -10,13 +10,13 @@ from portal.aims import services as aims
 from portal.extensions import db
 from portal.forms import ConfirmForm
 from portal.once import one_time
-from portal.plans import services
-from portal.plans.forms import CommitmentForm, MoveForm
-from portal.plans.models import Commitment
+from portal.commitments import services
+from portal.commitments.forms import CommitmentForm, MoveForm
+from portal.commitments.models import Commitment
 from portal.readability import readability
 from portal.references import get_numbered_or_404
 
-tenant_bp = tenant_blueprint("plans", __name__, "/plan")
+tenant_bp = tenant_blueprint("commitments", __name__, "/plan")
 
 
 @tenant_bp.route("/commitments")
@@ -24,7 +24,7 @@ tenant_bp = tenant_blueprint("plans", __name__, "/plan")
 def commitments():
     rows = db.session.scalars(services.commitments()).all()
     return render_template(
-        "plans/commitments.html",
+        "commitments/commitments.html",
         commitments=rows,
         move=MoveForm(),
         confirm=ConfirmForm(),
@@ -81,7 +81,7 @@ def new_commitment():
             flash(f"Commitment {row.position} has been added", "success")
             return redirect(url_for(".commitments"))
     return render_template(
-        "plans/commitment_form.html", form=form, row=None, check=readability(form.text.data)
+        "commitments/commitment_form.html", form=form, row=None, check=readability(form.text.data)
     )
 
 
@@ -116,7 +116,7 @@ def edit_commitment(commitment_number: int):
             flash(f"Commitment {row.position} has been saved", "success")
             return redirect(url_for(".commitments"))
     return render_template(
-        "plans/commitment_form.html",
+        "commitments/commitment_form.html",
         form=form,
         row=row,
         conflict=conflict,
@@ -143,4 +143,4 @@ def delete_commitment(commitment_number: int):
         services.delete_commitment(row)
         flash("The commitment has been deleted", "success")
         return redirect(url_for(".commitments"))
-    return render_template("plans/commitment_delete.html", row=row, form=form)
+    return render_template("commitments/commitment_delete.html", row=row, form=form)

@@ -8,7 +8,7 @@ from portal import audit, clock
 from portal.aims import services as aims
 from portal.editing import EditConflict, commit_edit
 from portal.extensions import db
-from portal.plans.models import Commitment
+from portal.commitments.models import Commitment
 
 
 def commitments():

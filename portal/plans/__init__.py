@@ -1,1 +1,0 @@
-"""Each organisation's own plan: its policy commitments, objectives and actions."""
