@@ -9,12 +9,12 @@ cannot hold SVG).
 
 from __future__ import annotations
 
+import asyncio
 import base64
 import csv
 import io
 import os
-from collections.abc import Callable, Iterator, Mapping
-from contextlib import contextmanager
+from collections.abc import Callable, Mapping
 from pathlib import Path
 
 from flask import current_app
@@ -58,44 +58,51 @@ def _figure(chart: Mapping):
     return fig
 
 
-@contextmanager
-def chart_session() -> Iterator[Callable[[Mapping, str], bytes]]:
-    """Start kaleido's browser once for a whole build; yields ``draw(chart, format)``."""
-    import kaleido
-
-    os.environ.setdefault("BROWSER_PATH", current_app.config.get("CHROMIUM", "/usr/bin/chromium"))
-    try:
-        kaleido.start_sync_server(n=1, mathjax=False, silence_warnings=True)
-    except Exception as exc:  # noqa: BLE001 - said in plain words below
-        raise BuildError(
-            "The charts could not be drawn: the chromium browser did not start."
-        ) from exc
-
-    def draw(chart: Mapping, fmt: str) -> bytes:
-        try:
-            return kaleido.calc_fig_sync(
-                _figure(chart), opts={"format": fmt, "width": 800, "height": 420}
-            )
-        except Exception as exc:  # noqa: BLE001
-            raise BuildError(f"The chart '{chart['title']}' could not be drawn.") from exc
-
-    try:
-        yield draw
-    finally:
-        kaleido.stop_sync_server(silence_warnings=True)
+CHART_SECONDS = 60  # one chart takes a fraction of a second once chromium is up
 
 
 def draw_charts(content: Mapping, formats: tuple[str, ...] = ("svg",)) -> dict[str, dict]:
-    """Every chart of the content in each of ``formats``: {format: {chart id: bytes}}."""
+    """Every chart of the content in each of ``formats``: {format: {chart id: bytes}}.
+
+    kaleido's browser starts once for the whole build. A missing or broken browser, or a
+    chart that never comes back, is a :class:`BuildError` in plain words, never a wait.
+    """
     drawn: dict[str, dict] = {fmt: {} for fmt in formats}
     charts = charts_of(content)
     if not charts:
         return drawn
-    with chart_session() as draw:
-        for chart in charts:
-            for fmt in formats:
-                drawn[fmt][chart["id"]] = draw(chart, fmt)
+    browser = current_app.config.get("CHROMIUM", "/usr/bin/chromium")
+    if not (os.path.isfile(browser) and os.access(browser, os.X_OK)):
+        raise BuildError(
+            f"The charts could not be drawn: there is no chromium browser at {browser}. "
+            "Install Debian's chromium package, or set CHROMIUM to where it is."
+        )
+    os.environ["BROWSER_PATH"] = browser
+    try:
+        asyncio.run(_draw_all(charts, formats, drawn))
+    except BuildError:
+        raise
+    except Exception as exc:  # noqa: BLE001 - said in plain words
+        raise BuildError(
+            "The charts could not be drawn: the chromium browser did not start."
+        ) from exc
     return drawn
+
+
+async def _draw_all(charts, formats, drawn) -> None:
+    import kaleido
+
+    async with kaleido.Kaleido(n=1, mathjax=False, timeout=CHART_SECONDS) as browser:
+        for chart in charts:
+            figure = _figure(chart)
+            for fmt in formats:
+                try:
+                    drawn[fmt][chart["id"]] = await asyncio.wait_for(
+                        browser.calc_fig(figure, opts={"format": fmt, "width": 800, "height": 420}),
+                        CHART_SECONDS,
+                    )
+                except Exception as exc:  # noqa: BLE001
+                    raise BuildError(f"The chart '{chart['title']}' could not be drawn.") from exc
 
 
 def _data_uris(svgs: Mapping[str, bytes]) -> dict[str, str]:
