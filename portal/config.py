@@ -55,6 +55,8 @@ def from_environment() -> dict:
             "MAIL_SENDER", "Equality Partnership Portal <no-reply@localhost>"
         ),
         "PORTAL_BASE_URL": os.environ.get("PORTAL_BASE_URL"),
+        # The browser kaleido draws the joint report's charts with.
+        "CHROMIUM": os.environ.get("PORTAL_CHROMIUM", "/usr/bin/chromium"),
         "PORTAL_DEVELOPMENT": _bool("PORTAL_DEVELOPMENT"),
         "PROXY_HOPS": int(os.environ.get("PORTAL_PROXY_HOPS", "0") or 0),
         "TRUSTED_HOSTS": [
