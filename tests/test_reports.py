@@ -461,12 +461,9 @@ def test_a_missing_or_garbled_version_is_a_conflict_not_an_error(
         assert report is None or report.foreword != "Our foreword."
 
 
-def test_a_missing_browser_is_said_in_plain_words_rather_than_waited_for(app):
+def test_a_missing_browser_is_said_in_plain_words_rather_than_waited_for(app, monkeypatch):
     content = _content(2)
     assert report_content.charts_of(content)
-    app.config["CHROMIUM"] = "/nonexistent/chromium"
-    try:
-        with app.app_context(), pytest.raises(formats.BuildError, match="no chromium browser"):
-            formats.draw_charts(content)
-    finally:
-        app.config.pop("CHROMIUM")
+    monkeypatch.setitem(app.config, "CHROMIUM", "/nonexistent/chromium")
+    with app.app_context(), pytest.raises(formats.BuildError, match="no chromium browser"):
+        formats.draw_charts(content)
