@@ -96,11 +96,11 @@ def _content_loaders() -> list:
     """Feature modules that contribute demonstration content, in load order."""
     from portal.actions import demo as actions
     from portal.aims import demo as aims
+    from portal.commitments import demo as commitments
     from portal.dashboards import demo as dashboards
     from portal.eqia import demo as eqia
     from portal.incidents import demo as incidents
     from portal.monitoring import demo as monitoring
-    from portal.commitments import demo as commitments
     from portal.reports import demo as reports
     from portal.returns import demo as returns
 

@@ -22,8 +22,8 @@ from portal.aims.models import (
     PlanPeriod,
     RoleListItem,
 )
-from portal.partners.models import Partnership
 from portal.commitments.models import Commitment
+from portal.partners.models import Partnership
 from portal.tenancy import tenant_scope
 from tests.helpers import as_partnership, audit_events, csrf_token, scoped, tenant
 

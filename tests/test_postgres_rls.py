@@ -12,8 +12,8 @@ from sqlalchemy.exc import DBAPIError, ProgrammingError
 from sqlalchemy.pool import NullPool
 
 from portal import clock
-from portal.extensions import db
 from portal.commitments.models import Commitment
+from portal.extensions import db
 from portal.tenancy import TenantOwned, tenant_scope
 from tests.conftest import APP_ROLE, POSTGRES_URL
 from tests.helpers import tenant

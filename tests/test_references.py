@@ -16,11 +16,11 @@ from sqlalchemy import func, select
 
 from portal import clock
 from portal.actions.models import Action, Objective, ProgressUpdate
+from portal.commitments.models import Commitment
 from portal.eqia.models import ImpactAssessment
 from portal.extensions import db
 from portal.incidents.models import HateIncident, Ward
 from portal.monitoring.models import Measure
-from portal.commitments.models import Commitment
 from portal.returns.models import CaseStudy
 from portal.tenancy import tenant_scope
 from tests.helpers import csrf_token, tenant

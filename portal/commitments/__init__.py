@@ -1,1 +1,2 @@
-"""Each organisation's own commitments: the "We will …" statements of its policy, linked to the partnership's joint aims."""
+"""Each organisation's own commitments: the "We will …" statements of its policy,
+linked to the partnership's joint aims."""

@@ -7,12 +7,12 @@ from flask import abort, flash, g, redirect, render_template, request, url_for
 from portal import exports
 from portal.access import READ_ROLES, requires, tenant_blueprint
 from portal.aims import services as aims
-from portal.extensions import db
-from portal.forms import ConfirmForm
-from portal.once import one_time
 from portal.commitments import services
 from portal.commitments.forms import CommitmentForm, MoveForm
 from portal.commitments.models import Commitment
+from portal.extensions import db
+from portal.forms import ConfirmForm
+from portal.once import one_time
 from portal.readability import readability
 from portal.references import get_numbered_or_404
 

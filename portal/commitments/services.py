@@ -6,9 +6,9 @@ from sqlalchemy import func, select
 
 from portal import audit, clock
 from portal.aims import services as aims
+from portal.commitments.models import Commitment
 from portal.editing import EditConflict, commit_edit
 from portal.extensions import db
-from portal.commitments.models import Commitment
 
 
 def commitments():
