@@ -525,6 +525,7 @@ def sign_off(partnership: str, year: str):
                 confirmed=bool(form.confirm.data),
                 name=form.name.data,
                 role=form.role.data,
+                seen=form.seen.data or "",
             )
         except services.ReturnsError as exc:
             _apply(form, exc.errors)
@@ -538,11 +539,13 @@ def sign_off(partnership: str, year: str):
             flash(f"Signed off. Its SHA-256 fingerprint is {snapshot.sha256}.")
             return redirect(url_for("returns.task_list", partnership=partnership, year=year))
     form.password.data = ""
+    content = signoff.build_content(ret)
+    form.seen.data = signoff.shown_hash(ret, content)
     return render_template(
         "returns/sign_off.html",
         year=row,
         ret=ret,
-        content=signoff.build_content(ret),
+        content=content,
         image_url=_image_url(ret),
         form=form,
         back_form=SendBackForm(),
@@ -569,11 +572,13 @@ def send_back(partnership: str, year: str):
             return redirect(url_for("returns.task_list", partnership=partnership, year=year))
     form = SignOffForm()
     form.name.data = current_user.name
+    content = signoff.build_content(ret)
+    form.seen.data = signoff.shown_hash(ret, content)
     return render_template(
         "returns/sign_off.html",
         year=row,
         ret=ret,
-        content=signoff.build_content(ret),
+        content=content,
         image_url=_image_url(ret),
         form=form,
         back_form=back_form,

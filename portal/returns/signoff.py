@@ -97,13 +97,21 @@ def sign_off(
     confirmed: bool,
     name: str,
     role: str,
+    seen: str | None = None,
 ) -> ReturnSnapshot:
     """Sign off: freeze the return as an immutable snapshot with its SHA-256, and release
-    its counts once (trigger "sign-off"). Nothing is released unless every check passes."""
+    its counts once (trigger "sign-off"). Nothing is released unless every check passes.
+
+    ``seen`` is :func:`shown_hash` of the return as the chief executive's page showed it;
+    a return whose drawn-in records changed since then is not signed off unread."""
     name, role = (name or "").strip(), (role or "").strip()
     errors = {}
     if ret.status != AWAITING_SIGN_OFF:
         errors["confirm"] = "This return is not waiting for sign-off"
+    elif seen is not None and seen != shown_hash(ret):
+        errors["confirm"] = (
+            "The return has changed since you opened this page. Read it again, then sign it off"
+        )
     if not confirmed:
         errors["confirm"] = "Confirm the statement to sign off"
     if not name:
@@ -193,6 +201,11 @@ def freeze(ret: AnnualReturn, *, user, name: str, role: str) -> ReturnSnapshot:
     )
     db.session.commit()
     return snapshot
+
+
+def shown_hash(ret: AnnualReturn, content: dict | None = None) -> str:
+    """The SHA-256 of the return as the sign-off page shows it (``content`` if built)."""
+    return services.content_hash(content if content is not None else build_content(ret))
 
 
 def build_content(ret: AnnualReturn, **kwargs) -> dict:
