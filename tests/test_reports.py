@@ -470,3 +470,27 @@ def test_a_missing_browser_is_said_in_plain_words_rather_than_waited_for(app):
             formats.draw_charts(content)
     finally:
         app.config.pop("CHROMIUM")
+
+
+@pytest.mark.parametrize("start", ["=", "+", "-", "@", "\t", "\r"])
+def test_annex_text_that_could_run_as_a_formula_is_written_as_text(start):
+    # The annex carries names typed by members and leads; it follows portal/exports.py.
+    text = f'{start}HYPERLINK("http://example.com")'
+    content = {
+        "title": "Joint annual report",
+        "annex": [
+            {
+                "member": "Sevenoaks",
+                "measure": text,
+                "period": "2025-26",
+                "category": "",
+                "unit": "count",
+                "value": 15,
+                "mark": "rounded",
+            }
+        ],
+    }
+    rows = list(csv.reader(io.StringIO(formats.annex_csv(content).decode("utf-8-sig"))))
+    assert rows[1][1] == "'" + text and rows[1][5] == "15"
+    sheet = load_workbook(io.BytesIO(formats.annex_xlsx(content))).active
+    assert sheet["B2"].value == "'" + text and sheet["F2"].value == 15
