@@ -13,6 +13,7 @@ from portal.access import partnership_blueprint, requires, tenant_blueprint
 from portal.editing import EditConflict
 from portal.extensions import db
 from portal.forms import ConfirmForm
+from portal.once import one_time
 from portal.readability import readability
 from portal.references import get_numbered_or_404
 from portal.returns import case_studies, sections, services, signoff, sources
@@ -346,6 +347,7 @@ def _case_study_return(row: CaseStudy):
 
 @tenant_bp.route("/<partnership>/<year>/case-studies/new", methods=["GET", "POST"])
 @requires("edit_plan")
+@one_time
 def new_case_study(partnership: str, year: str):
     row = _tenant_year(partnership, year)
     ret = _editable_return(row)
