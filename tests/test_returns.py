@@ -908,3 +908,31 @@ def test_a_sign_off_without_the_fingerprint_of_what_was_read_is_refused(client, 
     with app.app_context():
         ret, _ = _return("tunbridge-wells")
         assert ret.status == AWAITING_SIGN_OFF
+
+
+def test_guessing_the_password_at_sign_off_locks_it_as_signing_in_does(client, login_as, app):
+    # The password asked again at sign-off is a second door: wrong guesses there count
+    # towards the same lock as at the sign-in page, or anybody at an unattended signed-in
+    # desk could guess without limit.
+    app.config["LOGIN_FAILURE_LIMIT"] = "3 per 15 minutes"
+    login_as("ceo", "tunbridge-wells")
+    url = TASKS.format(slug="tunbridge-wells") + "sign-off"
+    page = client.get(url).get_data(as_text=True)
+    form = {
+        "csrf_token": _hidden(page, "csrf_token"),
+        "seen": _hidden(page, "seen"),
+        "confirm": "y",
+        "name": "Pat Jones",
+        "role": "Chief Executive",
+    }
+    for guess in ("guess-one", "guess-two"):
+        response = client.post(url, data={**form, "password": guess})
+        assert response.status_code == 200
+        assert "The password is not right" in response.get_data(as_text=True)
+    response = client.post(url, data={**form, "password": guess}, follow_redirects=True)
+    assert "too many wrong passwords" in response.get_data(as_text=True)
+    response = client.post(url, data={**form, "password": PASSWORD}, follow_redirects=True)
+    assert "too many wrong passwords" in response.get_data(as_text=True)
+    with app.app_context():
+        ret, _ = _return("tunbridge-wells")
+        assert ret.status == AWAITING_SIGN_OFF

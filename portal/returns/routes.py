@@ -528,7 +528,12 @@ def sign_off(partnership: str, year: str):
                 name=form.name.data,
                 role=form.role.data,
                 seen=form.seen.data or "",
+                address=request.remote_addr or "",
             )
+        except signoff.PasswordLocked as exc:
+            # Locking queues the owner's unlock email, which ends this request's records.
+            flash(exc.errors["password"])
+            return redirect(url_for("returns.task_list", partnership=partnership, year=year))
         except services.ReturnsError as exc:
             _apply(form, exc.errors)
         except IntegrityError:
