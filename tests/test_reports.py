@@ -494,3 +494,18 @@ def test_annex_text_that_could_run_as_a_formula_is_written_as_text(start):
     assert rows[1][1] == "'" + text and rows[1][5] == "15"
     sheet = load_workbook(io.BytesIO(formats.annex_xlsx(content))).active
     assert sheet["B2"].value == "'" + text and sheet["F2"].value == 15
+
+
+def test_a_correction_sent_twice_makes_one_version(app, client, login_as, fake_returns):
+    # A double click on "Publish" queues two builds of the same correction: the second
+    # finds nothing changed since the first and publishes nothing.
+    login_as("lead", partnership="west-kent")
+    _write_text(client)
+    _publish(client)
+    _publish(client, note="Corrected the workforce table.")
+    _publish(client, note="Corrected the workforce table.")
+    with app.app_context():
+        assert _versions_of(OPEN) == 2
+        job = db.session.scalar(select(Job).order_by(Job.id.desc()))
+        assert job.state == "failed"
+        assert job.failure.startswith("Version 2 already publishes")
