@@ -158,10 +158,11 @@ class Table:
         """The table as CSV (UTF-8 with a byte-order mark), cell for cell.
 
         A number is written as it is shown; any other text that could run as a formula in
-        a spreadsheet gets a leading quote (portal/exports.py).
+        a spreadsheet gets a leading quote, and every cell is quoted, so that a spreadsheet
+        splitting on semicolons cannot cut a live formula out of one (portal/exports.py).
         """
         buffer = io.StringIO()
-        writer = csv.writer(buffer, quoting=csv.QUOTE_MINIMAL, lineterminator="\r\n")
+        writer = csv.writer(buffer, quoting=csv.QUOTE_ALL, lineterminator="\r\n")
         for row in [self.headers, *self.rows]:
             writer.writerow([c if _NUMBER.match(c) else neutralise(c) for c in row])
         return ("\ufeff" + buffer.getvalue()).encode("utf-8")

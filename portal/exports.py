@@ -25,6 +25,9 @@ FORMATS = {
     "xlsx": ("application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", "xlsx"),
 }
 DANGEROUS_START = ("=", "+", "-", "@", "\t", "\r")
+# Control characters an XLSX cell cannot hold (tab, line feed and carriage return it can):
+# text pasted or sent with them is kept without them, rather than failing the download.
+CONTROL_CHARACTERS = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f]")
 
 
 def neutralise(value):
@@ -41,7 +44,7 @@ def neutralise(value):
         return value
     if isinstance(value, list | tuple | set):
         value = "; ".join(str(v) for v in value)
-    text = str(value)
+    text = CONTROL_CHARACTERS.sub("", str(value))
     if text.startswith(DANGEROUS_START):
         return "'" + text
     return text
@@ -94,7 +97,7 @@ def to_xlsx_sheets(sheets: Iterable[tuple[str, Sequence[str], Iterable[Sequence]
     workbook.remove(workbook.active)
     used: set[str] = set()
     for title, headers, rows in sheets:
-        name = re.sub(r"[\[\]:*?/\\]", " ", title)[:31].strip() or "Sheet"
+        name = re.sub(r"[\[\]:*?/\\\x00-\x1f]", " ", title)[:31].strip() or "Sheet"
         n = 2
         while name.lower() in used:
             suffix = f" ({n})"

@@ -226,3 +226,20 @@ def test_the_figure_sent_is_one_plotly_accepts_as_it_is():
         sent = json.loads(chart.spec_json())
         assert json.loads(chart.figure.to_json()) == sent, chart.id
         assert "<" not in chart.spec_json() and "&" not in chart.spec_json()
+
+
+def test_every_csv_cell_is_quoted_so_a_semicolon_cannot_start_a_formula():
+    # Spreadsheets in many European locales split CSV on semicolons: an unquoted
+    # "Hub;=HYPERLINK(…)" would become a cell holding a live formula (portal/exports.py).
+    chart = charts.bar_chart(
+        "names",
+        title="Names",
+        categories=['Hub;=HYPERLINK("http://example.com")'],
+        series=[Series("Count", [5])],
+        category_label="What",
+        summary="One name.",
+    )
+    body = chart.csv().decode("utf-8")
+    assert '"Hub;=HYPERLINK(""http://example.com"")"' in body
+    assert all(line.startswith('"') for line in body[1:].splitlines())
+    assert _rows(chart.csv())[1] == ['Hub;=HYPERLINK("http://example.com")', "5"]

@@ -42,3 +42,36 @@ def test_xlsx_download_has_no_charset(login_as, client):
     assert response.headers["Content-Type"] == (
         "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
     )
+
+
+def test_control_characters_that_a_spreadsheet_refuses_are_left_out_not_a_server_error():
+    # Text typed into the portal can carry control characters (pasted from elsewhere, or
+    # sent on purpose); XLSX cannot hold them, and openpyxl raised an error for the page.
+    from openpyxl import load_workbook
+
+    from portal.exports import to_xlsx, to_xlsx_sheets
+    from portal.reports import formats
+
+    text = "Staff\x0b survey\x01 \x1b=1+1"
+    sheet = load_workbook(io.BytesIO(to_xlsx(["Name"], [[text]]))).active
+    assert sheet["A2"].value == "Staff survey =1+1"
+    sheet = load_workbook(io.BytesIO(to_xlsx_sheets([("Measures", ["Name"], [[text]])]))).active
+    assert sheet["A2"].value == "Staff survey =1+1"
+    annex = {
+        "title": "Joint annual report",
+        "annex": [
+            {
+                "member": "Sevenoaks",
+                "measure": "\x01=HYPERLINK(1)",
+                "period": "2025-26",
+                "category": "",
+                "unit": "count",
+                "value": 15,
+                "mark": "rounded",
+            }
+        ],
+    }
+    sheet = load_workbook(io.BytesIO(formats.annex_xlsx(annex))).active
+    assert sheet["B2"].value == "'=HYPERLINK(1)"
+    rows = list(csv.reader(io.StringIO(to_csv(["Name"], [[text]]).decode("utf-8-sig"))))
+    assert rows[1] == ["Staff survey =1+1"]

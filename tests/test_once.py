@@ -40,6 +40,7 @@ CREATE_ENDPOINTS = [
     "portal_admin.invite_partnership_lead",
     "eqia.new_assessment",
     "joint_eqia.new_joint_assessment",
+    "returns.new_case_study",
 ]
 
 
@@ -150,3 +151,33 @@ def test_a_token_is_its_senders_only(app, client, auth, login_as):
     )
     # Somebody else's token never leads to their record: the form is saved as sent.
     assert response.status_code == 302 and "/t/maidstone/" not in response.headers["Location"]
+
+
+def test_every_new_form_is_in_the_list(app):
+    # A view named for adding something ("new_…") is a create form: it must be listed
+    # above, so that a form added later cannot be left out unnoticed.
+    named_new = {e for e in app.view_functions if e.split(".")[-1].startswith("new_")}
+    assert named_new <= set(CREATE_ENDPOINTS), sorted(named_new - set(CREATE_ENDPOINTS))
+
+
+def test_a_case_study_sent_twice_is_added_once(app, client, login_as):
+    from portal.returns.models import CaseStudy
+
+    login_as("officer", "tonbridge-malling")
+    url = "/t/tonbridge-malling/returns/west-kent/2025-26/case-studies/new"
+    page = client.get(url).get_data(as_text=True)
+    data = {
+        "csrf_token": re.search(r'name="csrf_token"[^>]*value="([^"]+)"', page).group(1),
+        FIELD: _token(page),
+        "title": "Twice",
+        "text": "Sent twice by a double click.",
+    }
+    first = client.post(url, data=data)
+    second = client.post(url, data=data)
+    assert first.status_code == second.status_code == 302
+    assert second.headers["Location"] == first.headers["Location"]
+    with app.app_context(), tenant_scope(tenant("tonbridge-malling")):
+        count = database.session.scalar(
+            select(func.count(CaseStudy.id)).where(CaseStudy.title == "Twice")
+        )
+        assert count == 1

@@ -467,3 +467,42 @@ def test_a_missing_browser_is_said_in_plain_words_rather_than_waited_for(app, mo
     monkeypatch.setitem(app.config, "CHROMIUM", "/nonexistent/chromium")
     with app.app_context(), pytest.raises(formats.BuildError, match="no chromium browser"):
         formats.draw_charts(content)
+
+
+@pytest.mark.parametrize("start", ["=", "+", "-", "@", "\t", "\r"])
+def test_annex_text_that_could_run_as_a_formula_is_written_as_text(start):
+    # The annex carries names typed by members and leads; it follows portal/exports.py.
+    text = f'{start}HYPERLINK("http://example.com")'
+    content = {
+        "title": "Joint annual report",
+        "annex": [
+            {
+                "member": "Sevenoaks",
+                "measure": text,
+                "period": "2025-26",
+                "category": "",
+                "unit": "count",
+                "value": 15,
+                "mark": "rounded",
+            }
+        ],
+    }
+    rows = list(csv.reader(io.StringIO(formats.annex_csv(content).decode("utf-8-sig"))))
+    assert rows[1][1] == "'" + text and rows[1][5] == "15"
+    sheet = load_workbook(io.BytesIO(formats.annex_xlsx(content))).active
+    assert sheet["B2"].value == "'" + text and sheet["F2"].value == 15
+
+
+def test_a_correction_sent_twice_makes_one_version(app, client, login_as, fake_returns):
+    # A double click on "Publish" queues two builds of the same correction: the second
+    # finds nothing changed since the first and publishes nothing.
+    login_as("lead", partnership="west-kent")
+    _write_text(client)
+    _publish(client)
+    _publish(client, note="Corrected the workforce table.")
+    _publish(client, note="Corrected the workforce table.")
+    with app.app_context():
+        assert _versions_of(OPEN) == 2
+        job = db.session.scalar(select(Job).order_by(Job.id.desc()))
+        assert job.state == "failed"
+        assert job.failure.startswith("Version 2 already publishes")

@@ -411,7 +411,8 @@ def test_the_chief_executive_signs_off_through_the_page(client, login_as, app, o
     response = client.post(
         url,
         data={
-            "csrf_token": csrf_token(client, url),
+            "csrf_token": _hidden(page, "csrf_token"),
+            "seen": _hidden(page, "seen"),
             "confirm": "y",
             "name": "Pat Jones",
             "role": "Chief Executive",
@@ -765,10 +766,12 @@ def test_a_second_sign_off_at_the_same_moment_is_told_it_was_already_signed_off(
     monkeypatch.setattr(signoff, "freeze", raced)
     login_as("ceo", "tunbridge-wells")
     url = TASKS.format(slug="tunbridge-wells") + "sign-off"
+    page = client.get(url).get_data(as_text=True)
     response = client.post(
         url,
         data={
-            "csrf_token": csrf_token(client, url),
+            "csrf_token": _hidden(page, "csrf_token"),
+            "seen": _hidden(page, "seen"),
             "confirm": "y",
             "name": "Pat Jones",
             "role": "Chief Executive",
@@ -839,3 +842,97 @@ def test_officers_see_recorded_incidents_under_the_disclosure_rule(client, login
     assert "shown under the disclosure rule" in text
     assert ">3<" not in text.replace(" ", "").replace("\n", "")
     assert "Hate incidents recorded in 2025-26, by quarter<" not in text
+
+
+def _hidden(html: str, name: str) -> str:
+    import re
+
+    match = re.search(rf'name="{name}"[^>]*value="([^"]*)"', html) or re.search(
+        rf'value="([^"]*)"[^>]*name="{name}"', html
+    )
+    return match.group(1) if match else ""
+
+
+def test_a_return_that_changed_after_the_page_opened_is_not_signed_off_unread(
+    client, login_as, app
+):
+    # A return draws in live records (commitments, actions, figures): what the chief
+    # executive signs must be what they read, not what the records say a moment later.
+    from portal.commitments import services as commitments
+
+    login_as("ceo", "tunbridge-wells")
+    url = TASKS.format(slug="tunbridge-wells") + "sign-off"
+    page = client.get(url).get_data(as_text=True)
+    form = {
+        "csrf_token": _hidden(page, "csrf_token"),
+        "seen": _hidden(page, "seen"),
+        "confirm": "y",
+        "name": "Pat Jones",
+        "role": "Chief Executive",
+        "password": PASSWORD,
+    }
+    with app.app_context(), tenant_scope(tenant("tunbridge-wells")):
+        commitments.add_commitment("We will do something the chief executive never read.")
+        db.session.commit()
+    response = client.post(url, data=form)
+    assert response.status_code == 200
+    body = response.get_data(as_text=True)
+    assert "The return has changed since you opened this page" in body
+    assert "something the chief executive never read" in body
+    with app.app_context():
+        ret, _ = _return("tunbridge-wells")
+        assert ret.status == AWAITING_SIGN_OFF
+    # Read again, it signs off.
+    form["seen"] = _hidden(body, "seen")
+    form["csrf_token"] = _hidden(body, "csrf_token")
+    assert client.post(url, data=form).status_code == 302
+    with app.app_context():
+        ret, _ = _return("tunbridge-wells")
+        assert ret.status == SIGNED_OFF
+
+
+def test_a_sign_off_without_the_fingerprint_of_what_was_read_is_refused(client, login_as, app):
+    login_as("ceo", "tunbridge-wells")
+    url = TASKS.format(slug="tunbridge-wells") + "sign-off"
+    response = client.post(
+        url,
+        data={
+            "csrf_token": csrf_token(client, url),
+            "confirm": "y",
+            "name": "Pat Jones",
+            "role": "Chief Executive",
+            "password": PASSWORD,
+        },
+    )
+    assert response.status_code == 200
+    with app.app_context():
+        ret, _ = _return("tunbridge-wells")
+        assert ret.status == AWAITING_SIGN_OFF
+
+
+def test_guessing_the_password_at_sign_off_locks_it_as_signing_in_does(client, login_as, app):
+    # The password asked again at sign-off is a second door: wrong guesses there count
+    # towards the same lock as at the sign-in page, or anybody at an unattended signed-in
+    # desk could guess without limit.
+    app.config["LOGIN_FAILURE_LIMIT"] = "3 per 15 minutes"
+    login_as("ceo", "tunbridge-wells")
+    url = TASKS.format(slug="tunbridge-wells") + "sign-off"
+    page = client.get(url).get_data(as_text=True)
+    form = {
+        "csrf_token": _hidden(page, "csrf_token"),
+        "seen": _hidden(page, "seen"),
+        "confirm": "y",
+        "name": "Pat Jones",
+        "role": "Chief Executive",
+    }
+    for guess in ("guess-one", "guess-two"):
+        response = client.post(url, data={**form, "password": guess})
+        assert response.status_code == 200
+        assert "The password is not right" in response.get_data(as_text=True)
+    response = client.post(url, data={**form, "password": guess}, follow_redirects=True)
+    assert "too many wrong passwords" in response.get_data(as_text=True)
+    response = client.post(url, data={**form, "password": PASSWORD}, follow_redirects=True)
+    assert "too many wrong passwords" in response.get_data(as_text=True)
+    with app.app_context():
+        ret, _ = _return("tunbridge-wells")
+        assert ret.status == AWAITING_SIGN_OFF

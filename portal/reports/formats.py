@@ -19,6 +19,7 @@ from pathlib import Path
 
 from flask import current_app
 
+from portal.exports import neutralise
 from portal.reports.content import charts_of, tables_of
 
 TEMPLATES = Path(__file__).resolve().parents[2] / "templates" / "reports"
@@ -354,9 +355,7 @@ def annex_csv(content: Mapping) -> bytes:
     writer.writerow(ANNEX_HEADINGS)
     for row in annex_rows(content):
         # A cell a spreadsheet would run as a formula is written as text.
-        writer.writerow(
-            ["'" + v if isinstance(v, str) and v[:1] in ("=", "+", "-", "@") else v for v in row]
-        )
+        writer.writerow([neutralise(v) for v in row])
     return ("\ufeff" + out.getvalue()).encode()
 
 
@@ -372,12 +371,7 @@ def annex_xlsx(content: Mapping) -> bytes:
     for cell in sheet[1]:
         cell.font = Font(bold=True)
     for row in annex_rows(content):
-        sheet.append(
-            [
-                v if not isinstance(v, str) or v[:1] not in ("=", "+", "-", "@") else "'" + v
-                for v in row
-            ]
-        )
+        sheet.append([neutralise(v) for v in row])
     if sheet.max_row > 1:
         table = Table(displayName="DataAnnex", ref=f"A1:G{sheet.max_row}")
         table.tableStyleInfo = TableStyleInfo(name="TableStyleLight9", showRowStripes=True)

@@ -160,6 +160,13 @@ def publish(
     number = len(report.versions) + 1
     published_at = clock.utcnow()
     sha256 = report_content.content_hash(content)
+    latest = report.versions[-1] if report.versions else None
+    if latest is not None and latest.sha256 == sha256 and latest.correction_note == note:
+        # The same correction sent twice (a double click queues two builds).
+        raise JobFailed(
+            f"Version {latest.number} already publishes this report with this note, so "
+            "no new version was made."
+        )
     facts = _version_facts(number, published_at, sha256, note)
     from portal.auth.services import external_url
 

@@ -17,6 +17,7 @@ from govuk_frontend_wtf.wtforms_widgets import (
 )
 from wtforms import (
     BooleanField,
+    HiddenField,
     PasswordField,
     SelectField,
     StringField,
@@ -88,6 +89,8 @@ class CaseStudyForm(VersionedForm):
 
 
 class SignOffForm(FlaskForm):
+    # The SHA-256 of the return as the page showed it: what is signed is what was read.
+    seen = HiddenField()
     confirm = BooleanField("I confirm this statement", widget=GovCheckboxInput())
     name = StringField("Your name", widget=GovTextInput(), filters=[strip])
     role = StringField(

@@ -13,6 +13,7 @@ from portal.access import partnership_blueprint, requires, tenant_blueprint
 from portal.editing import EditConflict
 from portal.extensions import db
 from portal.forms import ConfirmForm
+from portal.once import one_time
 from portal.readability import readability
 from portal.references import get_numbered_or_404
 from portal.returns import case_studies, sections, services, signoff, sources
@@ -346,6 +347,7 @@ def _case_study_return(row: CaseStudy):
 
 @tenant_bp.route("/<partnership>/<year>/case-studies/new", methods=["GET", "POST"])
 @requires("edit_plan")
+@one_time
 def new_case_study(partnership: str, year: str):
     row = _tenant_year(partnership, year)
     ret = _editable_return(row)
@@ -525,7 +527,13 @@ def sign_off(partnership: str, year: str):
                 confirmed=bool(form.confirm.data),
                 name=form.name.data,
                 role=form.role.data,
+                seen=form.seen.data or "",
+                address=request.remote_addr or "",
             )
+        except signoff.PasswordLocked as exc:
+            # Locking queues the owner's unlock email, which ends this request's records.
+            flash(exc.errors["password"])
+            return redirect(url_for("returns.task_list", partnership=partnership, year=year))
         except services.ReturnsError as exc:
             _apply(form, exc.errors)
         except IntegrityError:
@@ -538,11 +546,13 @@ def sign_off(partnership: str, year: str):
             flash(f"Signed off. Its SHA-256 fingerprint is {snapshot.sha256}.")
             return redirect(url_for("returns.task_list", partnership=partnership, year=year))
     form.password.data = ""
+    content = signoff.build_content(ret)
+    form.seen.data = signoff.shown_hash(ret, content)
     return render_template(
         "returns/sign_off.html",
         year=row,
         ret=ret,
-        content=signoff.build_content(ret),
+        content=content,
         image_url=_image_url(ret),
         form=form,
         back_form=SendBackForm(),
@@ -569,11 +579,13 @@ def send_back(partnership: str, year: str):
             return redirect(url_for("returns.task_list", partnership=partnership, year=year))
     form = SignOffForm()
     form.name.data = current_user.name
+    content = signoff.build_content(ret)
+    form.seen.data = signoff.shown_hash(ret, content)
     return render_template(
         "returns/sign_off.html",
         year=row,
         ret=ret,
-        content=signoff.build_content(ret),
+        content=content,
         image_url=_image_url(ret),
         form=form,
         back_form=back_form,

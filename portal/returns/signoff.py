@@ -7,6 +7,7 @@ from argon2.exceptions import InvalidHashError, VerificationError
 from sqlalchemy import func, select
 
 from portal import audit, clock
+from portal.auth import lockout
 from portal.auth.services import password_hasher
 from portal.extensions import db
 from portal.partners.models import Tenant
@@ -31,6 +32,16 @@ SIGN_OFF_STATEMENT = (
     "I sign it off on behalf of the organisation for publication in the partnership's joint "
     "annual report."
 )
+
+
+LOCKED_MESSAGE = (
+    "There have been too many wrong passwords for this account. Try again in 15 minutes, "
+    "or reset your password"
+)
+
+
+class PasswordLocked(services.ReturnsError):
+    """Too many wrong passwords: sign-off is refused, as signing in is, for a while."""
 
 
 def send_for_sign_off(ret: AnnualReturn, *, user=None, notify: bool = True) -> None:
@@ -97,13 +108,24 @@ def sign_off(
     confirmed: bool,
     name: str,
     role: str,
+    seen: str | None = None,
+    address: str | None = None,
 ) -> ReturnSnapshot:
     """Sign off: freeze the return as an immutable snapshot with its SHA-256, and release
-    its counts once (trigger "sign-off"). Nothing is released unless every check passes."""
+    its counts once (trigger "sign-off"). Nothing is released unless every check passes.
+
+    ``seen`` is :func:`shown_hash` of the return as the chief executive's page showed it;
+    a return whose drawn-in records changed since then is not signed off unread. Wrong
+    passwords from ``address`` (the request's network address) count towards the same
+    lock as at sign-in (:mod:`portal.auth.lockout`)."""
     name, role = (name or "").strip(), (role or "").strip()
     errors = {}
     if ret.status != AWAITING_SIGN_OFF:
         errors["confirm"] = "This return is not waiting for sign-off"
+    elif seen is not None and seen != shown_hash(ret):
+        errors["confirm"] = (
+            "The return has changed since you opened this page. Read it again, then sign it off"
+        )
     if not confirmed:
         errors["confirm"] = "Confirm the statement to sign off"
     if not name:
@@ -114,12 +136,16 @@ def sign_off(
         errors["role"] = "Enter your role, for example Chief Executive"
     elif len(role) > 200:
         errors["role"] = "Your role must be 200 characters or fewer"
+    if address is not None and lockout.is_locked(user.email, address):
+        raise PasswordLocked({"password": LOCKED_MESSAGE})
     if not password:
         errors["password"] = "Enter your password"  # noqa: S105 - a message
     elif not check_password(user, password):
         audit.record("return.sign_off_refused", ret, user=user, detail={"reason": "wrong password"})
         db.session.commit()
         errors["password"] = "The password is not right"  # noqa: S105 - a message
+        if address is not None and lockout.record_failure(user.email, address):
+            raise PasswordLocked({"password": LOCKED_MESSAGE})
     if errors:
         raise services.ReturnsError(errors)
     return freeze(ret, user=user, name=name, role=role)
@@ -193,6 +219,11 @@ def freeze(ret: AnnualReturn, *, user, name: str, role: str) -> ReturnSnapshot:
     )
     db.session.commit()
     return snapshot
+
+
+def shown_hash(ret: AnnualReturn, content: dict | None = None) -> str:
+    """The SHA-256 of the return as the sign-off page shows it (``content`` if built)."""
+    return services.content_hash(content if content is not None else build_content(ret))
 
 
 def build_content(ret: AnnualReturn, **kwargs) -> dict:
