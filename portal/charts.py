@@ -210,15 +210,21 @@ class Chart:
         return self.table.csv()
 
     def spec_json(self) -> str:
-        """The figure as JSON that is safe inside a ``<script type="application/json">``."""
+        """The figure as JSON that is safe inside a ``<script type="application/json">``.
+
+        Worked out once per chart: a kept dashboard's charts carry theirs with them."""
+        known = self.__dict__.get("_spec_json")
+        if known is not None:
+            return known
         text = json.dumps(self.spec, separators=(",", ":"), allow_nan=False)
-        return (
+        self.__dict__["_spec_json"] = text = (
             text.replace("<", "\\u003c")
             .replace(">", "\\u003e")
             .replace("&", "\\u0026")
             .replace("\u2028", "\\u2028")
             .replace("\u2029", "\\u2029")
         )
+        return text
 
 
 def _check_traces(spec: dict) -> None:
