@@ -32,8 +32,7 @@ import hashlib
 import pickle
 import threading
 from collections import OrderedDict
-from collections.abc import Callable
-from typing import Any, TypeVar
+from typing import Any
 
 from flask import Flask, current_app
 from sqlalchemy import event, inspect, or_, select, update
@@ -41,8 +40,6 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session
 
 from portal import tenancy
-
-T = TypeVar("T")
 
 # How long an entry lives at most, and how many one process keeps without Redis.
 TIMEOUT_SECONDS = 3600
@@ -127,15 +124,15 @@ def key(*parts: Any) -> str:
     return ":".join(["portal", namespace, FORMAT, *(str(p) for p in parts)])
 
 
-def get_or_build(cache_key: str, build: Callable[[], T], timeout: int = TIMEOUT_SECONDS) -> T:
-    """The value kept under ``cache_key``, or ``build()``'s, kept for next time."""
-    store = backend()
-    found = store.get(cache_key)
-    if found is not None:
-        return pickle.loads(found)  # noqa: S301 - written by this portal, read by it only
-    value = build()
-    store.set(cache_key, pickle.dumps(value, protocol=pickle.HIGHEST_PROTOCOL), timeout)
-    return value
+def get(cache_key: str) -> Any | None:
+    """The value kept under ``cache_key``, or None."""
+    found = backend().get(cache_key)
+    return None if found is None else pickle.loads(found)  # noqa: S301 - written by this portal, read by it only
+
+
+def put(cache_key: str, value: Any, timeout: int = TIMEOUT_SECONDS) -> None:
+    """Keep ``value`` under ``cache_key``."""
+    backend().set(cache_key, pickle.dumps(value, protocol=pickle.HIGHEST_PROTOCOL), timeout)
 
 
 # --- the data version --------------------------------------------------------------------

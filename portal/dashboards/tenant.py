@@ -142,6 +142,7 @@ class Dashboard:
     incident_year: int
     incident_rule: str = ""
     today: date = field(default_factory=lambda: clock.utcnow().date())
+    unkept: str | None = None  # the cache key, while worked out afresh and not yet kept
 
     @property
     def overdue_count(self) -> int:
@@ -572,10 +573,25 @@ def cache_key(viewer: Viewer) -> str:
 def dashboard(viewer: Viewer) -> Dashboard:
     """The organisation's home page for this person: kept under the organisation's data
     version (portal/cache.py), so it is worked out again after any change to its data.
-    Every view is recorded with :func:`record_view`, kept or not."""
+
+    A dashboard worked out afresh is kept by :func:`keep` once the page has drawn its
+    charts, so later views reuse them drawn. Every view is recorded with
+    :func:`record_view`, kept or not."""
     # The version was read with the session, before anything below: data read after it
     # is at least as new as the version it is kept under.
-    return cache.get_or_build(cache_key(viewer), lambda: build(viewer))
+    key = cache_key(viewer)
+    board = cache.get(key)
+    if board is None:
+        board = build(viewer)
+        board.unkept = key
+    return board
+
+
+def keep(board: Dashboard) -> None:
+    """Keep a dashboard worked out for this view (with its charts as drawn) for the next."""
+    key, board.unkept = board.unkept, None
+    if key is not None:
+        cache.put(key, board)
 
 
 def record_view(board: Dashboard, viewer: Viewer) -> None:

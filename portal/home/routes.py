@@ -95,6 +95,7 @@ def tenant_home():
         tasks=board.tasks,
         directions=DIRECTIONS,
     )
+    tenant_dashboard.keep(board)
     tenant_dashboard.record_view(board, viewer)
     return page
 
