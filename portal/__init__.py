@@ -203,11 +203,12 @@ def _check_secret_key(app: Flask) -> None:
 
 
 def register_extensions(app: Flask) -> None:
-    from portal import database, jobs, security
+    from portal import cache, database, jobs, security
     from portal.auth import sessions
 
     db.init_app(app)
     database.init_app(app)
+    cache.init_app(app)
     migrate.init_app(app, db, directory=str(settings.PROJECT_ROOT / "migrations"))
     csrf.init_app(app)
     limiter.init_app(app)

@@ -25,10 +25,23 @@ from typing import Any
 
 from flask import has_request_context, request
 from flask_login import current_user
-from sqlalchemy import JSON, ForeignKey, Index, Integer, String, cast, event, func, or_, select
+from sqlalchemy import (
+    JSON,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    cast,
+    event,
+    false,
+    func,
+    or_,
+    select,
+    update,
+)
 from sqlalchemy.orm import Mapped, mapped_column
 
-from portal import clock, tenancy
+from portal import clock, database, tenancy
 from portal.extensions import db
 
 ACTION_LABELS = {
@@ -203,6 +216,12 @@ def _append(event_row: AuditEvent) -> None:
         # head; the head is read after the lock, in the same transaction.
         key = (cast(CHAIN_LOCK, Integer), cast(event_row.tenant_id or 0, Integer))
         session.execute(select(func.pg_advisory_xact_lock(*key)))
+    elif database.queue_for_write(session):
+        # SQLite reads outside a transaction until the first write: take the database's
+        # write lock first (an update of no row), or two requests read the same head and
+        # the second fails on the chain's unique position.
+        table = AuditEvent.__table__
+        session.execute(update(table).where(false()).values(seq=table.c.seq))
     with session.no_autoflush:
         head = session.execute(
             select(AuditEvent.seq, AuditEvent.hash)

@@ -183,6 +183,9 @@ class Chart:
     alt: str = ""
     zoomable: bool = False
     notes: list[str] = field(default_factory=list)  # shown under the chart, e.g. rounding
+    # Its HTML as drawn by the chart macro, by (CSV address, heading level): a kept
+    # dashboard (portal/cache.py) carries its charts drawn, see :func:`drawn_chart`.
+    drawn: dict = field(default_factory=dict, repr=False, compare=False)
 
     def __post_init__(self) -> None:
         if not _ID.match(self.id):
@@ -211,15 +214,21 @@ class Chart:
         return self.table.csv()
 
     def spec_json(self) -> str:
-        """The figure as JSON that is safe inside a ``<script type="application/json">``."""
+        """The figure as JSON that is safe inside a ``<script type="application/json">``.
+
+        Worked out once per chart: a kept dashboard's charts carry theirs with them."""
+        known = self.__dict__.get("_spec_json")
+        if known is not None:
+            return known
         text = json.dumps(self.spec, separators=(",", ":"), allow_nan=False)
-        return (
+        self.__dict__["_spec_json"] = text = (
             text.replace("<", "\\u003c")
             .replace(">", "\\u003e")
             .replace("&", "\\u0026")
             .replace("\u2028", "\\u2028")
             .replace("\u2029", "\\u2029")
         )
+        return text
 
 
 def _check_traces(spec: dict) -> None:
@@ -604,6 +613,20 @@ def _plotly_bundle() -> tuple[bytes, bytes, str, tuple[str, ...]]:
     version = match.group(1) if match else plotly.__version__
     ids = tuple(dict.fromkeys(_STYLE_ID.findall(raw.decode("utf-8", "replace"))))
     return raw, gzip.compress(raw, 9), version, ids
+
+
+@bp.app_template_global()
+def drawn_chart(chart: Chart, csv_url: str | None = None, heading_level: int = 2):
+    """The chart macro's HTML for ``chart`` (templates/_chart.html), drawn once and kept
+    on the chart. It holds no nonce or token: the same for every request that shows it."""
+    from flask import get_template_attribute
+
+    key = (csv_url, heading_level)
+    html = chart.drawn.get(key)
+    if html is None:
+        macro = get_template_attribute("_chart.html", "chart")
+        html = chart.drawn[key] = macro(chart, csv_url=csv_url, heading_level=heading_level)
+    return html
 
 
 @bp.app_template_global()

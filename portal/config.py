@@ -41,6 +41,8 @@ def from_environment() -> dict:
         "DATABASE_APP_ROLE": os.environ.get("DATABASE_APP_ROLE"),
         "RATELIMIT_STORAGE_URI": redis_url or "memory://",
         "REDIS_URL": redis_url,
+        # Computed page data (portal/cache.py): shared in Redis, or kept by each process.
+        "CACHE_REDIS_URL": os.environ.get("CACHE_REDIS_URL") or redis_url,
         # The job queue's broker: Redis when there is one. Without it, jobs run in the
         # process that queues them (see portal/jobs/__init__.py).
         "JOBS_BROKER_URL": os.environ.get("JOBS_BROKER_URL") or redis_url,

@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+import fcntl
+import os
+
 from flask import Flask
 from sqlalchemy import event
 from sqlalchemy.engine import Engine
+from sqlalchemy.orm import Session
 
 from portal import tenancy
 
@@ -15,9 +19,50 @@ def _sqlite_pragmas(dbapi_connection, connection_record) -> None:
     if module.startswith("sqlite3"):
         cursor = dbapi_connection.cursor()
         cursor.execute("PRAGMA journal_mode=WAL")
+        # With WAL, NORMAL syncs at checkpoints rather than on every commit: the database
+        # stays intact after a crash, and a write no longer holds the lock other requests
+        # wait for through a disk flush (a signed-in page writes to the audit trail).
+        cursor.execute("PRAGMA synchronous=NORMAL")
         cursor.execute("PRAGMA foreign_keys=ON")
         cursor.execute("PRAGMA busy_timeout=5000")
         cursor.close()
+
+
+_LOCK_FD = "portal_sqlite_write_lock"
+
+
+def queue_for_write(session: Session) -> bool:
+    """On SQLite, wait in line for the database's write lock before a transaction that reads
+    and then writes (the audit trail's chain). True when the caller must then take SQLite's
+    own lock at once (an update of no row) to read what it will extend.
+
+    SQLite's own wait is a sleep that grows to 100 ms between tries; under load a writer
+    could sleep through many turns while others took the lock, and pages written to on
+    every view (the audit trail) queued for seconds. A file lock is handed over in order
+    as soon as it is freed. Taken only before the transaction's first write: a transaction
+    that already holds SQLite's lock never waits for one that is waiting for it. Released
+    when the transaction ends. Elsewhere (PostgreSQL, an in-memory database) nothing to do.
+    """
+    connection = session.connection()
+    if connection.dialect.name != "sqlite":
+        return False
+    raw = connection.connection.dbapi_connection
+    path = connection.engine.url.database
+    if raw.in_transaction or not path or path == ":memory:" or _LOCK_FD in session.info:
+        return True
+    descriptor = os.open(f"{path}.write-lock", os.O_CREAT | os.O_RDWR, 0o600)
+    fcntl.flock(descriptor, fcntl.LOCK_EX)
+    session.info[_LOCK_FD] = descriptor
+    return True
+
+
+@event.listens_for(Session, "after_transaction_end")
+def _leave_queue(session: Session, transaction) -> None:
+    if transaction.parent is not None:
+        return
+    descriptor = session.info.pop(_LOCK_FD, None)
+    if descriptor is not None:
+        os.close(descriptor)  # releases the lock
 
 
 def init_app(app: Flask) -> None:

@@ -11,14 +11,31 @@ from portal.access import can
 from portal.pagination import pagination_params
 
 
+# Each navigation link's address, by where the app is mounted, the page's tenant or
+# partnership and the endpoint: the same on every request, so built once per process.
+_HREFS: dict[tuple, str] = {}
+HREFS_KEPT = 10_000
+
+
+def _href(endpoint: str) -> str:
+    scope = g.tenant.slug if "tenant" in g else g.partnership.slug if "partnership" in g else ""
+    key = (request.script_root, scope, endpoint)
+    href = _HREFS.get(key)
+    if href is None:
+        if len(_HREFS) >= HREFS_KEPT:
+            _HREFS.clear()
+        href = _HREFS[key] = url_for(endpoint)
+    return href
+
+
 def _navigation() -> list[dict]:
     """The service navigation for where the user is: their tenant or partnership."""
     items: list[dict] = []
     if not current_user.is_authenticated:
         return items
 
-    def item(text: str, endpoint: str, **values) -> dict:
-        href = url_for(endpoint, **values)
+    def item(text: str, endpoint: str) -> dict:
+        href = _href(endpoint)
         return {"text": text, "href": href, "current": request.path == href}
 
     if "tenant" in g:

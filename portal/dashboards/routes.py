@@ -9,6 +9,7 @@ import re
 
 from flask import Blueprint, Response, abort, g, render_template, request
 from flask_login import current_user
+from markupsafe import Markup, escape
 from sqlalchemy import select
 
 from portal import audit, charts, tenancy
@@ -123,6 +124,26 @@ def public_chart_csv(partnership_slug: str, chart_id: str):
     response = _chart_csv(page.tables, chart_id, f"{partnership.slug}-{chart_id}")
     response.headers["Cache-Control"] = PUBLIC_CACHE
     return response
+
+
+@bp.app_template_global("dashboard_rows")
+def _dashboard_rows(rows) -> Markup:
+    """A table's body rows: the first cell of each a row header, numbers with thousands
+    separators. Written here rather than in the template: a national partnership's tables
+    run to thousands of cells, and a template loop took most of the page's time."""
+    out = []
+    for row in rows:
+        cells = [f'<th scope="row" class="govuk-table__header">{escape(row[0])}</th>']
+        for cell in row[1:]:
+            if isinstance(cell, int | float) and not isinstance(cell, bool):
+                cells.append(
+                    '<td class="govuk-table__cell govuk-table__cell--numeric">'
+                    f"{escape(format(cell, ','))}</td>"
+                )
+            else:
+                cells.append(f'<td class="govuk-table__cell">{escape(cell)}</td>')
+        out.append('<tr class="govuk-table__row">' + "".join(cells) + "</tr>")
+    return Markup("\n".join(out))  # noqa: S704 - every cell is escaped above
 
 
 @bp.app_template_global("dashboard_chart")

@@ -27,7 +27,7 @@ from datetime import date, timedelta
 from sqlalchemy import func, or_, select
 from sqlalchemy.orm import selectinload
 
-from portal import charts, clock
+from portal import cache, charts, clock
 from portal.actions import services as action_services
 from portal.actions.models import (
     CLOSED_STATUSES,
@@ -71,24 +71,92 @@ class Viewer:
     signs_off: bool = False  # the chief executive: returns wait for their sign-off
 
 
+@dataclass(frozen=True)
+class ActionRow:
+    """One of the person's actions due or overdue, as the page lists it."""
+
+    number: int
+    reference: str
+    task: str
+    target_date: date
+    status_label: str
+
+
+@dataclass(frozen=True)
+class MeasureRow:
+    """A measure with a target, as the page shows it: latest figure, RAG and travel."""
+
+    number: int
+    title: str
+    target_direction: str | None
+    latest_text: str
+    period_label: str
+    target_text: str
+    rag_tag: str
+    rag_label: str
+    travel: targets.Travel | None
+    travel_text: str
+
+    @classmethod
+    def of(cls, status: targets.MeasureStatus) -> MeasureRow:
+        m = status.measure
+        return cls(
+            m.number,
+            m.title,
+            m.target_direction,
+            status.latest_text,
+            status.period_label,
+            status.target_text,
+            status.rag_tag,
+            status.rag_label,
+            status.travel,
+            status.travel_text,
+        )
+
+
+@dataclass(frozen=True)
+class ReviewRow:
+    """An impact assessment due (or overdue) for review."""
+
+    number: int
+    title: str
+    review_on: date
+    is_review_overdue: bool
+
+
 @dataclass
 class Dashboard:
+    """What the page shows: plain data, no database rows, so it can be kept between
+    requests (portal/cache.py) and shown again until the organisation's data changes."""
+
     tasks: list[Task]
-    my_actions: list[Action]
+    my_actions: list[ActionRow]
     action_charts: list[Chart]
     progress_chart: Chart
-    measures: list[targets.MeasureStatus]
+    measures: list[MeasureRow]
     community_charts: list[Chart]
     profile_area: str
     eqia_chart: Chart
-    reviews_due: list[ImpactAssessment] | None  # None: not this person's to do
+    reviews_due: list[ReviewRow] | None  # None: not this person's to do
     incident_chart: Chart
+    incident_year: int
     incident_rule: str = ""
     today: date = field(default_factory=lambda: clock.utcnow().date())
+    unkept: str | None = None  # the cache key, while worked out afresh and not yet kept
 
     @property
     def overdue_count(self) -> int:
         return sum(1 for a in self.my_actions if a.target_date < self.today)
+
+    @property
+    def charts(self) -> list[Chart]:
+        return [
+            *self.action_charts,
+            self.progress_chart,
+            *self.community_charts,
+            self.eqia_chart,
+            self.incident_chart,
+        ]
 
 
 def tasks_for(viewer: Viewer) -> list[Task]:
@@ -445,29 +513,92 @@ def incident_trend(viewer: Viewer, stats=None) -> Chart:
 # --- the whole page ----------------------------------------------------------------------
 
 
-def dashboard(viewer: Viewer) -> Dashboard:
-    """Everything the organisation's home page shows to this person."""
-    # Recording the view commits, which expires what the session has loaded: record it
-    # first, so nothing read for the page is read twice.
+def _action_rows(viewer: Viewer) -> list[ActionRow]:
+    return [
+        ActionRow(a.number, a.reference, a.task, a.target_date, a.status_label)
+        for a in my_actions(viewer)
+    ]
+
+
+def _reviews_due(viewer: Viewer) -> list[ReviewRow] | None:
+    if not viewer.edits_plan:
+        return None
+    return [
+        ReviewRow(a.number, a.title, a.review_on, a.is_review_overdue)
+        for a in db.session.scalars(eqia_services.due_for_review())
+    ]
+
+
+def build(viewer: Viewer) -> Dashboard:
+    """Everything the organisation's home page shows to this person, read afresh."""
     stats = incident_statistics(viewer)
-    incident_services.record_statistics_view(stats)
     chart = incident_trend(viewer, stats)
     measures = _measures()
     community, area = community_charts(viewer, measures)
-    return Dashboard(
+    board = Dashboard(
         tasks=tasks_for(viewer),
-        my_actions=my_actions(viewer),
+        my_actions=_action_rows(viewer),
         action_charts=[actions_by_objective(viewer), actions_by_aim(viewer)],
         progress_chart=progress_over_time(viewer),
-        measures=measures_with_targets(viewer, measures),
+        measures=[MeasureRow.of(s) for s in measures_with_targets(viewer, measures)],
         community_charts=community,
         profile_area=area,
         eqia_chart=eqia_pipeline(viewer),
-        reviews_due=(
-            list(db.session.scalars(eqia_services.due_for_review())) if viewer.edits_plan else None
-        ),
+        reviews_due=_reviews_due(viewer),
         incident_chart=chart,
+        incident_year=stats.year,
         incident_rule=chart.notes[0] if chart.notes else "",
+    )
+    for c in board.charts:
+        c.spec_json()  # worked out once, and kept with the rest
+    return board
+
+
+def cache_key(viewer: Viewer) -> str:
+    """Everything that decides what this person's dashboard holds: the organisation and its
+    data version, the day (what is due or overdue), the person (their actions) and what
+    their roles let them see (exact or released incident figures, reviews, sign-offs)."""
+    return cache.key(
+        "tenant-dashboard",
+        viewer.tenant.id,
+        viewer.tenant.data_version,
+        _today().isoformat(),
+        viewer.user_id,
+        int(viewer.exact_incidents),
+        int(viewer.edits_plan),
+        int(viewer.signs_off),
+    )
+
+
+def dashboard(viewer: Viewer) -> Dashboard:
+    """The organisation's home page for this person: kept under the organisation's data
+    version (portal/cache.py), so it is worked out again after any change to its data.
+
+    A dashboard worked out afresh is kept by :func:`keep` once the page has drawn its
+    charts, so later views reuse them drawn. Every view is recorded with
+    :func:`record_view`, kept or not."""
+    # The version was read with the session, before anything below: data read after it
+    # is at least as new as the version it is kept under.
+    key = cache_key(viewer)
+    board = cache.get(key)
+    if board is None:
+        board = build(viewer)
+        board.unkept = key
+    return board
+
+
+def keep(board: Dashboard) -> None:
+    """Keep a dashboard worked out for this view (with its charts as drawn) for the next."""
+    key, board.unkept = board.unkept, None
+    if key is not None:
+        cache.put(key, board)
+
+
+def record_view(board: Dashboard, viewer: Viewer) -> None:
+    """The view of the incident figures, in the audit trail (this commits: call it once the
+    page is drawn, so the rows the page reads are not expired and read again)."""
+    incident_services.record_statistics_view(
+        incident_services.StatisticsView(board.incident_year, viewer.exact_incidents)
     )
 
 

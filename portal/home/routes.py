@@ -85,8 +85,9 @@ def _viewer() -> tenant_dashboard.Viewer:
 def tenant_home():
     """The organisation's dashboard (a chief executive's too: their tasks come first)."""
     roles = sorted(current_user.roles_in(g.tenant), key=list(TENANT_ROLES).index)
-    board = tenant_dashboard.dashboard(_viewer())
-    return render_template(
+    viewer = _viewer()
+    board = tenant_dashboard.dashboard(viewer)
+    page = render_template(
         "home/tenant_home.html",
         roles=[TENANT_ROLES[r] for r in roles],
         partnerships=g.tenant.partnerships,
@@ -94,6 +95,9 @@ def tenant_home():
         tasks=board.tasks,
         directions=DIRECTIONS,
     )
+    tenant_dashboard.keep(board)
+    tenant_dashboard.record_view(board, viewer)
+    return page
 
 
 @tenant_bp.route("/dashboard/<chart_id>.csv")

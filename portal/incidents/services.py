@@ -6,6 +6,7 @@ import re
 from collections import Counter
 from dataclasses import dataclass, field
 from datetime import date
+from typing import NamedTuple
 
 from sqlalchemy import String, cast, or_, select
 
@@ -594,7 +595,15 @@ def statistics(year: int | None = None, *, exact: bool = False, rule: Rule = DEF
     )
 
 
-def record_statistics_view(stats: Statistics) -> None:
+class StatisticsView(NamedTuple):
+    """What a view of the statistics is recorded with, when the figures were kept from
+    an earlier view (the organisation's dashboard): their year, and whether exact."""
+
+    year: int
+    exact: bool
+
+
+def record_statistics_view(stats: Statistics | StatisticsView) -> None:
     """Every view of the statistics is in the audit trail, saying whether it was exact."""
     audit.record(
         "incident.statistics_viewed",

@@ -65,6 +65,9 @@ class Tenant(db.Model):
     colour: Mapped[str] = mapped_column(String(7), default="#1d70b8")
     alternative_formats: Mapped[str] = mapped_column(Text, default="")
     created_at: Mapped[datetime] = mapped_column(server_default=func.now())
+    # Moved on by every change to the organisation's data (portal/cache.py): pages keep
+    # what they computed under it, and a change makes them compute afresh.
+    data_version: Mapped[int] = mapped_column(default=0, server_default="0")
 
     partnerships: Mapped[list[Partnership]] = relationship(
         secondary=partnership_member, back_populates="members", order_by="Partnership.name"

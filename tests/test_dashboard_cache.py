@@ -1,0 +1,130 @@
+"""The organisation's dashboard is kept between views (portal/cache.py) under the
+organisation's data version: an edit shows on the next view, a view writes nothing that
+moves the version, and no viewer is ever shown a dashboard kept for another."""
+
+from __future__ import annotations
+
+from sqlalchemy import select
+
+from portal.extensions import db
+from portal.tenancy import tenant_scope
+from tests.helpers import as_partnership, audit_events, tenant
+from tests.test_dashboard import _chart_rows, _measure_with_target
+from tests.test_dashboard_queries import _counting
+
+
+def _version(app, slug: str = "sevenoaks") -> int:
+    with app.app_context():
+        return tenant(slug).data_version
+
+
+def _home(client) -> str:
+    response = client.get("/t/sevenoaks/")
+    assert response.status_code == 200
+    return response.get_data(as_text=True)
+
+
+def test_a_second_view_reads_the_kept_dashboard_and_still_records_the_view(app, client, login_as):
+    login_as("viewer", "sevenoaks")
+    first = _home(client)
+    version = _version(app)
+    before = len(audit_events(app, action="incident.statistics_viewed"))
+    with app.app_context():
+        engine = db.engine
+    with _counting(engine) as statements:
+        second = _home(client)
+    # The session, and the view in the audit trail: none of the dashboard's own reads.
+    assert len(statements) <= 6, statements
+    assert not any("FROM action" in s for s in statements)
+    assert _chart_rows(second, "incident-trend") == _chart_rows(first, "incident-trend")
+    assert len(audit_events(app, action="incident.statistics_viewed")) == before + 1
+    # Recording the view (and the session's touch) is not a change to the data.
+    assert _version(app) == version
+
+
+def test_an_edit_to_the_organisations_rows_shows_on_the_next_view(app, client, login_as):
+    from portal.actions.models import Action
+
+    login_as("officer", "sevenoaks")
+    page = _home(client)
+    assert "Residents satisfied with services" not in page
+    before = _chart_rows(page, "actions-by-objective")
+    version = _version(app)
+
+    with app.app_context():
+        _measure_with_target(None, "sevenoaks", {"2023": 70, "2024": 80})
+    assert _version(app) > version
+    page = _home(client)
+    measures = page[page.index("Measures with targets") : page.index("against the community")]
+    assert "Residents satisfied with services" in measures and "Green: target met" in measures
+
+    with app.app_context(), tenant_scope(tenant("sevenoaks")):
+        action = db.session.scalars(
+            select(Action).where(Action.status != "complete").order_by(Action.id)
+        ).first()
+        action.status = "complete"
+        db.session.commit()
+    after = _chart_rows(_home(client), "actions-by-objective")
+    assert after != before
+    complete = after[0].index("Complete")
+    assert sum(int(row[complete]) for row in after[1:]) == 1 + sum(
+        int(row[before[0].index("Complete")]) for row in before[1:] if "Complete" in before[0]
+    )
+
+
+def test_an_edit_to_a_partnerships_joint_aim_shows_on_its_members_next_view(app, client, login_as):
+    from portal.aims.models import JointAim
+
+    login_as("officer", "sevenoaks")
+    page = _home(client)
+    labels = [row[0] for row in _chart_rows(page, "actions-by-aim")[1:]]
+    assert labels, "the demonstration actions are linked to joint aims"
+    version = _version(app)
+    with app.app_context(), as_partnership("west-kent"):
+        # The same aim may stand in several plan periods: rename each copy.
+        for number, aim in enumerate(db.session.scalars(select(JointAim)), start=1):
+            if aim.text.startswith(labels[0][:30]):
+                aim.text = f"Renamed joint aim {number}"
+        db.session.commit()
+    assert _version(app) > version
+    labels = [row[0] for row in _chart_rows(_home(client), "actions-by-aim")[1:]]
+    assert any(label.startswith("Renamed joint aim") for label in labels), labels
+
+
+def test_a_kept_dashboard_is_never_shown_to_a_viewer_who_may_see_less(app, client, auth, login_as):
+    """A caseworker's exact incident figures, kept first, are not what a viewer gets, and
+    the viewer's released figures are not what the caseworker gets next."""
+    login_as("caseworker", "sevenoaks")
+    exact = _chart_rows(_home(client), "incident-trend")
+    auth.logout()
+    login_as("viewer", "sevenoaks")
+    released = _chart_rows(_home(client), "incident-trend")
+    auth.logout()
+    login_as("caseworker", "sevenoaks")
+    again = _chart_rows(_home(client), "incident-trend")
+    assert exact[0] == again[0] == ["Month", "Hate incidents"]
+    assert released[0] == ["Month", "Hate incidents (as released)"]
+    assert exact == again and released != exact
+
+
+def test_a_kept_dashboard_is_the_persons_own(app, client, auth, login_as):
+    """My actions are mine: an officer's kept list is not another person's."""
+    from datetime import date
+
+    from portal.actions.models import Action
+    from portal.auth.models import User
+
+    with app.app_context(), tenant_scope(tenant("sevenoaks")):
+        officer = db.session.scalar(select(User).where(User.email == "officer@sevenoaks.demo"))
+        action = db.session.scalars(select(Action).order_by(Action.id)).first()
+        action.lead_user_id, action.status = officer.id, "at-risk"
+        action.target_date = date(2020, 1, 31)
+        db.session.commit()
+        reference = action.reference
+    login_as("officer", "sevenoaks")
+    mine = _home(client)
+    assert reference in mine[mine.index('id="my-actions"') : mine.index("All my actions")]
+    auth.logout()
+    login_as("viewer", "sevenoaks")
+    theirs = _home(client)
+    assert reference not in theirs[theirs.index('id="my-actions"') : theirs.index("All my actions")]
