@@ -3,11 +3,8 @@ the partnership's view of its members' figures (released under disclosure contro
 
 from __future__ import annotations
 
-from pathlib import Path
-
-import click
 from flask import abort, flash, g, redirect, render_template, request, url_for
-from sqlalchemy import or_, select
+from sqlalchemy import or_
 
 from portal import charts
 from portal.access import (
@@ -47,12 +44,9 @@ from portal.monitoring.forms import (
 )
 from portal.monitoring.models import UNITS, Measure, MeasureDefinition
 from portal.once import one_time
-from portal.partners.models import Tenant
 from portal.references import get_numbered_or_404
-from portal.tenancy import tenant_scope
 
 tenant_bp = tenant_blueprint("monitoring", __name__, "/monitoring")
-tenant_bp.cli.help = "Measures and community profiles."
 partnership_bp = partnership_blueprint("partner_monitoring", __name__, "/monitoring")
 
 
@@ -630,32 +624,3 @@ def disclosure_rule():
     return render_template(
         "monitoring/disclosure.html", form=form, rule=partnership.disclosure_rule
     )
-
-
-@tenant_bp.cli.command("load-profile")
-@click.argument("tenant_slug")
-@click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
-@click.option("--source", required=True, help="Where the figures come from; shown with them.")
-@click.option("--area", help="The area's code or name, when the file holds several areas.")
-def load_profile_command(tenant_slug: str, file: Path, source: str, area: str | None) -> None:
-    """Load an organisation's community profile from a CSV file, replacing the old one."""
-    tenant = db.session.scalar(select(Tenant).where(Tenant.slug == tenant_slug))
-    if tenant is None:
-        raise click.ClickException(f"There is no organisation '{tenant_slug}'")
-    with tenant_scope(tenant):
-        try:
-            row = profiles.load_profile(
-                tenant,
-                file.read_text(encoding="utf-8"),
-                source=source,
-                file_name=file.name,
-                area=area,
-            )
-        except (profiles.ProfileError, UnicodeDecodeError) as exc:
-            db.session.rollback()
-            raise click.ClickException(str(exc)) from None
-        click.echo(
-            f"{tenant.name}: {len(row.figures)} figures loaded"
-            + (f" for {row.area}" if row.area else "")
-            + f". Source: {row.source}"
-        )
