@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from flask import abort, flash, g, redirect, render_template, request, url_for
 from sqlalchemy import or_
+from sqlalchemy.orm import selectinload
 
 from portal import charts
 from portal.access import (
@@ -53,7 +54,9 @@ partnership_bp = partnership_blueprint("partner_monitoring", __name__, "/monitor
 @tenant_bp.route("/measures", endpoint="measures")
 @requires(*READ_ROLES)
 def measure_list():
-    rows = db.session.scalars(measures.measures()).all()
+    # Each row says whether it is a joint measure: its definition comes with it.
+    query = measures.measures().options(selectinload(Measure.definition))
+    rows = db.session.scalars(query).all()
     groups = joint.joint_for_tenant(g.tenant)
     joint_ids = {m.id for group in groups for _, m in group.rows if m is not None}
     return render_template(
