@@ -19,6 +19,7 @@ from portal.monitoring.models import (
     Measure,
     MeasureDefinition,
     MeasureValue,
+    plain_decimal,
 )
 from portal.partners.models import Tenant
 
@@ -382,7 +383,7 @@ def exact(measure: Measure, value) -> Figure:
 
 def tidy(value: Decimal) -> Decimal:
     """``value`` without trailing zeros (12.5, not 12.5000), and never written as 1E+3."""
-    return value.quantize(Decimal(1)) if value == value.to_integral_value() else value.normalize()
+    return plain_decimal(value)
 
 
 def row_label(category: str) -> str:

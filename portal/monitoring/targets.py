@@ -169,7 +169,7 @@ class MeasureStatus:
     @property
     def target_text(self) -> str:
         m = self.measure
-        return "" if m.target_value is None else m.format(float(m.target_value))
+        return "" if m.target_value is None else m.format(m.target_value)
 
     @property
     def rag_label(self) -> str:
