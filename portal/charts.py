@@ -123,7 +123,9 @@ def format_number(value: float | int | Decimal | None, places: int = 0) -> str:
         return ""
     if places == 0:
         return str(int(round(value)))
-    return f"{float(value):.{places}f}"
+    # Through a decimal, not a binary float: a large or long figure keeps every digit.
+    exact = Decimal(str(value)) if isinstance(value, float) else Decimal(value)
+    return f"{exact:.{places}f}"
 
 
 @dataclass(frozen=True)

@@ -14,7 +14,7 @@ from sqlalchemy import select
 from portal import clock
 from portal.extensions import db as database
 from portal.incidents.models import EARLIEST_INCIDENT_DATE, HateIncident
-from portal.monitoring import services
+from portal.monitoring import measures
 from portal.monitoring.models import FIGURE_BOUNDS, Measure
 from portal.tenancy import tenant_scope
 from tests.helpers import by_number, csrf_token, tenant
@@ -31,12 +31,12 @@ def _measure(**fields) -> int:
             "first_year": 2019,
             "last_year": 2021,
         } | fields
-        return services.add_measure(**shape).number
+        return measures.add_measure(**shape).number
 
 
 def _stored(measure_number: int) -> dict:
     with tenant_scope(tenant("sevenoaks")):
-        return services.stored_values(by_number(Measure, measure_number))
+        return measures.stored_values(by_number(Measure, measure_number))
 
 
 def _grid(client, measure_number: int, value: str):
@@ -223,3 +223,30 @@ def test_more_decimal_places_than_are_kept_are_refused_in_words(app, client, log
     assert "use no more than 4 decimal places" in page
     with app.app_context():
         assert _stored(share_id) == {}
+
+
+def test_a_huge_count_is_shown_and_written_back_digit_for_digit():
+    from portal.charts import format_number
+    from portal.monitoring.models import Measure
+
+    huge = 9 * 10**40
+    count = Measure(unit="count")
+    # Through a float it would come back as 90,000,000,000,000,006,360,851,…
+    assert count.format(huge) == "90,000,000,000,000,000,000,000,000,000,000,000,000,000"
+    assert count.raw(huge) == "9" + "0" * 40
+    assert int(count.raw(huge)) == huge
+    assert format_number(huge) == "9" + "0" * 40
+    assert format_number(Decimal(huge), places=2) == "9" + "0" * 40 + ".00"
+
+
+def test_long_figures_keep_every_digit_on_the_page_and_in_the_form():
+    from portal.charts import format_number
+    from portal.monitoring.models import Measure
+
+    money, rate = Measure(unit="money"), Measure(unit="rate")
+    assert money.format(Decimal("1234567890123456.7800")) == "£1,234,567,890,123,456.78"
+    assert money.raw(Decimal("1234567890123456.7800")) == "1234567890123456.78"
+    # A float's six significant figures would offer 1234.57 to be saved back.
+    assert rate.raw(Decimal("1234.5678")) == "1234.5678"
+    assert rate.format(Decimal("1000000.0000")) == "1,000,000"
+    assert format_number(Decimal("1234567890123456.78"), places=2) == "1234567890123456.78"

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import date
 
-from flask import Blueprint, abort, g, jsonify, redirect, render_template, url_for
+from flask import Blueprint, abort, g, jsonify, redirect, render_template
 from flask_login import current_user, login_required
 from sqlalchemy import select
 from sqlalchemy.exc import SQLAlchemyError
@@ -107,8 +107,3 @@ def dashboard_csv(chart_id: str):
     if chart is None or chart.empty:
         abort(404)
     return charts.csv_response(chart, f"{g.tenant.slug}-{chart.id}")
-
-
-@bp.app_context_processor
-def _home_links():
-    return {"home_url": url_for("site.index")}

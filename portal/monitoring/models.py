@@ -5,7 +5,7 @@ Released figures (:class:`FigureRelease`) are by definition allowed across the w
 partnership's pages must read hundreds of members' releases in one query. So a release is
 not :class:`~portal.tenancy.TenantOwned`: it carries ``tenant_id`` (the member that
 released it) without the per-tenant select criterion, and anybody may read it, through
-the one read path in ``portal.monitoring.services`` (which audits partnership reads).
+the one read path in ``portal.monitoring.releases`` (which audits partnership reads).
 Writing is another matter: a release may only be added while its own tenant is in scope
 (the flush guard below, and on PostgreSQL a row-level security policy that allows SELECT
 to all but INSERT only for the tenant in scope), and never changed or removed (no UPDATE
@@ -60,6 +60,14 @@ class Bounds(NamedTuple):
 
 # What a figure of each unit can plausibly be. The figures form and every importer check
 # against these, so that a slip like 9e40 is refused in words rather than stored.
+def plain_decimal(value: Decimal | int | float) -> Decimal:
+    """``value`` as an exact decimal without trailing zeros (12.5, not 12.5000), never
+    written as 1E+3; a float is read as the digits it prints."""
+    value = Decimal(str(value)) if isinstance(value, float) else Decimal(value)
+    # int() is exact at any size, where quantize() stops at the context's 28 digits.
+    return Decimal(int(value)) if value == value.to_integral_value() else value.normalize()
+
+
 FIGURE_BOUNDS = {
     "count": Bounds(0, 10_000_000, "a count", "more than 10,000,000"),
     "percentage": Bounds(0, 100, "a percentage", "over 100"),
@@ -102,13 +110,14 @@ class _Shape:
     def is_count(self) -> bool:
         return self.unit == "count"
 
-    def format(self, value: float | None) -> str:
+    def format(self, value: Decimal | int | None) -> str:
         """A figure as the page shows it: 1,234 or 12.5% or £1,234.00."""
         if value is None:
             return ""
         # Stored figures are exact decimals (NUMERIC(20, 4)): shown without the trailing
-        # zeros of their four places.
-        value = float(value)
+        # zeros of their four places, and never through a binary float, which would
+        # change a large or finely divided figure.
+        value = plain_decimal(value)
         if self.unit == "count":
             return f"{value:,.0f}"
         if self.unit == "percentage":
@@ -117,11 +126,11 @@ class _Shape:
             return f"£{value:,.2f}"
         return f"{value:,g}"
 
-    def raw(self, value: float | None) -> str:
+    def raw(self, value: Decimal | int | None) -> str:
         """A figure as typed into a form field."""
         if value is None:
             return ""
-        value = float(value)
+        value = plain_decimal(value)
         return f"{value:.0f}" if self.unit == "count" else f"{value:g}"
 
 

@@ -169,7 +169,7 @@ class MeasureStatus:
     @property
     def target_text(self) -> str:
         m = self.measure
-        return "" if m.target_value is None else m.format(float(m.target_value))
+        return "" if m.target_value is None else m.format(m.target_value)
 
     @property
     def rag_label(self) -> str:
@@ -193,7 +193,7 @@ class MeasureStatus:
 
 def statuses(measures: list[Measure]) -> list[MeasureStatus]:
     """Each measure's latest two totals, RAG and travel, from one query for them all."""
-    from portal.monitoring.services import exact  # services imports this module
+    from portal.monitoring.measures import exact  # measures imports this module
 
     totals: dict[int, dict[str, Figure]] = {m.id: {} for m in measures}
     if totals:
