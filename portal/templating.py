@@ -10,7 +10,6 @@ from flask_login import current_user
 from portal.access import can
 from portal.pagination import pagination_params
 
-
 # Each navigation link's address, by where the app is mounted, the page's tenant or
 # partnership and the endpoint: the same on every request, so built once per process.
 _HREFS: dict[tuple, str] = {}

@@ -92,9 +92,7 @@ def test_the_check_finds_a_private_name_used_across_modules():
     assert crossings("from portal import b as other\nx = other._n\n", "portal.a", modules) == [
         "2: portal.b._n"
     ]
-    assert crossings("import portal.b\nportal.b._f()\n", "portal.a", modules) == [
-        "2: portal.b._f"
-    ]
+    assert crossings("import portal.b\nportal.b._f()\n", "portal.a", modules) == ["2: portal.b._f"]
     assert crossings("from . import c\nc._f()\n", "portal.pkg.d", modules | {"portal.pkg.d"}) == [
         "2: portal.pkg.c._f"
     ]
