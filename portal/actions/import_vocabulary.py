@@ -378,12 +378,12 @@ def save_status_words(words: list[StatusWord], choices: list[str]) -> None:
     nothing kept, if any choice is missing or not a status."""
     errors: dict[str, str] = {}
     if len(choices) != len(words):
-        raise services.ValidationError({"word_0": "Choose what each status word means"})
+        raise services.ValidationError.of({"word_0": "Choose what each status word means"})
     for index, (word, choice) in enumerate(zip(words, choices, strict=True)):
         if choice not in STATUS_CHOICES:
             errors[f"word_{index}"] = f"Choose what “{word.text}” means"
     if errors:
-        raise services.ValidationError(errors)
+        raise services.ValidationError.of(errors)
     # Two people may choose a meaning for the same new word at once: the second save meets
     # the first one's row, and is made again as a change of it.
     for attempt in (1, 2):

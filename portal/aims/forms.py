@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from flask_wtf import FlaskForm
 from govuk_frontend_wtf.wtforms_widgets import GovSubmitInput, GovTextArea, GovTextInput
-from wtforms import HiddenField, StringField, SubmitField, TextAreaField
-from wtforms.validators import DataRequired, InputRequired, Length, Optional, Regexp
+from wtforms import StringField, SubmitField, TextAreaField
+from wtforms.validators import DataRequired, Length, Optional, Regexp
 
 from portal.forms import VersionedForm, strip
 
@@ -147,7 +147,3 @@ StatementForm = _text_form(
     'against these aims and commitments."',
     "Save statement",
 )
-
-
-class MoveForm(FlaskForm):
-    direction = HiddenField(validators=[InputRequired()])

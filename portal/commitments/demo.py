@@ -7,9 +7,9 @@ from collections.abc import Iterator
 from sqlalchemy import func, select
 
 from portal import clock
+from portal.commitments.models import Commitment
 from portal.extensions import db
 from portal.partners.models import Tenant
-from portal.commitments.models import Commitment
 from portal.tenancy import tenant_scope
 
 WEST_KENT_HOUSING_SOURCE = "West Kent Equality and Diversity Policy, 3. Commitments (“We will:”)"

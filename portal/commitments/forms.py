@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from flask_wtf import FlaskForm
 from govuk_frontend_wtf.wtforms_widgets import (
     GovCheckboxesInput,
     GovSubmitInput,
@@ -10,14 +9,12 @@ from govuk_frontend_wtf.wtforms_widgets import (
     GovTextInput,
 )
 from wtforms import (
-    HiddenField,
-    IntegerField,
     SelectMultipleField,
     StringField,
     SubmitField,
     TextAreaField,
 )
-from wtforms.validators import DataRequired, InputRequired, Length, Optional
+from wtforms.validators import DataRequired, Length, Optional
 
 from portal.forms import VersionedForm, strip
 
@@ -53,8 +50,3 @@ class CommitmentForm(VersionedForm):
         validators=[Optional()],
     )
     submit = SubmitField("Save commitment", widget=GovSubmitInput())
-
-
-class MoveForm(FlaskForm):
-    direction = HiddenField(validators=[InputRequired()])
-    position = IntegerField(validators=[Optional()])

@@ -17,6 +17,7 @@ from sqlalchemy.orm import selectinload
 from portal import clock
 from portal.actions.models import STATUSES, Action, ActionJointAim, ProgressUpdate
 from portal.aims.models import JointAim
+from portal.commitments.models import Commitment
 from portal.eqia.models import ImpactAssessment
 from portal.extensions import db
 from portal.incidents.models import MOTIVATIONS, HateIncident
@@ -24,7 +25,6 @@ from portal.monitoring import categories
 from portal.monitoring import periods as period_keys
 from portal.monitoring import services as monitoring
 from portal.monitoring.models import Measure, MeasureDefinition
-from portal.commitments.models import Commitment
 from portal.returns.models import ReportingYear
 
 WORKFORCE_KEY = "workforce-profile"
