@@ -34,9 +34,15 @@ class OrderedMixin:
 
 
 def limit(column) -> int:
-    """The most characters ``column`` (a model's ``String(n)`` attribute) holds: the one
-    place a field's length limit is declared, read by forms and importers alike."""
-    length = getattr(column.property.columns[0].type, "length", None)
+    """The most characters ``column`` (a model's attribute) may hold: the one place a
+    field's length limit is declared, read by forms and importers alike.
+
+    It is the ``n`` of a ``String(n)`` column, or, for a ``Text`` column whose limit is the
+    portal's rule rather than the database's, ``info={"limit": n}`` on the column (so the
+    schema stays as it is).
+    """
+    col = column.property.columns[0]
+    length = col.info.get("limit") or getattr(col.type, "length", None)
     if length is None:
         raise TypeError(f"{column} has no length limit")
     return length

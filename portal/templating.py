@@ -76,7 +76,7 @@ def _error_summary(form, params=None) -> dict:
         (f.id for f in form if f.type not in ("CSRFTokenField", "HiddenField")), "main-content"
     )
     for item in summary["errorList"]:
-        if item.get("href") == "#None":
+        if item.get("href") in ("#", "#None"):
             item["href"] = f"#{first}"
     return summary
 

@@ -33,11 +33,14 @@ from portal.actions.models import (
     PSED_AIMS,
     ROLES,
     STATUSES,
+    Action,
     FocusArea,
     FocusPoint,
     ImportStatusWord,
+    Objective,
 )
 from portal.extensions import db
+from portal.models import limit
 
 # --- columns and the words of their cells --------------------------------------------
 
@@ -100,8 +103,15 @@ LENGTH_NAMES = {
 }
 
 
-# The action form's limits for the long text fields (the others come from the columns).
-TEXT_LIMITS = {"objective": 2000, "task": 4000, "measures": 4000, "area": 300, "focus_point": 300}
+# The limits of the cells that do not go into an action's column of the same name; every
+# limit is the one declared on the model, as the forms read it.
+TEXT_LIMITS = {
+    "objective": limit(Objective.title),
+    "task": limit(Action.task),
+    "measures": limit(Action.measures),
+    "area": limit(FocusArea.title),
+    "focus_point": limit(FocusPoint.title),
+}
 
 
 # Headings of the seed tables (Thanet's action plan, Maidstone's objectives and action

@@ -123,7 +123,7 @@ class Objective(TimestampMixin, VersionedMixin, OrderedMixin, TenantNumbered, db
     __table_args__ = (Index("ix_objective_tenant_published", "tenant_id", "is_published"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    title: Mapped[str] = mapped_column(Text)
+    title: Mapped[str] = mapped_column(Text, info={"limit": 2000})
     focus_area_id: Mapped[int | None] = mapped_column(
         ForeignKey("focus_area.id", ondelete="SET NULL"), index=True
     )
@@ -156,7 +156,7 @@ class Action(TimestampMixin, VersionedMixin, OrderedMixin, TenantNumbered, db.Mo
     objective_id: Mapped[int] = mapped_column(
         ForeignKey("objective.id", ondelete="RESTRICT"), index=True
     )
-    task: Mapped[str] = mapped_column(Text)
+    task: Mapped[str] = mapped_column(Text, info={"limit": 4000})
     arising_from: Mapped[str] = mapped_column(String(300), default="")
     lead_officer: Mapped[str] = mapped_column(String(300), default="")
     lead_user_id: Mapped[int | None] = mapped_column(
@@ -173,7 +173,7 @@ class Action(TimestampMixin, VersionedMixin, OrderedMixin, TenantNumbered, db.Mo
     eflg_criteria: Mapped[str] = mapped_column(String(300), default="")
     psed_tags: Mapped[str] = mapped_column(String(100), default="")
     characteristic_tags: Mapped[str] = mapped_column(String(300), default="")
-    measures: Mapped[str] = mapped_column(Text, default="")
+    measures: Mapped[str] = mapped_column(Text, default="", info={"limit": 4000})
     is_demo: Mapped[bool] = mapped_column(default=False)
 
     objective: Mapped[Objective] = relationship(back_populates="actions")

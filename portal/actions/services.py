@@ -39,6 +39,7 @@ from portal.auth.models import TenantGrant, User
 from portal.editing import Invalid, check_version, commit_edit
 from portal.extensions import db
 from portal.forms import parse_id, with_prompt
+from portal.models import limit
 
 MAX_EVIDENCE_BYTES = 10 * 1024 * 1024
 EVIDENCE_TYPES = {
@@ -464,17 +465,18 @@ def _clean_action(data: dict) -> dict:
         clean[name] = (data.get(name) or "").strip()
     if not clean["task"]:
         errors["task"] = "Enter the action"
-    for name, limit in (
-        ("arising_from", 300),
-        ("lead_officer", 300),
-        ("directorate", 200),
-        ("section", 200),
-        ("target_text", 100),
-        ("corporate_priority", 300),
-        ("eflg_criteria", 300),
+    for name in (
+        "arising_from",
+        "lead_officer",
+        "directorate",
+        "section",
+        "target_text",
+        "corporate_priority",
+        "eflg_criteria",
     ):
-        if len(clean[name]) > limit:
-            errors[name] = f"This must be {limit} characters or fewer"
+        most = limit(getattr(Action, name))
+        if len(clean[name]) > most:
+            errors[name] = f"This must be {most} characters or fewer"
     try:
         clean["target_date"] = parse_target(clean["target_text"])
     except ValueError as exc:
@@ -789,8 +791,10 @@ def _check_progress(
         errors["status"] = "Choose a status from the list"
     if link and not re.match(r"^https?://[^\s/]+\.[^\s]+$", link):
         errors["evidence_link"] = "Enter a link starting with https://, like https://example.org"
-    if len(link) > 500:
-        errors["evidence_link"] = "Link must be 500 characters or fewer"
+    if len(link) > limit(ProgressUpdate.evidence_link):
+        errors["evidence_link"] = (
+            f"Link must be {limit(ProgressUpdate.evidence_link)} characters or fewer"
+        )
     extension = None
     if content is not None:
         try:

@@ -32,8 +32,8 @@ class PlanPeriod(TimestampMixin, VersionedMixin, PartnershipOwned, db.Model):
     start_year: Mapped[int]
     end_year: Mapped[int]
     title: Mapped[str] = mapped_column(String(300))
-    introduction: Mapped[str] = mapped_column(Text, default="")
-    alternative_formats: Mapped[str] = mapped_column(Text, default="")
+    introduction: Mapped[str] = mapped_column(Text, default="", info={"limit": 10000})
+    alternative_formats: Mapped[str] = mapped_column(Text, default="", info={"limit": 2000})
     is_draft: Mapped[bool] = mapped_column(default=False)
     is_demo: Mapped[bool] = mapped_column(default=False)
     source: Mapped[str] = mapped_column(String(300), default="")
@@ -75,7 +75,7 @@ class PartnershipRole(VersionedMixin, OrderedMixin, PartnershipOwned, db.Model):
         ForeignKey("plan_period.id", ondelete="CASCADE"), index=True
     )
     name: Mapped[str] = mapped_column(String(300))
-    lead_in: Mapped[str] = mapped_column(Text, default="")
+    lead_in: Mapped[str] = mapped_column(Text, default="", info={"limit": 2000})
 
     period: Mapped[PlanPeriod] = relationship(back_populates="roles")
     items: Mapped[list[RoleListItem]] = relationship(
@@ -97,7 +97,7 @@ class RoleListItem(VersionedMixin, OrderedMixin, PartnershipOwned, db.Model):
     role_id: Mapped[int] = mapped_column(
         ForeignKey("partnership_role.id", ondelete="CASCADE"), index=True
     )
-    text: Mapped[str] = mapped_column(Text)
+    text: Mapped[str] = mapped_column(Text, info={"limit": 2000})
 
     role: Mapped[PartnershipRole] = relationship(back_populates="items")
 
@@ -113,7 +113,7 @@ class JointAim(VersionedMixin, OrderedMixin, PartnershipOwned, db.Model):
     role_id: Mapped[int] = mapped_column(
         ForeignKey("partnership_role.id", ondelete="CASCADE"), index=True
     )
-    text: Mapped[str] = mapped_column(Text)
+    text: Mapped[str] = mapped_column(Text, info={"limit": 2000})
 
     role: Mapped[PartnershipRole] = relationship(back_populates="aims")
     measures: Mapped[list[AimMeasure]] = relationship(
@@ -135,7 +135,7 @@ class AimMeasure(VersionedMixin, OrderedMixin, PartnershipOwned, db.Model):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     aim_id: Mapped[int] = mapped_column(ForeignKey("joint_aim.id", ondelete="CASCADE"), index=True)
-    text: Mapped[str] = mapped_column(Text)
+    text: Mapped[str] = mapped_column(Text, info={"limit": 2000})
 
     aim: Mapped[JointAim] = relationship(back_populates="measures")
 
@@ -148,7 +148,7 @@ class PeriodStatement(VersionedMixin, OrderedMixin, PartnershipOwned, db.Model):
         ForeignKey("plan_period.id", ondelete="CASCADE"), index=True
     )
     section: Mapped[str] = mapped_column(String(20))
-    text: Mapped[str] = mapped_column(Text)
+    text: Mapped[str] = mapped_column(Text, info={"limit": 2000})
 
     period: Mapped[PlanPeriod] = relationship(back_populates="statements")
 

@@ -14,9 +14,10 @@ from wtforms import (
     SubmitField,
     TextAreaField,
 )
-from wtforms.validators import DataRequired, Length, Optional
+from wtforms.validators import DataRequired, Optional
 
-from portal.forms import VersionedForm, strip
+from portal.commitments.models import Commitment
+from portal.forms import VersionedForm, no_longer_than, strip
 
 
 class CommitmentForm(VersionedForm):
@@ -28,7 +29,7 @@ class CommitmentForm(VersionedForm):
         'and activities are open to all."',
         validators=[
             DataRequired(message="Enter the commitment"),
-            Length(max=2000, message="Commitment must be 2,000 characters or fewer"),
+            no_longer_than(Commitment.text, "Commitment"),
         ],
     )
     source = StringField(
@@ -36,7 +37,7 @@ class CommitmentForm(VersionedForm):
         widget=GovTextInput(),
         filters=[strip],
         description="For example the policy's title and section",
-        validators=[Optional(), Length(max=300, message="Source must be 300 characters or fewer")],
+        validators=[Optional(), no_longer_than(Commitment.source, "Source")],
     )
     # Choices are the joint aims of the organisation's partnerships, set by the route; the
     # service checks every chosen aim again, so a forged value is refused in plain words.

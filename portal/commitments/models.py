@@ -16,7 +16,7 @@ class Commitment(TimestampMixin, VersionedMixin, OrderedMixin, TenantNumbered, d
     reference_prefix = "C"
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    text: Mapped[str] = mapped_column(Text)
+    text: Mapped[str] = mapped_column(Text, info={"limit": 2000})
     source: Mapped[str] = mapped_column(String(300), default="")
     is_demo: Mapped[bool] = mapped_column(default=False)
 
