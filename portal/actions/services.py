@@ -440,6 +440,17 @@ def delete_objective(row: Objective) -> None:
 
 # --- actions -----------------------------------------------------------------------------
 
+# An action's one-line fields: each is checked against its column's limit.
+_SHORT_TEXTS = (
+    "arising_from",
+    "lead_officer",
+    "directorate",
+    "section",
+    "target_text",
+    "corporate_priority",
+    "eflg_criteria",
+)
+
 
 def check_action(data: dict) -> dict:
     """The action form's rules on an action's fields, for other ways in (an import):
@@ -451,29 +462,11 @@ def _clean_action(data: dict) -> dict:
     """Check and normalise an action's fields; raise ValidationError listing every problem."""
     errors: dict[str, str] = {}
     clean: dict = {}
-    for name in (
-        "task",
-        "arising_from",
-        "lead_officer",
-        "directorate",
-        "section",
-        "target_text",
-        "corporate_priority",
-        "eflg_criteria",
-        "measures",
-    ):
+    for name in ("task", *_SHORT_TEXTS, "measures"):
         clean[name] = (data.get(name) or "").strip()
     if not clean["task"]:
         errors["task"] = "Enter the action"
-    for name in (
-        "arising_from",
-        "lead_officer",
-        "directorate",
-        "section",
-        "target_text",
-        "corporate_priority",
-        "eflg_criteria",
-    ):
+    for name in _SHORT_TEXTS:
         most = limit(getattr(Action, name))
         if len(clean[name]) > most:
             errors[name] = f"This must be {most} characters or fewer"
