@@ -26,6 +26,7 @@ from portal.incidents.models import (
     IncidentSettings,
     Ward,
 )
+from portal.models import limit
 
 CASE_FIELDS = (
     "occurred_on",
@@ -51,7 +52,6 @@ TEXT_FIELDS = (
     "outcome",
 )
 MAX_RETENTION_YEARS = 100
-WARD_NAME_LENGTH = 120
 SEARCH_FIELDS = (
     "description",
     "person_details",
@@ -209,8 +209,8 @@ def _clean_ward_name(name: str) -> str:
     name = " ".join((name or "").split())
     if not name:
         raise Invalid("name", "Enter the name of the ward")
-    if len(name) > WARD_NAME_LENGTH:
-        raise Invalid("name", f"The name must be {WARD_NAME_LENGTH} characters or fewer")
+    if len(name) > limit(Ward.name):
+        raise Invalid("name", f"The name must be {limit(Ward.name)} characters or fewer")
     return name
 
 
