@@ -406,7 +406,7 @@ def _officer(slug: str) -> int:
 def _measure(slug: str) -> int:
     """A count measure taken up from a definition, with 2019 released: its released
     figures and their correction have pages of their own."""
-    from portal.monitoring import services as monitoring
+    from portal.monitoring import figures, measures, releases
     from portal.monitoring.models import MeasureDefinition
 
     definition = MeasureDefinition(
@@ -415,25 +415,25 @@ def _measure(slug: str) -> int:
     db.session.add(definition)
     db.session.commit()
     with tenant_scope(tenant(slug)):
-        row = monitoring.add_measure(definition=definition, first_year=2019, last_year=2020)
-        monitoring.save_values(row, [monitoring.Cell("2019", "", "20", "total")], via="matrix")
+        row = measures.add_measure(definition=definition, first_year=2019, last_year=2020)
+        figures.save_values(row, [figures.Cell("2019", "", "20", "total")], via="matrix")
         row_number = row.number
-    monitoring.release_member_figures(tenant(slug), definition, "2019")
+    releases.release_member_figures(tenant(slug), definition, "2019")
     return row_number
 
 
 def _measure_state(slug: str, object_id: int):
-    from portal.monitoring import services as monitoring
+    from portal.monitoring import measures, releases
     from portal.monitoring.models import Measure
 
     with tenant_scope(tenant(slug)):
         row = by_number(Measure, object_id)
-        releases = row and row.definition and monitoring.releases_for(tenant(slug), row.definition)
+        history = row and row.definition and releases.releases_for(tenant(slug), row.definition)
         return row and (
             row.name,
             row.first_year,
-            monitoring.stored_values(row),
-            [(r.period, r.version, r.tables) for r in releases or []],
+            measures.stored_values(row),
+            [(r.period, r.version, r.tables) for r in history or []],
         )
 
 

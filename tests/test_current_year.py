@@ -11,7 +11,7 @@ from sqlalchemy import select
 from portal.aims import services as aims
 from portal.aims.models import PlanPeriod
 from portal.extensions import db as database
-from portal.monitoring import periods, services
+from portal.monitoring import joint, measures, periods
 from portal.monitoring.models import Measure, MeasureDefinition
 from portal.partners.models import Partnership
 from portal.tenancy import partnership_scope, tenant_scope
@@ -79,13 +79,13 @@ def test_measures_follow_the_current_plan_period_with_figures_to_the_last_full_y
             hate = _hate_incidents(slug)
             if hate is None:
                 continue
-            years = {periods.year_of(p) for p in services.stored_values(hate)}
+            years = {periods.year_of(p) for p in measures.stored_values(hate)}
             assert {2024, 2025} <= years, slug
             assert 2026 not in years, slug  # the year has not ended
     with tenant_scope(tenant("sevenoaks")):
         row = _hate_incidents("sevenoaks")
         assert row.first_year == 2012  # the earlier years stay
-        assert {"2012-Q1", "2015-Q4"} <= set(services.stored_values(row))
+        assert {"2012-Q1", "2015-Q4"} <= set(measures.stored_values(row))
     # An organisation in no partnership has no current period: its plan is unchanged.
     with tenant_scope(tenant("gentoo")):
         assert all(m.last_year == 2020 for m in database.session.scalars(select(Measure)))
@@ -111,7 +111,7 @@ def test_this_years_figures_can_be_imported(app, client, login_as):
     )
     assert response.status_code == 302, response.get_data(as_text=True)
     with app.app_context(), tenant_scope(tenant("sevenoaks")):
-        stored = services.stored_values(by_number(Measure, number))
+        stored = measures.stored_values(by_number(Measure, number))
         assert stored["2025"][""] == 480 and stored["2025"]["White"] == 380
 
 
@@ -133,7 +133,7 @@ def test_the_figures_form_offers_the_current_periods_years(app, client, login_as
     )
     assert response.status_code == 302
     with app.app_context(), tenant_scope(tenant("sevenoaks")):
-        stored = services.stored_values(by_number(Measure, number))
+        stored = measures.stored_values(by_number(Measure, number))
         assert stored["2026"][""] == 12 and "2012" in stored and "2024" not in stored
 
 
@@ -145,19 +145,19 @@ def test_a_new_measure_starts_with_the_current_plan_years(client, login_as):
 
 def test_joint_measures_of_the_current_period_are_reported_by_members(ctx):
     with partnership_scope(_partnership("west-kent")):
-        joint = database.session.scalars(services.joint_measures()).all()
-        assert len(joint) == 2 and all((d.first_year, d.last_year) == (2024, 2027) for d in joint)
-        part = next(d for d in joint if d.base_id)
+        shared = database.session.scalars(joint.joint_measures()).all()
+        assert len(shared) == 2 and all((d.first_year, d.last_year) == (2024, 2027) for d in shared)
+        part = next(d for d in shared if d.base_id)
         assert part.aim_measure.aim.period.label == "2024–28"
         for slug in ("sevenoaks", "tunbridge-wells", "tonbridge-malling", "west-kent-housing"):
             with tenant_scope(tenant(slug)):
                 row = database.session.scalar(
                     select(Measure).where(Measure.definition_id == part.id)
                 )
-                stored = services.stored_values(row)
+                stored = measures.stored_values(row)
                 assert set(stored) == {"2024", "2025"} and row.is_demo
     with partnership_scope(_partnership("kent-network")):
-        assert database.session.scalars(services.joint_measures()).all()
+        assert database.session.scalars(joint.joint_measures()).all()
 
 
 def test_publishing_a_new_period_carries_members_measures_into_it(app, ctx):

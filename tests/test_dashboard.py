@@ -11,7 +11,7 @@ from decimal import Decimal
 import pytest
 
 from portal.extensions import db as database
-from portal.monitoring import services, targets
+from portal.monitoring import figures, measures, targets
 from portal.tenancy import tenant_scope
 from tests.helpers import tenant
 
@@ -86,9 +86,9 @@ def test_a_target_is_read_as_typed():
     assert targets.plain(Decimal("75.0000")) == "75"
 
 
-def _measure_with_target(db, slug: str, figures: dict[str, float]):
+def _measure_with_target(db, slug: str, totals: dict[str, float]):
     with tenant_scope(tenant(slug)):
-        row = services.add_measure(
+        row = measures.add_measure(
             name="Residents satisfied with services",
             unit="percentage",
             period_type="year",
@@ -98,8 +98,8 @@ def _measure_with_target(db, slug: str, figures: dict[str, float]):
             target_direction="higher",
             amber_threshold="60",
         )
-        cells = [services.Cell(p, "", str(v), p) for p, v in figures.items()]
-        services.save_values(row, cells, via="test")
+        cells = [figures.Cell(p, "", str(v), p) for p, v in totals.items()]
+        figures.save_values(row, cells, via="test")
         return row.number
 
 

@@ -14,7 +14,7 @@ from sqlalchemy import select
 from portal import clock
 from portal.extensions import db as database
 from portal.incidents.models import EARLIEST_INCIDENT_DATE, HateIncident
-from portal.monitoring import services
+from portal.monitoring import measures
 from portal.monitoring.models import FIGURE_BOUNDS, Measure
 from portal.tenancy import tenant_scope
 from tests.helpers import by_number, csrf_token, tenant
@@ -31,12 +31,12 @@ def _measure(**fields) -> int:
             "first_year": 2019,
             "last_year": 2021,
         } | fields
-        return services.add_measure(**shape).number
+        return measures.add_measure(**shape).number
 
 
 def _stored(measure_number: int) -> dict:
     with tenant_scope(tenant("sevenoaks")):
-        return services.stored_values(by_number(Measure, measure_number))
+        return measures.stored_values(by_number(Measure, measure_number))
 
 
 def _grid(client, measure_number: int, value: str):

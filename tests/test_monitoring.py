@@ -10,7 +10,7 @@ import pytest
 from sqlalchemy import select
 
 from portal.extensions import db as database
-from portal.monitoring import services
+from portal.monitoring import catalogue, figures, measures, partnership_view, profiles
 from portal.monitoring.models import Measure, MeasureDefinition, MeasureValue
 from portal.tenancy import tenant_scope
 from tests.helpers import audit_events, by_number, csrf_token, scoped, tenant
@@ -53,12 +53,12 @@ def _measure(slug: str, **fields) -> int:
             "first_year": 2019,
             "last_year": 2021,
         } | fields
-        return services.add_measure(**shape).number
+        return measures.add_measure(**shape).number
 
 
 def _values(slug: str, measure_number: int) -> dict:
     with tenant_scope(tenant(slug)):
-        return services.stored_values(by_number(Measure, measure_number))
+        return measures.stored_values(by_number(Measure, measure_number))
 
 
 def _grid(client, measure_number: int, fields: dict, slug: str = "sevenoaks"):
@@ -70,7 +70,7 @@ def _grid(client, measure_number: int, fields: dict, slug: str = "sevenoaks"):
 
 
 def test_the_seeds_measures_are_built_in(ctx):
-    names = {d.name for d in database.session.scalars(services.built_in_definitions())}
+    names = {d.name for d in database.session.scalars(catalogue.built_in_definitions())}
     for expected in [
         "Hate incidents reported",
         "Attendance at events and services",
@@ -200,7 +200,7 @@ def test_percentages_cannot_pass_100_and_pay_gaps_may_be_below_zero(app, client,
         star = _measure("sevenoaks", name="Satisfaction", unit="percentage", breakdown="")
         gap = _definition("gender-pay-gap-mean")
         with tenant_scope(tenant("sevenoaks")):
-            gap_id = services.add_measure(definition=gap, first_year=2019, last_year=2020).number
+            gap_id = measures.add_measure(definition=gap, first_year=2019, last_year=2020).number
     login_as("officer", "sevenoaks")
     page = _grid(client, star, {"v-2019-0": "101"}).get_data(as_text=True)
     assert "Total, 2019 to 2020: a percentage cannot be over 100" in page
@@ -339,9 +339,9 @@ def test_load_profile_command_records_the_source(app):
     assert "figures loaded for Tunbridge Wells" in result.output
     with app.app_context():
         with tenant_scope(tenant("west-kent-housing")):
-            row = services.profile()
+            row = profiles.profile()
             assert row.source.startswith("Census 2021, Tunbridge Wells")
-            assert services.profile_tables(row)["sex"][""] > 0
+            assert profiles.profile_tables(row)["sex"][""] > 0
     result = runner.invoke(args=["monitoring", "load-profile", "nowhere", CENSUS, "--source", "x"])
     assert "There is no organisation 'nowhere'" in result.output
 
@@ -355,7 +355,7 @@ def test_a_bad_profile_file_changes_nothing(app, tmp_path):
     assert result.exit_code != 0
     assert "“Women” is not a category of Sex" in result.output
     with app.app_context(), tenant_scope(tenant("sevenoaks")):
-        assert services.profile().source.startswith("Census 2021")
+        assert profiles.profile().source.startswith("Census 2021")
 
 
 def test_figures_are_compared_with_the_community(app, client, login_as):
@@ -374,9 +374,9 @@ def test_figures_are_compared_with_the_community(app, client, login_as):
 
 
 def _fresh_measure(
-    slug: str, key: str, breakdown: str, figures: dict[str, int], replace: bool = True
+    slug: str, key: str, breakdown: str, totals: dict[str, int], replace: bool = True
 ) -> int:
-    """Give a member one measure of definition ``key`` with 2019's ``figures`` (a year the
+    """Give a member one measure of definition ``key`` with 2019's ``totals`` (a year the
     demonstration releases nothing for, between its two plan periods), replacing
     any it has (the demonstration data gives members some) unless ``replace`` is False."""
     definition = _definition(key)
@@ -387,11 +387,11 @@ def _fresh_measure(
             if replace:
                 database.session.delete(old)
         database.session.commit()
-        row = services.add_measure(
+        row = measures.add_measure(
             definition=definition, breakdown=breakdown, first_year=2019, last_year=2019
         )
-        cells = [services.Cell("2019", c, str(v), c) for c, v in figures.items()]
-        services.save_values(row, cells, via="test")
+        cells = [figures.Cell("2019", c, str(v), c) for c, v in totals.items()]
+        figures.save_values(row, cells, via="test")
     return definition.id
 
 
@@ -469,7 +469,7 @@ def test_one_total_is_withheld_in_every_table_that_shows_it(app, client, login_a
         west_kent = database.session.scalar(
             select(Partnership).where(Partnership.slug == "west-kent")
         )
-        view = services.across_members(west_kent, _definition(key), "sex", "2019")
+        view = partnership_view.across_members(west_kent, _definition(key), "sex", "2019")
         row = next(m for m in view.members if m.tenant.slug == "sevenoaks")
         assert row.table.total.status == "withheld"
 
@@ -536,7 +536,7 @@ def test_the_rule_cannot_go_below_the_portals_floor(app, threshold, rounding):
             select(Partnership).where(Partnership.slug == "west-kent")
         )
         with pytest.raises(RuleError, match="can only be made stricter"):
-            services.set_disclosure_rule(west_kent, threshold, rounding)
+            partnership_view.set_disclosure_rule(west_kent, threshold, rounding)
         database.session.rollback()
         database.session.refresh(west_kent)
         assert (west_kent.disclosure_threshold, west_kent.disclosure_rounding) == (8, 5)
@@ -554,23 +554,23 @@ def test_tenant_users_cannot_reach_partnership_figures(client, login_as):
 
 def test_demonstration_figures_are_marked_and_follow_the_rules(app, client, login_as):
     with app.app_context(), tenant_scope(tenant("gentoo")):
-        measures = database.session.scalars(services.measures()).all()
-        assert {m.definition.key for m in measures} == {
+        rows = database.session.scalars(measures.measures()).all()
+        assert {m.definition.key for m in rows} == {
             "customer-satisfaction-star",
             "complaints",
         }
         values = database.session.scalars(select(MeasureValue)).all()
         assert values and all(v.is_demo for v in values)
-        for m in measures:
-            stored = services.stored_values(m)
+        for m in rows:
+            stored = measures.stored_values(m)
             cells = [
-                services.Cell(p, c, m.raw(v), "demo")
+                figures.Cell(p, c, m.raw(v), "demo")
                 for p, row in stored.items()
                 for c, v in row.items()
             ]
             assert len(stored) == len(m.periods)
-            assert not services.check_values(m, cells).problems
-        first = measures[0].number
+            assert not figures.check_values(m, cells).problems
+        first = rows[0].number
     login_as("viewer", "gentoo")
     page = client.get(f"/t/gentoo/monitoring/measures/{first}").get_data(as_text=True)
     assert "Demonstration data" in page
@@ -695,7 +695,7 @@ def test_a_second_save_of_the_same_version_shows_both_versions(app, client, logi
 
 def test_a_built_in_measure_keeps_its_name_and_unit(app, client, login_as):
     with app.app_context(), tenant_scope(tenant("sevenoaks")):
-        measure_number = services.add_measure(
+        measure_number = measures.add_measure(
             definition=_definition("complaints"), breakdown="sex", first_year=2019, last_year=2020
         ).number
     login_as("officer", "sevenoaks")
@@ -710,8 +710,8 @@ def test_a_built_in_measure_keeps_its_name_and_unit(app, client, login_as):
     with app.app_context(), tenant_scope(tenant("sevenoaks")):
         row = by_number(Measure, measure_number)
         assert (row.name, row.breakdown) == ("Complaints received", "age")
-        with pytest.raises(services.MeasureError, match="only its plan years and breakdown"):
-            services.update_measure(
+        with pytest.raises(measures.MeasureError, match="only its plan years and breakdown"):
+            measures.update_measure(
                 row,
                 name="Ours now",
                 unit="count",
@@ -795,4 +795,4 @@ def test_a_csv_file_that_cannot_be_read_saves_nothing_and_says_why(app, client, 
     assert "The file could not be read as a CSV file" in result.output
     assert "Traceback" not in result.output
     with app.app_context(), tenant_scope(tenant("sevenoaks")):
-        assert services.profile().source.startswith("Census 2021")
+        assert profiles.profile().source.startswith("Census 2021")

@@ -14,7 +14,7 @@ from sqlalchemy import select
 
 from portal.aims.models import AimMeasure
 from portal.extensions import db as database
-from portal.monitoring import services
+from portal.monitoring import figures, joint, measures
 from portal.monitoring.models import Measure, MeasureDefinition
 from portal.partners.models import Partnership
 from portal.tenancy import partnership_scope, tenant_scope
@@ -70,18 +70,18 @@ def _joint(client, **fields) -> int:
         )
 
 
-def _report(slug: str, definition_id: int, figures: dict[str, dict[str, int]]) -> int:
-    """The member ``slug`` starts reporting the joint measure and saves ``figures``; the
+def _report(slug: str, definition_id: int, by_period: dict[str, dict[str, int]]) -> int:
+    """The member ``slug`` starts reporting the joint measure and saves ``by_period``; the
     number of the member's measure."""
     with tenant_scope(tenant(slug)):
         definition = database.session.get(MeasureDefinition, definition_id)
-        row = services.start_reporting(definition)
+        row = joint.start_reporting(definition)
         cells = [
-            services.Cell(period, category, str(value), category or "Total")
-            for period, values in figures.items()
+            figures.Cell(period, category, str(value), category or "Total")
+            for period, values in by_period.items()
             for category, value in values.items()
         ]
-        services.save_values(row, cells, via="test")
+        figures.save_values(row, cells, via="test")
         return row.number
 
 
@@ -187,7 +187,7 @@ def test_members_see_the_joint_measure_and_enter_their_own_figures(app, client, 
             ).all()
             assert [r.number for r in rows] == [measure_number]
             assert rows[0].tenant_id == tenant("sevenoaks").id
-            assert services.stored_values(rows[0]) == {"2014": {"": 23, "Female": 3}}
+            assert measures.stored_values(rows[0]) == {"2014": {"": 23, "Female": 3}}
         with tenant_scope(tenant("tonbridge-malling")):
             assert not database.session.scalars(
                 select(Measure).where(Measure.definition_id == definition_id)
@@ -196,7 +196,7 @@ def test_members_see_the_joint_measure_and_enter_their_own_figures(app, client, 
 
 def test_only_members_see_a_partnerships_joint_measures(app, client, login_as):
     with scoped(app):
-        row = services.add_joint_measure(
+        row = joint.add_joint_measure(
             _partnership("west-kent"),
             name="West Kent only",
             unit="count",
@@ -216,7 +216,7 @@ def test_only_members_see_a_partnerships_joint_measures(app, client, login_as):
 
 def test_viewers_see_joint_measures_but_do_not_start_them(app, client, login_as):
     with scoped(app):
-        definition_id = services.add_joint_measure(
+        definition_id = joint.add_joint_measure(
             _partnership("west-kent"),
             name="Volunteers",
             unit="count",
@@ -356,7 +356,7 @@ def test_deleting_a_joint_measure_leaves_members_their_figures(app, client, logi
         with tenant_scope(tenant("sevenoaks")):
             row = by_number(Measure, measure_number)
             assert row.definition_id is None
-            assert services.stored_values(row) == {"2014": {"": 10}}
+            assert measures.stored_values(row) == {"2014": {"": 10}}
     assert audit_events(app, action="joint_measure.deleted")[-1].detail["name"] == (
         "Attendance at partnership events"
     )
@@ -364,7 +364,7 @@ def test_deleting_a_joint_measure_leaves_members_their_figures(app, client, logi
 
 def test_tenant_users_cannot_manage_joint_measures(app, client, login_as):
     with scoped(app):
-        definition_id = services.add_joint_measure(
+        definition_id = joint.add_joint_measure(
             _partnership("west-kent"),
             name="Volunteers",
             unit="count",

@@ -8,8 +8,8 @@ import pytest
 from sqlalchemy import event, select
 
 from portal.extensions import db as database
-from portal.monitoring import services
-from portal.monitoring.models import FigureRelease, MeasureDefinition
+from portal.monitoring import figures, measures, releases
+from portal.monitoring.models import FigureRelease, Measure, MeasureDefinition
 from portal.partners.models import Partnership
 from portal.tenancy import CrossTenantWrite, TenantNotSet, tenant_scope
 from tests.helpers import audit_events, csrf_token, scoped, tenant
@@ -105,18 +105,18 @@ def test_a_member_of_two_partnerships_is_released_once_under_the_stricter_rule(
         definition = _definition(key)
         with tenant_scope(tenant("tonbridge-malling")):
             for old in database.session.scalars(
-                select(services.Measure).where(services.Measure.definition_id == definition.id)
+                select(Measure).where(Measure.definition_id == definition.id)
             ):
                 database.session.delete(old)
             database.session.commit()
-            row = services.add_measure(
+            row = measures.add_measure(
                 definition=definition, breakdown="sex", first_year=2018, last_year=2018
             )
             cells = [
-                services.Cell("2018", c, str(v), c or "Total")
+                figures.Cell("2018", c, str(v), c or "Total")
                 for c, v in {"": 31, "Female": 9, "Male": 22}.items()
             ]
-            services.save_values(row, cells, via="test")
+            figures.save_values(row, cells, via="test")
         definition_id = definition.id
     login_as("lead", partnership="kent-network")
     _set_rule(client, "kent-network", 10, 10)
@@ -139,7 +139,7 @@ def test_a_member_of_two_partnerships_is_released_once_under_the_stricter_rule(
             )
         ).all()
         assert [(r.threshold, r.rounding, r.trigger, r.trigger_detail) for r in rows] == [
-            (10, 10, services.FIRST_VIEW, "west-kent")
+            (10, 10, releases.FIRST_VIEW, "west-kent")
         ]
 
 
@@ -293,20 +293,20 @@ def test_release_is_idempotent_and_sign_off_can_trigger_it(app):
         member = tenant("sevenoaks")
         with tenant_scope(member):
             for old in database.session.scalars(
-                select(services.Measure).where(services.Measure.definition_id == definition.id)
+                select(Measure).where(Measure.definition_id == definition.id)
             ):
                 database.session.delete(old)
             database.session.commit()
-            row = services.add_measure(
+            row = measures.add_measure(
                 definition=definition, breakdown="sex", first_year=2018, last_year=2018
             )
-            services.save_values(row, [services.Cell("2018", "", "23", "Total")], via="test")
-        first = services.release_member_figures(
-            member, definition, "2018", trigger=services.SIGN_OFF, detail="2018-19 return"
+            figures.save_values(row, [figures.Cell("2018", "", "23", "Total")], via="test")
+        first = releases.release_member_figures(
+            member, definition, "2018", trigger=releases.SIGN_OFF, detail="2018-19 return"
         )
-        again = services.release_member_figures(member, definition, "2018")
-        assert again.id == first.id and again.trigger == services.SIGN_OFF
-        assert services.release_member_figures(member, definition, "2019") is None
+        again = releases.release_member_figures(member, definition, "2018")
+        assert again.id == first.id and again.trigger == releases.SIGN_OFF
+        assert releases.release_member_figures(member, definition, "2019") is None
         # (The demonstration's signed-off returns released other years before: 2018 is
         # a year it releases nothing for.)
         events = [
@@ -315,7 +315,7 @@ def test_release_is_idempotent_and_sign_off_can_trigger_it(app):
             if e.detail["definition"] == definition.id and e.detail.get("period") == "2018"
         ]
         assert [e.tenant_id for e in events] == [member.id]
-        assert events[0].detail["trigger"] == services.SIGN_OFF
+        assert events[0].detail["trigger"] == releases.SIGN_OFF
 
 
 def test_releases_are_append_only_and_written_only_under_their_tenant(app):
@@ -376,7 +376,7 @@ def test_a_partnership_reads_every_members_release_in_one_query(app, client, log
         engine = database.engine
         event.listen(engine, "before_cursor_execute", count)
         try:
-            found = services.stored_releases(partnership, definition, "2014")
+            found = releases.stored_releases(partnership, definition, "2014")
         finally:
             event.remove(engine, "before_cursor_execute", count)
         assert len(statements) == 1

@@ -10,7 +10,7 @@ from sqlalchemy.exc import ProgrammingError
 from sqlalchemy.pool import NullPool
 
 from portal.extensions import db
-from portal.monitoring import services
+from portal.monitoring import figures, measures, releases
 from portal.monitoring.models import Measure, MeasureDefinition
 from tests.conftest import POSTGRES_URL
 from tests.helpers import tenant
@@ -43,11 +43,11 @@ def released(app):
             ):
                 db.session.delete(old)
             db.session.commit()
-            row = services.add_measure(
+            row = measures.add_measure(
                 definition=definition, breakdown="sex", first_year=2018, last_year=2018
             )
-            services.save_values(row, [services.Cell("2018", "", "23", "Total")], via="test")
-        services.release_member_figures(member, definition, "2018")
+            figures.save_values(row, [figures.Cell("2018", "", "23", "Total")], via="test")
+        releases.release_member_figures(member, definition, "2018")
         ids = {"sevenoaks": member.id, "thanet": tenant("thanet").id, "definition": definition.id}
         db.session.remove()
     return ids

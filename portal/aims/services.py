@@ -297,7 +297,7 @@ def publish_period(period: PlanPeriod) -> None:
 
 def follow_period(partnership_id: int) -> None:
     """Carry every member's measures into the partnership's current plan period."""
-    from portal.monitoring import services as monitoring
+    from portal.monitoring import measures as monitoring
 
     partnership = db.session.get(Partnership, partnership_id)
     if current_period(partnership_id) is None:

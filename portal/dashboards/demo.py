@@ -8,7 +8,7 @@ from collections.abc import Iterator
 from sqlalchemy import select
 
 from portal.extensions import db
-from portal.monitoring import services as monitoring
+from portal.monitoring import partnership_view, releases
 from portal.monitoring.models import Measure, MeasureValue
 from portal.partners.models import Partnership
 from portal.tenancy import tenant_scope
@@ -18,7 +18,8 @@ def load_demo() -> Iterator[str]:
     """Release each member's demonstration figures for its partnerships' measures."""
     for partnership in db.session.scalars(select(Partnership).order_by(Partnership.slug)):
         definitions = {
-            d.id: d for d in db.session.scalars(monitoring.partnership_definitions(partnership))
+            d.id: d
+            for d in db.session.scalars(partnership_view.partnership_definitions(partnership))
         }
         made = 0
         for tenant in partnership.members:
@@ -37,11 +38,11 @@ def load_demo() -> Iterator[str]:
                 )
             for definition_id, period in pairs:
                 if definition_id in definitions:
-                    row = monitoring.release_member_figures(
+                    row = releases.release_member_figures(
                         tenant,
                         definitions[definition_id],
                         period,
-                        trigger=monitoring.SIGN_OFF,
+                        trigger=releases.SIGN_OFF,
                         detail="demonstration annual return",
                     )
                     made += row is not None

@@ -20,11 +20,11 @@ from portal.actions.models import STATUSES, Action, Objective
 from portal.dashboards.services import (
     NO_STATUS,
     DataTable,
-    _across_members,
-    _over_time,
+    across_members,
     current_plan,
     joint_measures,
     latest_period,
+    over_time,
     released_figures,
     with_releases,
 )
@@ -129,8 +129,8 @@ def partnership_page(partnership: Partnership) -> PartnershipPage:
     )
     if definitions:
         page.tables = [
-            *_over_time(definitions, released),
-            _across_members(definitions, released, members, period),
+            *over_time(definitions, released),
+            across_members(definitions, released, members, period),
         ]
     plan = page.plan
     page.fingerprint = _fingerprint(

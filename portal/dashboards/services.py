@@ -32,7 +32,7 @@ from portal.disclosure import ReleasedCell, Rule, cell_from_data, released_rate
 from portal.extensions import db
 from portal.monitoring import categories, periods
 from portal.monitoring.models import FigureRelease, MeasureDefinition, PopulationFigure
-from portal.monitoring.services import partnership_definitions
+from portal.monitoring.partnership_view import partnership_definitions
 from portal.partners.models import Partnership, Tenant
 
 NO_STATUS = "No status recorded"
@@ -296,7 +296,7 @@ def aim_status_table(
 LINES_PER_CHART = 6  # the accessible palette's colours, each with its own marker and dash
 
 
-def _over_time(definitions, released: list[_Released]) -> list[DataTable]:
+def over_time(definitions, released: list[_Released]) -> list[DataTable]:
     """The members' released totals summed for each measure and year, a line per measure,
     at most :data:`LINES_PER_CHART` measures to a chart."""
     by_key: dict[tuple[int, str], list[ReleasedCell]] = defaultdict(list)
@@ -353,7 +353,7 @@ def _over_time(definitions, released: list[_Released]) -> list[DataTable]:
     return tables
 
 
-def _across_members(definitions, released: list[_Released], shown, period) -> DataTable:
+def across_members(definitions, released: list[_Released], shown, period) -> DataTable:
     index = {(r.tenant_id, r.definition_id): r for r in released if r.period == period}
     rows = []
     for member in shown:
@@ -540,8 +540,8 @@ def partnership_dashboard(partnership: Partnership, args) -> Dashboard:
         aim_status_table(partnership, current_plan(partnership, period), sorted(shown_ids)),
         returns=returns_status(partnership, filters),
     )
-    dashboard.tables.extend(_over_time(definitions, released))
-    dashboard.tables.append(_across_members(definitions, released, shown, period))
+    dashboard.tables.extend(over_time(definitions, released))
+    dashboard.tables.append(across_members(definitions, released, shown, period))
     for c in chosen:
         dashboard.tables.extend(_benchmark(c, definitions, released, shown, period, profiles))
     audit.record(

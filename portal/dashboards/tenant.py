@@ -41,8 +41,9 @@ from portal.eqia import services as eqia_services
 from portal.eqia.models import ImpactAssessment
 from portal.extensions import db
 from portal.incidents import services as incident_services
+from portal.monitoring import measures as monitoring_measures
 from portal.monitoring import periods, targets
-from portal.monitoring import services as monitoring_services
+from portal.monitoring import profiles as monitoring_profiles
 from portal.monitoring.models import Measure
 
 DUE_SOON_DAYS = 30
@@ -268,7 +269,7 @@ def progress_over_time(viewer: Viewer) -> Chart:
 def _measures() -> list[Measure]:
     """The tenant's measures with their definitions (a joint measure's title is its
     definition's name), in one query each rather than one per definition."""
-    query = monitoring_services.measures().options(selectinload(Measure.definition))
+    query = monitoring_measures.measures().options(selectinload(Measure.definition))
     return list(db.session.scalars(query))
 
 
@@ -299,18 +300,18 @@ def community_chart(
 ) -> Chart | None:
     """The measure's latest figures by category as shares, against the community's.
 
-    ``tables`` (the profile's, :func:`~portal.monitoring.services.profile_tables`) and
+    ``tables`` (the profile's, :func:`~portal.monitoring.profiles.profile_tables`) and
     ``stored`` (the measure's figures) may be given when already read: the dashboard reads
     them once for every measure, not once a measure."""
     if tables is None:
-        tables = monitoring_services.profile_tables(profile)
+        tables = monitoring_profiles.profile_tables(profile)
     community = tables.get(measure.breakdown)
     if stored is None:
-        stored = monitoring_services.stored_values(measure)
+        stored = monitoring_measures.stored_values(measure)
     latest = next((p for p in reversed(measure.periods) if stored.get(p)), None)
     if not community or latest is None:
         return None
-    rows = monitoring_services.compare(measure, latest, community, stored=stored)
+    rows = monitoring_profiles.compare(measure, latest, community, stored=stored)
     rows = [r for r in rows if r.share is not None or r.community_share is not None]
     if not any(r.share is not None for r in rows):
         return None
@@ -339,12 +340,12 @@ def community_charts(
 ) -> tuple[list[Chart], str]:
     """A chart for each count measure broken down by a characteristic the profile holds,
     from one read of the profile and one of the measures' figures."""
-    profile = monitoring_services.profile()
+    profile = monitoring_profiles.profile()
     if profile is None:
         return [], ""
-    tables = monitoring_services.profile_tables(profile)
+    tables = monitoring_profiles.profile_tables(profile)
     measures = [m for m in _comparable_measures(measures) if tables.get(m.breakdown)]
-    stored = monitoring_services.stored_values_of(measures)
+    stored = monitoring_measures.stored_values_of(measures)
     built = [
         community_chart(m, profile, viewer.tenant.name, tables=tables, stored=stored[m.id])
         for m in measures
@@ -479,7 +480,7 @@ def _community_builder(chart_id: str) -> Callable[[Viewer], Chart | None] | None
 
     def build(viewer: Viewer) -> Chart | None:
         measure = db.session.scalar(select(Measure).where(Measure.number == int(number)))
-        profile = monitoring_services.profile()
+        profile = monitoring_profiles.profile()
         if measure is None or profile is None or measure.characteristic is None:
             return None
         if not measure.is_count:

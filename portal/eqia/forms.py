@@ -30,7 +30,7 @@ class ChoiceField(RadioField):
             raise StopValidation(self.message)
 
 
-def _text(label: str, *, required: str | None = None, max_length: int = 200, **kwargs):
+def text_field(label: str, *, required: str | None = None, max_length: int = 200, **kwargs):
     validators = [DataRequired(message=required)] if required else [Optional()]
     validators.append(
         Length(max=max_length, message=f"{label} must be {max_length:,} characters or fewer")
@@ -40,7 +40,7 @@ def _text(label: str, *, required: str | None = None, max_length: int = 200, **k
     )
 
 
-def _area(label: str, *, required: str | None = None, max_length: int = 5000, **kwargs):
+def text_area(label: str, *, required: str | None = None, max_length: int = 5000, **kwargs):
     validators = [DataRequired(message=required)] if required else [Optional()]
     name = label.removesuffix(" (optional)")
     validators.append(
@@ -52,8 +52,8 @@ def _area(label: str, *, required: str | None = None, max_length: int = 5000, **
 
 
 class AssessmentForm(VersionedForm):
-    title = _text("Title", required="Enter a title")
-    subject = _text(
+    title = text_field("Title", required="Enter a title")
+    subject = text_field(
         "Service, policy or function assessed",
         required="Enter the service, policy or function assessed",
         max_length=300,
@@ -61,13 +61,13 @@ class AssessmentForm(VersionedForm):
     kind = ChoiceField(
         "Kind of assessment", list(KINDS.items()), "Choose screening or full assessment"
     )
-    lead_officer = _text("Lead officer", required="Enter the lead officer")
+    lead_officer = text_field("Lead officer", required="Enter the lead officer")
     assessed_on = GovDateField(
         "Date of the assessment",
         description="For example, 27 3 2024",
         validators=[InputRequired(message="Enter the date of the assessment")],
     )
-    decision = _area(
+    decision = text_area(
         "Decision",
         required="Enter the decision",
         description="What was decided, and why, in the light of the likely impacts",
@@ -149,11 +149,13 @@ for _key, _label in CHARACTERISTICS.items():
             f"Choose the likely impact on {_label.lower()}",
         ),
     )
-    setattr(AssessmentForm, f"evidence_{_key}", _area(f"Evidence for {_label.lower()} (optional)"))
+    setattr(
+        AssessmentForm, f"evidence_{_key}", text_area(f"Evidence for {_label.lower()} (optional)")
+    )
     setattr(
         AssessmentForm,
         f"mitigation_{_key}",
-        _area(
+        text_area(
             f"Mitigation for {_label.lower()} (optional)",
             description="Needed if the likely impact is negative",
         ),
@@ -161,31 +163,31 @@ for _key, _label in CHARACTERISTICS.items():
 
 
 class JointAssessmentForm(FlaskForm):
-    title = _text("Title", required="Enter a title")
-    subject = _text(
+    title = text_field("Title", required="Enter a title")
+    subject = text_field(
         "Service, policy or function assessed",
         required="Enter the service, policy or function assessed",
         max_length=300,
     )
-    brief = _area(
+    brief = text_area(
         "What members are asked for (optional)",
         description="For example the local evidence each organisation should bring",
     )
-    lead_officer = _text("Lead officer", required="Enter the lead officer")
+    lead_officer = text_field("Lead officer", required="Enter the lead officer")
     due_on = GovDateField("Contributions due by (optional)")
     submit = SubmitField("Start joint assessment", widget=GovSubmitInput())
 
 
 class ContributionForm(VersionedForm):
-    evidence = _area(
+    evidence = text_area(
         "What your organisation knows about the impact",
         required="Enter what your organisation knows about the impact",
         description="Local evidence: data, consultation, complaints, what people have told you",
     )
-    mitigation = _area(
+    mitigation = text_area(
         "How negative impacts could be reduced (optional)",
     )
-    contributor = _text("Prepared by", required="Enter who prepared this contribution")
+    contributor = text_field("Prepared by", required="Enter who prepared this contribution")
     save = SubmitField("Save draft", widget=GovSubmitInput())
     submit = SubmitField("Save and submit to the partnership lead", widget=GovSubmitInput())
 

@@ -12,7 +12,7 @@ from govuk_frontend_wtf.wtforms_widgets import (
 from wtforms import IntegerField, SelectField, SelectMultipleField, SubmitField
 from wtforms.validators import InputRequired, NumberRange, StopValidation
 
-from portal.eqia.forms import ChoiceField, GovDateField, VersionedForm, _area, _text
+from portal.eqia.forms import ChoiceField, GovDateField, VersionedForm, text_area, text_field
 from portal.incidents.models import (
     EARLIEST_INCIDENT_DATE,
     HOW_REPORTED,
@@ -68,26 +68,26 @@ class IncidentForm(VersionedForm):
     how_reported = ChoiceField(
         "How it was reported", list(HOW_REPORTED.items()), "Choose how it was reported"
     )
-    person_details = _area(
+    person_details = text_area(
         "Person affected and how to contact them (optional)",
         max_length=2000,
         description="Removed when the record is anonymised at the end of its retention period",
     )
-    description = _area("What happened", required="Enter what happened")
-    support_offered = _area("Support offered (optional)")
+    description = text_area("What happened", required="Enter what happened")
+    support_offered = text_area("Support offered (optional)")
     police_referral = ChoiceField(
         "Referred to the police?",
         [("yes", "Yes"), ("no", "No")],
         "Say whether it was referred to the police",
     )
-    police_reference = _text(
+    police_reference = text_field(
         "Police reference (optional)", max_length=limit(HateIncident.police_reference)
     )
-    actions = _area("Actions taken (optional)")
+    actions = text_area("Actions taken (optional)")
     status = ChoiceField(
         "Status", list(STATUSES.items()), "Choose whether the case is open or closed"
     )
-    outcome = _area(
+    outcome = text_area(
         "Outcome (needed to close the case)",
     )
     submit = SubmitField("Save case", widget=GovSubmitInput())
@@ -130,7 +130,7 @@ class IncidentForm(VersionedForm):
 
 
 class WardNameForm(FlaskForm):
-    name = _text(
+    name = text_field(
         "Name of the ward", required="Enter the name of the ward", max_length=limit(Ward.name)
     )
     submit = SubmitField("Save ward", widget=GovSubmitInput())

@@ -6,6 +6,11 @@ which one when it takes the measure up (one measure per characteristic it report
 
 from __future__ import annotations
 
+from sqlalchemy import select
+
+from portal.extensions import db
+from portal.monitoring.models import MeasureDefinition
+
 ANY = "*"
 
 WEST_KENT = "West Kent Equality Partnership, Aims 2012–16, “How will we measure our results?”"
@@ -125,3 +130,20 @@ BUILT_IN = [
         "source": f"{MAIDSTONE}: “All EqIAs to be published on the website.”",
     },
 ]
+
+
+def built_in_definitions():
+    return select(MeasureDefinition).where(MeasureDefinition.partnership_id.is_(None))
+
+
+def ensure_catalogue() -> int:
+    """Add any built-in measure definition that is missing; returns how many were added."""
+    have = set(db.session.scalars(select(MeasureDefinition.key)))
+    added = 0
+    for item in BUILT_IN:
+        if item["key"] not in have:
+            db.session.add(MeasureDefinition(**item))
+            added += 1
+    if added:
+        db.session.commit()
+    return added

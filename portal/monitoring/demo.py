@@ -16,7 +16,7 @@ from pathlib import Path
 from sqlalchemy import func, select
 
 from portal.extensions import db
-from portal.monitoring import catalogue, periods, services
+from portal.monitoring import catalogue, figures, joint, measures, periods, profiles
 from portal.monitoring.models import Measure, MeasureDefinition
 from portal.partners.models import Partnership, Tenant
 from portal.tenancy import partnership_scope, tenant_scope
@@ -174,7 +174,7 @@ def _weights(categories: tuple[str, ...], community: dict[str, int] | None, rng)
 
 def _figures(
     measure: Measure, size: int, community, rng, within: list[str] | None = None
-) -> list[services.Cell]:
+) -> list[figures.Cell]:
     cells = []
     c = measure.characteristic
     for period in measure.periods if within is None else within:
@@ -184,14 +184,14 @@ def _figures(
                 value = round(rng.uniform(-3.0, 14.0), 1)
             else:
                 value = round(rng.uniform(68.0, 92.0), 1)
-            cells.append(services.Cell(period, "", str(value), where))
+            cells.append(figures.Cell(period, "", str(value), where))
             for category in c.categories if c else ():
                 part = round(value + rng.uniform(-9, 6), 1)
-                cells.append(services.Cell(period, category, str(part), where))
+                cells.append(figures.Cell(period, category, str(part), where))
             continue
         share = 0.25 if measure.period_type == periods.QUARTER else 1.0
         total = max(0, round(size * share * rng.uniform(0.7, 1.3)))
-        cells.append(services.Cell(period, "", str(total), where))
+        cells.append(figures.Cell(period, "", str(total), where))
         if not c:
             continue
         recorded = round(total * rng.uniform(0.85, 1.0))
@@ -199,14 +199,14 @@ def _figures(
         scale = recorded / sum(weights)
         parts = [int(w * scale) for w in weights]
         for category, part in zip(c.categories, parts, strict=True):
-            cells.append(services.Cell(period, category, str(part), where))
+            cells.append(figures.Cell(period, category, str(part), where))
     return cells
 
 
 def load_demo() -> Iterator[str]:
     """Add the built-in measures, each demonstration organisation's measures and figures,
     and the census community profiles, where they are not there yet."""
-    added = services.ensure_catalogue()
+    added = catalogue.ensure_catalogue()
     if added:
         yield f"measures: {added} built-in measures added"
     definitions = {d.key: d for d in db.session.scalars(select(MeasureDefinition)) if d.key}
@@ -216,9 +216,9 @@ def load_demo() -> Iterator[str]:
         if tenant is None:
             continue
         with tenant_scope(tenant):
-            if slug in CENSUS_AREAS and services.profile() is None:
+            if slug in CENSUS_AREAS and profiles.profile() is None:
                 code = CENSUS_AREAS[slug]
-                row = services.load_profile(
+                row = profiles.load_profile(
                     tenant,
                     census,
                     source=CENSUS_SOURCE.format(area=_area_name(census, code), code=code),
@@ -231,11 +231,11 @@ def load_demo() -> Iterator[str]:
             if db.session.scalar(select(func.count(Measure.id))):
                 yield f"measures: {slug} already has measures"
                 continue
-            tables = services.profile_tables(services.profile())
+            tables = profiles.profile_tables(profiles.profile())
             rng = random.Random(f"measures-{slug}")  # noqa: S311 - demonstration figures
             added = []
             for key, breakdown, size in plan:
-                measure = services.add_measure(
+                measure = measures.add_measure(
                     definition=definitions[key],
                     breakdown=breakdown,
                     first_year=first,
@@ -243,7 +243,7 @@ def load_demo() -> Iterator[str]:
                 )
                 measure.source = _source(slug, definitions[key])
                 cells = _figures(measure, size, tables.get(breakdown), rng)
-                services.save_values(measure, cells, via="demonstration", is_demo=True)
+                figures.save_values(measure, cells, via="demonstration", is_demo=True)
                 added.append((measure, size, tables.get(breakdown)))
             yield f"measures: {slug}: {len(plan)} measures with demonstration figures"
             yield from _current_figures(tenant, added)
@@ -263,15 +263,15 @@ def _current_figures(tenant: Tenant, added) -> Iterator[str]:
     """Carry the organisation's measures into its current plan period, with figures for
     each year of it that has ended. A separate random stream keeps the earlier years'
     figures the same as before."""
-    if not services.follow_current_period(tenant):
+    if not measures.follow_current_period(tenant):
         return
     rng = random.Random(f"measures-{tenant.slug}-current")  # noqa: S311 - demonstration
     for measure, size, community in added:
         within = _current_years(measure)
         if within:
             cells = _figures(measure, size, community, rng, within)
-            services.save_values(measure, cells, via="demonstration", is_demo=True)
-    yield f"measures: {tenant.slug}: carried into {services.current_plan_label(tenant)}"
+            figures.save_values(measure, cells, via="demonstration", is_demo=True)
+    yield f"measures: {tenant.slug}: carried into {measures.current_plan_label(tenant)}"
 
 
 # Joint measures of each partnership's current plan period (demonstration), each with
@@ -321,7 +321,7 @@ def _joint_measures_of(partnership: Partnership, slug: str, specs: list[dict]) -
     from portal.aims import services as aims
     from portal.aims.models import AimMeasure, JointAim, PartnershipRole
 
-    if db.session.scalar(services.joint_measures().limit(1)) is not None:
+    if db.session.scalar(joint.joint_measures().limit(1)) is not None:
         yield f"joint measures: {slug} already has joint measures"
         return
     period = aims.current_period(partnership.id)
@@ -336,7 +336,7 @@ def _joint_measures_of(partnership: Partnership, slug: str, specs: list[dict]) -
             .where(PartnershipRole.period_id == period.id, AimMeasure.text == spec["answers"])
         )
         base = made.get(spec.get("base", ""))
-        made[spec["key"]] = services.add_joint_measure(
+        made[spec["key"]] = joint.add_joint_measure(
             partnership,
             name=spec["name"],
             unit="count",
@@ -353,7 +353,7 @@ def _joint_measures_of(partnership: Partnership, slug: str, specs: list[dict]) -
         with tenant_scope(tenant):
             wholes: dict[str, float] = {}
             for spec in specs:
-                measure = services.start_reporting(made[spec["key"]])
+                measure = joint.start_reporting(made[spec["key"]])
                 measure.is_demo = True
                 measure.source = (
                     f"Demonstration measure: a joint measure of {partnership.name} for "
@@ -367,9 +367,9 @@ def _joint_measures_of(partnership: Partnership, slug: str, specs: list[dict]) -
                         value = round(spec["size"] * rng.uniform(0.7, 1.3))
                         wholes[period_key] = value
                     cells.append(
-                        services.Cell(period_key, "", str(value), periods.label(period_key))
+                        figures.Cell(period_key, "", str(value), periods.label(period_key))
                     )
-                services.save_values(measure, cells, via="demonstration", is_demo=True)
+                figures.save_values(measure, cells, via="demonstration", is_demo=True)
     yield f"joint measures: {slug}: {len(specs)} for {period.label}, with members' figures"
 
 

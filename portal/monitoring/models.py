@@ -5,7 +5,7 @@ Released figures (:class:`FigureRelease`) are by definition allowed across the w
 partnership's pages must read hundreds of members' releases in one query. So a release is
 not :class:`~portal.tenancy.TenantOwned`: it carries ``tenant_id`` (the member that
 released it) without the per-tenant select criterion, and anybody may read it, through
-the one read path in ``portal.monitoring.services`` (which audits partnership reads).
+the one read path in ``portal.monitoring.releases`` (which audits partnership reads).
 Writing is another matter: a release may only be added while its own tenant is in scope
 (the flush guard below, and on PostgreSQL a row-level security policy that allows SELECT
 to all but INSERT only for the tenant in scope), and never changed or removed (no UPDATE

@@ -3,11 +3,8 @@ the partnership's view of its members' figures (released under disclosure contro
 
 from __future__ import annotations
 
-from pathlib import Path
-
-import click
 from flask import abort, flash, g, redirect, render_template, request, url_for
-from sqlalchemy import or_, select
+from sqlalchemy import or_
 
 from portal import charts
 from portal.access import (
@@ -18,9 +15,21 @@ from portal.access import (
     tenant_blueprint,
 )
 from portal.disclosure import RuleError
+from portal.editing import EditConflict
 from portal.extensions import db
 from portal.forms import ConfirmForm, parse_id
-from portal.monitoring import categories, periods, services, targets
+from portal.monitoring import (
+    categories,
+    figure_import,
+    figures,
+    joint,
+    measures,
+    partnership_view,
+    periods,
+    profiles,
+    releases,
+    targets,
+)
 from portal.monitoring.catalogue import ANY
 from portal.monitoring.chart import members_chart
 from portal.monitoring.forms import (
@@ -35,25 +44,22 @@ from portal.monitoring.forms import (
 )
 from portal.monitoring.models import UNITS, Measure, MeasureDefinition
 from portal.once import one_time
-from portal.partners.models import Tenant
 from portal.references import get_numbered_or_404
-from portal.tenancy import tenant_scope
 
 tenant_bp = tenant_blueprint("monitoring", __name__, "/monitoring")
-tenant_bp.cli.help = "Measures and community profiles."
 partnership_bp = partnership_blueprint("partner_monitoring", __name__, "/monitoring")
 
 
-@tenant_bp.route("/measures")
+@tenant_bp.route("/measures", endpoint="measures")
 @requires(*READ_ROLES)
-def measures():
-    rows = db.session.scalars(services.measures()).all()
-    joint = services.joint_for_tenant(g.tenant)
-    joint_ids = {m.id for group in joint for _, m in group.rows if m is not None}
+def measure_list():
+    rows = db.session.scalars(measures.measures()).all()
+    groups = joint.joint_for_tenant(g.tenant)
+    joint_ids = {m.id for group in groups for _, m in group.rows if m is not None}
     return render_template(
         "monitoring/measures.html",
         measures=[m for m in rows if m.id not in joint_ids],
-        joint=joint,
+        joint=groups,
         confirm=ConfirmForm(),
     )
 
@@ -68,8 +74,8 @@ def start_joint(joint_measure_id: int):
     if not form.validate_on_submit():
         return redirect(url_for(".measures"))
     try:
-        row = services.start_reporting(definition)
-    except services.MeasureError as exc:
+        row = joint.start_reporting(definition)
+    except measures.MeasureError as exc:
         flash(f"{definition.name} could not be started: {exc}", "error")
         return redirect(url_for(".measures"))
     flash(f"You can now enter {g.tenant.name}'s figures for {definition.name}", "success")
@@ -81,18 +87,18 @@ def start_joint(joint_measure_id: int):
 @one_time
 def new_measure():
     form = MeasureForm()
-    definitions = db.session.scalars(services.definitions_for(g.tenant)).all()
+    definitions = db.session.scalars(measures.definitions_for(g.tenant)).all()
     form.definition.choices = [
         (str(d.id), d.name + (" (by a protected characteristic)" if d.breakdown == ANY else ""))
         for d in definitions
     ] + [(OWN, "My own measure (describe it below)")]
-    plan = services.current_plan_years(g.tenant)
+    plan = measures.current_plan_years(g.tenant)
     if request.method == "GET" and plan is not None:
         form.first_year.data, form.last_year.data = plan
     if form.validate_on_submit():
         chosen = next((d for d in definitions if str(d.id) == form.definition.data), None)
         try:
-            row = services.add_measure(
+            row = measures.add_measure(
                 definition=chosen,
                 name=form.name.data or "",
                 unit=form.unit.data or "",
@@ -103,7 +109,7 @@ def new_measure():
                 last_year=form.last_year.data,
                 **form.target_data(),
             )
-        except services.MeasureError as exc:
+        except measures.MeasureError as exc:
             getattr(form, exc.field).errors.append(str(exc))
         else:
             flash(f"{row.name} has been added", "success")
@@ -119,9 +125,9 @@ def measure(measure_number: int):
         "monitoring/measure.html",
         measure=row,
         directions=targets.DIRECTIONS,
-        values=services.stored_values(row),
+        values=measures.stored_values(row),
         period_label=periods.label,
-        row_label=services.row_label,
+        row_label=measures.row_label,
     )
 
 
@@ -153,7 +159,7 @@ def edit_measure(measure_number: int):
         if version is None:
             abort(400)
         try:
-            services.update_measure(
+            measures.update_measure(
                 row,
                 name=form.name.data or "",
                 unit=form.unit.data or "",
@@ -165,10 +171,10 @@ def edit_measure(measure_number: int):
                 version=version,
                 **form.target_data(),
             )
-        except services.EditConflict as exc:
+        except EditConflict as exc:
             conflict = exc
             form.version.data = str(exc.current.version)
-        except services.MeasureError as exc:
+        except measures.MeasureError as exc:
             db.session.rollback()
             getattr(form, exc.field).errors.append(str(exc))
         else:
@@ -202,14 +208,14 @@ def delete_measure(measure_number: int):
     form = ConfirmForm()
     if form.validate_on_submit():
         name = row.title
-        figures = services.delete_measure(row)
+        figures = measures.delete_measure(row)
         flash(f"{name} has been deleted, with its {figures} figures", "success")
         return redirect(url_for(".measures"))
     return render_template(
         "monitoring/measure_delete.html",
         measure=row,
         form=form,
-        figures=sum(len(v) for v in services.stored_values(row).values()),
+        figures=sum(len(v) for v in measures.stored_values(row).values()),
     )
 
 
@@ -221,11 +227,11 @@ def _released_measure_or_404(measure_number: int) -> Measure:
     return row
 
 
-@tenant_bp.route("/measures/<int:measure_number>/releases")
+@tenant_bp.route("/measures/<int:measure_number>/releases", endpoint="releases")
 @requires(*READ_ROLES)
-def releases(measure_number: int):
+def release_history(measure_number: int):
     row = _released_measure_or_404(measure_number)
-    history = services.releases_for(g.tenant, row.definition)
+    history = releases.releases_for(g.tenant, row.definition)
     current = {}
     for release in history:
         current.setdefault(release.period, release)
@@ -234,8 +240,8 @@ def releases(measure_number: int):
         measure=row,
         history=history,
         current=current,
-        release_of=services.release_of,
-        trigger_words=services.TRIGGER_WORDS,
+        release_of=releases.release_of,
+        trigger_words=releases.TRIGGER_WORDS,
         period_label=periods.label,
     )
 
@@ -248,11 +254,11 @@ def correct_release(measure_number: int):
     period = (form.period.data if request.method == "POST" else request.args.get("period")) or ""
     if not period:
         # With no period named, the latest one released.
-        latest = services.releases_for(g.tenant, row.definition)
+        latest = releases.releases_for(g.tenant, row.definition)
         period = latest[0].period if latest else ""
     try:
-        preview = services.preview_correction(g.tenant, row.definition, period)
-    except services.ReleaseError:
+        preview = releases.preview_correction(g.tenant, row.definition, period)
+    except releases.ReleaseError:
         abort(404)
     if request.method == "GET":
         form.period.data = period
@@ -260,17 +266,17 @@ def correct_release(measure_number: int):
     problem = None
     if form.validate_on_submit():
         try:
-            services.correct_release(
+            releases.correct_release(
                 g.tenant,
                 row.definition,
                 period,
                 reason=form.reason.data or "",
                 seen_version=parse_id(form.seen_version.data) or 0,
             )
-        except services.ReleaseError as exc:
+        except releases.ReleaseError as exc:
             db.session.rollback()
             problem = str(exc)
-            preview = services.preview_correction(g.tenant, row.definition, period)
+            preview = releases.preview_correction(g.tenant, row.definition, period)
             form.seen_version.data = str(preview.current.version)
         else:
             flash(
@@ -294,7 +300,7 @@ def _grid_periods(measure: Measure) -> tuple[list[str], int | None, list[int], d
     chosen)."""
     this_year = periods.financial_year()
     if measure.period_type != periods.QUARTER:
-        windows = services.plan_windows(measure, g.tenant)
+        windows = measures.plan_windows(measure, g.tenant)
         chosen = next((w for w in windows if str(w[0]) == request.args.get("from")), None)
         if chosen is None:
             chosen = next((w for w in windows if w[0] <= this_year <= w[1]), windows[-1])
@@ -311,24 +317,26 @@ def _grid_periods(measure: Measure) -> tuple[list[str], int | None, list[int], d
     return shown, year, years, {"windows": [], "chosen": None}
 
 
-@tenant_bp.route("/measures/<int:measure_number>/figures", methods=["GET", "POST"])
+@tenant_bp.route(
+    "/measures/<int:measure_number>/figures", methods=["GET", "POST"], endpoint="figures"
+)
 @requires("officer")
-def figures(measure_number: int):
+def figure_grid(measure_number: int):
     row = get_numbered_or_404(Measure, measure_number)
     shown, year, years, plan = _grid_periods(row)
     form = GridForm()
-    problems: list[services.Problem] = []
+    problems: list[figures.Problem] = []
     entered = dict(request.form) if request.method == "POST" else {}
     if form.validate_on_submit():
-        cells = services.grid_cells(row, shown, request.form)
+        cells = figures.grid_cells(row, shown, request.form)
         try:
-            count = services.save_values(row, cells, replace_periods=shown, via="grid")
-        except services.ValuesRejected as exc:
+            count = figures.save_values(row, cells, replace_periods=shown, via="grid")
+        except figures.ValuesRejected as exc:
             problems = exc.problems
         else:
             flash(f"Figures saved: {count} in the periods shown", "success")
             return redirect(url_for(".measure", measure_number=row.number))
-    stored = services.stored_values(row)
+    stored = measures.stored_values(row)
     return render_template(
         "monitoring/figures.html",
         measure=row,
@@ -342,9 +350,9 @@ def figures(measure_number: int):
         entered=entered,
         problems=problems,
         bad_cells={p.ref for p in problems if p.ref},
-        grid_id=services.grid_id,
+        grid_id=figures.grid_id,
         period_label=periods.label,
-        row_label=services.row_label,
+        row_label=measures.row_label,
     )
 
 
@@ -353,15 +361,15 @@ def figures(measure_number: int):
 def import_figures(measure_number: int):
     row = get_numbered_or_404(Measure, measure_number)
     form = ImportForm()
-    problems: list[services.Problem] = []
+    problems: list[figures.Problem] = []
     if form.validate_on_submit():
         try:
             upload = form.file.data
-            cells, via = services.file_cells(
-                row, upload.filename or "", upload.read(services.MAX_IMPORT_BYTES + 1)
+            cells, via = figure_import.file_cells(
+                row, upload.filename or "", upload.read(figure_import.MAX_IMPORT_BYTES + 1)
             )
-            count = services.save_values(row, cells, via=via)
-        except services.ValuesRejected as exc:
+            count = figures.save_values(row, cells, via=via)
+        except figures.ValuesRejected as exc:
             problems = exc.problems
         else:
             flash(f"Figures imported: the periods in the file now hold {count}", "success")
@@ -376,14 +384,14 @@ def compare(measure_number: int):
     c = row.characteristic
     if c is None:
         abort(404)
-    stored = services.stored_values(row)
+    stored = measures.stored_values(row)
     available = [p for p in row.periods if p in stored]
     period = request.args.get("period")
     if period not in available:
         period = available[-1] if available else None
-    profile = services.profile()
-    community = services.profile_tables(profile).get(c.key)
-    shares = services.compare(row, period, community) if period else []
+    profile = profiles.profile()
+    community = profiles.profile_tables(profile).get(c.key)
+    shares = profiles.compare(row, period, community) if period else []
     return render_template(
         "monitoring/compare.html",
         measure=row,
@@ -400,11 +408,11 @@ def compare(measure_number: int):
 @tenant_bp.route("/community")
 @requires(*READ_ROLES)
 def community():
-    profile = services.profile()
+    profile = profiles.profile()
     return render_template(
         "monitoring/community.html",
         profile=profile,
-        tables=services.profile_tables(profile),
+        tables=profiles.profile_tables(profile),
         characteristics=categories.CHARACTERISTICS,
     )
 
@@ -432,8 +440,8 @@ def _joint_or_404(definition_id: int) -> MeasureDefinition:
 def partnership_measures():
     return render_template(
         "monitoring/partnership_measures.html",
-        pairs=services.member_breakdowns(g.partnership),
-        joint=db.session.scalars(services.joint_measures()).all(),
+        pairs=partnership_view.member_breakdowns(g.partnership),
+        joint=db.session.scalars(joint.joint_measures()).all(),
         characteristic=categories.characteristic,
     )
 
@@ -447,7 +455,7 @@ def _members_view(definition: MeasureDefinition):
         breakdown = definition.breakdown
     view = chart = None
     if definition.is_count:
-        view = services.across_members(
+        view = partnership_view.across_members(
             g.partnership, definition, breakdown, request.args.get("period")
         )
         chart = members_chart(
@@ -462,7 +470,7 @@ def _members_view(definition: MeasureDefinition):
 def partnership_measure(definition_id: int):
     definition = _definition_or_404(definition_id)
     breakdown, view, chart = _members_view(definition)
-    use = None if definition.is_count else services.joint_use(g.partnership, definition)
+    use = None if definition.is_count else joint.joint_use(g.partnership, definition)
     return render_template(
         "monitoring/partnership_measure.html",
         definition=definition,
@@ -488,11 +496,11 @@ def partnership_measure_csv(definition_id: int):
 
 def _joint_choices(form: JointMeasureForm, definition: MeasureDefinition | None) -> None:
     form.aim_measure.choices = [("", "Not linked to an aim")] + [
-        (str(m.id), f"{m.aim.text[:80]}: {m.text[:120]}") for m in services.aim_measure_choices()
+        (str(m.id), f"{m.aim.text[:80]}: {m.text[:120]}") for m in joint.aim_measure_choices()
     ]
     form.base.choices = [("", "Not part of another measure")] + [
         (str(d.id), d.name)
-        for d in db.session.scalars(services.joint_measures())
+        for d in db.session.scalars(joint.joint_measures())
         if d.unit == "count" and (definition is None or d.id != definition.id)
     ]
 
@@ -518,10 +526,10 @@ def new_joint_measure():
     _joint_choices(form, None)
     if form.validate_on_submit():
         try:
-            row = services.add_joint_measure(
+            row = joint.add_joint_measure(
                 g.partnership, **_joint_fields(form), whole_name=form.whole_name.data or ""
             )
-        except services.MeasureError as exc:
+        except measures.MeasureError as exc:
             db.session.rollback()
             getattr(form, exc.field).errors.append(str(exc))
         else:
@@ -554,13 +562,13 @@ def edit_joint_measure(definition_id: int):
         if version is None:
             abort(400)
         try:
-            services.update_joint_measure(
+            joint.update_joint_measure(
                 g.partnership, definition, **_joint_fields(form), version=version
             )
-        except services.EditConflict as exc:
+        except EditConflict as exc:
             conflict = exc
             form.version.data = str(exc.current.version)
-        except services.MeasureError as exc:
+        except measures.MeasureError as exc:
             db.session.rollback()
             getattr(form, exc.field).errors.append(str(exc))
         else:
@@ -581,14 +589,14 @@ def delete_joint_measure(definition_id: int):
     form = ConfirmForm()
     if form.validate_on_submit():
         name = definition.name
-        services.delete_joint_measure(g.partnership, definition)
+        joint.delete_joint_measure(g.partnership, definition)
         flash(f"{name} has been deleted", "success")
         return redirect(url_for(".partnership_measures"))
     return render_template(
         "monitoring/joint_delete.html",
         definition=definition,
         form=form,
-        use=services.joint_use(g.partnership, definition),
+        use=joint.joint_use(g.partnership, definition),
     )
 
 
@@ -605,7 +613,9 @@ def disclosure_rule():
     )
     if form.validate_on_submit():
         try:
-            services.set_disclosure_rule(partnership, form.threshold.data, form.rounding.data)
+            partnership_view.set_disclosure_rule(
+                partnership, form.threshold.data, form.rounding.data
+            )
         except RuleError as exc:
             form.threshold.errors.append(str(exc))
         else:
@@ -614,32 +624,3 @@ def disclosure_rule():
     return render_template(
         "monitoring/disclosure.html", form=form, rule=partnership.disclosure_rule
     )
-
-
-@tenant_bp.cli.command("load-profile")
-@click.argument("tenant_slug")
-@click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
-@click.option("--source", required=True, help="Where the figures come from; shown with them.")
-@click.option("--area", help="The area's code or name, when the file holds several areas.")
-def load_profile_command(tenant_slug: str, file: Path, source: str, area: str | None) -> None:
-    """Load an organisation's community profile from a CSV file, replacing the old one."""
-    tenant = db.session.scalar(select(Tenant).where(Tenant.slug == tenant_slug))
-    if tenant is None:
-        raise click.ClickException(f"There is no organisation '{tenant_slug}'")
-    with tenant_scope(tenant):
-        try:
-            row = services.load_profile(
-                tenant,
-                file.read_text(encoding="utf-8"),
-                source=source,
-                file_name=file.name,
-                area=area,
-            )
-        except (services.ProfileError, UnicodeDecodeError) as exc:
-            db.session.rollback()
-            raise click.ClickException(str(exc)) from None
-        click.echo(
-            f"{tenant.name}: {len(row.figures)} figures loaded"
-            + (f" for {row.area}" if row.area else "")
-            + f". Source: {row.source}"
-        )

@@ -193,7 +193,7 @@ class MeasureStatus:
 
 def statuses(measures: list[Measure]) -> list[MeasureStatus]:
     """Each measure's latest two totals, RAG and travel, from one query for them all."""
-    from portal.monitoring.services import exact  # services imports this module
+    from portal.monitoring.measures import exact  # measures imports this module
 
     totals: dict[int, dict[str, Figure]] = {m.id: {} for m in measures}
     if totals:

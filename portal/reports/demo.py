@@ -200,7 +200,7 @@ def load_demo():
         )
         for member in partnership.members:
             with tenant_scope(member):
-                ret = returns_demo._fill(year, member, list(SECTIONS))
+                ret = returns_demo.fill_return(year, member, list(SECTIONS))
                 signoff.send_for_sign_off(ret, notify=False)
                 ceo = db.session.scalar(select(User).where(User.email == f"ceo@{member.slug}.demo"))
                 signoff.freeze(

@@ -18,7 +18,8 @@ from sqlalchemy import select
 from portal.auth.services import DEVELOPMENT_BASE_URL
 from portal.disclosure import Rule, cell_from_data, next_release, table_to_data
 from portal.extensions import db
-from portal.monitoring import services as monitoring
+from portal.monitoring import releases
+from portal.monitoring.measures import TOTAL
 from portal.monitoring.models import MeasureDefinition
 from portal.partners.models import Tenant
 from portal.returns import sections, sources
@@ -47,19 +48,19 @@ class _Releaser:
         """A measure's released tables for the period (breakdown -> table data), the
         release's id (None when only worked out) and its rule."""
         if self.store:
-            row = monitoring.release_member_figures(
+            row = releases.release_member_figures(
                 self.tenant,
                 definition,
                 period,
-                trigger=monitoring.SIGN_OFF,
+                trigger=releases.SIGN_OFF,
                 detail=self.detail,
                 user=self.user,
             )
         else:
-            row = monitoring.current_release(self.tenant, definition, period)
+            row = releases.current_release(self.tenant, definition, period)
         if row is not None:
             return dict(row.tables), row.id, _rule(row.threshold, row.rounding)
-        release = next_release([], monitoring._exact_tables(definition, period), self._rules())
+        release = next_release([], releases.exact_tables(definition, period), self._rules())
         if release is None:
             return None, None, None
         return _data(release), None, _rule(release.rule.threshold, release.rule.rounding)
@@ -68,17 +69,17 @@ class _Releaser:
         """Register counts' released tables (breakdown -> table data) and their rule."""
         row = None
         if definition is not None and self.store:
-            row = monitoring.release_counts(
+            row = releases.release_counts(
                 self.tenant,
                 definition,
                 period,
                 tables,
-                trigger=monitoring.SIGN_OFF,
+                trigger=releases.SIGN_OFF,
                 detail=self.detail,
                 user=self.user,
             )
         elif definition is not None:
-            row = monitoring.current_release(self.tenant, definition, period)
+            row = releases.current_release(self.tenant, definition, period)
         if row is not None:
             return dict(row.tables), _rule(row.threshold, row.rounding)
         release = next_release([], tables, self._rules())
@@ -179,13 +180,13 @@ def build(ret: AnnualReturn, *, release: bool = False, user=None, sign_off: dict
             )
         elif m.has_figure and shape.unit == "count":
             # A quarterly count: the year is the four quarters' sum, released as one table.
-            total = int(m.values[monitoring.TOTAL])
+            total = int(m.values[TOTAL])
             cells = {k: int(v) for k, v in m.values.items() if k}
             entry["released"], entry["rule"] = releaser.counts(
                 None, period, {shape.breakdown: (cells, total)}
             )
         elif m.has_figure:
-            entry["value"] = m.values[monitoring.TOTAL]
+            entry["value"] = m.values[TOTAL]
         measures.append(entry)
 
     drawn_workforce = sources.workforce(year)

@@ -84,7 +84,7 @@ def _answers(key: str, year, ret, member: Tenant) -> dict:
     }
 
 
-def _fill(year, member: Tenant, keys) -> object:
+def fill_return(year, member: Tenant, keys) -> object:
     ret = services.start_return(year, is_demo=True)
     for key in keys:
         section = ret.section(key)
@@ -135,7 +135,7 @@ def _load_partnership(partnership: Partnership, today) -> list[str]:
     if "sevenoaks" in members:
         member = members["sevenoaks"]
         with tenant_scope(member):
-            ret = _fill(year, member, everything)
+            ret = fill_return(year, member, everything)
             signoff.send_for_sign_off(ret, notify=False)
             ceo = _ceo(member)
             signoff.freeze(
@@ -148,12 +148,12 @@ def _load_partnership(partnership: Partnership, today) -> list[str]:
     if "tunbridge-wells" in members:
         member = members["tunbridge-wells"]
         with tenant_scope(member):
-            ret = _fill(year, member, everything)
+            ret = fill_return(year, member, everything)
             signoff.send_for_sign_off(ret, notify=False)
         messages.append("returns: tunbridge-wells awaiting sign-off")
     if "tonbridge-malling" in members:
         member = members["tonbridge-malling"]
         with tenant_scope(member):
-            _fill(year, member, ["aims", "commitments", "priorities"])
+            fill_return(year, member, ["aims", "commitments", "priorities"])
         messages.append("returns: tonbridge-malling in draft")
     return messages

@@ -68,7 +68,7 @@ def _remind_partnership(today: date, report: ReminderReport) -> None:
                 continue
             with tenant_scope(member):
                 ret = services.return_for(year)
-                state, _ = services._state(ret)
+                state, _ = services.return_state(ret)
                 if state == SIGNED_OFF or db.session.scalar(
                     select(ReturnReminder.id).where(
                         ReturnReminder.reporting_year_id == year.id,

@@ -318,7 +318,7 @@ class MemberStatus:
         return LEAD_STATUS_TAGS[self.status]
 
 
-def _state(ret: AnnualReturn | None) -> tuple[str, datetime | None]:
+def return_state(ret: AnnualReturn | None) -> tuple[str, datetime | None]:
     """A return's stored state as the lead's list names it, and its last activity."""
     if ret is None:
         return NOT_STARTED, None
@@ -351,7 +351,7 @@ def member_statuses(year: ReportingYear, today: date | None = None) -> list[Memb
         ret = db.session.scalar(
             select(AnnualReturn).where(AnnualReturn.reporting_year_id == year.id)
         )
-        states[member.id] = _state(ret)
+        states[member.id] = return_state(ret)
     out = []
     for member in members:
         extension = extensions.get(member.id)
@@ -377,7 +377,7 @@ def remind_by_hand(year: ReportingYear, tenant: Tenant, *, user=None) -> None:
     return waits for them."""
     with tenant_scope(tenant):
         ret = return_for(year)
-        state, _ = _state(ret)
+        state, _ = return_state(ret)
         if state == SIGNED_OFF:
             raise ReturnsError.of({"member": f"{tenant.name} has already signed off its return"})
         audit.record(

@@ -21,9 +21,9 @@ from portal.commitments.models import Commitment
 from portal.eqia.models import ImpactAssessment
 from portal.extensions import db
 from portal.incidents.models import MOTIVATIONS, HateIncident
-from portal.monitoring import categories
+from portal.monitoring import categories, profiles
 from portal.monitoring import periods as period_keys
-from portal.monitoring import services as monitoring
+from portal.monitoring.measures import TOTAL, stored_values
 from portal.monitoring.models import Measure, MeasureDefinition
 from portal.returns.models import ReportingYear
 
@@ -152,12 +152,12 @@ class MeasureFigures:
 
     @property
     def has_figure(self) -> bool:
-        return monitoring.TOTAL in self.values
+        return TOTAL in self.values
 
     @property
     def total_text(self) -> str:
         shape = self.measure or self.definition
-        return shape.format(self.values.get(monitoring.TOTAL))
+        return shape.format(self.values.get(TOTAL))
 
 
 def joint_measures(year: ReportingYear) -> list[MeasureFigures]:
@@ -179,16 +179,16 @@ def joint_measures(year: ReportingYear) -> list[MeasureFigures]:
         if measure is not None and measure.period_type == period_keys.QUARTER:
             values = _year_from_quarters(measure, year)
         else:
-            values = monitoring.stored_values(measure).get(period, {}) if measure else {}
+            values = stored_values(measure).get(period, {}) if measure else {}
         out.append(MeasureFigures(definition, measure, period, values))
     return out
 
 
 def _year_from_quarters(measure: Measure, year: ReportingYear) -> dict[str, float]:
     """A quarterly measure's year: the sum of its four quarters, when all four are in."""
-    stored = monitoring.stored_values(measure)
+    stored = stored_values(measure)
     quarters = [stored.get(q, {}) for q in quarter_periods(year)]
-    if not all(monitoring.TOTAL in q for q in quarters) or not measure.is_count:
+    if not all(TOTAL in q for q in quarters) or not measure.is_count:
         return {}
     keys = set().union(*quarters)
     return {k: sum(q.get(k, 0) for q in quarters) for k in keys if all(k in q for q in quarters)}
@@ -224,8 +224,8 @@ def workforce(year: ReportingYear) -> Workforce:
     """The member's workforce profile for the year, by each characteristic it reports,
     beside the community profile as percentages."""
     definition = workforce_definition()
-    community = monitoring.profile()
-    community_tables = monitoring.profile_tables(community)
+    community = profiles.profile()
+    community_tables = profiles.profile_tables(community)
     employees = None
     rows = []
     if definition is not None:
@@ -233,9 +233,9 @@ def workforce(year: ReportingYear) -> Workforce:
             select(Measure).where(Measure.definition_id == definition.id).order_by(Measure.id)
         ).all()
         for measure in measures:
-            values = monitoring.stored_values(measure).get(year_period(year), {})
-            if monitoring.TOTAL in values and employees is None:
-                employees = int(values[monitoring.TOTAL])
+            values = stored_values(measure).get(year_period(year), {})
+            if TOTAL in values and employees is None:
+                employees = int(values[TOTAL])
             c = measure.characteristic
             if c is None or not values:
                 continue
