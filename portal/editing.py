@@ -82,7 +82,7 @@ class EditConflict(Exception):
         out = []
         for name, yours in self.submitted.items():
             field = form._fields.get(name) if form is not None else None
-            if form is not None and field is None and describe is None:
+            if form is not None and field is None:
                 continue  # worked out by the service, not typed in: nothing to compare
             mine = saved.get(name) if saved is not None else getattr(self.current, name, None)
             if mine == yours:

@@ -119,6 +119,20 @@ def _joint_aim(client):
     return f"/p/west-kent/aims/joint-aims/{number}/edit"
 
 
+def _measure(client, app):
+    from tests.test_monitoring import _measure as add_measure
+
+    with app.app_context():
+        number = add_measure("sevenoaks")
+    return f"/t/sevenoaks/monitoring/measures/{number}/edit"
+
+
+def _joint_measure(client, app):
+    from tests.test_monitoring_joint import _joint
+
+    return f"/p/west-kent/monitoring/joint-measures/{_joint(client)}/edit"
+
+
 def _section(client):
     return "/t/tonbridge-malling/returns/west-kent/2025-26/sections/priorities"
 
@@ -133,6 +147,8 @@ EDIT_PAGES = {
     "plan period": ((None, "west-kent"), lambda c, app: _period(c), "title"),
     "joint aim": ((None, "west-kent"), lambda c, app: _joint_aim(c), "text"),
     "return section": (("officer", "tonbridge-malling"), lambda c, app: _section(c), "text"),
+    "measure": (("officer", "sevenoaks"), _measure, "name"),
+    "joint measure": ((None, "west-kent"), _joint_measure, "name"),
 }
 
 
@@ -293,13 +309,20 @@ def test_module_errors_are_the_one_error_type():
     from portal.actions.services import ValidationError
     from portal.aims.services import LinkError
     from portal.auth.services import AccountError
+    from portal.disclosure import RuleError
+    from portal.monitoring.measures import MeasureError
+    from portal.monitoring.profiles import ProfileError
+    from portal.monitoring.releases import ReleaseError
+    from portal.monitoring.targets import TargetError
     from portal.partners.services import DeclarationError
     from portal.reports.content import ContentError
     from portal.returns.services import ReturnsError
 
-    for kind in (ValidationError, LinkError, AccountError, DeclarationError, ContentError):
+    kinds = (ValidationError, LinkError, AccountError, DeclarationError, ContentError)
+    kinds += (ReturnsError, RuleError, MeasureError, ProfileError, ReleaseError, TargetError)
+    for kind in kinds:
         assert issubclass(kind, Invalid)
-    assert issubclass(ReturnsError, Invalid)
+        assert kind.__init__ is Invalid.__init__  # the same error, only named for its module
 
 
 # --- length limits, declared once on the model ------------------------------------------
