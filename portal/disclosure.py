@@ -45,10 +45,12 @@ from collections.abc import Hashable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from typing import Literal
 
+from portal.editing import Invalid
+
 Status = Literal["zero", "rounded", "suppressed", "withheld"]
 
 
-class RuleError(ValueError):
+class RuleError(Invalid):
     """A disclosure rule that could not keep its promises (the message says why)."""
 
 
@@ -67,7 +69,7 @@ class Rule:
     def __post_init__(self) -> None:
         problem = self.problem()
         if problem:
-            raise RuleError(problem)
+            raise RuleError(None, problem)
 
     def problem(self) -> str | None:
         """Why these settings cannot be used, in plain words; None if they can."""

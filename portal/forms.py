@@ -8,6 +8,9 @@ from datetime import datetime
 from flask_wtf import FlaskForm
 from govuk_frontend_wtf.wtforms_widgets import GovDateInput, GovSubmitInput
 from wtforms import DateField, HiddenField, SubmitField
+from wtforms.validators import Length
+
+from portal.models import limit
 
 MAX_ID = 2**31 - 1
 
@@ -19,7 +22,7 @@ def parse_id(value) -> int | None:
     instead of failing on a number the database cannot hold.
     """
     text = str(value).strip() if value is not None else ""
-    if not text.isascii() or not text.isdecimal():
+    if not text.isascii() or not text.isdecimal() or len(text) > len(str(MAX_ID)):
         return None
     number = int(text)
     return number if 0 < number <= MAX_ID else None
@@ -34,6 +37,13 @@ def with_prompt(prompt: str, choices: Iterable[tuple[str, str]]) -> list[tuple[s
 def strip(value):
     """Field filter: surrounding spaces are not content, so "  " counts as empty."""
     return value.strip() if isinstance(value, str) else value
+
+
+def no_longer_than(column, what: str) -> Length:
+    """A form's length rule for a model's column: the limit declared on the model, the
+    message in words ("Objective must be 2,000 characters or fewer")."""
+    most = limit(column)
+    return Length(max=most, message=f"{what} must be {most:,} characters or fewer")
 
 
 class VersionedForm(FlaskForm):

@@ -6,6 +6,7 @@ from datetime import date, datetime
 
 from flask import Flask, g, request, url_for
 from flask_login import current_user
+from govuk_frontend_wtf.main import wtforms_errors
 
 from portal.access import can
 from portal.pagination import pagination_params
@@ -83,6 +84,19 @@ def _role_labels(roles) -> str:
     return ", ".join(TENANT_ROLES[r] for r in sorted(roles, key=order.index))
 
 
+def _error_summary(form, params=None) -> dict:
+    """The error summary of a form; a problem with no field of its own (``Invalid`` with no
+    field) links to the form's first field, where the reader starts putting it right."""
+    summary = wtforms_errors(form, params or {})
+    first = next(
+        (f.id for f in form if f.type not in ("CSRFTokenField", "HiddenField")), "main-content"
+    )
+    for item in summary["errorList"]:
+        if item.get("href") in ("#", "#None"):
+            item["href"] = f"#{first}"
+    return summary
+
+
 def init_app(app: Flask) -> None:
     app.jinja_env.trim_blocks = True
     app.jinja_env.lstrip_blocks = True
@@ -90,6 +104,7 @@ def init_app(app: Flask) -> None:
     app.jinja_env.filters["role_labels"] = _role_labels
     app.jinja_env.globals["pagination_params"] = pagination_params
     app.jinja_env.globals["can"] = can
+    app.jinja_env.globals["wtforms_errors"] = _error_summary
 
     @app.context_processor
     def _layout():

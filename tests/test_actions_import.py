@@ -664,7 +664,7 @@ def test_nothing_is_half_imported_when_a_row_fails_while_writing(app, monkeypatc
     def failing(data):
         calls.append(data)
         if len(calls) == 3:
-            raise services.ValidationError({"task": "Enter the action"})
+            raise services.ValidationError.of({"task": "Enter the action"})
         return real(data)
 
     def run():

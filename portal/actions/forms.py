@@ -30,20 +30,20 @@ from portal.actions.models import (
     CHARACTERISTICS,
     PSED_AIMS,
     STATUSES,
+    Action,
+    Objective,
+    ProgressUpdate,
 )
-from portal.forms import GovDateField, VersionedForm, strip
+from portal.forms import GovDateField, VersionedForm, no_longer_than, strip
 
 
-def _text(label: str, limit: int, hint: str = "") -> StringField:
+def _text(label: str, column, hint: str = "") -> StringField:
     return StringField(
         label,
         widget=GovTextInput(),
         filters=[strip],
         description=hint,
-        validators=[
-            Optional(),
-            Length(max=limit, message=f"{label} must be {limit:,} characters or fewer"),
-        ],
+        validators=[Optional(), no_longer_than(column, label)],
     )
 
 
@@ -54,7 +54,7 @@ class ObjectiveForm(VersionedForm):
         filters=[strip],
         validators=[
             DataRequired(message="Enter the objective"),
-            Length(max=2000, message="Objective must be 2,000 characters or fewer"),
+            no_longer_than(Objective.title, "Objective"),
         ],
     )
     area = SelectField(
@@ -86,10 +86,12 @@ class ActionForm(VersionedForm):
         description="What will be done",
         validators=[
             DataRequired(message="Enter the action"),
-            Length(max=4000, message="Action must be 4,000 characters or fewer"),
+            no_longer_than(Action.task, "Action"),
         ],
     )
-    arising_from = _text("Arising from (optional)", 300, "For example “Service Plan activity”")
+    arising_from = _text(
+        "Arising from (optional)", Action.arising_from, "For example “Service Plan activity”"
+    )
     lead_user_id = SelectField(
         "Lead officer on this portal (optional)",
         widget=GovSelect(),
@@ -98,14 +100,14 @@ class ActionForm(VersionedForm):
     )
     lead_officer = _text(
         "Lead or responsible officer, as written (optional)",
-        300,
+        Action.lead_officer,
         "For example a job title or team, such as “Policy and Information team”",
     )
-    directorate = _text("Directorate (optional)", 200)
-    section = _text("Section (optional)", 200)
+    directorate = _text("Directorate (optional)", Action.directorate)
+    section = _text("Section (optional)", Action.section)
     target_text = _text(
         "Target date or deliver by (optional)",
-        100,
+        Action.target_text,
         "A date, like 31 March 2026, or a period, like 2025/26, Ongoing or TBC",
     )
     status = SelectField(
@@ -114,9 +116,9 @@ class ActionForm(VersionedForm):
         choices=[("", "No status recorded"), *STATUSES.items()],
         validate_choice=False,
     )
-    corporate_priority = _text("Corporate plan priority (optional)", 300)
+    corporate_priority = _text("Corporate plan priority (optional)", Action.corporate_priority)
     eflg_criteria = _text(
-        "EFLG criteria (optional)", 300, "Equality Framework for Local Government"
+        "EFLG criteria (optional)", Action.eflg_criteria, "Equality Framework for Local Government"
     )
     psed_aims = SelectMultipleField(
         "Aims of the general equality duty (optional)",
@@ -136,7 +138,7 @@ class ActionForm(VersionedForm):
         filters=[strip],
         validators=[
             Optional(),
-            Length(max=4000, message="This must be 4,000 characters or fewer"),
+            no_longer_than(Action.measures, "This"),
         ],
     )
     joint_aim_ids = SelectMultipleField(
@@ -189,7 +191,7 @@ class ProgressForm(FlaskForm):
         widget=GovTextInput(),
         filters=[strip],
         description="A web address starting with https://",
-        validators=[Optional(), Length(max=500, message="Link must be 500 characters or fewer")],
+        validators=[Optional(), no_longer_than(ProgressUpdate.evidence_link, "Link")],
     )
     evidence = FileField(
         "Evidence file (optional)",

@@ -42,6 +42,7 @@ from portal.actions.models import (
 )
 from portal.extensions import db
 from portal.forms import parse_id
+from portal.models import limit
 
 PREVIEW_ROWS = 10
 
@@ -137,7 +138,10 @@ def _match_words(text: str, words: dict[str, str]) -> tuple[list[str], list[str]
 def _limit(name: str) -> int | None:
     if name in TEXT_LIMITS:
         return TEXT_LIMITS[name]
-    return getattr(Action.__table__.c[name].type, "length", None)
+    try:
+        return limit(getattr(Action, name))
+    except TypeError:  # a column with no limit
+        return None
 
 
 def check_row(

@@ -12,7 +12,7 @@ from flask_login import current_user
 from werkzeug.exceptions import RequestEntityTooLarge
 
 from portal.access import requires, tenant_blueprint
-from portal.actions import importing, services
+from portal.actions import importing
 from portal.actions.import_forms import (
     UploadForm,
     columns_form,
@@ -20,6 +20,7 @@ from portal.actions.import_forms import (
     status_words_form,
 )
 from portal.actions.models import STATUSES, PendingImport
+from portal.editing import Invalid
 from portal.forms import ConfirmForm
 from portal.jobs import services as jobs
 from portal.jobs.tasks import ACTION_IMPORT
@@ -82,7 +83,7 @@ def columns(upload_token: str):
         if choose.validate_on_submit():
             try:
                 importing.choose_sheet(upload, choose.sheet.data or "")
-            except services.ValidationError as exc:
+            except Invalid as exc:
                 choose.sheet.errors = list(exc.errors.values())
             else:
                 return redirect(url_for(".columns", upload_token=upload.token))
@@ -103,7 +104,7 @@ def columns(upload_token: str):
             importing.save_choices(
                 upload, form.mapping(), form.default_objective.data, form.new_objective.data
             )
-        except services.ValidationError as exc:
+        except Invalid as exc:
             for name, message in exc.errors.items():
                 field = form._fields.get(name) or form.column_fields()[0]
                 field.errors = [*field.errors, message]
@@ -145,7 +146,7 @@ def preview(upload_token: str):
             return redirect(url_for("tenant_jobs.tenant_show", job_id=job_id))
         try:
             counts = importing.import_upload(upload)
-        except services.ValidationError as exc:
+        except Invalid as exc:
             flash(next(iter(exc.errors.values())), "error")
             return redirect(url_for(".preview", upload_token=upload.token))
         message = f"{counts.added} action{'' if counts.added == 1 else 's'} imported"
@@ -184,7 +185,7 @@ def statuses(upload_token: str):
     if words_form.validate_on_submit():
         try:
             importing.save_status_words(upload, words_form.choices())
-        except services.ValidationError as exc:
+        except Invalid as exc:
             for name, message in exc.errors.items():
                 field = words_form._fields.get(name) or words_form.word_fields()[0]
                 field.errors = [*field.errors, message]

@@ -119,9 +119,9 @@ def choose_sheet(upload: PendingImport, name: str) -> None:
     """
     sheet = next((s for s in files.sheets_of(upload) if s.name == name), None)
     if sheet is None:
-        raise services.ValidationError({"sheet": "Choose a sheet from the list"})
+        raise services.ValidationError.of({"sheet": "Choose a sheet from the list"})
     if sheet.table is None:
-        raise services.ValidationError(
+        raise services.ValidationError.of(
             {"sheet": f"The sheet “{name}” cannot be imported. {sheet.problem}"}
         )
     upload.sheet = sheet.name
@@ -173,7 +173,7 @@ def save_choices(
     errors: dict[str, str] = {}
     table = files.table_of(upload)
     if len(mapping) != len(table.headings) or set(mapping) - set(FIELDS):
-        raise services.ValidationError({"mapping": "Choose what each column holds"})
+        raise services.ValidationError.of({"mapping": "Choose what each column holds"})
     chosen = [m for m in mapping if m != "ignore"]
     for name in sorted(set(chosen), key=list(FIELDS).index):
         if chosen.count(name) > 1:
@@ -198,7 +198,7 @@ def save_choices(
     ) is None:
         errors["default_objective"] = "Choose an objective from the list"
     if errors:
-        raise services.ValidationError(errors)
+        raise services.ValidationError.of(errors)
     upload.mapping = mapping
     upload.default_objective = default_objective
     upload.new_objective = new_objective if default_objective == NEW_OBJECTIVE else ""
@@ -236,7 +236,7 @@ def import_upload(upload: PendingImport) -> ImportResult:
     """
     result = checks.preview(upload)
     if result.errors:
-        raise services.ValidationError({"file": result.errors[0]})
+        raise services.ValidationError.of({"file": result.errors[0]})
     now = clock.utcnow()
     try:
         objectives = {same(o.title): o for o in db.session.scalars(select(Objective))}

@@ -33,11 +33,14 @@ from portal.actions.models import (
     PSED_AIMS,
     ROLES,
     STATUSES,
+    Action,
     FocusArea,
     FocusPoint,
     ImportStatusWord,
+    Objective,
 )
 from portal.extensions import db
+from portal.models import limit
 
 # --- columns and the words of their cells --------------------------------------------
 
@@ -100,8 +103,15 @@ LENGTH_NAMES = {
 }
 
 
-# The action form's limits for the long text fields (the others come from the columns).
-TEXT_LIMITS = {"objective": 2000, "task": 4000, "measures": 4000, "area": 300, "focus_point": 300}
+# The limits of the cells that do not go into an action's column of the same name; every
+# limit is the one declared on the model, as the forms read it.
+TEXT_LIMITS = {
+    "objective": limit(Objective.title),
+    "task": limit(Action.task),
+    "measures": limit(Action.measures),
+    "area": limit(FocusArea.title),
+    "focus_point": limit(FocusPoint.title),
+}
 
 
 # Headings of the seed tables (Thanet's action plan, Maidstone's objectives and action
@@ -378,12 +388,12 @@ def save_status_words(words: list[StatusWord], choices: list[str]) -> None:
     nothing kept, if any choice is missing or not a status."""
     errors: dict[str, str] = {}
     if len(choices) != len(words):
-        raise services.ValidationError({"word_0": "Choose what each status word means"})
+        raise services.ValidationError.of({"word_0": "Choose what each status word means"})
     for index, (word, choice) in enumerate(zip(words, choices, strict=True)):
         if choice not in STATUS_CHOICES:
             errors[f"word_{index}"] = f"Choose what “{word.text}” means"
     if errors:
-        raise services.ValidationError(errors)
+        raise services.ValidationError.of(errors)
     # Two people may choose a meaning for the same new word at once: the second save meets
     # the first one's row, and is made again as a change of it.
     for attempt in (1, 2):

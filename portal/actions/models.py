@@ -16,6 +16,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 from portal import clock
 from portal.aims import models as _aims  # noqa: F401  (joint_aim, for the link table)
 from portal.extensions import db
+from portal.models import OrderedMixin, TimestampMixin, VersionedMixin
 from portal.references import TenantNumbered
 from portal.tenancy import TenantOwned
 
@@ -69,11 +70,10 @@ def tag(key: str) -> str:
     return f"|{key}|"
 
 
-class FocusArea(TenantOwned, db.Model):
+class FocusArea(OrderedMixin, TenantOwned, db.Model):
     """A heading objectives sit under: a partnership role or a performance area."""
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    position: Mapped[int]
     number: Mapped[str] = mapped_column(String(20), default="")
     title: Mapped[str] = mapped_column(String(300))
     role: Mapped[str | None] = mapped_column(String(30))
@@ -97,14 +97,13 @@ class FocusArea(TenantOwned, db.Model):
         return f"<FocusArea {self.label[:30]}>"
 
 
-class FocusPoint(TenantOwned, db.Model):
+class FocusPoint(OrderedMixin, TenantOwned, db.Model):
     """A numbered point to focus on within a focus area, such as "1.1 Collecting information"."""
 
     id: Mapped[int] = mapped_column(primary_key=True)
     focus_area_id: Mapped[int] = mapped_column(
         ForeignKey("focus_area.id", ondelete="CASCADE"), index=True
     )
-    position: Mapped[int]
     number: Mapped[str] = mapped_column(String(20), default="")
     title: Mapped[str] = mapped_column(String(300))
     description: Mapped[str] = mapped_column(Text, default="")
@@ -116,7 +115,7 @@ class FocusPoint(TenantOwned, db.Model):
         return f"{self.number} {self.title}" if self.number else self.title
 
 
-class Objective(TenantNumbered, db.Model):
+class Objective(TimestampMixin, VersionedMixin, OrderedMixin, TenantNumbered, db.Model):
     """An equality objective, in order, under a role or focus area."""
 
     reference_prefix = "OBJ"
@@ -124,8 +123,7 @@ class Objective(TenantNumbered, db.Model):
     __table_args__ = (Index("ix_objective_tenant_published", "tenant_id", "is_published"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    position: Mapped[int]
-    title: Mapped[str] = mapped_column(Text)
+    title: Mapped[str] = mapped_column(Text, info={"limit": 2000})
     focus_area_id: Mapped[int | None] = mapped_column(
         ForeignKey("focus_area.id", ondelete="SET NULL"), index=True
     )
@@ -136,9 +134,6 @@ class Objective(TenantNumbered, db.Model):
     # Shown on the organisation's public equality page only once published.
     is_published: Mapped[bool] = mapped_column(default=False, server_default=false())
     published_on: Mapped[date | None]
-    created_at: Mapped[datetime]
-    updated_at: Mapped[datetime]
-    version: Mapped[int] = mapped_column(default=1)
 
     area: Mapped[FocusArea | None] = relationship()
     point: Mapped[FocusPoint | None] = relationship()
@@ -146,13 +141,11 @@ class Objective(TenantNumbered, db.Model):
         back_populates="objective", order_by="Action.position, Action.id"
     )
 
-    __mapper_args__ = {"version_id_col": version}
-
     def __repr__(self) -> str:
         return f"<Objective {self.position}: {self.title[:30]}>"
 
 
-class Action(TenantNumbered, db.Model):
+class Action(TimestampMixin, VersionedMixin, OrderedMixin, TenantNumbered, db.Model):
     """Something the organisation will do towards an objective, with every column of
     the seed plans: lead officer, directorate, section, target, status, priorities,
     EFLG criteria, PSED aims, protected characteristics and how it will be known done."""
@@ -163,8 +156,7 @@ class Action(TenantNumbered, db.Model):
     objective_id: Mapped[int] = mapped_column(
         ForeignKey("objective.id", ondelete="RESTRICT"), index=True
     )
-    position: Mapped[int]
-    task: Mapped[str] = mapped_column(Text)
+    task: Mapped[str] = mapped_column(Text, info={"limit": 4000})
     arising_from: Mapped[str] = mapped_column(String(300), default="")
     lead_officer: Mapped[str] = mapped_column(String(300), default="")
     lead_user_id: Mapped[int | None] = mapped_column(
@@ -181,11 +173,8 @@ class Action(TenantNumbered, db.Model):
     eflg_criteria: Mapped[str] = mapped_column(String(300), default="")
     psed_tags: Mapped[str] = mapped_column(String(100), default="")
     characteristic_tags: Mapped[str] = mapped_column(String(300), default="")
-    measures: Mapped[str] = mapped_column(Text, default="")
+    measures: Mapped[str] = mapped_column(Text, default="", info={"limit": 4000})
     is_demo: Mapped[bool] = mapped_column(default=False)
-    created_at: Mapped[datetime]
-    updated_at: Mapped[datetime]
-    version: Mapped[int] = mapped_column(default=1)
 
     objective: Mapped[Objective] = relationship(back_populates="actions")
     lead_user = relationship("User")
@@ -194,8 +183,6 @@ class Action(TenantNumbered, db.Model):
         order_by="ProgressUpdate.date.desc(), ProgressUpdate.id.desc()",
         cascade="all, delete-orphan",
     )
-
-    __mapper_args__ = {"version_id_col": version}
 
     @property
     def psed_aims(self) -> list[str]:

@@ -39,6 +39,7 @@ from portal.actions.models import (
     Objective,
     ProgressUpdate,
 )
+from portal.editing import Invalid, show_invalid, submit_edit
 from portal.extensions import db
 from portal.forms import ConfirmForm, parse_id
 from portal.once import one_time
@@ -87,15 +88,6 @@ def _objective_form(row: Objective | None = None) -> ObjectiveForm:
     return form
 
 
-def _attach(form, errors: dict[str, str]) -> None:
-    for name, message in errors.items():
-        field = getattr(form, name, None)
-        if field is not None:
-            field.errors = [*field.errors, message] if isinstance(field.errors, list) else [message]
-        else:
-            flash(message, "error")
-
-
 @tenant_bp.route("/objectives/new", methods=["GET", "POST"])
 @requires("officer")
 @one_time
@@ -104,8 +96,8 @@ def new_objective():
     if form.validate_on_submit():
         try:
             row = services.add_objective(form.title.data, form.area.data, form.point.data)
-        except services.ValidationError as exc:
-            _attach(form, exc.errors)
+        except Invalid as exc:
+            show_invalid(form, exc)
         else:
             flash("The objective has been added", "success")
             return redirect(url_for(".objectives", _anchor=f"objective-{row.number}"))
@@ -117,28 +109,23 @@ def new_objective():
 def edit_objective(objective_number: int):
     row = get_numbered_or_404(Objective, objective_number)
     form = _objective_form(row)
-    conflict = None
-    if form.validate_on_submit():
-        version = form.version_number()
-        if version is None:
-            abort(400)
-        try:
-            services.update_objective(
-                row,
-                title=form.title.data,
-                area=form.area.data,
-                point=form.point.data,
-                version=version,
-            )
-        except services.EditConflict as exc:
-            conflict = exc
-            form.version.data = str(exc.current.version)
-        except services.ValidationError as exc:
-            _attach(form, exc.errors)
-        else:
-            flash("The objective has been saved", "success")
-            return redirect(url_for(".objectives", _anchor=f"objective-{row.number}"))
-    return render_template("actions/objective_form.html", form=form, row=row, conflict=conflict)
+    edit = submit_edit(
+        form,
+        row,
+        lambda version: services.update_objective(
+            row,
+            title=form.title.data,
+            area=form.area.data,
+            point=form.point.data,
+            version=version,
+        ),
+    )
+    if edit.saved:
+        flash("The objective has been saved", "success")
+        return redirect(url_for(".objectives", _anchor=f"objective-{row.number}"))
+    return render_template(
+        "actions/objective_form.html", form=form, row=row, conflict=edit.conflict
+    )
 
 
 @tenant_bp.route("/objectives/<int:objective_number>/delete", methods=["GET", "POST"])
@@ -149,8 +136,8 @@ def delete_objective(objective_number: int):
     if form.validate_on_submit():
         try:
             services.delete_objective(row)
-        except services.ValidationError as exc:
-            flash(exc.errors["objective"], "error")
+        except Invalid as exc:
+            flash(exc.message, "error")
             return redirect(url_for(".objectives", _anchor=f"objective-{row.number}"))
         flash("The objective has been deleted", "success")
         return redirect(url_for(".objectives"))
@@ -377,8 +364,8 @@ def new_action():
     if form.validate_on_submit():
         try:
             row = services.add_action(form.data_for_service())
-        except services.ValidationError as exc:
-            _attach(form, exc.errors)
+        except Invalid as exc:
+            show_invalid(form, exc)
         else:
             flash("The action has been added", "success")
             return redirect(url_for(".action", action_number=row.number))
@@ -454,26 +441,21 @@ def _conflict_rows(current: Action, submitted: dict) -> list[tuple[str, str, str
 def edit_action(action_number: int):
     row = get_numbered_or_404(Action, action_number)
     form = _action_form(row)
-    conflict = None
-    if form.validate_on_submit():
-        version = form.version_number()
-        if version is None:
-            abort(400)
-        try:
-            services.update_action(row, form.data_for_service(), version=version)
-        except services.EditConflict as exc:
-            conflict = _conflict_rows(exc.current, exc.submitted)
-            form.version.data = str(exc.current.version)
-        except services.ValidationError as exc:
-            _attach(form, exc.errors)
-        else:
-            flash("The action has been saved", "success")
-            return redirect(url_for(".action", action_number=row.number))
+    edit = submit_edit(
+        form,
+        row,
+        lambda version: services.update_action(row, form.data_for_service(), version=version),
+    )
+    if edit.saved:
+        flash("The action has been saved", "success")
+        return redirect(url_for(".action", action_number=row.number))
+    conflict = edit.conflict
     return render_template(
         "actions/action_form.html",
         form=form,
         row=row,
         conflict=conflict,
+        conflict_rows=conflict and _conflict_rows(conflict.current, conflict.submitted),
         check=readability(form.measures.data),
     )
 
@@ -511,8 +493,8 @@ def add_progress(action_number: int):
                 filename=upload.filename if has_file else "",
                 content=upload.read() if has_file else None,
             )
-        except services.ValidationError as exc:
-            _attach(form, exc.errors)
+        except Invalid as exc:
+            show_invalid(form, exc)
         else:
             flash("The progress update has been saved", "success")
             return redirect(url_for(".action", action_number=row.number, _anchor="progress"))
@@ -619,8 +601,8 @@ def correct_progress(update_number: int):
                 content=upload.read() if has_file else None,
                 reason=form.reason.data,
             )
-        except services.ValidationError as exc:
-            _attach(form, exc.errors)
+        except Invalid as exc:
+            show_invalid(form, exc)
         else:
             flash("The correction has been saved; the earlier version is kept", "success")
             return redirect(url_for(".action", action_number=row.number, _anchor="progress"))
@@ -644,8 +626,8 @@ def withdraw_progress(update_number: int):
     if form.validate_on_submit():
         try:
             services.withdraw_progress(update, form.reason.data)
-        except services.ValidationError as exc:
-            _attach(form, exc.errors)
+        except Invalid as exc:
+            show_invalid(form, exc)
         else:
             flash("The update has been withdrawn; its history is kept", "success")
             return redirect(url_for(".action", action_number=row.number, _anchor="progress"))

@@ -36,9 +36,10 @@ from portal.actions.models import (
     tag,
 )
 from portal.auth.models import TenantGrant, User
-from portal.editing import EditConflict, commit_edit
+from portal.editing import Invalid, check_version, commit_edit
 from portal.extensions import db
 from portal.forms import parse_id, with_prompt
+from portal.models import limit
 
 MAX_EVIDENCE_BYTES = 10 * 1024 * 1024
 EVIDENCE_TYPES = {
@@ -73,12 +74,8 @@ ACTION_FIELDS = (
 )
 
 
-class ValidationError(ValueError):
-    """Input the rules refuse; ``errors`` maps a field name to a plain-English message."""
-
-    def __init__(self, errors: dict[str, str]):
-        super().__init__("; ".join(errors.values()))
-        self.errors = errors
+class ValidationError(Invalid):
+    """Input the rules of the action plan refuse (several fields at once: ``of``)."""
 
 
 # --- target dates ------------------------------------------------------------------------
@@ -315,7 +312,7 @@ def _resolve_area(choice: str | None) -> FocusArea | None:
     if choice.startswith("role:"):
         key = choice[5:]
         if key not in ROLES:
-            raise ValidationError({"area": "Choose a role or focus area from the list"})
+            raise ValidationError.of({"area": "Choose a role or focus area from the list"})
         area = db.session.scalar(select(FocusArea).where(FocusArea.role == key))
         if area is None:
             position = (db.session.scalar(select(func.max(FocusArea.position))) or 0) + 1
@@ -327,7 +324,7 @@ def _resolve_area(choice: str | None) -> FocusArea | None:
     area_id = parse_id(choice)
     area = area_id and db.session.scalar(select(FocusArea).where(FocusArea.id == area_id))
     if area is None or not area_id:
-        raise ValidationError({"area": "Choose a role or focus area from the list"})
+        raise ValidationError.of({"area": "Choose a role or focus area from the list"})
     return area
 
 
@@ -338,25 +335,25 @@ def _resolve_point(choice: str | None, area: FocusArea | None) -> FocusPoint | N
     point_id = parse_id(choice)
     point = point_id and db.session.scalar(select(FocusPoint).where(FocusPoint.id == point_id))
     if not point:
-        raise ValidationError({"point": "Choose a focus point from the list"})
+        raise ValidationError.of({"point": "Choose a focus point from the list"})
     if area is not None and point.focus_area_id != area.id:
-        raise ValidationError({"point": "Choose a focus point of the chosen focus area"})
+        raise ValidationError.of({"point": "Choose a focus point of the chosen focus area"})
     return point
 
 
 def _check_choice(value: str | None) -> None:
     if value and not value.startswith("role:") and parse_id(value) is None:
-        raise ValidationError({"area": "Choose a role or focus area from the list"})
+        raise ValidationError.of({"area": "Choose a role or focus area from the list"})
 
 
 def add_objective(title: str, area: str | None = None, point: str | None = None) -> Objective:
     """Add an objective at the end of its heading."""
     title = (title or "").strip()
     if not title:
-        raise ValidationError({"title": "Enter the objective"})
+        raise ValidationError.of({"title": "Enter the objective"})
     _check_choice(area)
     if point and parse_id(point) is None:
-        raise ValidationError({"point": "Choose a focus point from the list"})
+        raise ValidationError.of({"point": "Choose a focus point from the list"})
     try:
         focus_area = _resolve_area(area)
         focus_point = _resolve_point(point, focus_area)
@@ -388,13 +385,12 @@ def update_objective(
     """Save an edit made to ``version``; refuse it if somebody saved in between."""
     title = (title or "").strip()
     if not title:
-        raise ValidationError({"title": "Enter the objective"})
+        raise ValidationError.of({"title": "Enter the objective"})
     _check_choice(area)
     if point and parse_id(point) is None:
-        raise ValidationError({"point": "Choose a focus point from the list"})
+        raise ValidationError.of({"point": "Choose a focus point from the list"})
     submitted = {"title": title, "area": area or "", "point": point or ""}
-    if row.version != version:
-        raise EditConflict(row, submitted)
+    check_version(row, version, submitted)
     try:
         focus_area = _resolve_area(area)
         focus_point = _resolve_point(point, focus_area)
@@ -434,7 +430,7 @@ def set_objective_published(row: Objective, published: bool) -> bool:
 def delete_objective(row: Objective) -> None:
     """Delete an objective that has no actions left."""
     if row.actions:
-        raise ValidationError(
+        raise ValidationError.of(
             {"objective": "This objective still has actions. Delete or move them first."}
         )
     audit.record("objective.deleted", row, detail={"title": row.title[:200]})
@@ -443,6 +439,17 @@ def delete_objective(row: Objective) -> None:
 
 
 # --- actions -----------------------------------------------------------------------------
+
+# An action's one-line fields: each is checked against its column's limit.
+_SHORT_TEXTS = (
+    "arising_from",
+    "lead_officer",
+    "directorate",
+    "section",
+    "target_text",
+    "corporate_priority",
+    "eflg_criteria",
+)
 
 
 def check_action(data: dict) -> dict:
@@ -455,31 +462,14 @@ def _clean_action(data: dict) -> dict:
     """Check and normalise an action's fields; raise ValidationError listing every problem."""
     errors: dict[str, str] = {}
     clean: dict = {}
-    for name in (
-        "task",
-        "arising_from",
-        "lead_officer",
-        "directorate",
-        "section",
-        "target_text",
-        "corporate_priority",
-        "eflg_criteria",
-        "measures",
-    ):
+    for name in ("task", *_SHORT_TEXTS, "measures"):
         clean[name] = (data.get(name) or "").strip()
     if not clean["task"]:
         errors["task"] = "Enter the action"
-    for name, limit in (
-        ("arising_from", 300),
-        ("lead_officer", 300),
-        ("directorate", 200),
-        ("section", 200),
-        ("target_text", 100),
-        ("corporate_priority", 300),
-        ("eflg_criteria", 300),
-    ):
-        if len(clean[name]) > limit:
-            errors[name] = f"This must be {limit} characters or fewer"
+    for name in _SHORT_TEXTS:
+        most = limit(getattr(Action, name))
+        if len(clean[name]) > most:
+            errors[name] = f"This must be {most} characters or fewer"
     try:
         clean["target_date"] = parse_target(clean["target_text"])
     except ValueError as exc:
@@ -515,7 +505,7 @@ def _clean_action(data: dict) -> dict:
     if "joint_aim_ids" in data:
         clean["joint_aim_ids"] = _clean_aims(data.get("joint_aim_ids"), errors)
     if errors:
-        raise ValidationError(errors)
+        raise ValidationError.of(errors)
     return clean
 
 
@@ -641,8 +631,7 @@ def update_action(row: Action, data: dict, *, version: int) -> Action:
     """Save an edit made to ``version``; refuse it if somebody saved in between."""
     clean = _clean_action(data)
     aims = clean.pop("joint_aim_ids", None)
-    if row.version != version:
-        raise EditConflict(row, clean)
+    check_version(row, version, clean)
     before = _snapshot(row)
     changed = [k for k, v in clean.items() if before.get(k) != v]
     aims_changed = aims is not None and set(aims) != set(joint_aim_ids(row))
@@ -756,14 +745,14 @@ def check_evidence(filename: str, content: bytes) -> str:
     """
     name = (filename or "").strip()
     if len(content) > MAX_EVIDENCE_BYTES:
-        raise ValidationError({"evidence": "The file must be smaller than 10 MB"})
+        raise ValidationError.of({"evidence": "The file must be smaller than 10 MB"})
     if not content:
-        raise ValidationError({"evidence": "The selected file is empty"})
+        raise ValidationError.of({"evidence": "The selected file is empty"})
     extension = name.rsplit(".", 1)[-1].lower() if "." in name else ""
     if extension not in EVIDENCE_TYPES:
-        raise ValidationError({"evidence": f"The file must be a {EVIDENCE_TYPE_NAMES}"})
+        raise ValidationError.of({"evidence": f"The file must be a {EVIDENCE_TYPE_NAMES}"})
     if not SNIFFERS[extension](content):
-        raise ValidationError(
+        raise ValidationError.of(
             {
                 "evidence": f"The file’s content is not a real {extension.upper()} file. "
                 f"Upload a {EVIDENCE_TYPE_NAMES}"
@@ -795,8 +784,10 @@ def _check_progress(
         errors["status"] = "Choose a status from the list"
     if link and not re.match(r"^https?://[^\s/]+\.[^\s]+$", link):
         errors["evidence_link"] = "Enter a link starting with https://, like https://example.org"
-    if len(link) > 500:
-        errors["evidence_link"] = "Link must be 500 characters or fewer"
+    if len(link) > limit(ProgressUpdate.evidence_link):
+        errors["evidence_link"] = (
+            f"Link must be {limit(ProgressUpdate.evidence_link)} characters or fewer"
+        )
     extension = None
     if content is not None:
         try:
@@ -804,7 +795,7 @@ def _check_progress(
         except ValidationError as exc:
             errors.update(exc.errors)
     if errors:
-        raise ValidationError(errors)
+        raise ValidationError.of(errors)
     return narrative, link, extension
 
 
@@ -917,9 +908,9 @@ def latest_version(update: ProgressUpdate) -> ProgressUpdate:
 def _check_reason(reason: str, what: str) -> str:
     reason = (reason or "").strip()
     if not reason:
-        raise ValidationError({"reason": f"Say why the update is being {what}"})
+        raise ValidationError.of({"reason": f"Say why the update is being {what}"})
     if len(reason) > 2000:
-        raise ValidationError({"reason": "The reason must be 2,000 characters or fewer"})
+        raise ValidationError.of({"reason": "The reason must be 2,000 characters or fewer"})
     return reason
 
 
@@ -954,7 +945,7 @@ def correct_progress(
     except ValidationError as exc:
         errors.update(exc.errors)
     if errors:
-        raise ValidationError(errors)
+        raise ValidationError.of(errors)
     now = clock.utcnow()
     new = ProgressUpdate(
         action_id=update.action_id,

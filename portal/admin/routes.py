@@ -11,7 +11,7 @@ from portal.access import requires, tenant_blueprint
 from portal.admin import services
 from portal.admin.forms import InviteForm, RolesForm
 from portal.auth.models import TENANT_ROLE_HINTS, TENANT_ROLES, TenantGrant, User
-from portal.auth.services import AccountError
+from portal.editing import Invalid
 from portal.extensions import db
 from portal.forms import ConfirmForm
 from portal.once import one_time
@@ -59,7 +59,7 @@ def invite():
                 roles=form.roles.data,
                 invited_by=current_user,
             )
-        except AccountError as exc:
+        except Invalid as exc:
             form.email.errors.append(str(exc))
         else:
             flash(f"Invitation sent to {form.email.data}", "success")
@@ -94,7 +94,7 @@ def person(user_id: int):
                     case_role=services.CASE_ROLE,
                 )
             services.set_roles(user, g.tenant, form.roles.data, changed_by=current_user)
-        except AccountError as exc:
+        except Invalid as exc:
             form.roles.errors.append(str(exc))
         else:
             flash(f"Roles for {user.name} have been saved", "success")
@@ -120,7 +120,7 @@ def disable(user_id: int):
     if ConfirmForm().validate_on_submit():
         try:
             services.suspend(user, g.tenant, by=current_user)
-        except AccountError as exc:
+        except Invalid as exc:
             flash(str(exc), "error")
             return redirect(url_for(".person", user_id=user.id))
         flash(
@@ -139,7 +139,7 @@ def enable(user_id: int):
     if ConfirmForm().validate_on_submit():
         try:
             services.restore(user, g.tenant, by=current_user)
-        except AccountError as exc:
+        except Invalid as exc:
             flash(str(exc), "error")
             return redirect(url_for(".person", user_id=user.id))
         flash(f"{user.name}'s access to {g.tenant.name} has been restored", "success")
@@ -153,7 +153,7 @@ def remove(user_id: int):
     if ConfirmForm().validate_on_submit():
         try:
             services.remove_from_tenant(user, g.tenant, by=current_user)
-        except AccountError as exc:
+        except Invalid as exc:
             flash(str(exc), "error")
             return redirect(url_for(".person", user_id=user.id))
         flash(f"{user.name} no longer has any role in {g.tenant.name}", "success")

@@ -79,12 +79,14 @@ def invite(
     if tenant is not None:
         wanted = set(roles)
         if not wanted or wanted - set(TENANT_ROLES):
-            raise AccountError("Choose at least one role")
+            raise AccountError(None, "Choose at least one role")
         roles = sorted(wanted, key=list(TENANT_ROLES).index)
     else:
         roles = ["lead"]
     if email == invited_by.email:
-        raise AccountError("You cannot invite yourself. Ask another administrator to invite you")
+        raise AccountError(
+            None, "You cannot invite yourself. Ask another administrator to invite you"
+        )
     if tenant is not None:
         member = db.session.scalar(
             select(User)
@@ -93,8 +95,9 @@ def invite(
         )
         if member is not None:
             raise AccountError(
+                None,
                 f"{email} already has a role in {tenant.name}. "
-                "Change their roles on their page in the list of people"
+                "Change their roles on their page in the list of people",
             )
     now = clock.utcnow()
     place_filter = (
@@ -225,14 +228,15 @@ def accept(invitation: Invitation, user: User) -> None:
     as that account, or the account was just made with a password they chose).
     """
     if user.email != invitation.email:
-        raise AccountError("This invitation was sent to another email address")
+        raise AccountError(None, "This invitation was sent to another email address")
     if not user.is_active:
-        raise AccountError("This invitation cannot be accepted with a disabled account")
+        raise AccountError(None, "This invitation cannot be accepted with a disabled account")
     if invitation.tenant is not None:
         if user.is_portal_admin:
             raise AccountError(
+                None,
                 "The portal administrator's account cannot hold roles in an organisation. "
-                "Ask for the invitation to be sent to another email address"
+                "Ask for the invitation to be sent to another email address",
             )
         held = user.held_roles_in(invitation.tenant)
         _add_roles(
@@ -286,7 +290,7 @@ def _add_roles(
 ) -> None:
     if roles and user.is_portal_admin:
         raise AccountError(
-            "The portal administrator's account cannot hold roles in an organisation"
+            None, "The portal administrator's account cannot hold roles in an organisation"
         )
     now = clock.utcnow()
     for role in sorted(roles, key=list(TENANT_ROLES).index):
@@ -313,19 +317,20 @@ def check_roles_change(user: User, tenant: Tenant, roles: list[str], *, changed_
     """The roles ``user`` would hold after the change, or AccountError in the user's words."""
     if user.id == changed_by.id:
         raise AccountError(
+            None,
             "You cannot change your own roles. "
-            f"Another organisation administrator of {tenant.name} can"
+            f"Another organisation administrator of {tenant.name} can",
         )
     wanted = set(roles)
     if wanted - set(TENANT_ROLES):
-        raise AccountError("Choose roles from the list")
+        raise AccountError(None, "Choose roles from the list")
     if not wanted:
         raise AccountError(
-            "Choose at least one role. To stop somebody working here, remove them instead"
+            None, "Choose at least one role. To stop somebody working here, remove them instead"
         )
     if wanted and user.is_portal_admin:
         raise AccountError(
-            "The portal administrator's account cannot hold roles in an organisation"
+            None, "The portal administrator's account cannot hold roles in an organisation"
         )
     return wanted
 
@@ -421,7 +426,7 @@ def grant_directly(
     """Add roles at once, for the command line (run by whoever runs the portal)."""
     if tenant is not None:
         if set(roles) - set(TENANT_ROLES) or not roles:
-            raise AccountError("Choose at least one role")
+            raise AccountError(None, "Choose at least one role")
         _add_roles(
             user,
             tenant,
@@ -458,7 +463,7 @@ def suspend(user: User, tenant: Tenant, *, by: User) -> None:
     rely on, keeps working there.
     """
     if user.id == by.id:
-        raise AccountError("You cannot suspend your own access")
+        raise AccountError(None, "You cannot suspend your own access")
     now = clock.utcnow()
     changed = False
     for grant in user.tenant_grants:
@@ -473,7 +478,7 @@ def suspend(user: User, tenant: Tenant, *, by: User) -> None:
 def restore(user: User, tenant: Tenant, *, by: User) -> None:
     """Give back ``user``'s access to ``tenant`` with the roles they held."""
     if user.id == by.id:
-        raise AccountError("You cannot restore your own access")
+        raise AccountError(None, "You cannot restore your own access")
     changed = False
     for grant in user.tenant_grants:
         if grant.tenant_id == tenant.id and grant.suspended_at is not None:
@@ -499,7 +504,7 @@ def remove_from_tenant(user: User, tenant: Tenant, *, by: User) -> None:
     to an empty portal.
     """
     if user.id == by.id:
-        raise AccountError("You cannot remove yourself")
+        raise AccountError(None, "You cannot remove yourself")
     _remove_roles(user, tenant, user.held_roles_in(tenant))
     if not user.tenant_grants and not user.partnership_grants and not user.is_portal_admin:
         if user.disabled_at is None:
@@ -525,7 +530,7 @@ def accept_with_password(invitation: Invitation, account: User | None, password:
     from portal.auth.services import check_password_rules, hash_password
 
     if account is not None and account.password_hash:
-        raise AccountError("Sign in to accept this invitation")
+        raise AccountError(None, "Sign in to accept this invitation")
     if account is None:
         account = User(email=invitation.email, name=invitation.name)
         check_password_rules(password, account)

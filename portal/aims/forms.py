@@ -4,10 +4,18 @@ from __future__ import annotations
 
 from flask_wtf import FlaskForm
 from govuk_frontend_wtf.wtforms_widgets import GovSubmitInput, GovTextArea, GovTextInput
-from wtforms import HiddenField, StringField, SubmitField, TextAreaField
-from wtforms.validators import DataRequired, InputRequired, Length, Optional, Regexp
+from wtforms import StringField, SubmitField, TextAreaField
+from wtforms.validators import DataRequired, Optional, Regexp
 
-from portal.forms import VersionedForm, strip
+from portal.aims.models import (
+    AimMeasure,
+    JointAim,
+    PartnershipRole,
+    PeriodStatement,
+    PlanPeriod,
+    RoleListItem,
+)
+from portal.forms import VersionedForm, no_longer_than, strip
 
 YEAR = r"^\d{4}$"
 
@@ -34,7 +42,7 @@ def _title() -> StringField:
         description='For example, "Our Aims and Commitments for 2012-16"',
         validators=[
             DataRequired(message="Enter the title"),
-            Length(max=300, message="Title must be 300 characters or fewer"),
+            no_longer_than(PlanPeriod.title, "Title"),
         ],
     )
 
@@ -50,7 +58,7 @@ class PeriodForm(VersionedForm):
         description="Leave a blank line between paragraphs",
         validators=[
             Optional(),
-            Length(max=10000, message="Introduction must be 10,000 characters or fewer"),
+            no_longer_than(PlanPeriod.introduction, "Introduction"),
         ],
     )
     alternative_formats = TextAreaField(
@@ -60,7 +68,7 @@ class PeriodForm(VersionedForm):
         description="How people can ask for this document in large print or another format",
         validators=[
             Optional(),
-            Length(max=2000, message="Alternative formats note must be 2,000 characters or fewer"),
+            no_longer_than(PlanPeriod.alternative_formats, "Alternative formats note"),
         ],
     )
     submit = SubmitField("Save plan period", widget=GovSubmitInput())
@@ -81,7 +89,7 @@ class RoleForm(VersionedForm):
         description='For example, "As a Community Leader we will:"',
         validators=[
             DataRequired(message="Enter the role"),
-            Length(max=300, message="Role must be 300 characters or fewer"),
+            no_longer_than(PartnershipRole.name, "Role"),
         ],
     )
     lead_in = TextAreaField(
@@ -92,13 +100,15 @@ class RoleForm(VersionedForm):
         'customer service by:"',
         validators=[
             Optional(),
-            Length(max=2000, message="The lead-in must be 2,000 characters or fewer"),
+            no_longer_than(PartnershipRole.lead_in, "The lead-in"),
         ],
     )
     submit = SubmitField("Save role", widget=GovSubmitInput())
 
 
-def _text_form(name: str, label: str, noun: str, hint: str, button: str) -> type[VersionedForm]:
+def _text_form(
+    name: str, column, label: str, noun: str, hint: str, button: str
+) -> type[VersionedForm]:
     """A form with one required text field, for the framework's ordered lists."""
     text = TextAreaField(
         label,
@@ -107,7 +117,7 @@ def _text_form(name: str, label: str, noun: str, hint: str, button: str) -> type
         description=hint,
         validators=[
             DataRequired(message=f"Enter the {noun}"),
-            Length(max=2000, message=f"{label} must be 2,000 characters or fewer"),
+            no_longer_than(column, label),
         ],
     )
     return type(
@@ -119,6 +129,7 @@ def _text_form(name: str, label: str, noun: str, hint: str, button: str) -> type
 
 ListItemForm = _text_form(
     "ListItemForm",
+    RoleListItem.text,
     "List entry",
     "list entry",
     'One entry of the "by:" list, for example "Giving information and advice in suitable ways;"',
@@ -126,6 +137,7 @@ ListItemForm = _text_form(
 )
 AimForm = _text_form(
     "AimForm",
+    JointAim.text,
     "Joint aim",
     "joint aim",
     'For example, "We will improve the way we give information."',
@@ -133,6 +145,7 @@ AimForm = _text_form(
 )
 MeasureForm = _text_form(
     "MeasureForm",
+    AimMeasure.text,
     "Measure",
     "measure",
     'How we will measure our results, for example "We will check we are using clear and '
@@ -141,13 +154,10 @@ MeasureForm = _text_form(
 )
 StatementForm = _text_form(
     "StatementForm",
+    PeriodStatement.text,
     "Statement",
     "statement",
     'For example, "We will produce joint annual reports setting out what we have done '
     'against these aims and commitments."',
     "Save statement",
 )
-
-
-class MoveForm(FlaskForm):
-    direction = HiddenField(validators=[InputRequired()])

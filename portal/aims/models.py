@@ -10,12 +10,11 @@ A link from a tenant's commitment to a joint aim is the tenant's own data.
 
 from __future__ import annotations
 
-from datetime import datetime
-
 from sqlalchemy import ForeignKey, String, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from portal.extensions import db
+from portal.models import OrderedMixin, TimestampMixin, VersionedMixin
 from portal.tenancy import PartnershipOwned, TenantOwned
 
 DELIVERING = "delivering"
@@ -26,21 +25,18 @@ STATEMENT_SECTIONS = {
 }
 
 
-class PlanPeriod(PartnershipOwned, db.Model):
+class PlanPeriod(TimestampMixin, VersionedMixin, PartnershipOwned, db.Model):
     """A partnership's aims and commitments for a span of years, such as 2012–16."""
 
     id: Mapped[int] = mapped_column(primary_key=True)
     start_year: Mapped[int]
     end_year: Mapped[int]
     title: Mapped[str] = mapped_column(String(300))
-    introduction: Mapped[str] = mapped_column(Text, default="")
-    alternative_formats: Mapped[str] = mapped_column(Text, default="")
+    introduction: Mapped[str] = mapped_column(Text, default="", info={"limit": 10000})
+    alternative_formats: Mapped[str] = mapped_column(Text, default="", info={"limit": 2000})
     is_draft: Mapped[bool] = mapped_column(default=False)
     is_demo: Mapped[bool] = mapped_column(default=False)
     source: Mapped[str] = mapped_column(String(300), default="")
-    created_at: Mapped[datetime]
-    updated_at: Mapped[datetime]
-    version: Mapped[int] = mapped_column(default=1)
 
     roles: Mapped[list[PartnershipRole]] = relationship(
         back_populates="period",
@@ -52,8 +48,6 @@ class PlanPeriod(PartnershipOwned, db.Model):
         order_by="PeriodStatement.position, PeriodStatement.id",
         cascade="all, delete-orphan",
     )
-
-    __mapper_args__ = {"version_id_col": version}
 
     @property
     def label(self) -> str:
@@ -73,17 +67,15 @@ class PlanPeriod(PartnershipOwned, db.Model):
         return f"<PlanPeriod {self.label}>"
 
 
-class PartnershipRole(PartnershipOwned, db.Model):
+class PartnershipRole(VersionedMixin, OrderedMixin, PartnershipOwned, db.Model):
     """A role the partners take on together, such as "As a Community Leader we will:"."""
 
     id: Mapped[int] = mapped_column(primary_key=True)
     period_id: Mapped[int] = mapped_column(
         ForeignKey("plan_period.id", ondelete="CASCADE"), index=True
     )
-    position: Mapped[int]
     name: Mapped[str] = mapped_column(String(300))
-    lead_in: Mapped[str] = mapped_column(Text, default="")
-    version: Mapped[int] = mapped_column(default=1)
+    lead_in: Mapped[str] = mapped_column(Text, default="", info={"limit": 2000})
 
     period: Mapped[PlanPeriod] = relationship(back_populates="roles")
     items: Mapped[list[RoleListItem]] = relationship(
@@ -97,26 +89,20 @@ class PartnershipRole(PartnershipOwned, db.Model):
         cascade="all, delete-orphan",
     )
 
-    __mapper_args__ = {"version_id_col": version}
 
-
-class RoleListItem(PartnershipOwned, db.Model):
+class RoleListItem(VersionedMixin, OrderedMixin, PartnershipOwned, db.Model):
     """One entry of a role's "Work together to … by:" list."""
 
     id: Mapped[int] = mapped_column(primary_key=True)
     role_id: Mapped[int] = mapped_column(
         ForeignKey("partnership_role.id", ondelete="CASCADE"), index=True
     )
-    position: Mapped[int]
-    text: Mapped[str] = mapped_column(Text)
-    version: Mapped[int] = mapped_column(default=1)
+    text: Mapped[str] = mapped_column(Text, info={"limit": 2000})
 
     role: Mapped[PartnershipRole] = relationship(back_populates="items")
 
-    __mapper_args__ = {"version_id_col": version}
 
-
-class JointAim(PartnershipOwned, db.Model):
+class JointAim(VersionedMixin, OrderedMixin, PartnershipOwned, db.Model):
     """An aim every partner works towards, under one role of a plan period.
 
     Other features link their records to a joint aim by its ``id``; the aim's
@@ -127,9 +113,7 @@ class JointAim(PartnershipOwned, db.Model):
     role_id: Mapped[int] = mapped_column(
         ForeignKey("partnership_role.id", ondelete="CASCADE"), index=True
     )
-    position: Mapped[int]
-    text: Mapped[str] = mapped_column(Text)
-    version: Mapped[int] = mapped_column(default=1)
+    text: Mapped[str] = mapped_column(Text, info={"limit": 2000})
 
     role: Mapped[PartnershipRole] = relationship(back_populates="aims")
     measures: Mapped[list[AimMeasure]] = relationship(
@@ -137,8 +121,6 @@ class JointAim(PartnershipOwned, db.Model):
         order_by="AimMeasure.position, AimMeasure.id",
         cascade="all, delete-orphan",
     )
-
-    __mapper_args__ = {"version_id_col": version}
 
     @property
     def period(self) -> PlanPeriod:
@@ -148,21 +130,17 @@ class JointAim(PartnershipOwned, db.Model):
         return f"<JointAim {self.id}: {self.text[:30]}>"
 
 
-class AimMeasure(PartnershipOwned, db.Model):
+class AimMeasure(VersionedMixin, OrderedMixin, PartnershipOwned, db.Model):
     """One answer to "How will we measure our results?" for a joint aim."""
 
     id: Mapped[int] = mapped_column(primary_key=True)
     aim_id: Mapped[int] = mapped_column(ForeignKey("joint_aim.id", ondelete="CASCADE"), index=True)
-    position: Mapped[int]
-    text: Mapped[str] = mapped_column(Text)
-    version: Mapped[int] = mapped_column(default=1)
+    text: Mapped[str] = mapped_column(Text, info={"limit": 2000})
 
     aim: Mapped[JointAim] = relationship(back_populates="measures")
 
-    __mapper_args__ = {"version_id_col": version}
 
-
-class PeriodStatement(PartnershipOwned, db.Model):
+class PeriodStatement(VersionedMixin, OrderedMixin, PartnershipOwned, db.Model):
     """A "Delivering our commitments" or "Rights and Responsibilities" statement."""
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -170,13 +148,9 @@ class PeriodStatement(PartnershipOwned, db.Model):
         ForeignKey("plan_period.id", ondelete="CASCADE"), index=True
     )
     section: Mapped[str] = mapped_column(String(20))
-    position: Mapped[int]
-    text: Mapped[str] = mapped_column(Text)
-    version: Mapped[int] = mapped_column(default=1)
+    text: Mapped[str] = mapped_column(Text, info={"limit": 2000})
 
     period: Mapped[PlanPeriod] = relationship(back_populates="statements")
-
-    __mapper_args__ = {"version_id_col": version}
 
     @property
     def section_label(self) -> str:

@@ -17,7 +17,6 @@ from portal.aims.forms import (
     CopyPeriodForm,
     ListItemForm,
     MeasureForm,
-    MoveForm,
     PeriodForm,
     RoleForm,
     StatementForm,
@@ -31,9 +30,11 @@ from portal.aims.models import (
     PlanPeriod,
     RoleListItem,
 )
+from portal.editing import Invalid, show_invalid, submit_edit
 from portal.extensions import db
 from portal.forms import ConfirmForm
 from portal.once import one_time
+from portal.ordering import MoveForm
 from portal.readability import readability
 
 partnership_bp = partnership_blueprint("aims", __name__, "/aims")
@@ -93,11 +94,6 @@ def _years(form) -> tuple[int, int]:
     return int(form.start_year.data), int(form.end_year.data)
 
 
-def _field_error(form, exc: services.FrameworkError) -> None:
-    field = getattr(form, exc.field or "", None) or form.start_year
-    field.errors = [*field.errors, str(exc)]
-
-
 # --- plan periods ---------------------------------------------------------------------------
 
 
@@ -122,8 +118,8 @@ def new_period():
                 introduction=form.introduction.data or "",
                 alternative_formats=form.alternative_formats.data or "",
             )
-        except services.FrameworkError as exc:
-            _field_error(form, exc)
+        except Invalid as exc:
+            show_invalid(form, exc)
         else:
             flash(f"Plan period {period.label} has been added as a draft", "success")
             return redirect(url_for(".period", plan_period_id=period.id))
@@ -145,38 +141,31 @@ def period(plan_period_id: int):
 def edit_period(plan_period_id: int):
     row = get_partnership_owned_or_404(PlanPeriod, plan_period_id)
     form = PeriodForm(obj=row if request.method == "GET" else None)
-    conflict = None
     if request.method == "GET":
         form.version.data = str(row.version)
         form.start_year.data, form.end_year.data = str(row.start_year), str(row.end_year)
-    if form.validate_on_submit():
-        version = form.version_number()
-        if version is None:
-            abort(400)
+
+    def save(version: int):
         start, end = _years(form)
-        try:
-            services.update_period(
-                row,
-                version=version,
-                title=form.title.data,
-                start_year=start,
-                end_year=end,
-                introduction=form.introduction.data or "",
-                alternative_formats=form.alternative_formats.data or "",
-            )
-        except services.EditConflict as exc:
-            conflict = exc
-            form.version.data = str(exc.current.version)
-        except services.FrameworkError as exc:
-            _field_error(form, exc)
-        else:
-            flash(f"Plan period {row.label} has been saved", "success")
-            return _back_to(row)
+        services.update_period(
+            row,
+            version=version,
+            title=form.title.data,
+            start_year=start,
+            end_year=end,
+            introduction=form.introduction.data or "",
+            alternative_formats=form.alternative_formats.data or "",
+        )
+
+    edit = submit_edit(form, row, save)
+    if edit.saved:
+        flash(f"Plan period {row.label} has been saved", "success")
+        return _back_to(row)
     return render_template(
         "aims/period_form.html",
         form=form,
         period=row,
-        conflict=conflict,
+        conflict=edit.conflict,
         check=readability(form.introduction.data),
     )
 
@@ -206,8 +195,8 @@ def copy_period(plan_period_id: int):
         start, end = _years(form)
         try:
             copy = services.copy_period(row, title=form.title.data, start_year=start, end_year=end)
-        except services.FrameworkError as exc:
-            _field_error(form, exc)
+        except Invalid as exc:
+            show_invalid(form, exc)
         else:
             flash(
                 f"{row.label} has been copied into a draft for {copy.label}. "
@@ -241,7 +230,7 @@ def delete_period(plan_period_id: int):
 # --- adding parts --------------------------------------------------------------------------
 
 
-def _part_form(form, heading: str, back_obj, *, obj=None, conflict=None, fields=("text",)):
+def _part_form(form, heading: str, back_obj, *, obj=None, conflict=None, fields=("text",), noun=""):
     check_field = "lead_in" if "lead_in" in fields else "text"
     return render_template(
         "aims/part_form.html",
@@ -250,6 +239,7 @@ def _part_form(form, heading: str, back_obj, *, obj=None, conflict=None, fields=
         obj=obj,
         fields=fields,
         conflict=conflict,
+        noun=noun,
         period=period_of(back_obj),
         check=readability(form[check_field].data),
     )
@@ -326,22 +316,27 @@ def _edit_part(kind: str, **kwargs):
     _segment, model, arg, form_class, fields = PARTS[kind]
     obj = get_partnership_owned_or_404(model, kwargs[arg])
     form = form_class(obj=obj if request.method == "GET" else None)
-    conflict = None
     if request.method == "GET":
         form.version.data = str(obj.version)
-    if form.validate_on_submit():
-        version = form.version_number()
-        if version is None:
-            abort(400)
-        try:
-            services.update(obj, version=version, **{f: form[f].data or "" for f in fields})
-        except services.EditConflict as exc:
-            conflict = exc
-            form.version.data = str(exc.current.version)
-        else:
-            flash(f"The {NOUNS[kind]} has been saved", "success")
-            return _back_to(obj)
-    return _part_form(form, f"Change {NOUNS[kind]}", obj, obj=obj, conflict=conflict, fields=fields)
+    edit = submit_edit(
+        form,
+        obj,
+        lambda version: services.update(
+            obj, version=version, **{f: form[f].data or "" for f in fields}
+        ),
+    )
+    if edit.saved:
+        flash(f"The {NOUNS[kind]} has been saved", "success")
+        return _back_to(obj)
+    return _part_form(
+        form,
+        f"Change {NOUNS[kind]}",
+        obj,
+        obj=obj,
+        conflict=edit.conflict,
+        fields=fields,
+        noun=NOUNS[kind],
+    )
 
 
 def _delete_part(kind: str, **kwargs):

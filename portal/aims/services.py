@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from sqlalchemy import delete, select
 
-from portal import audit, clock, tenancy
+from portal import audit, clock, ordering, tenancy
 from portal.aims.models import (
     STATEMENT_SECTIONS,
     AimMeasure,
@@ -19,7 +19,12 @@ from portal.aims.models import (
     PlanPeriod,
     RoleListItem,
 )
-from portal.editing import EditConflict, commit_edit
+from portal.editing import (  # noqa: F401 - callers catch EditConflict from here too
+    EditConflict,
+    Invalid,
+    check_version,
+    commit_edit,
+)
 from portal.extensions import db
 from portal.forms import parse_id
 from portal.monitoring import periods as monitoring_periods
@@ -28,15 +33,7 @@ from portal.partners.models import Partnership
 FIRST_YEAR, LAST_YEAR = 2000, 2100
 
 
-class FrameworkError(ValueError):
-    """A change to the framework that cannot be made; the message says why, plainly."""
-
-    def __init__(self, message: str, field: str | None = None):
-        super().__init__(message)
-        self.field = field
-
-
-class LinkError(ValueError):
+class LinkError(Invalid):
     """A commitment was to be linked to a joint aim its organisation may not use."""
 
 
@@ -177,7 +174,7 @@ def check_linkable(aim_ids) -> set[int]:
     """The ids, if the tenant in scope may link to every one of them; else LinkError."""
     parsed = [parse_id(i) for i in aim_ids or []]
     if None in parsed:
-        raise LinkError("Choose only joint aims of your own partnerships")
+        raise LinkError("joint_aims", "Choose only joint aims of your own partnerships")
     wanted = set(parsed)
     if not wanted:
         return wanted
@@ -187,7 +184,7 @@ def check_linkable(aim_ids) -> set[int]:
         )
     )
     if wanted - allowed:
-        raise LinkError("Choose only joint aims of your own partnerships")
+        raise LinkError("joint_aims", "Choose only joint aims of your own partnerships")
     return wanted
 
 
@@ -219,13 +216,11 @@ def set_commitment_aims(commitment, aim_ids) -> bool:
 
 def _check_years(start_year: int, end_year: int) -> None:
     if not FIRST_YEAR <= start_year <= LAST_YEAR:
-        raise FrameworkError(
-            f"Start year must be between {FIRST_YEAR} and {LAST_YEAR}", "start_year"
-        )
+        raise Invalid("start_year", f"Start year must be between {FIRST_YEAR} and {LAST_YEAR}")
     if not start_year < end_year <= start_year + 10:
-        raise FrameworkError(
-            "End year must be after the start year, and no more than 10 years after it",
+        raise Invalid(
             "end_year",
+            "End year must be after the start year, and no more than 10 years after it",
         )
 
 
@@ -238,8 +233,8 @@ def _check_unique_period(start_year: int, end_year: int, own_id=None):
     if own_id is not None:
         query = query.where(PlanPeriod.id != own_id)
     if db.session.scalar(query) is not None:
-        raise FrameworkError(
-            f"There is already a plan period for {start_year} to {end_year}", "start_year"
+        raise Invalid(
+            "start_year", f"There is already a plan period for {start_year} to {end_year}"
         )
 
 
@@ -276,8 +271,7 @@ def create_period(
 def update_period(period: PlanPeriod, *, version: int, **fields) -> PlanPeriod:
     """Save a period's title, years, introduction and alternative formats note."""
     submitted = {k: v.strip() if isinstance(v, str) else v for k, v in fields.items()}
-    if period.version != version:
-        raise EditConflict(period, submitted)
+    check_version(period, version, submitted)
     _check_years(submitted["start_year"], submitted["end_year"])
     _check_unique_period(submitted["start_year"], submitted["end_year"], period.id)
     changed = [k for k, v in submitted.items() if getattr(period, k) != v]
@@ -415,7 +409,7 @@ def add_measure(aim: JointAim, text: str) -> AimMeasure:
 def add_statement(period: PlanPeriod, section: str, text: str) -> PeriodStatement:
     """Add a statement at the end of its section."""
     if section not in STATEMENT_SECTIONS:
-        raise FrameworkError("Choose which list the statement belongs to", "section")
+        raise Invalid("section", "Choose which list the statement belongs to")
     statement = PeriodStatement(
         section=section,
         text=text.strip(),
@@ -431,8 +425,7 @@ def add_statement(period: PlanPeriod, section: str, text: str) -> PeriodStatemen
 def update(obj, *, version: int, **fields):
     """Save the text fields of a role, list item, aim, measure or statement."""
     submitted = {k: v.strip() for k, v in fields.items()}
-    if obj.version != version:
-        raise EditConflict(obj, submitted)
+    check_version(obj, version, submitted)
     changed = [k for k, v in submitted.items() if getattr(obj, k) != v]
     if not changed:
         return obj
@@ -447,22 +440,13 @@ def delete_part(obj) -> None:
     siblings = [s for s in _siblings(obj) if s is not obj]
     _record("deleted", obj, text=(getattr(obj, "text", None) or obj.name)[:200])
     db.session.delete(obj)
-    for position, row in enumerate(siblings, start=1):
-        if row.position != position:
-            row.position = position
+    ordering.renumber(siblings)
     db.session.commit()
 
 
 def move(obj, direction: str) -> None:
     """Move a role, list item, aim, measure or statement up or down one place."""
-    rows = list(_siblings(obj))
-    index = rows.index(obj)
-    other = index - 1 if direction == "up" else index + 1
-    if direction not in {"up", "down"} or not 0 <= other < len(rows):
+    if not ordering.move(_siblings(obj), obj, direction):
         return
-    rows[index], rows[other] = rows[other], rows[index]
-    for position, row in enumerate(rows, start=1):
-        if row.position != position:
-            row.position = position
     _record("moved", obj, direction=direction)
     db.session.commit()

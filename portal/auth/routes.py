@@ -19,6 +19,7 @@ from flask_login import current_user, login_required, login_user, logout_user
 
 from portal.auth import lockout, services
 from portal.auth.forms import ForgotPasswordForm, LoginForm, SetPasswordForm
+from portal.editing import Invalid
 from portal.extensions import db, limiter
 from portal.forms import ConfirmForm
 
@@ -136,7 +137,7 @@ def _set_password_page(purpose: str, token: str, template: str):
     if form.validate_on_submit():
         try:
             user = services.set_password_with_token(row, form.password.data)
-        except services.AccountError as exc:
+        except Invalid as exc:
             form.password.errors.append(str(exc))
         else:
             if current_user.is_authenticated:
@@ -170,7 +171,7 @@ def accept_invitation(token: str):
         if form.validate_on_submit():
             try:
                 user = people.accept_with_password(invitation, account, form.password.data)
-            except services.AccountError as exc:
+            except Invalid as exc:
                 db.session.rollback()
                 form.password.errors.append(str(exc))
             else:
@@ -195,7 +196,7 @@ def accept_invitation(token: str):
     if form.validate_on_submit():
         try:
             people.accept(invitation, current_user)
-        except services.AccountError as exc:
+        except Invalid as exc:
             db.session.rollback()
             error = str(exc)
         else:

@@ -16,14 +16,16 @@ from sqlalchemy.orm import joinedload
 from portal import audit, clock, mail
 from portal.auth.models import AuthToken, SignInLock, TenantGrant, User, UserSession
 from portal.config import DEVELOPMENT_BASE_URL
+from portal.editing import Invalid
 from portal.extensions import db
 from portal.partners.models import Tenant
 
 MIN_PASSWORD_LENGTH = 12
 
 
-class AccountError(ValueError):
-    """A request about an account that cannot be carried out, in the user's words."""
+class AccountError(Invalid):
+    """A request about an account that cannot be carried out, in the user's words (the
+    route knows which field it is about)."""
 
 
 # --- passwords ---------------------------------------------------------------------------
@@ -45,11 +47,11 @@ def hash_password(password: str) -> str:
 def check_password_rules(password: str, user: User | None = None) -> None:
     """Refuse passwords that are too short or just the email address."""
     if len(password) < MIN_PASSWORD_LENGTH:
-        raise AccountError(f"Password must be at least {MIN_PASSWORD_LENGTH} characters")
+        raise AccountError(None, f"Password must be at least {MIN_PASSWORD_LENGTH} characters")
     if len(password) > 256:
-        raise AccountError("Password must be 256 characters or fewer")
+        raise AccountError(None, "Password must be 256 characters or fewer")
     if user is not None and password.strip().lower() == user.email.lower():
-        raise AccountError("Password must not be your email address")
+        raise AccountError(None, "Password must not be your email address")
 
 
 def normalise_email(email: str) -> str:
@@ -331,7 +333,7 @@ def send_password_reset(email: str) -> bool:
 def disable(user: User, *, by: User, tenant: Tenant | None = None) -> None:
     """Disable an account: it can no longer sign in, and its sessions end now."""
     if user.id == by.id:
-        raise AccountError("You cannot disable your own account")
+        raise AccountError(None, "You cannot disable your own account")
     if user.disabled_at is None:
         user.disabled_at = clock.utcnow()
         end_all_sessions(user, "account disabled")

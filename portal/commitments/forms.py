@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from flask_wtf import FlaskForm
 from govuk_frontend_wtf.wtforms_widgets import (
     GovCheckboxesInput,
     GovSubmitInput,
@@ -10,16 +9,15 @@ from govuk_frontend_wtf.wtforms_widgets import (
     GovTextInput,
 )
 from wtforms import (
-    HiddenField,
-    IntegerField,
     SelectMultipleField,
     StringField,
     SubmitField,
     TextAreaField,
 )
-from wtforms.validators import DataRequired, InputRequired, Length, Optional
+from wtforms.validators import DataRequired, Optional
 
-from portal.forms import VersionedForm, strip
+from portal.commitments.models import Commitment
+from portal.forms import VersionedForm, no_longer_than, strip
 
 
 class CommitmentForm(VersionedForm):
@@ -31,7 +29,7 @@ class CommitmentForm(VersionedForm):
         'and activities are open to all."',
         validators=[
             DataRequired(message="Enter the commitment"),
-            Length(max=2000, message="Commitment must be 2,000 characters or fewer"),
+            no_longer_than(Commitment.text, "Commitment"),
         ],
     )
     source = StringField(
@@ -39,7 +37,7 @@ class CommitmentForm(VersionedForm):
         widget=GovTextInput(),
         filters=[strip],
         description="For example the policy's title and section",
-        validators=[Optional(), Length(max=300, message="Source must be 300 characters or fewer")],
+        validators=[Optional(), no_longer_than(Commitment.source, "Source")],
     )
     # Choices are the joint aims of the organisation's partnerships, set by the route; the
     # service checks every chosen aim again, so a forged value is refused in plain words.
@@ -53,8 +51,3 @@ class CommitmentForm(VersionedForm):
         validators=[Optional()],
     )
     submit = SubmitField("Save commitment", widget=GovSubmitInput())
-
-
-class MoveForm(FlaskForm):
-    direction = HiddenField(validators=[InputRequired()])
-    position = IntegerField(validators=[Optional()])

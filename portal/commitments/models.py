@@ -2,30 +2,23 @@
 
 from __future__ import annotations
 
-from datetime import datetime
-
 from sqlalchemy import String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from portal.extensions import db
+from portal.models import OrderedMixin, TimestampMixin, VersionedMixin
 from portal.references import TenantNumbered
 
 
-class Commitment(TenantNumbered, db.Model):
+class Commitment(TimestampMixin, VersionedMixin, OrderedMixin, TenantNumbered, db.Model):
     """One "We will …" statement of an organisation's equality policy, in order."""
 
     reference_prefix = "C"
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    position: Mapped[int]
-    text: Mapped[str] = mapped_column(Text)
+    text: Mapped[str] = mapped_column(Text, info={"limit": 2000})
     source: Mapped[str] = mapped_column(String(300), default="")
     is_demo: Mapped[bool] = mapped_column(default=False)
-    created_at: Mapped[datetime]
-    updated_at: Mapped[datetime]
-    version: Mapped[int] = mapped_column(default=1)
-
-    __mapper_args__ = {"version_id_col": version}
 
     def __repr__(self) -> str:
         return f"<Commitment {self.position}: {self.text[:30]}>"

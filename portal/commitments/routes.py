@@ -2,17 +2,19 @@
 
 from __future__ import annotations
 
-from flask import abort, flash, g, redirect, render_template, request, url_for
+from flask import flash, g, redirect, render_template, request, url_for
 
 from portal import exports
 from portal.access import READ_ROLES, requires, tenant_blueprint
 from portal.aims import services as aims
 from portal.commitments import services
-from portal.commitments.forms import CommitmentForm, MoveForm
+from portal.commitments.forms import CommitmentForm
 from portal.commitments.models import Commitment
+from portal.editing import Invalid, show_invalid, submit_edit
 from portal.extensions import db
 from portal.forms import ConfirmForm
 from portal.once import one_time
+from portal.ordering import MoveForm
 from portal.readability import readability
 from portal.references import get_numbered_or_404
 
@@ -75,8 +77,8 @@ def new_commitment():
             row = services.add_commitment(
                 form.text.data, form.source.data or "", form.joint_aims.data or []
             )
-        except aims.LinkError as exc:
-            form.joint_aims.errors = [*form.joint_aims.errors, str(exc)]
+        except Invalid as exc:
+            show_invalid(form, exc)
         else:
             flash(f"Commitment {row.position} has been added", "success")
             return redirect(url_for(".commitments"))
@@ -90,36 +92,29 @@ def new_commitment():
 def edit_commitment(commitment_number: int):
     row = get_numbered_or_404(Commitment, commitment_number)
     form = CommitmentForm(obj=row if request.method == "GET" else None)
-    conflict = None
     _joint_aim_choices(form)
     if request.method == "GET":
         form.version.data = str(row.version)
         form.joint_aims.data = aims.linked_aim_ids(row.id)
-    if form.validate_on_submit():
-        version = form.version_number()
-        if version is None:
-            abort(400)
-        try:
-            services.update_commitment(
-                row,
-                text=form.text.data,
-                source=form.source.data or "",
-                version=version,
-                joint_aim_ids=form.joint_aims.data or [],
-            )
-        except services.EditConflict as exc:
-            conflict = exc
-            form.version.data = str(exc.current.version)
-        except aims.LinkError as exc:
-            form.joint_aims.errors = [*form.joint_aims.errors, str(exc)]
-        else:
-            flash(f"Commitment {row.position} has been saved", "success")
-            return redirect(url_for(".commitments"))
+    edit = submit_edit(
+        form,
+        row,
+        lambda version: services.update_commitment(
+            row,
+            text=form.text.data,
+            source=form.source.data or "",
+            version=version,
+            joint_aim_ids=form.joint_aims.data or [],
+        ),
+    )
+    if edit.saved:
+        flash(f"Commitment {row.position} has been saved", "success")
+        return redirect(url_for(".commitments"))
     return render_template(
         "commitments/commitment_form.html",
         form=form,
         row=row,
-        conflict=conflict,
+        conflict=edit.conflict,
         check=readability(form.text.data),
     )
 

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from sqlalchemy import func, select
 
-from portal import audit, clock
+from portal import audit, clock, ordering
 from portal.aims import services as aims
 from portal.commitments.models import Commitment
-from portal.editing import EditConflict, commit_edit
+from portal.editing import check_version, commit_edit
 from portal.extensions import db
 
 
@@ -19,7 +19,8 @@ def commitments():
 def add_commitment(text: str, source: str = "", joint_aim_ids=None) -> Commitment:
     """Add a commitment at the end, linked to the joint aims it serves.
 
-    Raises aims.LinkError, saving nothing, if an aim is not one of the tenant's partnerships'.
+    Raises aims.LinkError (an ``Invalid``), saving nothing, if an aim is not one of the
+    tenant's partnerships'.
     """
     aims.check_linkable(joint_aim_ids)
     position = (db.session.scalar(select(func.max(Commitment.position))) or 0) + 1
@@ -43,8 +44,7 @@ def update_commitment(
     ``joint_aim_ids`` (None leaves the links alone) are the joint aims it serves now.
     """
     submitted = {"text": text.strip(), "source": source.strip()}
-    if row.version != version:
-        raise EditConflict(row, submitted)
+    check_version(row, version, submitted)
     if joint_aim_ids is not None:
         aims.check_linkable(joint_aim_ids)
     changed = [k for k, v in submitted.items() if getattr(row, k) != v]
@@ -71,19 +71,11 @@ def delete_commitment(row: Commitment) -> None:
 
 def move_commitment(row: Commitment, direction: str) -> None:
     """Move a commitment up or down one place."""
-    rows = db.session.scalars(commitments()).all()
-    index = next(i for i, r in enumerate(rows) if r.id == row.id)
-    other = index - 1 if direction == "up" else index + 1
-    if not 0 <= other < len(rows):
+    if not ordering.move(db.session.scalars(commitments()).all(), row, direction):
         return
-    rows[index], rows[other] = rows[other], rows[index]
-    for position, r in enumerate(rows, start=1):
-        r.position = position
     audit.record("commitment.moved", row, detail={"direction": direction})
     db.session.commit()
 
 
 def _renumber() -> None:
-    for position, r in enumerate(db.session.scalars(commitments()), start=1):
-        if r.position != position:
-            r.position = position
+    ordering.renumber(db.session.scalars(commitments()).all())

@@ -9,6 +9,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from portal import clock
 from portal.extensions import db
+from portal.models import TimestampMixin, VersionedMixin
 from portal.references import TenantNumbered
 from portal.tenancy import PartnershipOwned, TenantOwned
 
@@ -35,7 +36,7 @@ IMPACTS = {
 KINDS = {"screening": "Screening", "full": "Full assessment"}
 
 
-class ImpactAssessment(TenantNumbered, db.Model):
+class ImpactAssessment(TimestampMixin, VersionedMixin, TenantNumbered, db.Model):
     """One equality impact assessment of a service, policy or function."""
 
     reference_prefix = "EQIA"
@@ -53,15 +54,10 @@ class ImpactAssessment(TenantNumbered, db.Model):
     is_published: Mapped[bool] = mapped_column(default=False)
     published_on: Mapped[date | None]
     is_demo: Mapped[bool] = mapped_column(default=False)
-    created_at: Mapped[datetime]
-    updated_at: Mapped[datetime]
-    version: Mapped[int] = mapped_column(default=1)
 
     impacts: Mapped[list[CharacteristicImpact]] = relationship(
         back_populates="assessment", cascade="all, delete-orphan", lazy="selectin"
     )
-
-    __mapper_args__ = {"version_id_col": version}
 
     @property
     def kind_label(self) -> str:
@@ -153,7 +149,7 @@ class JointAssessment(PartnershipOwned, db.Model):
         return f"<JointAssessment {self.id}: {self.title[:30]}>"
 
 
-class JointContribution(TenantOwned, db.Model):
+class JointContribution(TimestampMixin, VersionedMixin, TenantOwned, db.Model):
     """One member organisation's contribution to a joint assessment."""
 
     __tablename__ = "joint_contribution"
@@ -170,13 +166,8 @@ class JointContribution(TenantOwned, db.Model):
     contributor: Mapped[str] = mapped_column(String(200), default="")
     submitted_at: Mapped[datetime | None]
     is_demo: Mapped[bool] = mapped_column(default=False)
-    created_at: Mapped[datetime]
-    updated_at: Mapped[datetime]
-    version: Mapped[int] = mapped_column(default=1)
 
     joint: Mapped[JointAssessment] = relationship()
-
-    __mapper_args__ = {"version_id_col": version}
 
     @property
     def is_submitted(self) -> bool:

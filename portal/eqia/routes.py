@@ -15,6 +15,7 @@ from portal.access import (
     requires,
     tenant_blueprint,
 )
+from portal.editing import EditConflict, Invalid, show_invalid, submit_edit
 from portal.eqia import services
 from portal.eqia.forms import (
     AssessmentForm,
@@ -35,11 +36,6 @@ partnership_bp = partnership_blueprint("joint_eqia", __name__, "/eqia")
 bp = public_blueprint("public_eqia", __name__, "/eqia")
 
 
-def _add_error(form, field: str, message: str) -> None:
-    form[field].errors = [*form[field].errors, message]
-    form._errors = None  # the error summary reads the cached errors
-
-
 # --- the register ------------------------------------------------------------------------
 
 
@@ -58,8 +54,8 @@ def new_assessment():
     if form.validate_on_submit():
         try:
             row = services.add_assessment(form.data_for_service())
-        except services.InvalidAssessment as exc:
-            _add_error(form, exc.field, exc.message)
+        except Invalid as exc:
+            show_invalid(form, exc)
         else:
             flash(f"“{row.title}” has been added to the register", "success")
             return redirect(url_for(".assessment", assessment_number=row.number))
@@ -85,29 +81,21 @@ def assessment(assessment_number: int):
 def edit_assessment(assessment_number: int):
     row = get_numbered_or_404(ImpactAssessment, assessment_number)
     form = AssessmentForm()
-    conflict = None
     if request.method == "GET":
         form.fill_from(row)
-    elif form.validate_on_submit():
-        version = form.version_number()
-        if version is None:
-            abort(400)
-        try:
-            services.update_assessment(row, form.data_for_service(), version=version)
-        except services.EditConflict as exc:
-            conflict = exc
-            form.version.data = str(exc.current.version)
-        except services.InvalidAssessment as exc:
-            db.session.rollback()
-            _add_error(form, exc.field, exc.message)
-        else:
-            flash(f"“{row.title}” has been saved", "success")
-            return redirect(url_for(".assessment", assessment_number=row.number))
+    edit = submit_edit(
+        form,
+        row,
+        lambda version: services.update_assessment(row, form.data_for_service(), version=version),
+    )
+    if edit.saved:
+        flash(f"“{row.title}” has been saved", "success")
+        return redirect(url_for(".assessment", assessment_number=row.number))
     return render_template(
         "eqia/assessment_form.html",
         form=form,
         row=row,
-        conflict=conflict,
+        conflict=edit.conflict,
         check=readability(form.narrative()),
     )
 
@@ -148,12 +136,13 @@ def contribution(joint_id: int):
                 version=form.version_number(),
                 submit=bool(form.submit.data),
             )
-        except services.EditConflict as exc:
+        except EditConflict as exc:
+            db.session.rollback()
             conflict = exc
             form.version.data = str(exc.current.version)
-        except services.InvalidAssessment as exc:
+        except Invalid as exc:
             db.session.rollback()
-            _add_error(form, exc.field, exc.message)
+            show_invalid(form, exc)
         else:
             if form.submit.data:
                 flash("Your contribution has been submitted to the partnership lead", "success")
@@ -186,8 +175,8 @@ def new_joint_assessment():
     if form.validate_on_submit():
         try:
             row = services.start_joint_assessment(g.partnership, form.data)
-        except services.InvalidAssessment as exc:
-            _add_error(form, exc.field, exc.message)
+        except Invalid as exc:
+            show_invalid(form, exc)
         else:
             flash(f"“{row.title}” has been started; members can now contribute", "success")
             return redirect(url_for(".joint_assessment", joint_id=row.id))
@@ -222,9 +211,9 @@ def conclude_joint(joint_id: int):
     if form.validate_on_submit():
         try:
             services.conclude_joint(joint, g.partnership, form.conclusion.data)
-        except services.InvalidAssessment as exc:
+        except Invalid as exc:
             db.session.rollback()
-            _add_error(form, exc.field, exc.message)
+            show_invalid(form, exc)
         else:
             flash("The conclusion has been saved. You can now publish the assessment", "success")
             return redirect(url_for(".joint_assessment", joint_id=joint.id))
@@ -243,7 +232,7 @@ def publish_joint(joint_id: int):
     if form.validate_on_submit():
         try:
             services.publish_joint(joint, g.partnership)
-        except services.InvalidAssessment as exc:
+        except Invalid as exc:
             db.session.rollback()
             flash(exc.message, "error")
         else:

@@ -7,7 +7,7 @@ from datetime import date, timedelta
 from sqlalchemy import select
 
 from portal import audit, clock
-from portal.editing import EditConflict, commit_edit
+from portal.editing import Invalid, check_version, commit_edit
 from portal.eqia.models import (
     CHARACTERISTICS,
     IMPACTS,
@@ -34,15 +34,6 @@ ASSESSMENT_FIELDS = (
     "is_published",
     "published_on",
 )
-
-
-class InvalidAssessment(ValueError):
-    """Data that breaks a rule of the register; ``field`` names the form field at fault."""
-
-    def __init__(self, field: str, message: str):
-        super().__init__(message)
-        self.field = field
-        self.message = message
 
 
 # --- queries -------------------------------------------------------------------------------
@@ -108,32 +99,26 @@ def submitted_contributions(joint: JointAssessment, partnership: Partnership) ->
 
 def _check(data: dict, today: date) -> None:
     if data["kind"] not in KINDS:
-        raise InvalidAssessment("kind", "Choose screening or full assessment")
+        raise Invalid("kind", "Choose screening or full assessment")
     if data["assessed_on"] > today:
-        raise InvalidAssessment(
-            "assessed_on", "The date of the assessment must be today or earlier"
-        )
+        raise Invalid("assessed_on", "The date of the assessment must be today or earlier")
     review_on = data.get("review_on")
     if review_on is not None and review_on <= data["assessed_on"]:
-        raise InvalidAssessment(
-            "review_on", "The review date must be after the date of the assessment"
-        )
+        raise Invalid("review_on", "The review date must be after the date of the assessment")
     if data.get("is_published"):
         published_on = data.get("published_on")
         if published_on is None:
-            raise InvalidAssessment("published_on", "Enter the date it was published")
+            raise Invalid("published_on", "Enter the date it was published")
         if published_on < data["assessed_on"]:
-            raise InvalidAssessment(
-                "published_on", "The publication date cannot be before the assessment"
-            )
+            raise Invalid("published_on", "The publication date cannot be before the assessment")
         if published_on > today:
-            raise InvalidAssessment("published_on", "The publication date must be today or earlier")
+            raise Invalid("published_on", "The publication date must be today or earlier")
     for key, label in CHARACTERISTICS.items():
         impact = data["impacts"].get(key, {})
         if impact.get("impact") not in IMPACTS:
-            raise InvalidAssessment(f"impact_{key}", f"Choose the likely impact on {label.lower()}")
+            raise Invalid(f"impact_{key}", f"Choose the likely impact on {label.lower()}")
         if impact["impact"] == "negative" and not impact.get("mitigation"):
-            raise InvalidAssessment(
+            raise Invalid(
                 f"mitigation_{key}",
                 f"Say how you will reduce or remove the negative impact on {label.lower()}",
             )
@@ -179,8 +164,7 @@ def add_assessment(data: dict, *, is_demo: bool = False) -> ImpactAssessment:
 def update_assessment(row: ImpactAssessment, data: dict, *, version: int) -> ImpactAssessment:
     """Save an edit made to ``version``; refuse it if somebody saved in between."""
     clean = _clean(data)
-    if row.version != version:
-        raise EditConflict(row, clean)
+    check_version(row, version, clean)
     _check(clean, clock.utcnow().date())
     changed = [k for k in ASSESSMENT_FIELDS if getattr(row, k) != clean[k]]
     for key in CHARACTERISTICS:
@@ -209,14 +193,14 @@ def start_joint_assessment(partnership: Partnership, data: dict) -> JointAssessm
     subject = (data.get("subject") or "").strip()
     lead_officer = (data.get("lead_officer") or "").strip()
     if not title:
-        raise InvalidAssessment("title", "Enter a title")
+        raise Invalid("title", "Enter a title")
     if not subject:
-        raise InvalidAssessment("subject", "Enter the service, policy or function assessed")
+        raise Invalid("subject", "Enter the service, policy or function assessed")
     if not lead_officer:
-        raise InvalidAssessment("lead_officer", "Enter the lead officer")
+        raise Invalid("lead_officer", "Enter the lead officer")
     due_on = data.get("due_on")
     if due_on is not None and due_on < clock.utcnow().date():
-        raise InvalidAssessment("due_on", "The date contributions are due must be in the future")
+        raise Invalid("due_on", "The date contributions are due must be in the future")
     row = JointAssessment(
         title=title,
         subject=subject,
@@ -247,7 +231,7 @@ def save_contribution(
     impacts = {key: (data.get("impacts") or {}).get(key) for key in CHARACTERISTICS}
     for key, label in CHARACTERISTICS.items():
         if impacts[key] not in IMPACTS:
-            raise InvalidAssessment(f"impact_{key}", f"Choose the likely impact on {label.lower()}")
+            raise Invalid(f"impact_{key}", f"Choose the likely impact on {label.lower()}")
     submitted = {
         "impacts": impacts,
         "evidence": (data.get("evidence") or "").strip(),
@@ -255,9 +239,9 @@ def save_contribution(
         "contributor": (data.get("contributor") or "").strip(),
     }
     if not submitted["evidence"]:
-        raise InvalidAssessment("evidence", "Enter what your organisation knows about the impact")
+        raise Invalid("evidence", "Enter what your organisation knows about the impact")
     if not submitted["contributor"]:
-        raise InvalidAssessment("contributor", "Enter who prepared this contribution")
+        raise Invalid("contributor", "Enter who prepared this contribution")
     row = contribution_for(joint)
     now = clock.utcnow()
     if row is None:
@@ -266,9 +250,8 @@ def save_contribution(
         action = "eqia.contribution_created"
     else:
         if row.is_submitted:
-            raise InvalidAssessment("evidence", "This contribution has already been submitted")
-        if version is not None and row.version != version:
-            raise EditConflict(row, submitted)
+            raise Invalid("evidence", "This contribution has already been submitted")
+        check_version(row, version, submitted)
         action = "eqia.contribution_updated"
     for key, value in submitted.items():
         setattr(row, key, value)
@@ -320,16 +303,16 @@ def joint_content(joint: JointAssessment, partnership: Partnership) -> dict:
 def conclude_joint(joint: JointAssessment, partnership: Partnership, conclusion: str) -> None:
     """The lead's conclusion, drawn from the members' submitted contributions."""
     if joint.is_published:
-        raise InvalidAssessment(
+        raise Invalid(
             "conclusion", "This assessment has been published, so its conclusion is fixed"
         )
     conclusion = (conclusion or "").strip()
     if not conclusion:
-        raise InvalidAssessment("conclusion", "Enter the conclusion of the assessment")
+        raise Invalid("conclusion", "Enter the conclusion of the assessment")
     if len(conclusion) > 8000:
-        raise InvalidAssessment("conclusion", "The conclusion must be 8,000 characters or fewer")
+        raise Invalid("conclusion", "The conclusion must be 8,000 characters or fewer")
     if not any(row for _, row in submitted_contributions(joint, partnership)):
-        raise InvalidAssessment(
+        raise Invalid(
             "conclusion",
             "No member has submitted a contribution yet, so there is nothing to conclude from",
         )
@@ -349,7 +332,7 @@ def publish_joint(joint: JointAssessment, partnership: Partnership) -> None:
     if joint.is_published:
         return
     if not joint.is_concluded:
-        raise InvalidAssessment("conclusion", "Conclude the assessment before publishing it")
+        raise Invalid("conclusion", "Conclude the assessment before publishing it")
     joint.published_content = joint_content(joint, partnership)
     joint.published_at = clock.utcnow()
     audit.record(

@@ -19,7 +19,10 @@ from portal.incidents.models import (
     INCIDENT_TYPES,
     MOTIVATIONS,
     STATUSES,
+    HateIncident,
+    Ward,
 )
+from portal.models import limit
 
 
 class MotivationsField(SelectMultipleField):
@@ -77,7 +80,9 @@ class IncidentForm(VersionedForm):
         [("yes", "Yes"), ("no", "No")],
         "Say whether it was referred to the police",
     )
-    police_reference = text_field("Police reference (optional)", max_length=60)
+    police_reference = text_field(
+        "Police reference (optional)", max_length=limit(HateIncident.police_reference)
+    )
     actions = text_area("Actions taken (optional)")
     status = ChoiceField(
         "Status", list(STATUSES.items()), "Choose whether the case is open or closed"
@@ -125,7 +130,9 @@ class IncidentForm(VersionedForm):
 
 
 class WardNameForm(FlaskForm):
-    name = text_field("Name of the ward", required="Enter the name of the ward", max_length=120)
+    name = text_field(
+        "Name of the ward", required="Enter the name of the ward", max_length=limit(Ward.name)
+    )
     submit = SubmitField("Save ward", widget=GovSubmitInput())
 
 

@@ -9,6 +9,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from portal.eqia.models import CHARACTERISTICS
 from portal.extensions import db
+from portal.models import TimestampMixin, VersionedMixin
 from portal.references import TenantNumbered
 from portal.tenancy import TenantOwned
 
@@ -73,7 +74,7 @@ class Ward(TenantNumbered, db.Model):
         return f"<Ward {self.name!r}>"
 
 
-class HateIncident(TenantNumbered, db.Model):
+class HateIncident(TimestampMixin, VersionedMixin, TenantNumbered, db.Model):
     """One reported hate incident: a case record seen only by the organisation's caseworkers."""
 
     reference_prefix = "HI"
@@ -97,13 +98,8 @@ class HateIncident(TenantNumbered, db.Model):
     outcome: Mapped[str] = mapped_column(Text, default="")
     anonymised_at: Mapped[datetime | None]
     is_demo: Mapped[bool] = mapped_column(default=False)
-    created_at: Mapped[datetime]
-    updated_at: Mapped[datetime]
-    version: Mapped[int] = mapped_column(default=1)
 
     ward_row: Mapped[Ward] = relationship(lazy="joined")
-
-    __mapper_args__ = {"version_id_col": version}
 
     @property
     def ward(self) -> str:

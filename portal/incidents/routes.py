@@ -9,6 +9,7 @@ from flask_login import current_user
 
 from portal import exports
 from portal.access import READ_ROLES, requires, tenant_blueprint
+from portal.editing import Invalid, show_invalid, submit_edit
 from portal.extensions import db
 from portal.forms import ConfirmForm
 from portal.incidents import services
@@ -19,11 +20,6 @@ from portal.pagination import paginate
 from portal.references import get_numbered_or_404
 
 tenant_bp = tenant_blueprint("incidents", __name__, "/incidents")
-
-
-def _add_error(form, field: str, message: str) -> None:
-    form[field].errors = [*form[field].errors, message]
-    form._errors = None  # the error summary reads the cached errors
 
 
 def _filter_options(filters: services.RegisterFilters) -> dict:
@@ -110,8 +106,8 @@ def new_incident():
     if form.validate_on_submit():
         try:
             row = services.add_incident(form.data_for_service())
-        except services.InvalidIncident as exc:
-            _add_error(form, exc.field, exc.message)
+        except Invalid as exc:
+            show_invalid(form, exc)
         else:
             flash("The incident has been recorded", "success")
             return redirect(url_for(".incident", incident_number=row.number))
@@ -135,26 +131,20 @@ def edit_incident(incident_number: int):
         return redirect(url_for(".incident", incident_number=row.number))
     form = IncidentForm()
     form.ward_id.choices = [("", "Choose a ward"), *services.ward_choices(row.ward_row)]
-    conflict = None
     if request.method == "GET":
         form.fill_from(row)
-    elif form.validate_on_submit():
-        version = form.version_number()
-        if version is None:
-            abort(400)
-        try:
-            services.update_incident(row, form.data_for_service(), version=version)
-        except services.EditConflict as exc:
-            conflict = exc
-            form.version.data = str(exc.current.version)
-        except services.InvalidIncident as exc:
-            db.session.rollback()
-            _add_error(form, exc.field, exc.message)
-        else:
-            flash("The case has been saved", "success")
-            return redirect(url_for(".incident", incident_number=row.number))
+    edit = submit_edit(
+        form,
+        row,
+        lambda version: services.update_incident(row, form.data_for_service(), version=version),
+    )
+    if edit.saved:
+        flash("The case has been saved", "success")
+        return redirect(url_for(".incident", incident_number=row.number))
     services.record_view(row, "edit")
-    return render_template("incidents/incident_form.html", form=form, row=row, conflict=conflict)
+    return render_template(
+        "incidents/incident_form.html", form=form, row=row, conflict=edit.conflict
+    )
 
 
 @tenant_bp.route("/statistics")
@@ -181,9 +171,9 @@ def wards():
     if form.validate_on_submit():
         try:
             row = services.add_ward(form.name.data)
-        except services.InvalidIncident as exc:
+        except Invalid as exc:
             db.session.rollback()
-            _add_error(form, "name", exc.message)
+            show_invalid(form, exc)
         else:
             flash(f"“{row.name}” has been added to the list of wards", "success")
             return redirect(url_for(".wards"))
@@ -205,9 +195,9 @@ def edit_ward(ward_number: int):
     elif form.validate_on_submit():
         try:
             services.rename_ward(row, form.name.data)
-        except services.InvalidIncident as exc:
+        except Invalid as exc:
             db.session.rollback()
-            _add_error(form, "name", exc.message)
+            show_invalid(form, exc)
         else:
             flash("The ward has been renamed", "success")
             return redirect(url_for(".wards"))
@@ -239,8 +229,8 @@ def retention():
     elif form.validate_on_submit():
         try:
             services.set_retention(form.retention_years.data)
-        except services.InvalidIncident as exc:
-            _add_error(form, exc.field, exc.message)
+        except Invalid as exc:
+            show_invalid(form, exc)
         else:
             flash(f"Case records will be kept for {form.retention_years.data} years", "success")
             return redirect(url_for(".retention"))

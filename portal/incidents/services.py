@@ -12,7 +12,7 @@ from sqlalchemy import String, cast, or_, select
 
 from portal import audit, clock
 from portal.disclosure import DEFAULT_RULE, ReleasedCell, Rule, release_tables
-from portal.editing import EditConflict, commit_edit
+from portal.editing import Invalid, check_version, commit_edit
 from portal.extensions import db
 from portal.forms import parse_id
 from portal.incidents.models import (
@@ -27,6 +27,7 @@ from portal.incidents.models import (
     IncidentSettings,
     Ward,
 )
+from portal.models import limit
 
 CASE_FIELDS = (
     "occurred_on",
@@ -52,7 +53,6 @@ TEXT_FIELDS = (
     "outcome",
 )
 MAX_RETENTION_YEARS = 100
-WARD_NAME_LENGTH = 120
 SEARCH_FIELDS = (
     "description",
     "person_details",
@@ -61,15 +61,6 @@ SEARCH_FIELDS = (
     "actions",
     "outcome",
 )
-
-
-class InvalidIncident(ValueError):
-    """Data that breaks a rule of the register; ``field`` names the form field at fault."""
-
-    def __init__(self, field: str, message: str):
-        super().__init__(message)
-        self.field = field
-        self.message = message
 
 
 class Anonymised(Exception):
@@ -218,9 +209,9 @@ def ward_choices(current: Ward | None = None) -> list[tuple[str, str]]:
 def _clean_ward_name(name: str) -> str:
     name = " ".join((name or "").split())
     if not name:
-        raise InvalidIncident("name", "Enter the name of the ward")
-    if len(name) > WARD_NAME_LENGTH:
-        raise InvalidIncident("name", f"The name must be {WARD_NAME_LENGTH} characters or fewer")
+        raise Invalid("name", "Enter the name of the ward")
+    if len(name) > limit(Ward.name):
+        raise Invalid("name", f"The name must be {limit(Ward.name)} characters or fewer")
     return name
 
 
@@ -235,7 +226,7 @@ def add_ward(name: str) -> Ward:
     """Add a ward to the current tenant's list."""
     name = _clean_ward_name(name)
     if _same_name(name):
-        raise InvalidIncident("name", f"“{name}” is already in the list")
+        raise Invalid("name", f"“{name}” is already in the list")
     row = Ward(name=name, created_at=clock.utcnow())
     db.session.add(row)
     db.session.flush()
@@ -248,7 +239,7 @@ def rename_ward(row: Ward, name: str) -> Ward:
     """Correct a ward's name; its incidents follow it."""
     name = _clean_ward_name(name)
     if _same_name(name, exclude=row):
-        raise InvalidIncident("name", f"“{name}” is already in the list")
+        raise Invalid("name", f"“{name}” is already in the list")
     before = row.name
     if before != name:
         row.name = name
@@ -297,34 +288,32 @@ def _clean(data: dict, today: date, current_ward_id: int | None = None) -> dict:
     clean["how_reported"] = clean["how_reported"] or ""
     clean["motivations"] = [m for m in MOTIVATIONS if m in (clean["motivations"] or [])]
     if clean["occurred_on"] is None:
-        raise InvalidIncident("occurred_on", "Enter the date of the incident")
+        raise Invalid("occurred_on", "Enter the date of the incident")
     if clean["occurred_on"] > today:
-        raise InvalidIncident("occurred_on", "The date of the incident must be today or earlier")
+        raise Invalid("occurred_on", "The date of the incident must be today or earlier")
     if clean["occurred_on"] < EARLIEST_INCIDENT_DATE:
         earliest = f"{EARLIEST_INCIDENT_DATE.day} {EARLIEST_INCIDENT_DATE:%B %Y}"
-        raise InvalidIncident(
-            "occurred_on", f"The date of the incident must be {earliest} or later"
-        )
+        raise Invalid("occurred_on", f"The date of the incident must be {earliest} or later")
     if not clean["motivations"] or set(data.get("motivations") or []) - set(MOTIVATIONS):
-        raise InvalidIncident("motivations", "Choose at least one motivation")
+        raise Invalid("motivations", "Choose at least one motivation")
     if clean["incident_type"] not in INCIDENT_TYPES:
-        raise InvalidIncident("incident_type", "Choose the type of incident")
+        raise Invalid("incident_type", "Choose the type of incident")
     ward = _ward(clean["ward_id"])
     if ward is None or (ward.is_retired and ward.id != current_ward_id):
-        raise InvalidIncident("ward_id", "Choose the ward where it happened")
+        raise Invalid("ward_id", "Choose the ward where it happened")
     clean["ward_id"] = ward.id
     if clean["how_reported"] and clean["how_reported"] not in HOW_REPORTED:
-        raise InvalidIncident("how_reported", "Choose how it was reported")
+        raise Invalid("how_reported", "Choose how it was reported")
     if not clean["description"]:
-        raise InvalidIncident("description", "Enter what happened")
+        raise Invalid("description", "Enter what happened")
     if clean["police_reference"] and not clean["police_referral"]:
-        raise InvalidIncident(
+        raise Invalid(
             "police_reference", "Only give a police reference if it was referred to the police"
         )
     if clean["status"] not in STATUSES:
-        raise InvalidIncident("status", "Choose whether the case is open or closed")
+        raise Invalid("status", "Choose whether the case is open or closed")
     if clean["status"] == "closed" and not clean["outcome"]:
-        raise InvalidIncident("outcome", "Enter the outcome before closing the case")
+        raise Invalid("outcome", "Enter the outcome before closing the case")
     return clean
 
 
@@ -348,8 +337,7 @@ def update_incident(row: HateIncident, data: dict, *, version: int) -> HateIncid
         raise Anonymised()
     today = clock.utcnow().date()
     clean = _clean(data, today, row.ward_id)
-    if row.version != version:
-        raise EditConflict(row, clean)
+    check_version(row, version, clean)
     changed = [k for k in CASE_FIELDS if getattr(row, k) != clean[k]]
     if not changed:
         return row
@@ -384,9 +372,7 @@ def record_list_view(count: int, page: int) -> None:
 def set_retention(years: int) -> IncidentSettings:
     """Change how long the current tenant keeps case records before anonymising them."""
     if not 1 <= years <= MAX_RETENTION_YEARS:
-        raise InvalidIncident(
-            "retention_years", f"Enter a number of years from 1 to {MAX_RETENTION_YEARS}"
-        )
+        raise Invalid("retention_years", f"Enter a number of years from 1 to {MAX_RETENTION_YEARS}")
     settings = db.session.scalar(select(IncidentSettings))
     before = settings.retention_years if settings else DEFAULT_RETENTION_YEARS
     if settings is None:

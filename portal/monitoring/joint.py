@@ -8,7 +8,7 @@ from sqlalchemy import func, select
 
 from portal import audit
 from portal.aims.models import AimMeasure, JointAim
-from portal.editing import EditConflict, commit_edit
+from portal.editing import check_version, commit_edit
 from portal.extensions import db
 from portal.monitoring import periods
 from portal.monitoring.measures import (
@@ -230,8 +230,7 @@ def update_joint_measure(
         "aim_measure_id": aim_measure_id,
         "base_id": base_id,
     }
-    if definition.version != version:
-        raise EditConflict(definition, submitted)
+    check_version(definition, version, submitted)
     submitted["name"] = check_shape(
         submitted["name"], unit, period_type, breakdown, first_year, last_year
     )

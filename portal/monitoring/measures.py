@@ -9,7 +9,7 @@ from decimal import Decimal
 from sqlalchemy import delete, func, select
 
 from portal import audit, clock
-from portal.editing import EditConflict, commit_edit
+from portal.editing import Invalid, check_version, commit_edit
 from portal.extensions import db
 from portal.monitoring import catalogue, categories, periods, targets
 from portal.monitoring.models import (
@@ -27,12 +27,8 @@ EARLIEST_YEAR, LATEST_YEAR = 2000, 2100
 TOTAL = ""
 
 
-class MeasureError(ValueError):
+class MeasureError(Invalid):
     """A measure could not be added; ``field`` names the form field at fault."""
-
-    def __init__(self, field: str, message: str):
-        super().__init__(message)
-        self.field = field
 
 
 def measures():
@@ -288,8 +284,7 @@ def update_measure(
         "target_direction": target_direction or "",
         "amber_threshold": amber_threshold,
     }
-    if row.version != version:
-        raise EditConflict(row, submitted)
+    check_version(row, version, submitted)
     definition = row.definition
     if definition is not None:
         fixed = {"name": row.name, "unit": row.unit, "period_type": row.period_type}

@@ -46,7 +46,7 @@ def set_disclosure_rule(partnership: Partnership, threshold: int, rounding: int)
     """
     floor = below_floor(threshold, rounding)
     if floor:
-        raise RuleError(floor)
+        raise RuleError(None, floor)
     rule = Rule(threshold, rounding)
     before = (partnership.disclosure_threshold, partnership.disclosure_rounding)
     partnership.disclosure_threshold, partnership.disclosure_rounding = threshold, rounding

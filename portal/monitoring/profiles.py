@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from sqlalchemy import select
 
 from portal import audit, clock
+from portal.editing import Invalid
 from portal.extensions import db
 from portal.monitoring import categories
 from portal.monitoring.figure_import import UNREADABLE_CSV
@@ -26,7 +27,7 @@ def profile():
     return db.session.scalar(select(CommunityProfile).order_by(CommunityProfile.id.desc()))
 
 
-class ProfileError(ValueError):
+class ProfileError(Invalid):
     """A profile file could not be loaded; nothing was changed."""
 
 
@@ -44,21 +45,21 @@ def read_profile(data: str, area: str | None = None) -> tuple[list[dict], str]:
     try:
         rows = list(csv.DictReader(io.StringIO(data.lstrip("\ufeff"))))
     except csv.Error:
-        raise ProfileError("Nothing was loaded. " + UNREADABLE_CSV) from None
+        raise ProfileError(None, "Nothing was loaded. " + UNREADABLE_CSV) from None
     if not rows:
-        raise ProfileError("The file has no figures in it")
+        raise ProfileError(None, "The file has no figures in it")
     fields = set(rows[0])
     topic_column = "characteristic" if "characteristic" in fields else "topic"
     if not {topic_column, "category", "value"} <= fields:
-        raise ProfileError("The file needs the columns characteristic, category and value")
+        raise ProfileError(None, "The file needs the columns characteristic, category and value")
     areas = {(r.get("lad_code") or "", r.get("lad_name") or "") for r in rows}
     if area:
         rows = [r for r in rows if area in {r.get("lad_code"), r.get("lad_name")}]
         if not rows:
-            raise ProfileError(f"The file has no figures for {area}")
+            raise ProfileError(None, f"The file has no figures for {area}")
     elif len(areas) > 1:
         names = ", ".join(sorted(f"{code} ({name})" for code, name in areas))
-        raise ProfileError(f"The file holds several areas; choose one of: {names}")
+        raise ProfileError(None, f"The file holds several areas; choose one of: {names}")
     area_name = rows[0].get("lad_name") or area or ""
     figures = []
     problems = []
@@ -102,9 +103,9 @@ def read_profile(data: str, area: str | None = None) -> tuple[list[dict], str]:
             }
         )
     if problems:
-        raise ProfileError("Nothing was loaded: " + "; ".join(problems[:10]))
+        raise ProfileError(None, "Nothing was loaded: " + "; ".join(problems[:10]))
     if not figures:
-        raise ProfileError("The file has no counts in it")
+        raise ProfileError(None, "The file has no counts in it")
     return figures, area_name
 
 
@@ -114,7 +115,7 @@ def load_profile(
     """Replace the current tenant's community profile with the figures in ``data``."""
     source = (source or "").strip()
     if not source:
-        raise ProfileError("Say where the figures come from (--source)")
+        raise ProfileError(None, "Say where the figures come from (--source)")
     figures, area_name = read_profile(data, area)
     old = profile()
     if old is not None:

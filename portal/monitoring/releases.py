@@ -24,6 +24,7 @@ from portal.disclosure import (
     table_from_data,
     table_to_data,
 )
+from portal.editing import Invalid
 from portal.extensions import db
 from portal.monitoring import categories
 from portal.monitoring.measures import TOTAL, stored_values
@@ -43,7 +44,7 @@ TRIGGER_WORDS = {
 }
 
 
-class ReleaseError(ValueError):
+class ReleaseError(Invalid):
     """A release or correction could not be made; the message says why."""
 
 
@@ -263,7 +264,7 @@ def preview_correction(
     (raises :class:`ReleaseError` when nothing has been released)."""
     chain = _chain(tenant.id, definition.id, period)
     if not chain:
-        raise ReleaseError("Nothing has been released for that period")
+        raise ReleaseError(None, "Nothing has been released for that period")
     releases = [release_of(r) for r in chain]
     new = next_release(releases, exact_tables(definition, period), [], correcting=True)
     if new is None:
@@ -287,19 +288,21 @@ def correct_release(
     beside the correction; if another was made since, nothing is released."""
     reason = (reason or "").strip()
     if not reason:
-        raise ReleaseError("Say why the released figures are being corrected")
+        raise ReleaseError(None, "Say why the released figures are being corrected")
     if len(reason) > 200:
-        raise ReleaseError("The reason must be 200 characters or fewer")
+        raise ReleaseError(None, "The reason must be 200 characters or fewer")
     preview = preview_correction(tenant, definition, period)
     if preview.current.version != seen_version:
         raise ReleaseError(
+            None,
             "The released figures changed while you were looking at them. Check the "
-            "correction again"
+            "correction again",
         )
     if not preview.changes:
         raise ReleaseError(
+            None,
             "The corrected figures would be released exactly as they are now, so there is "
-            "nothing to correct"
+            "nothing to correct",
         )
     version = preview.current.version + 1
     try:
@@ -332,7 +335,7 @@ def correct_release(
     except IntegrityError:
         db.session.rollback()
         raise ReleaseError(
-            "Another correction was released at the same moment. Check the correction again"
+            None, "Another correction was released at the same moment. Check the correction again"
         ) from None
     return row
 

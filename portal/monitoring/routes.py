@@ -15,8 +15,7 @@ from portal.access import (
     requires,
     tenant_blueprint,
 )
-from portal.disclosure import RuleError
-from portal.editing import EditConflict
+from portal.editing import Invalid, show_invalid, submit_edit
 from portal.extensions import db
 from portal.forms import ConfirmForm, parse_id
 from portal.monitoring import (
@@ -78,7 +77,7 @@ def start_joint(joint_measure_id: int):
         return redirect(url_for(".measures"))
     try:
         row = joint.start_reporting(definition)
-    except measures.MeasureError as exc:
+    except Invalid as exc:
         flash(f"{definition.name} could not be started: {exc}", "error")
         return redirect(url_for(".measures"))
     flash(f"You can now enter {g.tenant.name}'s figures for {definition.name}", "success")
@@ -112,8 +111,8 @@ def new_measure():
                 last_year=form.last_year.data,
                 **form.target_data(),
             )
-        except measures.MeasureError as exc:
-            getattr(form, exc.field).errors.append(str(exc))
+        except Invalid as exc:
+            show_invalid(form, exc)
         else:
             flash(f"{row.name} has been added", "success")
             return redirect(url_for(".measure", measure_number=row.number))
@@ -151,43 +150,35 @@ def _fill_fixed(form: MeasureEditForm, row: Measure) -> None:
 def edit_measure(measure_number: int):
     row = get_numbered_or_404(Measure, measure_number)
     form = MeasureEditForm(obj=row if request.method == "GET" else None)
-    conflict = None
     if request.method == "GET":
         form.version.data = str(row.version)
         form.target_value.data = targets.plain(row.target_value)
         form.amber_threshold.data = targets.plain(row.amber_threshold)
     _fill_fixed(form, row)
-    if form.validate_on_submit():
-        version = form.version_number()
-        if version is None:
-            abort(400)
-        try:
-            measures.update_measure(
-                row,
-                name=form.name.data or "",
-                unit=form.unit.data or "",
-                period_type=form.period_type.data or "",
-                breakdown=form.breakdown.data or "",
-                description=form.description.data or "",
-                first_year=form.first_year.data,
-                last_year=form.last_year.data,
-                version=version,
-                **form.target_data(),
-            )
-        except EditConflict as exc:
-            conflict = exc
-            form.version.data = str(exc.current.version)
-        except measures.MeasureError as exc:
-            db.session.rollback()
-            getattr(form, exc.field).errors.append(str(exc))
-        else:
-            flash(f"{row.title} has been saved", "success")
-            return redirect(url_for(".measure", measure_number=row.number))
+    edit = submit_edit(
+        form,
+        row,
+        lambda version: measures.update_measure(
+            row,
+            name=form.name.data or "",
+            unit=form.unit.data or "",
+            period_type=form.period_type.data or "",
+            breakdown=form.breakdown.data or "",
+            description=form.description.data or "",
+            first_year=form.first_year.data,
+            last_year=form.last_year.data,
+            version=version,
+            **form.target_data(),
+        ),
+    )
+    if edit.saved:
+        flash(f"{row.title} has been saved", "success")
+        return redirect(url_for(".measure", measure_number=row.number))
     return render_template(
         "monitoring/measure_edit.html",
         form=form,
         measure=row,
-        conflict=conflict,
+        conflict=edit.conflict,
         describe=_describe_shape,
     )
 
@@ -261,7 +252,7 @@ def correct_release(measure_number: int):
         period = latest[0].period if latest else ""
     try:
         preview = releases.preview_correction(g.tenant, row.definition, period)
-    except releases.ReleaseError:
+    except Invalid:
         abort(404)
     if request.method == "GET":
         form.period.data = period
@@ -276,7 +267,7 @@ def correct_release(measure_number: int):
                 reason=form.reason.data or "",
                 seen_version=parse_id(form.seen_version.data) or 0,
             )
-        except releases.ReleaseError as exc:
+        except Invalid as exc:
             db.session.rollback()
             problem = str(exc)
             preview = releases.preview_correction(g.tenant, row.definition, period)
@@ -532,9 +523,9 @@ def new_joint_measure():
             row = joint.add_joint_measure(
                 g.partnership, **_joint_fields(form), whole_name=form.whole_name.data or ""
             )
-        except measures.MeasureError as exc:
+        except Invalid as exc:
             db.session.rollback()
-            getattr(form, exc.field).errors.append(str(exc))
+            show_invalid(form, exc)
         else:
             if row.base is not None and form.unit.data == "percentage":
                 flash(
@@ -555,33 +546,25 @@ def edit_joint_measure(definition_id: int):
     definition = _joint_or_404(definition_id)
     form = JointMeasureForm(obj=definition if request.method == "GET" else None)
     _joint_choices(form, definition)
-    conflict = None
     if request.method == "GET":
         form.version.data = str(definition.version)
         form.aim_measure.data = str(definition.aim_measure_id or "")
         form.base.data = str(definition.base_id or "")
-    if form.validate_on_submit():
-        version = form.version_number()
-        if version is None:
-            abort(400)
-        try:
-            joint.update_joint_measure(
-                g.partnership, definition, **_joint_fields(form), version=version
-            )
-        except EditConflict as exc:
-            conflict = exc
-            form.version.data = str(exc.current.version)
-        except measures.MeasureError as exc:
-            db.session.rollback()
-            getattr(form, exc.field).errors.append(str(exc))
-        else:
-            flash(f"{definition.name} has been saved", "success")
-            return redirect(url_for(".partnership_measures"))
+    edit = submit_edit(
+        form,
+        definition,
+        lambda version: joint.update_joint_measure(
+            g.partnership, definition, **_joint_fields(form), version=version
+        ),
+    )
+    if edit.saved:
+        flash(f"{definition.name} has been saved", "success")
+        return redirect(url_for(".partnership_measures"))
     return render_template(
         "monitoring/joint_form.html",
         form=form,
         definition=definition,
-        conflict=conflict,
+        conflict=edit.conflict,
         describe=_describe_shape,
     )
 
@@ -619,7 +602,7 @@ def disclosure_rule():
             partnership_view.set_disclosure_rule(
                 partnership, form.threshold.data, form.rounding.data
             )
-        except RuleError as exc:
+        except Invalid as exc:
             form.threshold.errors.append(str(exc))
         else:
             flash("The disclosure rule has been saved", "success")

@@ -20,6 +20,7 @@ from decimal import Decimal, InvalidOperation
 
 from sqlalchemy import select
 
+from portal.editing import Invalid
 from portal.extensions import db
 from portal.monitoring import periods
 from portal.monitoring.models import Figure, Measure, MeasureValue
@@ -33,13 +34,8 @@ RAG_LABELS = {
 RAG_TAGS = {"green": "green", "amber": "yellow", "red": "red"}
 
 
-class TargetError(ValueError):
+class TargetError(Invalid):
     """A target that cannot be saved, with the field it belongs to."""
-
-    def __init__(self, field: str, message: str):
-        super().__init__(message)
-        self.field = field
-        self.message = message
 
 
 def parse_figure(text) -> Decimal | None:

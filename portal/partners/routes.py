@@ -7,8 +7,8 @@ from flask_login import current_user
 
 from portal.access import partnership_blueprint, requires_portal_admin
 from portal.admin import services as people
-from portal.auth.services import AccountError
 from portal.dashboards.services import partnership_dashboard
+from portal.editing import Invalid
 from portal.extensions import db
 from portal.once import one_time
 from portal.partners import services
@@ -48,8 +48,8 @@ def new_partnership():
             partnership = services.create_partnership(
                 form.slug.data, form.name.data, form.description.data or ""
             )
-        except services.DeclarationError as exc:
-            form.slug.errors.append(str(exc))
+        except Invalid as exc:
+            form.slug.errors.append(exc.message)
         else:
             flash(f"{partnership.name} has been created", "success")
             return redirect(url_for(".index"))
@@ -73,8 +73,8 @@ def new_tenant():
                 partnerships=chosen,
                 alternative_formats=form.alternative_formats.data or "",
             )
-        except services.DeclarationError as exc:
-            form.slug.errors.append(str(exc))
+        except Invalid as exc:
+            form.slug.errors.append(exc.message)
         else:
             flash(
                 f"{tenant.name} has been created. Now invite its first organisation administrator.",
@@ -100,7 +100,7 @@ def invite_tenant_admin(tenant_id: int):
                 roles=["admin"],
                 invited_by=current_user,
             )
-        except AccountError as exc:
+        except Invalid as exc:
             form.email.errors.append(str(exc))
         else:
             flash(f"Invitation sent to {form.email.data}", "success")
@@ -119,7 +119,7 @@ def invite_partnership_lead(partnership_id: int):
             people.invite(
                 form.email.data, form.name.data, partnership=partnership, invited_by=current_user
             )
-        except AccountError as exc:
+        except Invalid as exc:
             form.email.errors.append(str(exc))
         else:
             flash(f"Invitation sent to {form.email.data}", "success")

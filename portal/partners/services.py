@@ -10,6 +10,7 @@ from pathlib import Path
 from sqlalchemy import select
 
 from portal import audit
+from portal.editing import Invalid
 from portal.extensions import db
 from portal.partners.models import TENANT_KINDS, Partnership, Tenant
 
@@ -31,8 +32,9 @@ def gives_contact(text: str) -> bool:
     return bool(PHONE.search(text) or EMAIL.search(text))
 
 
-class DeclarationError(ValueError):
-    """A declaration file is wrong. The message names the file and the field."""
+class DeclarationError(Invalid):
+    """A declaration file is wrong. The message names the file and the field (for a form,
+    ``field`` is None: the message says it all)."""
 
 
 @dataclass
@@ -57,28 +59,28 @@ def _load(path: Path) -> dict:
     try:
         return tomllib.loads(path.read_text(encoding="utf-8"))
     except tomllib.TOMLDecodeError as exc:
-        raise DeclarationError(f"{path}: not valid TOML ({exc})") from exc
+        raise DeclarationError(None, f"{path}: not valid TOML ({exc})") from exc
 
 
 def _text(data: dict, key: str, path: Path, *, required: bool = True, default: str = "") -> str:
     value = data.get(key, None)
     if value is None or (isinstance(value, str) and not value.strip()):
         if required:
-            raise DeclarationError(f"{path}: field '{key}' is missing")
+            raise DeclarationError(None, f"{path}: field '{key}' is missing")
         return default
     if not isinstance(value, str):
-        raise DeclarationError(f"{path}: field '{key}' must be text")
+        raise DeclarationError(None, f"{path}: field '{key}' must be text")
     return value.strip()
 
 
 def validate_slug(slug: str) -> None:
     if not SLUG.match(slug) or len(slug) > 60:
         raise DeclarationError(
-            "must be lower-case letters, numbers and single hyphens, like 'tunbridge-wells'"
+            None, "must be lower-case letters, numbers and single hyphens, like 'tunbridge-wells'"
         )
     if slug in RESERVED_SLUGS:
         raise DeclarationError(
-            f"'{slug}' is reserved for the portal's own addresses; choose another short name"
+            None, f"'{slug}' is reserved for the portal's own addresses; choose another short name"
         )
 
 
@@ -92,10 +94,12 @@ def read_declarations(directory: Path) -> tuple[list[dict], list[dict]]:
         try:
             validate_slug(slug)
         except DeclarationError as exc:
-            raise DeclarationError(f"{path}: field 'slug' {exc}") from None
+            raise DeclarationError(None, f"{path}: field 'slug' {exc}") from None
         if slug in partnerships:
             raise DeclarationError(
-                f"{path}: field 'slug' '{slug}' is already declared in {partnerships[slug]['path']}"
+                None,
+                f"{path}: field 'slug' '{slug}' is already declared in "
+                f"{partnerships[slug]['path']}",
             )
         partnerships[slug] = {
             "path": path,
@@ -109,32 +113,34 @@ def read_declarations(directory: Path) -> tuple[list[dict], list[dict]]:
         try:
             validate_slug(slug)
         except DeclarationError as exc:
-            raise DeclarationError(f"{path}: field 'slug' {exc}") from None
+            raise DeclarationError(None, f"{path}: field 'slug' {exc}") from None
         if slug in tenants:
             raise DeclarationError(
-                f"{path}: field 'slug' '{slug}' is already declared in {tenants[slug]['path']}"
+                None,
+                f"{path}: field 'slug' '{slug}' is already declared in {tenants[slug]['path']}",
             )
         kind = _text(data, "kind", path)
         if kind not in TENANT_KINDS:
             raise DeclarationError(
-                f"{path}: field 'kind' must be one of {', '.join(sorted(TENANT_KINDS))}"
+                None, f"{path}: field 'kind' must be one of {', '.join(sorted(TENANT_KINDS))}"
             )
         colour = _text(data, "colour", path, required=False, default="#1d70b8")
         if not COLOUR.match(colour):
-            raise DeclarationError(f"{path}: field 'colour' must look like #1d70b8")
+            raise DeclarationError(None, f"{path}: field 'colour' must look like #1d70b8")
         member_of = data.get("partnerships", [])
         if not isinstance(member_of, list) or not all(isinstance(p, str) for p in member_of):
-            raise DeclarationError(f"{path}: field 'partnerships' must be a list of slugs")
+            raise DeclarationError(None, f"{path}: field 'partnerships' must be a list of slugs")
         for p in member_of:
             if p not in partnerships:
                 raise DeclarationError(
-                    f"{path}: field 'partnerships' names unknown partnership '{p}'"
+                    None, f"{path}: field 'partnerships' names unknown partnership '{p}'"
                 )
         contact = _text(data, "alternative_formats", path, required=False)
         if contact and not gives_contact(contact):
             raise DeclarationError(
+                None,
                 f"{path}: field 'alternative_formats' must give a phone number or an email "
-                "address for people who need a document in another format"
+                "address for people who need a document in another format",
             )
         tenants[slug] = {
             "path": path,
@@ -208,7 +214,7 @@ def sync(directory: Path) -> SyncReport:
 def create_partnership(slug: str, name: str, description: str = "") -> Partnership:
     validate_slug(slug)
     if db.session.scalar(select(Partnership).where(Partnership.slug == slug)):
-        raise DeclarationError("A partnership with that short name already exists")
+        raise DeclarationError(None, "A partnership with that short name already exists")
     row = Partnership(slug=slug, name=name.strip(), description=description.strip())
     db.session.add(row)
     db.session.flush()
@@ -228,9 +234,9 @@ def create_tenant(
 ) -> Tenant:
     validate_slug(slug)
     if kind not in TENANT_KINDS:
-        raise DeclarationError("Choose what kind of organisation it is")
+        raise DeclarationError(None, "Choose what kind of organisation it is")
     if db.session.scalar(select(Tenant).where(Tenant.slug == slug)):
-        raise DeclarationError("An organisation with that short name already exists")
+        raise DeclarationError(None, "An organisation with that short name already exists")
     row = Tenant(
         slug=slug,
         name=name.strip(),

@@ -24,6 +24,7 @@ from typing import Any
 
 from portal import disclosure
 from portal.disclosure import Rule
+from portal.editing import Invalid
 
 QUARTERS = ("Q1", "Q2", "Q3", "Q4")
 PERCENT = "percentage"
@@ -40,8 +41,8 @@ class Submission:
     sha256: str
 
 
-class ContentError(ValueError):
-    """The report cannot be built, for a reason the lead can act on."""
+class ContentError(Invalid):
+    """The report cannot be built, for a reason the lead can act on (``field`` None)."""
 
 
 def content_hash(content: Mapping) -> str:
@@ -574,7 +575,7 @@ def build(
     """
     if not submissions:
         raise ContentError(
-            "No member has a signed-off return for this year, so there is nothing to report."
+            None, "No member has a signed-off return for this year, so there is nothing to report."
         )
     builder = _Builder(rule)
     submitted = {s.slug for s in submissions}

@@ -16,6 +16,7 @@ from sqlalchemy import JSON, ForeignKey, LargeBinary, String, Text, UniqueConstr
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from portal.extensions import db
+from portal.models import VersionedMixin
 from portal.tenancy import PartnershipOwned
 
 # Each format the report is built in: (key, file extension, media type, what people call it).
@@ -41,7 +42,7 @@ FORMATS: tuple[tuple[str, str, str, str], ...] = (
 FORMAT_KEYS = tuple(key for key, *_ in FORMATS)
 
 
-class JointReport(PartnershipOwned, db.Model):
+class JointReport(VersionedMixin, PartnershipOwned, db.Model):
     """A partnership's joint annual report for one reporting year, as the lead drafts it."""
 
     __table_args__ = (UniqueConstraint("partnership_id", "year"),)
@@ -54,13 +55,10 @@ class JointReport(PartnershipOwned, db.Model):
     is_demo: Mapped[bool] = mapped_column(default=False)
     updated_at: Mapped[datetime]
     updated_by_id: Mapped[int | None] = mapped_column(ForeignKey("user.id", ondelete="SET NULL"))
-    version: Mapped[int] = mapped_column(default=1)
 
     versions: Mapped[list[JointReportVersion]] = relationship(
         back_populates="report", order_by="JointReportVersion.number"
     )
-
-    __mapper_args__ = {"version_id_col": version}
 
     @property
     def latest(self) -> JointReportVersion | None:

@@ -12,11 +12,10 @@ from sqlalchemy import select
 
 from portal import tenancy
 from portal.access import partnership_blueprint
-from portal.editing import EditConflict
+from portal.editing import Invalid, submit_edit
 from portal.extensions import db
 from portal.partners.models import Partnership
 from portal.reports import services
-from portal.reports.content import ContentError
 from portal.reports.forms import PublishForm, ReportTextForm
 from portal.reports.models import FORMAT_KEYS, FORMATS
 
@@ -76,21 +75,20 @@ def draft(year: str):
     form = ReportTextForm(obj=report if request.method == "GET" else None)
     if request.method == "GET":
         form.version.data = report.version
-    conflict = None
-    if form.validate_on_submit():
-        try:
-            services.save_text(report, form.data, current_user)
-        except EditConflict as exc:
-            conflict = exc
-        else:
-            flash("The foreword and partnership summary are saved.")
-            return redirect(url_for("joint_report.draft"))
+    edit = submit_edit(
+        form,
+        report,
+        lambda version: services.save_text(report, form.data, current_user, version=version),
+    )
+    if edit.saved:
+        flash("The foreword and partnership summary are saved.")
+        return redirect(url_for("joint_report.draft"))
     publish_form = PublishForm()
     return render_template(
         "reports/draft.html",
         report=report,
         form=form,
-        conflict=conflict,
+        conflict=edit.conflict,
         publish_form=publish_form,
         year=year,
     )
@@ -102,7 +100,7 @@ def preview(year: str):
     report = services.report_for(g.partnership, year, current_user)
     try:
         content = services.compile_content(g.partnership, report)
-    except ContentError as exc:
+    except Invalid as exc:
         return render_template("reports/cannot_compile.html", reason=str(exc), year=year)
     return render_template("reports/preview.html", content=content, report=report, year=year)
 

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from sqlalchemy import select
 
 from portal import audit, clock, mail, tenancy
-from portal.editing import EditConflict, commit_edit
+from portal.editing import check_version, commit_edit
 from portal.extensions import db
 from portal.jobs import services as jobs
 from portal.jobs.services import JobFailed, job_task
@@ -59,22 +59,16 @@ def report_for(partnership: Partnership, year: str, user=None) -> JointReport:
     return report
 
 
-def save_text(report: JointReport, data: dict, user) -> JointReport:
-    """Save the foreword and partnership summary; a second editor's save is refused."""
-    # A missing or garbled version cannot show which copy the editor started from, so it
-    # is treated as a conflict: the page shows the saved text beside theirs.
-    version = str(data.get("version") or "").strip()
-    if (
-        not (version.isascii() and version.isdecimal())
-        or len(version) > 9
-        or int(version) != report.version
-    ):
-        raise EditConflict(report, data)
-    report.foreword = data["foreword"].strip()
-    report.summary = data["summary"].strip()
+def save_text(report: JointReport, data: dict, user, *, version: int | None) -> JointReport:
+    """Save the foreword and partnership summary; a second editor's save is refused, and
+    so is one without the version it was opened at (the page shows both texts)."""
+    submitted = {"foreword": data["foreword"].strip(), "summary": data["summary"].strip()}
+    check_version(report, version, submitted)
+    report.foreword = submitted["foreword"]
+    report.summary = submitted["summary"]
     report.updated_at = clock.utcnow()
     report.updated_by_id = user.id
-    return commit_edit(report, data)
+    return commit_edit(report, submitted)
 
 
 def compile_content(partnership: Partnership, report: JointReport, submissions=None) -> dict:

@@ -4,7 +4,7 @@ database and checked by its first bytes."""
 from __future__ import annotations
 
 from portal import audit, clock
-from portal.editing import EditConflict, commit_edit
+from portal.editing import check_version, commit_edit
 from portal.extensions import db
 from portal.returns import sections, services
 from portal.returns.models import IMAGE_MAX_BYTES, IMAGE_TYPES, AnnualReturn, CaseStudy
@@ -34,7 +34,7 @@ def save_case_study(
     """Add or change a case study. An image must be PNG or JPEG, at most 2 MB, with alt
     text that says what it shows."""
     if not ret.is_editable:
-        raise services.ReturnsError(
+        raise services.ReturnsError.of(
             {"title": "This return has been sent for sign-off and cannot be changed"}
         )
     title, text, image_alt = (title or "").strip(), (text or "").strip(), (image_alt or "").strip()
@@ -60,7 +60,7 @@ def save_case_study(
     elif len(image_alt) > 500:
         errors["image_alt"] = "The description of the image must be 500 characters or fewer"
     if errors:
-        raise services.ReturnsError(errors)
+        raise services.ReturnsError.of(errors)
     now = clock.utcnow()
     if row is None:
         row = CaseStudy(
@@ -73,8 +73,7 @@ def save_case_study(
         ret.case_studies.append(row)
         action = "return.case_study_added"
     else:
-        if version is None or version != row.version:
-            raise EditConflict(row, {"title": title, "text": text, "image_alt": image_alt})
+        check_version(row, version, {"title": title, "text": text, "image_alt": image_alt})
         row.title, row.text = title, text
         action = "return.case_study_changed"
     if image:
@@ -92,7 +91,7 @@ def save_case_study(
 
 def delete_case_study(ret: AnnualReturn, row: CaseStudy, *, user=None) -> None:
     if not ret.is_editable:
-        raise services.ReturnsError(
+        raise services.ReturnsError.of(
             {"title": "This return has been sent for sign-off and cannot be changed"}
         )
     audit.record(

@@ -27,6 +27,7 @@ from sqlalchemy import (
 from sqlalchemy.orm import Mapped, Session, mapped_column, relationship
 
 from portal.extensions import db
+from portal.models import OrderedMixin, TimestampMixin, VersionedMixin
 from portal.partners.models import Partnership, Tenant
 from portal.references import TenantNumbered
 from portal.tenancy import (
@@ -57,7 +58,7 @@ IMAGE_TYPES = {"image/png": "PNG", "image/jpeg": "JPEG"}
 IMAGE_MAX_BYTES = 2 * 1024 * 1024
 
 
-class ReportingYear(PartnershipOwned, db.Model):
+class ReportingYear(VersionedMixin, PartnershipOwned, db.Model):
     """A partnership's reporting year, such as 2025-26 (1 April 2025 to 31 March 2026).
 
     The returns cover the joint aims (``aim_ids``, :class:`portal.aims.models.JointAim`)
@@ -80,11 +81,8 @@ class ReportingYear(PartnershipOwned, db.Model):
     is_demo: Mapped[bool] = mapped_column(default=False)
     opened_at: Mapped[datetime]
     opened_by_id: Mapped[int | None] = mapped_column(ForeignKey("user.id", ondelete="SET NULL"))
-    version: Mapped[int] = mapped_column(default=1)
 
     partnership: Mapped[Partnership] = relationship()
-
-    __mapper_args__ = {"version_id_col": version}
 
     @property
     def label(self) -> str:
@@ -120,7 +118,7 @@ def parse_year_label(label: str) -> int | None:
     return start
 
 
-class AnnualReturn(TenantOwned, db.Model):
+class AnnualReturn(TimestampMixin, VersionedMixin, TenantOwned, db.Model):
     """A member's return for one reporting year: drafted by its officers, signed off by
     its chief executive. ``status`` is one of :data:`DRAFT`, :data:`AWAITING_SIGN_OFF`,
     :data:`SIGNED_OFF`; "not started" and "overdue" are worked out
@@ -141,9 +139,6 @@ class AnnualReturn(TenantOwned, db.Model):
     sent_back_comments: Mapped[str] = mapped_column(Text, default="")
     sent_back_at: Mapped[datetime | None]
     is_demo: Mapped[bool] = mapped_column(default=False)
-    created_at: Mapped[datetime]
-    updated_at: Mapped[datetime]
-    version: Mapped[int] = mapped_column(default=1)
 
     reporting_year: Mapped[ReportingYear] = relationship()
     sections: Mapped[list[ReturnSection]] = relationship(
@@ -159,8 +154,6 @@ class AnnualReturn(TenantOwned, db.Model):
         order_by="CaseStudy.position, CaseStudy.id",
     )
 
-    __mapper_args__ = {"version_id_col": version}
-
     def section(self, key: str) -> ReturnSection | None:
         return next((s for s in self.sections if s.key == key), None)
 
@@ -172,7 +165,7 @@ class AnnualReturn(TenantOwned, db.Model):
         return f"<AnnualReturn {self.tenant_id}/{self.reporting_year_id} {self.status}>"
 
 
-class ReturnSection(TenantOwned, db.Model):
+class ReturnSection(VersionedMixin, TenantOwned, db.Model):
     """What the officers wrote for one section of a return (``key`` in :data:`SECTIONS`).
 
     ``answers`` holds only what is typed: narratives by joint aim or commitment id, the
@@ -193,14 +186,11 @@ class ReturnSection(TenantOwned, db.Model):
     completed: Mapped[bool] = mapped_column(default=False)
     updated_at: Mapped[datetime]
     updated_by_id: Mapped[int | None] = mapped_column(ForeignKey("user.id", ondelete="SET NULL"))
-    version: Mapped[int] = mapped_column(default=1)
 
     annual_return: Mapped[AnnualReturn] = relationship(back_populates="sections")
 
-    __mapper_args__ = {"version_id_col": version}
 
-
-class CaseStudy(TenantNumbered, db.Model):
+class CaseStudy(VersionedMixin, TenantNumbered, db.Model):
     """A case study in a return: a title, its text, and an optional image with alt text."""
 
     reference_prefix = "CS"
@@ -216,11 +206,8 @@ class CaseStudy(TenantNumbered, db.Model):
     image_type: Mapped[str] = mapped_column(String(20), default="")
     image_alt: Mapped[str] = mapped_column(String(500), default="")
     updated_at: Mapped[datetime]
-    version: Mapped[int] = mapped_column(default=1)
 
     annual_return: Mapped[AnnualReturn] = relationship(back_populates="case_studies")
-
-    __mapper_args__ = {"version_id_col": version}
 
 
 class DeadlineExtension(db.Model):
@@ -376,7 +363,7 @@ class ReturnSnapshot(db.Model):
         return f"<ReturnSnapshot {self.tenant_id}/{self.reporting_year_id} v{self.version}>"
 
 
-class SnapshotImage(db.Model):
+class SnapshotImage(OrderedMixin, db.Model):
     """A case study image as it was signed off; readable like its snapshot."""
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -384,7 +371,6 @@ class SnapshotImage(db.Model):
     snapshot_id: Mapped[int] = mapped_column(
         ForeignKey("return_snapshot.id", ondelete="CASCADE"), index=True
     )
-    position: Mapped[int]
     content_type: Mapped[str] = mapped_column(String(20))
     data: Mapped[bytes] = mapped_column(LargeBinary)
 

@@ -10,7 +10,7 @@ from werkzeug.wrappers import Response
 
 from portal import clock
 from portal.access import partnership_blueprint, requires, tenant_blueprint
-from portal.editing import EditConflict
+from portal.editing import EditConflict, Invalid, show_invalid
 from portal.extensions import db
 from portal.forms import ConfirmForm
 from portal.once import one_time
@@ -42,13 +42,6 @@ tenant_bp = tenant_blueprint("returns", __name__, "/returns")
 tenant_bp.add_app_template_global(content_views.released_rows, "released_rows")
 tenant_bp.add_app_template_global(content_views.released_cell, "released_cell")
 tenant_bp.add_app_template_global(content_views.long_date, "long_date")
-
-
-def _apply(form, errors: dict) -> None:
-    """Put a service's messages on the form's fields (or the first field)."""
-    for name, message in errors.items():
-        field = form[name] if name in form else next(iter(form))
-        field.errors = [*(field.errors or []), message]
 
 
 # --- the lead's pages -----------------------------------------------------------------
@@ -90,8 +83,8 @@ def open_year():
                 publication_target=form.publication_target.data,
                 user=current_user,
             )
-        except services.ReturnsError as exc:
-            _apply(form, exc.errors)
+        except Invalid as exc:
+            show_invalid(form, exc)
         else:
             flash(f"Reporting year {year.label} opened. Each member has been emailed the deadline.")
             return redirect(url_for("reports.year", year=year.label))
@@ -147,7 +140,7 @@ def remind(year: str):
         return redirect(url_for("reports.year", year=row.label))
     try:
         services.remind_by_hand(row, member, user=current_user)
-    except services.ReturnsError as exc:
+    except Invalid as exc:
         flash(str(exc))
     else:
         flash(f"A reminder has been sent to {member.name}.")
@@ -170,8 +163,8 @@ def extend(year: str):
                 reason=form.reason.data,
                 user=current_user,
             )
-        except services.ReturnsError as exc:
-            _apply(form, exc.errors)
+        except Invalid as exc:
+            show_invalid(form, exc)
         else:
             flash(f"{member.name}'s deadline has been extended.")
             return redirect(url_for("reports.year", year=row.label))
@@ -194,8 +187,8 @@ def reopen(year: str):
     if form.validate_on_submit():
         try:
             signoff.reopen(row, member, reason=form.reason.data, user=current_user)
-        except services.ReturnsError as exc:
-            _apply(form, exc.errors)
+        except Invalid as exc:
+            show_invalid(form, exc)
         else:
             flash(f"{member.name}'s return has been reopened. It needs signing off again.")
             return redirect(url_for("reports.year", year=row.label))
@@ -310,7 +303,7 @@ def section(partnership: str, year: str, section: str):
             conflict = exc
             current = ret.section(section)
             form.version.data = str(current.version) if current else "0"
-        except services.ReturnsError as exc:
+        except Invalid as exc:
             flash(str(exc))
             return redirect(url_for("returns.task_list", partnership=partnership, year=year))
         else:
@@ -368,8 +361,8 @@ def new_case_study(partnership: str, year: str):
                 image_alt=form.image_alt.data,
                 user=current_user,
             )
-        except services.ReturnsError as exc:
-            _apply(form, exc.errors)
+        except Invalid as exc:
+            show_invalid(form, exc)
         else:
             flash("Case study added.")
             return redirect(
@@ -417,8 +410,8 @@ def case_study(case_study_number: int):
                 version=form.version_number(),
                 user=current_user,
             )
-        except services.ReturnsError as exc:
-            _apply(form, exc.errors)
+        except Invalid as exc:
+            show_invalid(form, exc)
         except EditConflict as exc:
             db.session.rollback()
             conflict = exc
@@ -500,7 +493,7 @@ def send(partnership: str, year: str):
     if ret is not None and ConfirmForm().validate_on_submit():
         try:
             signoff.send_for_sign_off(ret, user=current_user)
-        except services.ReturnsError as exc:
+        except Invalid as exc:
             flash(str(exc))
         else:
             flash("The return has been sent to your chief executive for sign-off.")
@@ -532,10 +525,10 @@ def sign_off(partnership: str, year: str):
             )
         except signoff.PasswordLocked as exc:
             # Locking queues the owner's unlock email, which ends this request's records.
-            flash(exc.errors["password"])
+            flash(exc.message)
             return redirect(url_for("returns.task_list", partnership=partnership, year=year))
-        except services.ReturnsError as exc:
-            _apply(form, exc.errors)
+        except Invalid as exc:
+            show_invalid(form, exc)
         except IntegrityError:
             # Another sign-off of the same return was written first: the unique constraint
             # on its snapshot refused this one, so nothing of it is kept.
@@ -572,8 +565,8 @@ def send_back(partnership: str, year: str):
     if back_form.validate_on_submit():
         try:
             signoff.send_back(ret, comments=back_form.comments.data, user=current_user)
-        except services.ReturnsError as exc:
-            _apply(back_form, exc.errors)
+        except Invalid as exc:
+            show_invalid(back_form, exc)
         else:
             flash("The return has been sent back to the officers with your comments.")
             return redirect(url_for("returns.task_list", partnership=partnership, year=year))

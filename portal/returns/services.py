@@ -20,7 +20,7 @@ from sqlalchemy.orm import selectinload
 
 from portal import audit, clock, tenancy
 from portal.aims.models import PlanPeriod
-from portal.editing import EditConflict, commit_edit
+from portal.editing import EditConflict, Invalid, check_version, commit_edit
 from portal.extensions import db
 from portal.monitoring.models import MeasureDefinition
 from portal.partners.models import Partnership, Tenant
@@ -101,13 +101,9 @@ def members_without_return(reporting_year: ReportingYear) -> list[Tenant]:
 # --- errors -----------------------------------------------------------------------------
 
 
-class ReturnsError(ValueError):
-    """A request about a return or a reporting year that cannot be met: ``errors`` maps
-    form fields to messages in the users' words."""
-
-    def __init__(self, errors: dict[str, str]):
-        super().__init__(next(iter(errors.values())))
-        self.errors = errors
+class ReturnsError(Invalid):
+    """A request about a return or a reporting year that cannot be met (several fields at
+    once: ``of``)."""
 
 
 # --- reporting years (the partnership's) -------------------------------------------------
@@ -201,7 +197,7 @@ def open_year(
     elif deadline is not None and publication_target < deadline:
         errors["publication_target"] = "The target publication date must be after the deadline"
     if errors:
-        raise ReturnsError(errors)
+        raise ReturnsError.of(errors)
     period = current_period(partnership, start_year)
     aim_ids, measure_ids = _covered(period, start_year)
     year = ReportingYear(
@@ -271,7 +267,7 @@ def extend_deadline(
     elif len(reason) > 2000:
         errors["reason"] = "The reason must be 2,000 characters or fewer"
     if errors:
-        raise ReturnsError(errors)
+        raise ReturnsError.of(errors)
     row = DeadlineExtension(
         reporting_year_id=year.id,
         tenant_id=tenant.id,
@@ -383,7 +379,7 @@ def remind_by_hand(year: ReportingYear, tenant: Tenant, *, user=None) -> None:
         ret = return_for(year)
         state, _ = return_state(ret)
         if state == SIGNED_OFF:
-            raise ReturnsError({"member": f"{tenant.name} has already signed off its return"})
+            raise ReturnsError.of({"member": f"{tenant.name} has already signed off its return"})
         audit.record(
             "return.reminded",
             ret,
@@ -506,7 +502,7 @@ def save_section(
     section and its problems. Raises :class:`EditConflict` if a colleague saved it since
     ``version``, and :class:`ReturnsError` once the return has left the officers."""
     if not ret.is_editable:
-        raise ReturnsError(
+        raise ReturnsError.of(
             {"return": "This return has been sent for sign-off and cannot be changed"}
         )
     year = ret.reporting_year
@@ -514,13 +510,14 @@ def save_section(
     section = ret.section(key)
     now = clock.utcnow()
     if section is None:
-        if version not in (None, 0):
-            # Opened when the section had been saved by nobody: somebody saved first.
+        if version != 0:
+            # Opened when the section had been saved by nobody (version 0): somebody saved
+            # first, or the form came back without the version it was opened at.
             raise EditConflict(None, answers)
         section = ReturnSection(return_id=ret.id, key=key, answers={}, updated_at=now)
         ret.sections.append(section)
-    elif version is None or version != section.version:
-        raise EditConflict(section, answers)
+    else:
+        check_version(section, version, answers)
     section.answers = answers
     section.completed = not problems
     section.updated_at = now

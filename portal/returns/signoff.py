@@ -47,10 +47,10 @@ class PasswordLocked(services.ReturnsError):
 def send_for_sign_off(ret: AnnualReturn, *, user=None, notify: bool = True) -> None:
     """Send a complete return to the chief executive, who is emailed."""
     if ret.status != DRAFT:
-        raise services.ReturnsError({"return": "This return has already been sent for sign-off"})
+        raise services.ReturnsError.of({"return": "This return has already been sent for sign-off"})
     unfinished = [t.title for t in services.tasks(ret)[:-1] if t.status != services.COMPLETED_TASK]
     if unfinished:
-        raise services.ReturnsError(
+        raise services.ReturnsError.of(
             {"return": "Complete every section first: " + ", ".join(unfinished)}
         )
     ret.status = AWAITING_SIGN_OFF
@@ -70,13 +70,15 @@ def send_back(ret: AnnualReturn, *, comments: str, user=None) -> None:
     """The chief executive returns it to the officers with comments."""
     comments = (comments or "").strip()
     if ret.status != AWAITING_SIGN_OFF:
-        raise services.ReturnsError({"comments": "This return is not waiting for sign-off"})
+        raise services.ReturnsError.of({"comments": "This return is not waiting for sign-off"})
     if not comments:
-        raise services.ReturnsError(
+        raise services.ReturnsError.of(
             {"comments": "Enter what needs to change before you can sign off"}
         )
     if len(comments) > 5000:
-        raise services.ReturnsError({"comments": "Your comments must be 5,000 characters or fewer"})
+        raise services.ReturnsError.of(
+            {"comments": "Your comments must be 5,000 characters or fewer"}
+        )
     ret.status = DRAFT
     ret.sent_back_comments = comments
     ret.sent_back_at = clock.utcnow()
@@ -137,7 +139,7 @@ def sign_off(
     elif len(role) > 200:
         errors["role"] = "Your role must be 200 characters or fewer"
     if address is not None and lockout.is_locked(user.email, address):
-        raise PasswordLocked({"password": LOCKED_MESSAGE})
+        raise PasswordLocked("password", LOCKED_MESSAGE)
     if not password:
         errors["password"] = "Enter your password"  # noqa: S105 - a message
     elif not check_password(user, password):
@@ -145,9 +147,9 @@ def sign_off(
         db.session.commit()
         errors["password"] = "The password is not right"  # noqa: S105 - a message
         if address is not None and lockout.record_failure(user.email, address):
-            raise PasswordLocked({"password": LOCKED_MESSAGE})
+            raise PasswordLocked("password", LOCKED_MESSAGE)
     if errors:
-        raise services.ReturnsError(errors)
+        raise services.ReturnsError.of(errors)
     return freeze(ret, user=user, name=name, role=role)
 
 
@@ -239,11 +241,13 @@ def reopen(year: ReportingYear, tenant: Tenant, *, reason: str, user=None) -> Re
     reason = (reason or "").strip()
     snapshot = services.current_snapshot(year, tenant)
     if snapshot is None:
-        raise services.ReturnsError({"reason": f"{tenant.name} has no signed-off return to reopen"})
+        raise services.ReturnsError.of(
+            {"reason": f"{tenant.name} has no signed-off return to reopen"}
+        )
     if not reason:
-        raise services.ReturnsError({"reason": "Enter the reason for reopening the return"})
+        raise services.ReturnsError.of({"reason": "Enter the reason for reopening the return"})
     if len(reason) > 2000:
-        raise services.ReturnsError({"reason": "The reason must be 2,000 characters or fewer"})
+        raise services.ReturnsError.of({"reason": "The reason must be 2,000 characters or fewer"})
     row = ReturnReopening(
         snapshot_id=snapshot.id,
         reason=reason,
