@@ -140,11 +140,20 @@ async def _draw_all(charts, formats, drawn) -> None:
         await asyncio.gather(*jobs)
 
 
-def _data_uris(svgs: Mapping[str, bytes]) -> dict[str, str]:
-    return {
+def _data_uris(svgs: Mapping[str, bytes], images: Mapping[str, tuple[str, bytes]] = {}) -> dict:  # noqa: B006 - read only
+    """Charts and case study images as data addresses, so the HTML holds them itself."""
+    uris = {
         key: "data:image/svg+xml;base64," + base64.b64encode(svg).decode()
         for key, svg in svgs.items()
     }
+    for key, (media_type, data) in images.items():
+        uris[key] = f"data:{media_type};base64," + base64.b64encode(data).decode()
+    return uris
+
+
+def image_uris(images: Mapping[str, tuple[str, bytes]]) -> dict[str, str]:
+    """Case study images as data addresses, for a page that shows the content."""
+    return _data_uris({}, images)
 
 
 # --- HTML and PDF -------------------------------------------------------------------------
@@ -154,16 +163,18 @@ def html(
     content: Mapping,
     svgs: Mapping[str, bytes],
     *,
+    images: Mapping[str, tuple[str, bytes]] | None = None,
     version: Mapping | None = None,
     large: bool = False,
     annex_links=(),
 ) -> str:
-    """The report as one self-contained HTML document."""
+    """The report as one self-contained HTML document (charts and case study images
+    inside it)."""
     # Straight from the environment: a build runs as a job, outside any request, and the
     # file holds nothing of the portal's pages (navigation, signed-in person).
     return current_app.jinja_env.get_template("reports/document.html").render(
         content=content,
-        charts=_data_uris(svgs),
+        charts=_data_uris(svgs, images or {}),
         css=(TEMPLATES / "document.css").read_text(),
         version=version,
         large=large,
@@ -197,11 +208,25 @@ def _docx_repeat_header(row) -> None:
     properties.append(header)
 
 
-def docx(content: Mapping, pngs: Mapping[str, bytes], *, version: Mapping | None = None) -> bytes:
-    """A Word document with real heading styles, header rows repeated on every page, and
-    alt text on every chart."""
-    from docx import Document
+def _docx_picture(document, data: bytes, alt: str, title: str) -> None:
     from docx.shared import Cm
+
+    document.add_picture(io.BytesIO(data), width=Cm(16))
+    drawing = document.paragraphs[-1]._p.xpath(".//wp:docPr")[0]
+    drawing.set("descr", alt)
+    drawing.set("title", title)
+
+
+def docx(
+    content: Mapping,
+    pngs: Mapping[str, bytes],
+    *,
+    images: Mapping[str, tuple[str, bytes]] | None = None,
+    version: Mapping | None = None,
+) -> bytes:
+    """A Word document with real heading styles, header rows repeated on every page, and
+    alt text on every chart and case study image."""
+    from docx import Document
 
     document = Document()
     document.core_properties.title = content["title"]
@@ -238,14 +263,15 @@ def docx(content: Mapping, pngs: Mapping[str, bytes], *, version: Mapping | None
             elif kind == "chart":
                 png = pngs.get(block["id"])
                 if png:
-                    document.add_picture(io.BytesIO(png), width=Cm(16))
-                    drawing = document.paragraphs[-1]._p.xpath(".//wp:docPr")[0]
-                    drawing.set("descr", block["alt"])
-                    drawing.set("title", block["title"])
+                    _docx_picture(document, png, block["alt"], block["title"])
                 document.add_paragraph(
                     f"{block['title']}. {block['summary']} "
                     f"The figures are in the table '{tables[block['table']]['caption']}'."
                 )
+            elif kind == "image":
+                image = (images or {}).get(block["id"])
+                if image:
+                    _docx_picture(document, image[1], block["alt"], block["caption"])
     document.add_heading("Data annex", level=1)
     document.add_paragraph(
         "Every figure in this report is in the data annex, published beside it as CSV and XLSX."
@@ -268,9 +294,15 @@ def _intro_lines(content: Mapping, version: Mapping | None, add) -> None:
 # --- ODT ----------------------------------------------------------------------------------
 
 
-def odt(content: Mapping, svgs: Mapping[str, bytes], *, version: Mapping | None = None) -> bytes:
+def odt(
+    content: Mapping,
+    svgs: Mapping[str, bytes],
+    *,
+    images: Mapping[str, tuple[str, bytes]] | None = None,
+    version: Mapping | None = None,
+) -> bytes:
     """An OpenDocument text: outline headings, tables with a repeated header row, and
-    charts as SVG with a title and description."""
+    charts (as SVG) and case study images with a title and description."""
     from odf import draw, text
     from odf import table as odf_table
     from odf.opendocument import OpenDocumentText
@@ -350,6 +382,24 @@ def odt(content: Mapping, svgs: Mapping[str, bytes], *, version: Mapping | None 
                     paragraph.addElement(frame)
                 body.addElement(paragraph)
                 body.addElement(text.P(text=f"{block['title']}. {block['summary']}"))
+            elif kind == "image":
+                image = (images or {}).get(block["id"])
+                if image:
+                    media_type, data = image
+                    width, height = _odf_size(data)
+                    extension = "png" if media_type == "image/png" else "jpg"
+                    href = document.addPicture(
+                        f"Pictures/{block['id']}.{extension}", media_type, data
+                    )
+                    frame = draw.Frame(
+                        name=block["id"], anchortype="as-char", width=width, height=height
+                    )
+                    frame.addElement(draw.Image(href=href))
+                    frame.addElement(_odf_svg("title", block["caption"]))
+                    frame.addElement(_odf_svg("desc", block["alt"]))
+                    paragraph = text.P()
+                    paragraph.addElement(frame)
+                    body.addElement(paragraph)
     body.addElement(text.H(outlinelevel=2, stylename="Heading 2", text="Data annex"))
     body.addElement(
         text.P(text="Every figure in this report is in the data annex, as CSV and XLSX.")
@@ -357,6 +407,16 @@ def odt(content: Mapping, svgs: Mapping[str, bytes], *, version: Mapping | None 
     out = io.BytesIO()
     document.write(out)
     return out.getvalue()
+
+
+def _odf_size(data: bytes, widest_cm: float = 16.0) -> tuple[str, str]:
+    """A picture's frame: its own proportions, at most ``widest_cm`` wide."""
+    from docx.image.image import Image
+
+    picture = Image.from_blob(data)
+    width_cm = min(widest_cm, picture.px_width / 96 * 2.54)
+    height_cm = width_cm * picture.px_height / max(picture.px_width, 1)
+    return f"{width_cm:.2f}cm", f"{height_cm:.2f}cm"
 
 
 def _odf_meta_title(title: str):
@@ -426,6 +486,7 @@ def annex_xlsx(content: Mapping) -> bytes:
 def build_all(
     content: Mapping,
     *,
+    images: Mapping[str, tuple[str, bytes]] | None = None,
     version: Mapping | None = None,
     annex_links=(),
     progress: Callable[[int, str], None] = lambda step, sentence: None,
@@ -435,17 +496,17 @@ def build_all(
     drawn = draw_charts(content, ("svg", "png"))
     svgs, pngs = drawn["svg"], drawn["png"]
     progress(2, "Writing the web page")
-    page = html(content, svgs, version=version, annex_links=annex_links)
+    page = html(content, svgs, images=images, version=version, annex_links=annex_links)
     built = {"html": page.encode()}
     progress(3, "Laying out the PDF")
     built["pdf"] = pdf(page)
     progress(4, "Laying out the large print PDF")
     built["large-print"] = pdf(
-        html(content, svgs, version=version, large=True, annex_links=annex_links)
+        html(content, svgs, images=images, version=version, large=True, annex_links=annex_links)
     )
     progress(5, "Writing the Word and OpenDocument files")
-    built["docx"] = docx(content, pngs, version=version)
-    built["odt"] = odt(content, svgs, version=version)
+    built["docx"] = docx(content, pngs, images=images, version=version)
+    built["odt"] = odt(content, svgs, images=images, version=version)
     progress(6, "Writing the data annex")
     built["csv"] = annex_csv(content)
     built["xlsx"] = annex_xlsx(content)

@@ -597,6 +597,21 @@ def snapshot_image(snapshot: ReturnSnapshot, position: int) -> SnapshotImage | N
     )
 
 
+def snapshot_images(snapshots: list[ReturnSnapshot]) -> dict[int, list[SnapshotImage]]:
+    """The frozen case study images of several snapshots, by snapshot id, in one query
+    (signed-off snapshots and their images are readable by the partnership)."""
+    ids = [s.id for s in snapshots]
+    found: dict[int, list[SnapshotImage]] = {i: [] for i in ids}
+    if ids:
+        for image in db.session.scalars(
+            select(SnapshotImage)
+            .where(SnapshotImage.snapshot_id.in_(ids))
+            .order_by(SnapshotImage.position)
+        ):
+            found[image.snapshot_id].append(image)
+    return found
+
+
 # --- mail ----------------------------------------------------------------------------------
 
 
