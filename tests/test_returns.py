@@ -1001,3 +1001,31 @@ def test_guessing_the_password_at_sign_off_locks_it_as_signing_in_does(client, l
     with app.app_context():
         ret, _ = _return("tunbridge-wells")
         assert ret.status == AWAITING_SIGN_OFF
+
+
+# --- delivery -------------------------------------------------------------------------------
+
+
+def test_a_chief_executives_home_shows_the_return_the_sign_off_and_published_reports(
+    client, login_as
+):
+    """Issue 9's delivery: their return's status, what waits for their sign-off, and the
+    partnership's published reports."""
+    import html
+    import re
+
+    login_as("ceo", "tunbridge-wells")
+    page = client.get("/t/tunbridge-wells/").get_data(as_text=True)
+    text = re.sub(r"\s+", " ", html.unescape(re.sub(r"<[^>]+>", " ", page)))
+    assert "Sign off or send back the 2025-26 return to West Kent Equality Partnership" in text
+    assert "Annual returns" in text
+    assert "2025-26 return to West Kent Equality Partnership Awaiting sign-off" in text
+    assert "Published joint reports" in text
+    assert "joint annual report 2024-25" in text
+    assert 'href="/public/p/west-kent/reports/2024-25/"' in page
+
+
+def test_an_officers_home_says_their_return_is_not_started(client, login_as):
+    login_as("officer", "west-kent-housing")
+    text = client.get("/t/west-kent-housing/").get_data(as_text=True)
+    assert "Not started" in text and "No activity yet" in text

@@ -416,6 +416,58 @@ def member_statuses(year: ReportingYear, today: date | None = None) -> list[Memb
     return out
 
 
+@dataclass
+class OwnReturn:
+    """The tenant's own return for one reporting year, as its home page shows it."""
+
+    year: ReportingYear
+    status: str
+    deadline: date
+    last_activity: datetime | None
+
+    @property
+    def tag(self) -> str:
+        return LEAD_STATUS_TAGS[self.status]
+
+
+def own_returns(tenant: Tenant, today: date | None = None) -> list[OwnReturn]:
+    """The tenant in scope's return for the newest reporting year of each of its
+    partnerships, in the words of the lead's list (not started, in progress, awaiting
+    sign-off, signed off, overdue), with its deadline and last activity."""
+    today = today or clock.utcnow().date()
+    newest: dict[int, ReportingYear] = {}
+    for year in years_for_tenant(tenant):
+        newest.setdefault(year.partnership_id, year)
+    if not newest:
+        return []
+    years = sorted(newest.values(), key=lambda y: y.partnership.name.lower())
+    started = {
+        ret.reporting_year_id: ret
+        for ret in db.session.scalars(
+            select(AnnualReturn)
+            .where(AnnualReturn.reporting_year_id.in_([y.id for y in years]))
+            .options(selectinload(AnnualReturn.sections), selectinload(AnnualReturn.case_studies))
+        )
+    }
+    extended = {
+        row.reporting_year_id: row.deadline
+        for row in db.session.scalars(
+            select(DeadlineExtension)
+            .where(
+                DeadlineExtension.reporting_year_id.in_([y.id for y in years]),
+                DeadlineExtension.tenant_id == tenant.id,
+            )
+            .order_by(DeadlineExtension.granted_at, DeadlineExtension.id)
+        )
+    }
+    out = []
+    for year in years:
+        state, last = _state(started.get(year.id))
+        deadline = extended.get(year.id, year.deadline)
+        out.append(OwnReturn(year, lead_status(state, deadline, today), deadline, last))
+    return out
+
+
 def member_of(year: ReportingYear, slug: str) -> Tenant | None:
     return next((t for t in year.partnership.members if t.slug == slug), None)
 
