@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import time
 
-GOALS = {"html": 2.0, "pdf": 15.0}
+GOALS = {"html": 2.0, "pdf": 15.0, "pdf from content (charts, html, layout)": 15.0}
 MEMBERS = 12
 
 
@@ -53,6 +53,14 @@ def measure(app) -> list[tuple[str, float]]:
         timed("docx", lambda: formats.docx(report, pngs, version=facts))
         timed("odt", lambda: formats.odt(report, svgs, version=facts))
         timed("csv", lambda: formats.annex_csv(report))
+        # What a reader of the PDF waits for from the content: its charts drawn (SVG only),
+        # the page written and laid out.
+        timed(
+            "pdf from content (charts, html, layout)",
+            lambda: formats.pdf(
+                formats.html(report, formats.draw_charts(report)["svg"], version=facts)
+            ),
+        )
         timed("xlsx", lambda: formats.annex_xlsx(report))
     return timings
 

@@ -56,6 +56,35 @@ def test_the_leads_home_is_the_dashboard_of_released_figures(client, login_as):
     assert "Attendance at events and services" in page
 
 
+def test_the_leads_home_shows_each_members_return_status(app, client, login_as):
+    """The returns status of the newest reporting year (or the year of the chosen period),
+    in the lead's list's words, with deadline and last activity: never a draft's content."""
+    login_as("lead", partnership=LEAD)
+    page = _text(client.get(f"/p/{LEAD}/"))
+    assert "Returns status, 2025-26" in page
+    tables = {key: (heading, headers, rows) for key, heading, headers, rows in _dashboard(app)}
+    heading, headers, rows = tables["returns-status"]
+    assert headers == ["Member", "Status", "Deadline", "Last activity"]
+    statuses = {row[0]: row[1] for row in rows}
+    assert statuses == {
+        "Sevenoaks District Council": "Signed off",
+        "Tonbridge & Malling Borough Council": "In progress",
+        "Tunbridge Wells Borough Council": "Awaiting sign-off",
+        "West Kent Housing Association": "Not started",
+    }
+    assert all(re.fullmatch(r"\d{1,2} [A-Z][a-z]+ \d{4}", row[2]) for row in rows)
+    assert "1 signed off, 1 awaiting sign-off, 1 in progress, 1 not started" in page
+    # One member, and an earlier year with no returns, by the address.
+    one = {k: r for k, _h, _hd, r in _dashboard(app, {"member": "sevenoaks"})}
+    assert [row[0] for row in one["returns-status"]] == ["Sevenoaks District Council"]
+    assert "returns-status" not in {k for k, *_ in _dashboard(app, {"period": "2014"})}
+    # The download holds it as a sheet of its own.
+    book = load_workbook(io.BytesIO(client.get(f"/p/{LEAD}/dashboard.xlsx").data))
+    sheet = book.worksheets[0]
+    assert sheet.title == "Returns status, 2025-26"
+    assert [c.value for c in sheet[1]] == headers
+
+
 def test_a_figure_changed_after_release_changes_no_dashboard(app, client, login_as):
     from portal.extensions import db
     from portal.monitoring.models import MeasureValue
@@ -140,9 +169,14 @@ def test_one_audit_event_per_view_and_one_aggregate_per_count(app, client, login
     client.get(f"/p/{LEAD}/?characteristic=sex")
     new = [e for e in audit_events(app) if e.id not in before]
     actions = sorted(e.action for e in new)
-    # One read of released figures, one aggregate each for action counts and profiles,
-    # whatever the number of members: nothing per member.
-    assert actions == ["cross_tenant.aggregate", "cross_tenant.aggregate", "released_figures.read"]
+    # One read of released figures, one aggregate each for action counts and profiles
+    # (and the returns' states), whatever the number of members: nothing per member.
+    assert actions == [
+        "cross_tenant.aggregate",
+        "cross_tenant.aggregate",
+        "cross_tenant.aggregate",
+        "released_figures.read",
+    ]
     assert all(e.tenant_id is None for e in new)
 
 

@@ -29,6 +29,7 @@ from portal.reports import formats, services, sources
 from portal.reports.demo import sample_submissions
 from portal.reports.models import FORMAT_KEYS, JointReport, JointReportVersion
 from portal.tenancy import partnership_scope, tenant_scope
+from tests.conftest import PASSWORD
 from tests.helpers import audit_events, csrf_token, tenant
 
 YEAR = "2024-25"
@@ -506,3 +507,88 @@ def test_a_correction_sent_twice_makes_one_version(app, client, login_as, fake_r
         job = db.session.scalar(select(Job).order_by(Job.id.desc()))
         assert job.state == "failed"
         assert job.failure.startswith("Version 2 already publishes")
+
+
+def test_case_study_images_from_the_database_reach_every_format(app):
+    """An officer's case study image, signed off with its return, is in the HTML, the
+    PDF (a tagged figure with its alt text), large print, DOCX and ODT."""
+    from portal.returns import case_studies, signoff
+    from portal.returns import services as returns
+    from tests.helpers import user
+    from tests.test_returns import _png
+
+    alt = "Volunteers painting the new community hub in bright colours"
+    with app.test_request_context(), partnership_scope(_west_kent()):
+        partnership = _west_kent()
+        year = returns.find_year(partnership, "2025-26")
+        officer, ceo = user("officer@tunbridge-wells.demo"), user("ceo@tunbridge-wells.demo")
+        with tenant_scope(tenant("tunbridge-wells")):
+            ret = returns.return_for(year)
+            signoff.send_back(ret, comments="Add the hub's story, please.", user=ceo)
+            case_studies.save_case_study(
+                ret,
+                None,
+                title="Opening the community hub",
+                text="Residents and staff opened the hub together.",
+                image=_png(24),
+                image_alt=alt,
+                user=officer,
+            )
+            signoff.send_for_sign_off(ret, user=officer, notify=False)
+            signoff.sign_off(
+                ret,
+                user=ceo,
+                password=PASSWORD,
+                confirmed=True,
+                name="Pat Jones",
+                role="Chief Executive",
+            )
+        db.session.expire_all()
+        report = services.report_for(partnership, "2025-26")
+        report.foreword, report.summary = "F", "S"
+        submissions = sources.submissions(partnership, "2025-26")
+        content = services.compile_content(partnership, report, submissions)
+        images = report_content.images_of(submissions)
+        facts = {"number": 1, "published": "1 June 2026", "sha256": "b" * 64}
+        page = formats.html(content, {}, images=images, version=facts)
+        built = {
+            "pdf": formats.pdf(page),
+            "large-print": formats.pdf(
+                formats.html(content, {}, images=images, version=facts, large=True)
+            ),
+            "docx": formats.docx(content, {}, images=images, version=facts),
+            "odt": formats.odt(content, {}, images=images, version=facts),
+        }
+    (key,) = images
+    assert images[key] == ("image/png", _png(24))
+    blocks = [b for s in content["sections"] for b in s["blocks"] if b["type"] == "image"]
+    assert [(b["id"], b["alt"]) for b in blocks] == [(key, alt)]
+    assert f'alt="{alt}"' in page and "data:image/png;base64," in page
+
+    def figure_alts(data: bytes) -> list[str]:
+        found = []
+
+        def walk(node):
+            if isinstance(node, pikepdf.Dictionary):
+                if node.get("/S") == "/Figure":
+                    found.append(str(node.get("/Alt")))
+                if "/K" in node:
+                    walk(node.K)
+            elif isinstance(node, pikepdf.Array):
+                for item in node:
+                    walk(item)
+
+        with pikepdf.open(io.BytesIO(data)) as pdf:
+            walk(pdf.Root.StructTreeRoot)
+        return found
+
+    assert alt in figure_alts(built["pdf"])
+    assert alt in figure_alts(built["large-print"])
+    document = Document(io.BytesIO(built["docx"]))
+    assert alt in document.element.body.xpath(".//wp:docPr/@descr")
+    assert any(part.content_type == "image/png" for part in document.part.package.parts)
+    opened = load_odt(io.BytesIO(built["odt"]))
+    assert opened.getElementsByType(odf_text.H)
+    with zipfile.ZipFile(io.BytesIO(built["odt"])) as archive:
+        assert archive.read(f"Pictures/{key}.png") == _png(24)
+        assert f"<svg:desc>{alt}</svg:desc>" in archive.read("content.xml").decode()

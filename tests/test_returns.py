@@ -575,6 +575,71 @@ def test_the_lead_sees_every_members_status(lead):
     }
 
 
+def _statements_of(fn) -> int:
+    from sqlalchemy import event
+
+    statements = []
+
+    def count(conn, cursor, statement, parameters, context, executemany):
+        # PostgreSQL's per-transaction scope settings are the walls, not reads.
+        if "set_config(" not in statement:
+            statements.append(statement)
+
+    engine = db.engine
+    event.listen(engine, "before_cursor_execute", count)
+    try:
+        fn()
+    finally:
+        event.remove(engine, "before_cursor_execute", count)
+    return len(statements)
+
+
+def test_the_lead_list_reads_every_member_in_one_query(app, lead):
+    """More members, with started returns, cost the lead's list no more queries, and each
+    look is one audit event for the partnership, not one per member."""
+    from portal.partners.models import Tenant
+
+    year = _year()
+    today = clock.utcnow().date()
+    services.member_statuses(year, today)  # warm: the members are loaded once
+    before = _statements_of(lambda: services.member_statuses(year, today))
+    looks = len(audit_events(app, action="cross_tenant.aggregate"))
+    partnership = year.partnership
+    for number in range(3):
+        member = Tenant(
+            slug=f"extra-{number}", name=f"Extra Council {number}", kind="district-council"
+        )
+        db.session.add(member)
+        partnership.members.append(member)
+        db.session.commit()
+        with tenant_scope(member):
+            services.start_return(year)
+            if number:
+                case_studies.save_case_study(
+                    services.return_for(year),
+                    None,
+                    title="A story",
+                    text="What happened.",
+                    image=None,
+                    image_alt="",
+                )
+    db.session.expire_all()
+    year = _year()
+    services.member_statuses(year, today)
+    statuses = {}
+    after = _statements_of(
+        lambda: statuses.update(
+            {s.tenant.slug: s.status for s in services.member_statuses(year, today)}
+        )
+    )
+    assert after == before
+    assert statuses["extra-0"] == "not started"
+    assert statuses["extra-1"] == statuses["extra-2"] == "in progress"
+    assert statuses["tunbridge-wells"] == "awaiting sign-off"
+    assert len(audit_events(app, action="cross_tenant.aggregate")) == looks + 2
+    assert not audit_events(app, action="cross_tenant.read")
+
+
 def test_the_lead_page_lists_returns_and_has_a_place_for_the_report(client, login_as):
     login_as("lead", partnership="west-kent")
     page = client.get("/p/west-kent/reports/2025-26/").get_data(as_text=True)
@@ -936,3 +1001,31 @@ def test_guessing_the_password_at_sign_off_locks_it_as_signing_in_does(client, l
     with app.app_context():
         ret, _ = _return("tunbridge-wells")
         assert ret.status == AWAITING_SIGN_OFF
+
+
+# --- delivery -------------------------------------------------------------------------------
+
+
+def test_a_chief_executives_home_shows_the_return_the_sign_off_and_published_reports(
+    client, login_as
+):
+    """Issue 9's delivery: their return's status, what waits for their sign-off, and the
+    partnership's published reports."""
+    import html
+    import re
+
+    login_as("ceo", "tunbridge-wells")
+    page = client.get("/t/tunbridge-wells/").get_data(as_text=True)
+    text = re.sub(r"\s+", " ", html.unescape(re.sub(r"<[^>]+>", " ", page)))
+    assert "Sign off or send back the 2025-26 return to West Kent Equality Partnership" in text
+    assert "Annual returns" in text
+    assert "2025-26 return to West Kent Equality Partnership Awaiting sign-off" in text
+    assert "Published joint reports" in text
+    assert "joint annual report 2024-25" in text
+    assert 'href="/public/p/west-kent/reports/2024-25/"' in page
+
+
+def test_an_officers_home_says_their_return_is_not_started(client, login_as):
+    login_as("officer", "west-kent-housing")
+    text = client.get("/t/west-kent-housing/").get_data(as_text=True)
+    assert "Not started" in text and "No activity yet" in text

@@ -131,12 +131,57 @@ def _read_digest(tables: dict) -> tuple[tuple[str, ...], list | None]:
     return tuple(tables), (table["total"] if table is not None else None)
 
 
-def returns_status(partnership: Partnership, filters: Filters) -> DataTable | None:
-    """The members' annual returns for the year: where the reporting feature plugs in.
+RETURN_STATUSES = ("signed off", "awaiting sign-off", "in progress", "not started", "overdue")
 
-    The portal holds no returns yet, so there is nothing to show.
+
+def returns_status(
+    partnership: Partnership, filters: Filters, shown: list[Tenant] | None = None
+) -> DataTable | None:
+    """The members' annual returns for the reporting year: each one's status, deadline
+    and last activity, as the lead's list of returns says them.
+
+    The year is the one the period filter falls in, else the newest. Only those facts
+    about a member's return cross its wall (one grouped read for all members,
+    :func:`portal.returns.services.member_statuses`), never what it says. None when the
+    partnership has no reporting year for the period.
     """
-    return None
+    from portal.returns import services as returns
+
+    years = returns.years_for(partnership)
+    if filters.period:
+        years = [y for y in years if y.start_year == periods.year_of(filters.period)]
+    if not years:
+        return None
+    year = years[0]
+    wanted = None if shown is None else {m.id for m in shown}
+    statuses = [s for s in returns.member_statuses(year) if wanted is None or s.tenant.id in wanted]
+    rows = [
+        [
+            s.tenant.name,
+            s.status.capitalize(),
+            f"{s.deadline:%-d %B %Y}",
+            f"{s.last_activity:%-d %B %Y}" if s.last_activity else "No activity yet",
+        ]
+        for s in statuses
+    ]
+    counts = {word: sum(1 for s in statuses if s.status == word) for word in RETURN_STATUSES}
+    said = [f"{n} {word}" for word, n in counts.items() if n]
+    summary = (
+        f"Of {len(statuses)} member{'s' if len(statuses) != 1 else ''}' returns for "
+        f"{year.label}: {', '.join(said)}."
+        if len(statuses) > 1
+        else f"{statuses[0].tenant.name}'s return for {year.label}: {statuses[0].status}."
+        if statuses
+        else f"No member is shown for {year.label}."
+    )
+    return DataTable(
+        "returns-status",
+        f"Returns status, {year.label}",
+        summary,
+        ["Member", "Status", "Deadline", "Last activity"],
+        rows,
+        kind="table",
+    )
 
 
 def joint_measures(partnership: Partnership) -> list[MeasureDefinition]:
@@ -538,7 +583,7 @@ def partnership_dashboard(partnership: Partnership, args) -> Dashboard:
         characteristics,
         wanted,
         aim_status_table(partnership, current_plan(partnership, period), sorted(shown_ids)),
-        returns=returns_status(partnership, filters),
+        returns=returns_status(partnership, filters, shown),
     )
     dashboard.tables.extend(over_time(definitions, released))
     dashboard.tables.append(across_members(definitions, released, shown, period))

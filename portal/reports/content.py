@@ -3,8 +3,10 @@
 The content is plain JSON (it is stored with each published version and hashed): a title,
 the partnership, the year, and a list of sections, each with a heading, a level and blocks.
 A block is a paragraph (``p``), a list (``ul``), a table (``table``: caption, column
-headings, rows whose first cell is the row's heading) or a chart (``chart``: a title, a
-text summary, alt text, and the id of the table that holds its data). Every figure in the
+headings, rows whose first cell is the row's heading), a chart (``chart``: a title, a
+text summary, alt text, and the id of the table that holds its data) or a case study's
+image (``image``: its id, alt text, caption, type and SHA-256; the bytes stay in the
+database and reach the formats through :func:`images_of`). Every figure in the
 report is also a row of the data annex (member, measure, period, category, released value,
 mark).
 
@@ -19,7 +21,7 @@ from __future__ import annotations
 import hashlib
 import json
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from portal import disclosure
@@ -32,13 +34,30 @@ PERCENT = "percentage"
 
 @dataclass(frozen=True)
 class Submission:
-    """A member's signed-off return, as the report reads it: the member, and the frozen
-    snapshot (its JSON, documented in :mod:`portal.reports.sources`)."""
+    """A member's signed-off return, as the report reads it: the member, the frozen
+    snapshot (its JSON, documented in :mod:`portal.reports.sources`) and its case study
+    images as signed off, by the case study's place in the list (from 1): (type, bytes)."""
 
     slug: str
     name: str
     snapshot: Mapping[str, Any]
     sha256: str
+    images: Mapping[int, tuple[str, bytes]] = field(default_factory=dict)
+
+
+def image_id(slug: str, position: int) -> str:
+    """The id of a case study image's block, the same in the content and in
+    :func:`images_of`."""
+    return f"image-{slug}-{position}"
+
+
+def images_of(submissions: Sequence[Submission]) -> dict[str, tuple[str, bytes]]:
+    """Every case study image the report shows, by its block's id: (type, bytes)."""
+    return {
+        image_id(sub.slug, position): image
+        for sub in submissions
+        for position, image in sub.images.items()
+    }
 
 
 class ContentError(Invalid):
@@ -520,8 +539,23 @@ def _eqia_and_incidents(builder, submissions: Sequence[Submission]) -> None:
 def _stories(builder, submissions: Sequence[Submission]) -> None:
     blocks: list[dict] = []
     for sub in submissions:
-        for story in sub.snapshot.get("case_studies", []):
+        for position, story in enumerate(sub.snapshot.get("case_studies", []), start=1):
             blocks.append({"type": "h", "level": 3, "text": f"{sub.name}: {story['title']}"})
+            image = story.get("image") or {}
+            stored = sub.images.get(image.get("position", position)) if image else None
+            if stored is not None:
+                media_type, data = stored
+                blocks.append(
+                    {
+                        "type": "image",
+                        "id": image_id(sub.slug, image.get("position", position)),
+                        "alt": image.get("alt", ""),
+                        "caption": story["title"],
+                        "media_type": media_type,
+                        # The content's hash covers the image through this.
+                        "sha256": hashlib.sha256(data).hexdigest(),
+                    }
+                )
             blocks.extend({"type": "p", "text": p} for p in _paragraphs(story["text"]))
     if blocks:
         builder.section("Case studies", 2, blocks)

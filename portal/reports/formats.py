@@ -12,6 +12,7 @@ from __future__ import annotations
 import asyncio
 import base64
 import csv
+import functools
 import io
 import os
 from collections.abc import Callable, Mapping
@@ -35,31 +36,41 @@ class BuildError(RuntimeError):
 # --- charts -------------------------------------------------------------------------------
 
 
-def _figure(chart: Mapping):
-    import plotly.graph_objects as go
+@functools.cache
+def _template() -> dict:
+    import plotly.io as pio
 
-    fig = go.Figure()
-    for index, series in enumerate(chart["series"]):
-        fig.add_trace(
-            go.Bar(
-                name=series["name"],
-                x=chart["categories"],
-                y=series["values"],
-                marker_color=PALETTE[index % len(PALETTE)],
-            )
-        )
-    fig.update_layout(
-        barmode="group",
-        template="simple_white",
-        font={"family": "Arial", "size": 14, "color": "#0b0c0c"},
-        margin={"l": 60, "r": 20, "t": 20, "b": 80},
-        legend={"orientation": "h", "y": -0.25},
-        showlegend=len(chart["series"]) > 1,
-    )
-    return fig
+    return pio.templates["simple_white"].to_plotly_json()
+
+
+def _figure(chart: Mapping) -> dict:
+    """The chart as a plotly figure, as the plain data kaleido sends to plotly.js (a
+    ``graph_objects.Figure`` would check every property again, for nothing, each build)."""
+    series = chart["series"]
+    return {
+        "data": [
+            {
+                "type": "bar",
+                "name": s["name"],
+                "x": list(chart["categories"]),
+                "y": list(s["values"]),
+                "marker": {"color": PALETTE[index % len(PALETTE)]},
+            }
+            for index, s in enumerate(series)
+        ],
+        "layout": {
+            "template": _template(),
+            "barmode": "group",
+            "font": {"family": "Arial", "size": 14, "color": "#0b0c0c"},
+            "margin": {"l": 60, "r": 20, "t": 20, "b": 80},
+            "legend": {"orientation": "h", "y": -0.25},
+            "showlegend": len(series) > 1,
+        },
+    }
 
 
 CHART_SECONDS = 60  # one chart takes a fraction of a second once chromium is up
+CHART_TABS = 1  # measured: a second tab costs more to open than it saves
 
 
 def draw_charts(content: Mapping, formats: tuple[str, ...] = ("svg",)) -> dict[str, dict]:
@@ -90,27 +101,59 @@ def draw_charts(content: Mapping, formats: tuple[str, ...] = ("svg",)) -> dict[s
     return drawn
 
 
-async def _draw_all(charts, formats, drawn) -> None:
+def _kaleido_class():
     import kaleido
 
-    async with kaleido.Kaleido(n=1, mathjax=False, timeout=CHART_SECONDS) as browser:
+    class Kaleido(kaleido.Kaleido):
+        """kaleido's browser, keeping each tab's page between images.
+
+        kaleido reloads a tab after every image, which parses plotly.js again: most of a
+        chart's time. Each image is drawn by ``Plotly.toImage`` into an element of its own
+        that plotly removes afterwards, so nothing of one chart is left for the next and
+        the reload only costs time. (kaleido 1.5, as locked in requirements/run.txt.)
+        """
+
+        async def _return_kaleido_tab(self, tab) -> None:
+            await self.tabs_ready.put(tab)
+
+    return Kaleido
+
+
+async def _draw_all(charts, formats, drawn) -> None:
+    _Kaleido = _kaleido_class()  # noqa: N806 - a class
+
+    async def one(browser, chart, figure, fmt) -> None:
+        try:
+            image = await asyncio.wait_for(
+                browser.calc_fig(figure, opts={"format": fmt, "width": 800, "height": 420}),
+                CHART_SECONDS,
+            )
+        except Exception as exc:  # noqa: BLE001
+            raise BuildError(f"The chart '{chart['title']}' could not be drawn.") from exc
+        drawn[fmt][chart["id"]] = _slim_svg(image) if fmt == "svg" else image
+
+    async with _Kaleido(n=CHART_TABS, mathjax=False, timeout=CHART_SECONDS) as browser:
+        jobs = []
         for chart in charts:
             figure = _figure(chart)
-            for fmt in formats:
-                try:
-                    drawn[fmt][chart["id"]] = await asyncio.wait_for(
-                        browser.calc_fig(figure, opts={"format": fmt, "width": 800, "height": 420}),
-                        CHART_SECONDS,
-                    )
-                except Exception as exc:  # noqa: BLE001
-                    raise BuildError(f"The chart '{chart['title']}' could not be drawn.") from exc
+            jobs.extend(one(browser, chart, figure, fmt) for fmt in formats)
+        await asyncio.gather(*jobs)
 
 
-def _data_uris(svgs: Mapping[str, bytes]) -> dict[str, str]:
-    return {
+def _data_uris(svgs: Mapping[str, bytes], images: Mapping[str, tuple[str, bytes]] = {}) -> dict:  # noqa: B006 - read only
+    """Charts and case study images as data addresses, so the HTML holds them itself."""
+    uris = {
         key: "data:image/svg+xml;base64," + base64.b64encode(svg).decode()
         for key, svg in svgs.items()
     }
+    for key, (media_type, data) in images.items():
+        uris[key] = f"data:{media_type};base64," + base64.b64encode(data).decode()
+    return uris
+
+
+def image_uris(images: Mapping[str, tuple[str, bytes]]) -> dict[str, str]:
+    """Case study images as data addresses, for a page that shows the content."""
+    return _data_uris({}, images)
 
 
 # --- HTML and PDF -------------------------------------------------------------------------
@@ -120,16 +163,18 @@ def html(
     content: Mapping,
     svgs: Mapping[str, bytes],
     *,
+    images: Mapping[str, tuple[str, bytes]] | None = None,
     version: Mapping | None = None,
     large: bool = False,
     annex_links=(),
 ) -> str:
-    """The report as one self-contained HTML document."""
+    """The report as one self-contained HTML document (charts and case study images
+    inside it)."""
     # Straight from the environment: a build runs as a job, outside any request, and the
     # file holds nothing of the portal's pages (navigation, signed-in person).
     return current_app.jinja_env.get_template("reports/document.html").render(
         content=content,
-        charts=_data_uris(svgs),
+        charts=_data_uris(svgs, images or {}),
         css=(TEMPLATES / "document.css").read_text(),
         version=version,
         large=large,
@@ -163,11 +208,25 @@ def _docx_repeat_header(row) -> None:
     properties.append(header)
 
 
-def docx(content: Mapping, pngs: Mapping[str, bytes], *, version: Mapping | None = None) -> bytes:
-    """A Word document with real heading styles, header rows repeated on every page, and
-    alt text on every chart."""
-    from docx import Document
+def _docx_picture(document, data: bytes, alt: str, title: str) -> None:
     from docx.shared import Cm
+
+    document.add_picture(io.BytesIO(data), width=Cm(16))
+    drawing = document.paragraphs[-1]._p.xpath(".//wp:docPr")[0]
+    drawing.set("descr", alt)
+    drawing.set("title", title)
+
+
+def docx(
+    content: Mapping,
+    pngs: Mapping[str, bytes],
+    *,
+    images: Mapping[str, tuple[str, bytes]] | None = None,
+    version: Mapping | None = None,
+) -> bytes:
+    """A Word document with real heading styles, header rows repeated on every page, and
+    alt text on every chart and case study image."""
+    from docx import Document
 
     document = Document()
     document.core_properties.title = content["title"]
@@ -204,14 +263,15 @@ def docx(content: Mapping, pngs: Mapping[str, bytes], *, version: Mapping | None
             elif kind == "chart":
                 png = pngs.get(block["id"])
                 if png:
-                    document.add_picture(io.BytesIO(png), width=Cm(16))
-                    drawing = document.paragraphs[-1]._p.xpath(".//wp:docPr")[0]
-                    drawing.set("descr", block["alt"])
-                    drawing.set("title", block["title"])
+                    _docx_picture(document, png, block["alt"], block["title"])
                 document.add_paragraph(
                     f"{block['title']}. {block['summary']} "
                     f"The figures are in the table '{tables[block['table']]['caption']}'."
                 )
+            elif kind == "image":
+                image = (images or {}).get(block["id"])
+                if image:
+                    _docx_picture(document, image[1], block["alt"], block["caption"])
     document.add_heading("Data annex", level=1)
     document.add_paragraph(
         "Every figure in this report is in the data annex, published beside it as CSV and XLSX."
@@ -234,9 +294,15 @@ def _intro_lines(content: Mapping, version: Mapping | None, add) -> None:
 # --- ODT ----------------------------------------------------------------------------------
 
 
-def odt(content: Mapping, svgs: Mapping[str, bytes], *, version: Mapping | None = None) -> bytes:
+def odt(
+    content: Mapping,
+    svgs: Mapping[str, bytes],
+    *,
+    images: Mapping[str, tuple[str, bytes]] | None = None,
+    version: Mapping | None = None,
+) -> bytes:
     """An OpenDocument text: outline headings, tables with a repeated header row, and
-    charts as SVG with a title and description."""
+    charts (as SVG) and case study images with a title and description."""
     from odf import draw, text
     from odf import table as odf_table
     from odf.opendocument import OpenDocumentText
@@ -316,6 +382,24 @@ def odt(content: Mapping, svgs: Mapping[str, bytes], *, version: Mapping | None 
                     paragraph.addElement(frame)
                 body.addElement(paragraph)
                 body.addElement(text.P(text=f"{block['title']}. {block['summary']}"))
+            elif kind == "image":
+                image = (images or {}).get(block["id"])
+                if image:
+                    media_type, data = image
+                    width, height = _odf_size(data)
+                    extension = "png" if media_type == "image/png" else "jpg"
+                    href = document.addPicture(
+                        f"Pictures/{block['id']}.{extension}", media_type, data
+                    )
+                    frame = draw.Frame(
+                        name=block["id"], anchortype="as-char", width=width, height=height
+                    )
+                    frame.addElement(draw.Image(href=href))
+                    frame.addElement(_odf_svg("title", block["caption"]))
+                    frame.addElement(_odf_svg("desc", block["alt"]))
+                    paragraph = text.P()
+                    paragraph.addElement(frame)
+                    body.addElement(paragraph)
     body.addElement(text.H(outlinelevel=2, stylename="Heading 2", text="Data annex"))
     body.addElement(
         text.P(text="Every figure in this report is in the data annex, as CSV and XLSX.")
@@ -323,6 +407,16 @@ def odt(content: Mapping, svgs: Mapping[str, bytes], *, version: Mapping | None 
     out = io.BytesIO()
     document.write(out)
     return out.getvalue()
+
+
+def _odf_size(data: bytes, widest_cm: float = 16.0) -> tuple[str, str]:
+    """A picture's frame: its own proportions, at most ``widest_cm`` wide."""
+    from docx.image.image import Image
+
+    picture = Image.from_blob(data)
+    width_cm = min(widest_cm, picture.px_width / 96 * 2.54)
+    height_cm = width_cm * picture.px_height / max(picture.px_width, 1)
+    return f"{width_cm:.2f}cm", f"{height_cm:.2f}cm"
 
 
 def _odf_meta_title(title: str):
@@ -392,6 +486,7 @@ def annex_xlsx(content: Mapping) -> bytes:
 def build_all(
     content: Mapping,
     *,
+    images: Mapping[str, tuple[str, bytes]] | None = None,
     version: Mapping | None = None,
     annex_links=(),
     progress: Callable[[int, str], None] = lambda step, sentence: None,
@@ -401,17 +496,17 @@ def build_all(
     drawn = draw_charts(content, ("svg", "png"))
     svgs, pngs = drawn["svg"], drawn["png"]
     progress(2, "Writing the web page")
-    page = html(content, svgs, version=version, annex_links=annex_links)
+    page = html(content, svgs, images=images, version=version, annex_links=annex_links)
     built = {"html": page.encode()}
     progress(3, "Laying out the PDF")
     built["pdf"] = pdf(page)
     progress(4, "Laying out the large print PDF")
     built["large-print"] = pdf(
-        html(content, svgs, version=version, large=True, annex_links=annex_links)
+        html(content, svgs, images=images, version=version, large=True, annex_links=annex_links)
     )
     progress(5, "Writing the Word and OpenDocument files")
-    built["docx"] = docx(content, pngs, version=version)
-    built["odt"] = odt(content, svgs, version=version)
+    built["docx"] = docx(content, pngs, images=images, version=version)
+    built["odt"] = odt(content, svgs, images=images, version=version)
     progress(6, "Writing the data annex")
     built["csv"] = annex_csv(content)
     built["xlsx"] = annex_xlsx(content)
@@ -419,3 +514,35 @@ def build_all(
 
 
 BUILD_STEPS = 7
+
+
+SVG_NS = "http://www.w3.org/2000/svg"
+# What plotly's SVG holds for the browser only: the layers that catch the mouse and show
+# hover labels, and the many groups it leaves empty. WeasyPrint would walk them all.
+_BROWSER_ONLY = {"draglayer", "hoverlayer", "menulayer", "selectionlayer", "zoomlayer"}
+
+
+def _slim_svg(svg: bytes) -> bytes:
+    """The chart's SVG with nothing drawn taken out: what a printed page shows is
+    unchanged, and the PDF lays out faster."""
+    from xml.etree import ElementTree as ET
+
+    ET.register_namespace("", SVG_NS)
+    ET.register_namespace("xlink", "http://www.w3.org/1999/xlink")
+    root = ET.fromstring(svg)  # noqa: S314 - drawn here by kaleido, never uploaded
+
+    def prune(parent) -> None:
+        for child in list(parent):
+            classes = set((child.get("class") or "").split())
+            if classes & _BROWSER_ONLY:
+                parent.remove(child)
+                continue
+            prune(child)
+            tag = child.tag.rsplit("}", 1)[-1]
+            if tag == "g" and len(child) == 0 and not (child.text or "").strip():
+                parent.remove(child)
+            elif tag == "path" and not child.get("d"):
+                parent.remove(child)
+
+    prune(root)
+    return ET.tostring(root, encoding="utf-8", xml_declaration=False)

@@ -15,7 +15,8 @@ from portal.access import partnership_blueprint
 from portal.editing import Invalid, submit_edit
 from portal.extensions import db
 from portal.partners.models import Partnership
-from portal.reports import services
+from portal.reports import formats, services, sources
+from portal.reports.content import images_of
 from portal.reports.forms import PublishForm, ReportTextForm
 from portal.reports.models import FORMAT_KEYS, FORMATS
 
@@ -98,11 +99,18 @@ def draft(year: str):
 def preview(year: str):
     """The whole report as it would be published now."""
     report = services.report_for(g.partnership, year, current_user)
+    submissions = sources.submissions(g.partnership, year)
     try:
-        content = services.compile_content(g.partnership, report)
+        content = services.compile_content(g.partnership, report, submissions)
     except Invalid as exc:
         return render_template("reports/cannot_compile.html", reason=str(exc), year=year)
-    return render_template("reports/preview.html", content=content, report=report, year=year)
+    return render_template(
+        "reports/preview.html",
+        content=content,
+        report=report,
+        year=year,
+        charts=formats.image_uris(images_of(submissions)),
+    )
 
 
 @partnership_bp.route("/publish", methods=["POST"])
@@ -177,12 +185,14 @@ def _show(version):
 
 
 def _chart_uris(version) -> dict[str, str]:
-    """The charts as built for this version, read back from its HTML file's images."""
+    """The charts and case study images as built for this version, read back from its
+    HTML file's images."""
     page = version.file("html")
     if page is None:
         return {}
     found = re.findall(
-        r'<figure class="report-figure" id="([^"]+)">\s*<img class="report-chart" src="([^"]+)"',
+        r'<figure class="report-figure" id="([^"]+)">\s*'
+        r'<img class="report-(?:chart|image)" src="([^"]+)"',
         page.data.decode(),
     )
     return dict(found)

@@ -179,7 +179,13 @@ def publish(
         if key in ("csv", "xlsx")
     ]
     try:
-        built = formats.build_all(content, version=facts, annex_links=links, progress=progress)
+        built = formats.build_all(
+            content,
+            images=report_content.images_of(included),
+            version=facts,
+            annex_links=links,
+            progress=progress,
+        )
     except formats.BuildError as exc:
         raise JobFailed(str(exc)) from exc
     for earlier in report.versions:

@@ -37,9 +37,17 @@ def submissions(partnership: Partnership, year: str) -> list[Submission]:
     reporting_year = returns.find_year(partnership, year)
     if reporting_year is None:
         return []
+    snapshots = returns.signed_off_returns(reporting_year)
+    images = returns.snapshot_images(snapshots)
     return [
-        Submission(s.tenant.slug, s.tenant.name, normalise(s.content), s.sha256)
-        for s in returns.signed_off_returns(reporting_year)
+        Submission(
+            s.tenant.slug,
+            s.tenant.name,
+            normalise(s.content),
+            s.sha256,
+            {i.position: (i.content_type, i.data) for i in images.get(s.id, [])},
+        )
+        for s in snapshots
     ]
 
 
@@ -162,7 +170,7 @@ def normalise(content: Mapping[str, Any]) -> dict:
             "quarter_totals": quarter_totals,
         },
         "case_studies": [
-            {"title": c.get("title", ""), "text": c.get("text", "")}
+            {"title": c.get("title", ""), "text": c.get("text", ""), "image": c.get("image")}
             for c in content.get("case_studies", [])
         ],
         "priorities": [p for p in (content.get("priorities") or "").split("\n\n") if p.strip()]

@@ -14,7 +14,7 @@ import json
 from dataclasses import dataclass
 from datetime import date, datetime
 
-from sqlalchemy import select
+from sqlalchemy import Text, case, cast, distinct, func, or_, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import selectinload
 
@@ -31,6 +31,7 @@ from portal.returns.models import (
     SECTIONS,
     SIGNED_OFF,
     AnnualReturn,
+    CaseStudy,
     DeadlineExtension,
     ReportingYear,
     ReturnReopening,
@@ -40,7 +41,7 @@ from portal.returns.models import (
     parse_year_label,
     year_label,
 )
-from portal.tenancy import across_tenants, tenant_scope
+from portal.tenancy import tenant_scope
 
 
 def content_hash(content: dict) -> str:
@@ -338,25 +339,68 @@ def lead_status(state: str, deadline: date, today: date) -> str:
     return state
 
 
+def _states(year: ReportingYear, members: list[Tenant]) -> dict[int, tuple[str, datetime | None]]:
+    """Each started return's state and last activity, by tenant id: one grouped query
+    across the members (:func:`portal.tenancy.aggregate_across_tenants`), one audit event.
+
+    Only the facts the lead's list shows are read: the stored status, whether anything
+    has been written, and when. No answer, case study or figure leaves the member."""
+    returns, sections_, studies = (
+        AnnualReturn.__table__,
+        ReturnSection.__table__,
+        CaseStudy.__table__,
+    )
+    written = or_(
+        sections_.c.completed.is_(True),
+        cast(sections_.c.answers, Text).not_in(("{}", "null")),
+    )
+    statement = (
+        select(
+            returns.c.tenant_id,
+            returns.c.status,
+            returns.c.updated_at,
+            func.max(sections_.c.updated_at),
+            func.coalesce(func.sum(case((written, 1), else_=0)), 0),
+            func.count(distinct(studies.c.id)),
+        )
+        .select_from(
+            returns.outerjoin(sections_, sections_.c.return_id == returns.c.id).outerjoin(
+                studies, studies.c.return_id == returns.c.id
+            )
+        )
+        .where(returns.c.reporting_year_id == year.id)
+        .group_by(returns.c.tenant_id, returns.c.status, returns.c.updated_at)
+    )
+    rows = tenancy.aggregate_across_tenants(
+        statement,
+        [m.id for m in members],
+        purpose=f"status of returns {year.label}",
+        about=year,
+    )
+    states = {}
+    for tenant_id, status, updated_at, section_at, written_count, study_count in rows:
+        last = max(t for t in (updated_at, section_at) if t is not None)
+        if status == DRAFT:
+            started = written_count or study_count
+            status = IN_PROGRESS if started else NOT_STARTED
+        states[tenant_id] = (status, last)
+    return states
+
+
 def member_statuses(year: ReportingYear, today: date | None = None) -> list[MemberStatus]:
     """Every member's return for the lead: its status, deadline and last activity. Only
-    these facts about a draft cross the wall (each member's trail records the look);
-    its content never does."""
+    these facts about a draft cross the wall, read for all members at once; its content
+    never does."""
     today = today or clock.utcnow().date()
     members = sorted(year.partnership.members, key=lambda t: t.name.lower())
     extensions = extensions_for(year)
     snapshots = _current_snapshots(year)
-    states: dict[int, tuple[str, datetime | None]] = {}
-    for member in across_tenants(members, purpose=f"status of returns {year.label}"):
-        ret = db.session.scalar(
-            select(AnnualReturn).where(AnnualReturn.reporting_year_id == year.id)
-        )
-        states[member.id] = return_state(ret)
+    states = _states(year, members)
     out = []
     for member in members:
         extension = extensions.get(member.id)
         deadline = extension.deadline if extension else year.deadline
-        state, last = states[member.id]
+        state, last = states.get(member.id, (NOT_STARTED, None))
         snapshot = snapshots.get(member.id)
         if snapshot is not None and (last is None or snapshot.signed_off_at > last):
             last = snapshot.signed_off_at
@@ -365,6 +409,58 @@ def member_statuses(year: ReportingYear, today: date | None = None) -> list[Memb
                 member, lead_status(state, deadline, today), deadline, extension, last, snapshot
             )
         )
+    return out
+
+
+@dataclass
+class OwnReturn:
+    """The tenant's own return for one reporting year, as its home page shows it."""
+
+    year: ReportingYear
+    status: str
+    deadline: date
+    last_activity: datetime | None
+
+    @property
+    def tag(self) -> str:
+        return LEAD_STATUS_TAGS[self.status]
+
+
+def own_returns(tenant: Tenant, today: date | None = None) -> list[OwnReturn]:
+    """The tenant in scope's return for the newest reporting year of each of its
+    partnerships, in the words of the lead's list (not started, in progress, awaiting
+    sign-off, signed off, overdue), with its deadline and last activity."""
+    today = today or clock.utcnow().date()
+    newest: dict[int, ReportingYear] = {}
+    for year in years_for_tenant(tenant):
+        newest.setdefault(year.partnership_id, year)
+    if not newest:
+        return []
+    years = sorted(newest.values(), key=lambda y: y.partnership.name.lower())
+    started = {
+        ret.reporting_year_id: ret
+        for ret in db.session.scalars(
+            select(AnnualReturn)
+            .where(AnnualReturn.reporting_year_id.in_([y.id for y in years]))
+            .options(selectinload(AnnualReturn.sections), selectinload(AnnualReturn.case_studies))
+        )
+    }
+    extended = {
+        row.reporting_year_id: row.deadline
+        for row in db.session.scalars(
+            select(DeadlineExtension)
+            .where(
+                DeadlineExtension.reporting_year_id.in_([y.id for y in years]),
+                DeadlineExtension.tenant_id == tenant.id,
+            )
+            .order_by(DeadlineExtension.granted_at, DeadlineExtension.id)
+        )
+    }
+    out = []
+    for year in years:
+        state, last = return_state(started.get(year.id))
+        deadline = extended.get(year.id, year.deadline)
+        out.append(OwnReturn(year, lead_status(state, deadline, today), deadline, last))
     return out
 
 
@@ -548,6 +644,21 @@ def snapshot_image(snapshot: ReturnSnapshot, position: int) -> SnapshotImage | N
             SnapshotImage.snapshot_id == snapshot.id, SnapshotImage.position == position
         )
     )
+
+
+def snapshot_images(snapshots: list[ReturnSnapshot]) -> dict[int, list[SnapshotImage]]:
+    """The frozen case study images of several snapshots, by snapshot id, in one query
+    (signed-off snapshots and their images are readable by the partnership)."""
+    ids = [s.id for s in snapshots]
+    found: dict[int, list[SnapshotImage]] = {i: [] for i in ids}
+    if ids:
+        for image in db.session.scalars(
+            select(SnapshotImage)
+            .where(SnapshotImage.snapshot_id.in_(ids))
+            .order_by(SnapshotImage.position)
+        ):
+            found[image.snapshot_id].append(image)
+    return found
 
 
 # --- mail ----------------------------------------------------------------------------------
