@@ -52,6 +52,7 @@ PAGES = {
         "/p/west-kent/reports/2025-26/returns/sevenoaks",
         "/p/west-kent/reports/2025-26/extend?member=west-kent-housing",
         "/p/west-kent/reports/2025-26/report/",
+        "/p/west-kent/reports/2025-26/report/preview",
     ],
     None: [
         "/public/p/west-kent/",
