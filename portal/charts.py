@@ -105,6 +105,11 @@ DASHES = ("solid", "dash", "dot", "dashdot", "longdash", "longdashdot")
 TEXT_COLOUR = "#0b0c0c"
 FONT = "system-ui, -apple-system, 'Segoe UI', Roboto, Helvetica, Arial, sans-serif"
 
+# Characters on a line of a legend entry or a category label: a phone's screen holds a
+# legend line of about 40 characters beside its symbol, and leaves a horizontal bar
+# chart room for its bars beside a label of 20.
+LEGEND_WIDTH = 34
+
 # Trace types drawn as SVG: no eval, no WebGL.
 SVG_TRACES = frozenset({"bar", "scatter"})
 
@@ -291,15 +296,16 @@ def _layout(height: int, *, legend: bool, x_title: str, y_title: str) -> dict:
             "itemclick": False,
             "itemdoubleclick": False,
         },
-        "xaxis": {**axis, "title": {**axis["title"], "text": x_title}},
-        "yaxis": {**axis, "title": {**axis["title"], "text": y_title}},
+        "xaxis": {**axis, "title": {**axis["title"], "text": _wrap(x_title, 40)}},
+        # A value axis' title runs up the side: on a phone a long one outgrows the plot.
+        "yaxis": {**axis, "title": {**axis["title"], "text": _wrap(y_title, 24)}},
         "hoverlabel": {"font": {"family": FONT, "size": 14}},
         "dragmode": False,
         "separators": ".,",
     }
 
 
-def _wrap(label: str, width: int = 28) -> str:
+def _wrap(label: str, width: int = 20) -> str:
     """A long category label over several lines (plotly breaks lines at <br>)."""
     words, lines, line = str(label).split(), [], ""
     for word in words:
@@ -312,7 +318,7 @@ def _wrap(label: str, width: int = 28) -> str:
     return "<br>".join(_escape_label(x) for x in lines)
 
 
-def _clip(label: str, length: int = 48) -> str:
+def _clip(label: str, length: int = 40) -> str:
     """A category's name short enough to sit beside a bar on a phone (the table has it all)."""
     text = " ".join(str(label).split())
     return text if len(text) <= length else text[: length - 1].rstrip() + "…"
@@ -387,7 +393,7 @@ def bar_chart(
         bar_text = ["" for _ in texts] if stacked else [t or "" for t in texts]
         colour = colours[index % len(colours)]
         common = {
-            "name": s.name,
+            "name": _wrap(s.name, LEGEND_WIDTH),
             "text": bar_text,
             "textposition": "inside" if stacked else "outside",
             "insidetextanchor": "middle",
@@ -429,16 +435,19 @@ def bar_chart(
                     **common,
                 }
             )
-    rows = max(len(categories), 1)
-    lines = sum(label.count("<br>") + 1 for label in labels) if horizontal else 0
     per_row = (22 if stacked else 20 * len(series)) + 12
-    height = max(220, 80 + rows * per_row + lines * 6) if horizontal else 380
+    # Each row is as tall as its bars, or its wrapped label (17 px a line), whichever is more.
+    rows = sum(max(per_row, 17 * (label.count("<br>") + 1) + 10) for label in labels)
+    height = max(220, 80 + max(rows, per_row)) if horizontal else 380
     layout = _layout(
         height,
         legend=len(series) > 1,
         x_title=value_label if horizontal else category_label,
         y_title="" if horizontal else value_label,
     )
+    if not stacked:
+        # Room for the figure printed beyond the longest bar (automargin leaves it out).
+        layout["margin"]["r" if horizontal else "t"] = 48
     layout["barmode"] = "stack" if stacked else "group"
     layout["bargap"] = 0.25
     _counts_axis(layout["xaxis" if horizontal else "yaxis"], series, stacked)
@@ -469,7 +478,7 @@ def line_chart(
             "type": "scatter",
             "x": list(x),
             "y": s.numbers(),
-            "name": s.name,
+            "name": _wrap(s.name, LEGEND_WIDTH),
             "mode": "lines+markers",
             "connectgaps": False,
             "line": {

@@ -8,7 +8,7 @@ the drafts' tables; it never lets their content out, since only grouped aggregat
 there.
 
 Revision ID: 0026_report_images
-Revises: 0024_report_scoping
+Revises: 0025_home_speed
 """
 
 from alembic import op
@@ -16,7 +16,7 @@ from alembic import op
 from portal.tenancy import disable_aggregate_reads, enable_aggregate_reads, grant_app_role
 
 revision = "0026_report_images"
-down_revision = "0024_report_scoping"
+down_revision = "0025_home_speed"
 branch_labels = None
 depends_on = None
 

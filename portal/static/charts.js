@@ -77,6 +77,24 @@ function tools(plot, id) {
   });
 }
 
+// On a phone the legend stacks its entries one to a line and a category axis has little
+// room for its labels: give the legend the height it takes from the plot, and show every
+// second (or third …) period, as the table beside the chart has them all.
+const NARROW = 600;
+
+function fitted(spec, width) {
+  if (width >= NARROW) return spec.layout;
+  const layout = { ...spec.layout };
+  const lines = spec.data.reduce((sum, trace) => sum + (trace.name || "").split("<br>").length, 0);
+  if (layout.showlegend && layout.height) layout.height += 22 * Math.max(lines - 1, 0);
+  const xaxis = layout.xaxis || {};
+  const labels = spec.data.length ? (spec.data[0].x || []).length : 0;
+  if (xaxis.type === "category" && labels > 4) {
+    layout.xaxis = { ...xaxis, nticks: Math.max(3, Math.floor(width / 90)) };
+  }
+  return layout;
+}
+
 async function draw(plot) {
   const id = plot.dataset.chart;
   const details = part(id, "chart-details");
@@ -88,7 +106,7 @@ async function draw(plot) {
   if (details) details.open = false;
   try {
     const spec = JSON.parse(document.getElementById(`chart-${id}-spec`).textContent);
-    await window.Plotly.newPlot(plot, spec.data, spec.layout, CONFIG);
+    await window.Plotly.newPlot(plot, spec.data, fitted(spec, plot.clientWidth), CONFIG);
     plot.dataset.chartDrawn = "true";
     tools(plot, id);
   } catch (error) {

@@ -136,8 +136,12 @@ def live_server(tmp_path_factory, demo_password):
 
 
 @pytest.fixture(scope="session")
-def chromium_browser():
-    """Debian's Chromium, driven by Playwright. Never downloads a browser."""
+def chromium_browser(live_server):
+    """Debian's Chromium, driven by Playwright. Never downloads a browser.
+
+    It starts after the portal: Playwright runs an event loop in this thread, and the
+    demonstration data's report build (kaleido, through asyncio.run) needs none running.
+    """
     if not CHROMIUM.exists() or not os.access(CHROMIUM, os.X_OK):
         if os.environ.get("CI"):
             pytest.fail(

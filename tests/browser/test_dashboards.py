@@ -70,15 +70,6 @@ def test_the_leads_dashboard_draws_every_chart_and_its_csv_is_its_table(sign_in)
     assert_accessible(page)
 
 
-def test_the_dashboard_fits_a_phone(sign_in):
-    page = sign_in("lead@west-kent.demo")
-    page.set_viewport_size({"width": 390, "height": 844})
-    page.reload()
-    _all_charts_drawn(page)
-    _no_sideways_scroll(page)
-    assert_accessible(page)
-
-
 @pytest.mark.parametrize("path", ["/public/p/west-kent/", "/public/sevenoaks/"])
 def test_public_pages_pass_axe_with_their_charts(browser_page, path):
     page = browser_page
