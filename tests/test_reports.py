@@ -592,3 +592,16 @@ def test_case_study_images_from_the_database_reach_every_format(app):
     with zipfile.ZipFile(io.BytesIO(built["odt"])) as archive:
         assert archive.read(f"Pictures/{key}.png") == _png(24)
         assert f"<svg:desc>{alt}</svg:desc>" in archive.read("content.xml").decode()
+
+
+def test_charts_are_drawn_from_code_that_already_runs_an_event_loop(app):
+    # A worker or harness built on asyncio calls the build from inside its loop, where
+    # asyncio.run cannot nest.
+    import asyncio
+
+    async def inside_a_loop():
+        with app.app_context():
+            return formats.draw_charts(_content(2))
+
+    drawn = asyncio.run(inside_a_loop())
+    assert drawn["svg"] and all(svg.lstrip().startswith(b"<svg") for svg in drawn["svg"].values())

@@ -16,6 +16,7 @@ import functools
 import io
 import os
 from collections.abc import Callable, Mapping
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 from flask import current_app
@@ -87,11 +88,11 @@ def draw_charts(content: Mapping, formats: tuple[str, ...] = ("svg",)) -> dict[s
     if not (os.path.isfile(browser) and os.access(browser, os.X_OK)):
         raise BuildError(
             f"The charts could not be drawn: there is no chromium browser at {browser}. "
-            "Install Debian's chromium package, or set CHROMIUM to where it is."
+            "Install Debian's chromium package, or set PORTAL_CHROMIUM to where it is."
         )
     os.environ["BROWSER_PATH"] = browser
     try:
-        asyncio.run(_draw_all(charts, formats, drawn))
+        _run_apart(_draw_all, charts, formats, drawn)
     except BuildError:
         raise
     except Exception as exc:  # noqa: BLE001 - said in plain words
@@ -117,6 +118,19 @@ def _kaleido_class():
             await self.tabs_ready.put(tab)
 
     return Kaleido
+
+
+def _run_apart(coroutine_function, *args) -> None:
+    """Run a coroutine to the end from synchronous code. Where this thread already runs an
+    event loop (a worker or test harness built on asyncio), it runs on a thread of its own,
+    as asyncio.run cannot nest."""
+    try:
+        asyncio.get_running_loop()
+    except RuntimeError:
+        asyncio.run(coroutine_function(*args))
+        return
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        pool.submit(lambda: asyncio.run(coroutine_function(*args))).result()
 
 
 async def _draw_all(charts, formats, drawn) -> None:
