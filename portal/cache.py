@@ -45,7 +45,7 @@ from portal import tenancy
 TIMEOUT_SECONDS = 3600
 MEMORY_ENTRIES = 2048
 # Part of every key: a release that changes what is stored never reads an older one's.
-FORMAT = "1"
+FORMAT = "2"
 
 _ALL = object()  # every tenant: a shared row with no partnership changed
 

@@ -495,7 +495,7 @@ def test_the_members_chart_says_when_every_total_is_hidden():
     assert chart.summary == "Every member's total for 2014 is hidden by disclosure control."
     empty = members_chart("Volunteers", "2014", [])
     assert empty.empty and empty.summary == "No member has figures for 2014."
-    assert empty.csv().decode("utf-8-sig") == 'Member organisation,"Total, as released"\r\n'
+    assert empty.csv().decode("utf-8-sig") == '"Member organisation","Total, as released"\r\n'
 
 
 def test_a_percentage_joint_measure_is_shared_as_two_counts(app, client, login_as):

@@ -22,7 +22,7 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 
 from sqlalchemy import func, or_, select
 from sqlalchemy.orm import selectinload
@@ -125,6 +125,29 @@ class ReviewRow:
     is_review_overdue: bool
 
 
+@dataclass(frozen=True)
+class ReturnRow:
+    """The organisation's return for a partnership's newest reporting year."""
+
+    partnership_slug: str
+    partnership_name: str
+    year: str
+    status: str
+    tag: str
+    deadline: date
+    last_activity: datetime | None
+
+
+@dataclass(frozen=True)
+class ReportRow:
+    """A published joint report of one of the organisation's partnerships."""
+
+    title: str
+    number: int
+    published_at: datetime
+    path: str
+
+
 @dataclass
 class Dashboard:
     """What the page shows: plain data, no database rows, so it can be kept between
@@ -142,6 +165,8 @@ class Dashboard:
     incident_chart: Chart
     incident_year: int
     incident_rule: str = ""
+    returns: list[ReturnRow] = field(default_factory=list)  # for those who write or sign
+    reports: list[ReportRow] = field(default_factory=list)
     today: date = field(default_factory=lambda: clock.utcnow().date())
     unkept: str | None = None  # the cache key, while worked out afresh and not yet kept
 
@@ -549,10 +574,41 @@ def build(viewer: Viewer) -> Dashboard:
         incident_chart=chart,
         incident_year=stats.year,
         incident_rule=chart.notes[0] if chart.notes else "",
+        returns=_return_rows(viewer),
+        reports=_report_rows(viewer),
     )
     for c in board.charts:
         c.spec_json()  # worked out once, and kept with the rest
     return board
+
+
+def _return_rows(viewer: Viewer) -> list[ReturnRow]:
+    from portal.returns import services as returns
+
+    # The return's state is for those who write it or sign it off.
+    if not (viewer.signs_off or viewer.edits_plan):
+        return []
+    return [
+        ReturnRow(
+            r.year.partnership.slug,
+            r.year.partnership.name,
+            r.year.label,
+            r.status,
+            r.tag,
+            r.deadline,
+            r.last_activity,
+        )
+        for r in returns.own_returns(viewer.tenant)
+    ]
+
+
+def _report_rows(viewer: Viewer) -> list[ReportRow]:
+    from portal.reports import services as reports
+
+    return [
+        ReportRow(p.title, p.number, p.published_at, p.path)
+        for p in reports.published_reports_for_tenant(viewer.tenant)
+    ]
 
 
 def cache_key(viewer: Viewer) -> str:

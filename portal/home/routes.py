@@ -17,8 +17,6 @@ from portal.dashboards import tenant as tenant_dashboard
 from portal.extensions import csrf, db, limiter
 from portal.monitoring.targets import DIRECTIONS
 from portal.partners.services import all_tenants
-from portal.reports import services as reports_services
-from portal.returns import services as returns_services
 
 bp = Blueprint("site", __name__)
 
@@ -89,12 +87,8 @@ def tenant_home():
     roles = sorted(current_user.roles_in(g.tenant), key=list(TENANT_ROLES).index)
     viewer = _viewer()
     board = tenant_dashboard.dashboard(viewer)
-    # The return's state is for those who write it or sign it off.
-    works_on_returns = viewer.signs_off or viewer.edits_plan
     page = render_template(
         "home/tenant_home.html",
-        own_returns=returns_services.own_returns(g.tenant) if works_on_returns else [],
-        published_reports=reports_services.published_reports_for_tenant(g.tenant),
         roles=[TENANT_ROLES[r] for r in roles],
         partnerships=g.tenant.partnerships,
         board=board,
