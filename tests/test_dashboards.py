@@ -286,7 +286,7 @@ def test_each_chart_csv_is_its_table_and_its_filters_apply(app, client, login_as
     assert client.get(f"/p/{LEAD}/dashboard/members.csv").status_code == 404  # a table only
     assert client.get(f"/p/{LEAD}/dashboard/nothing.csv").status_code == 404
     public = client.get(f"/public/p/{LEAD}/over-time-1.csv")
-    assert public.status_code == 200 and public.data.startswith("\ufeff\"Year\",".encode())
+    assert public.status_code == 200 and public.data.startswith('\ufeff"Year",'.encode())
 
 
 def test_an_officer_publishes_an_objective_and_withdraws_it(app, client, login_as):
