@@ -598,10 +598,13 @@ def test_charts_are_drawn_from_code_that_already_runs_an_event_loop(app):
     # A worker or harness built on asyncio calls the build from inside its loop, where
     # asyncio.run cannot nest.
     import asyncio
+    from concurrent.futures import ThreadPoolExecutor
 
     async def inside_a_loop():
         with app.app_context():
             return formats.draw_charts(_content(2))
 
-    drawn = asyncio.run(inside_a_loop())
+    # A thread of its own, so the test starts its loop whatever this one already runs.
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        drawn = pool.submit(lambda: asyncio.run(inside_a_loop())).result()
     assert drawn["svg"] and all(svg.lstrip().startswith(b"<svg") for svg in drawn["svg"].values())
