@@ -57,6 +57,9 @@ def create_app(config: dict | None = None) -> Flask:
     # Ids in addresses stay within the database's integer range: a longer number is a 404,
     # not an overflow deep in the database driver.
     app.url_map.converters["int"] = BoundedIntegerConverter
+    from portal.templating import Environment
+
+    app.jinja_environment = Environment
     app.config.update(settings.DEFAULTS)
     app.config.update(settings.from_environment())
     if config:

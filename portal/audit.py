@@ -33,11 +33,9 @@ from sqlalchemy import (
     String,
     cast,
     event,
-    false,
     func,
     or_,
     select,
-    update,
 )
 from sqlalchemy.orm import Mapped, mapped_column
 
@@ -216,12 +214,10 @@ def _append(event_row: AuditEvent) -> None:
         # head; the head is read after the lock, in the same transaction.
         key = (cast(CHAIN_LOCK, Integer), cast(event_row.tenant_id or 0, Integer))
         session.execute(select(func.pg_advisory_xact_lock(*key)))
-    elif database.queue_for_write(session):
-        # SQLite reads outside a transaction until the first write: take the database's
-        # write lock first (an update of no row), or two requests read the same head and
+    else:
+        # SQLite: the database's write lock first, or two requests read the same head and
         # the second fails on the chain's unique position.
-        table = AuditEvent.__table__
-        session.execute(update(table).where(false()).values(seq=table.c.seq))
+        database.queue_for_write(session, AuditEvent.__table__)
     with session.no_autoflush:
         head = session.execute(
             select(AuditEvent.seq, AuditEvent.hash)

@@ -10,7 +10,8 @@ messages and stays correct with several servers:
 - with ``REDIS_URL`` set, entries live in Redis, shared by every app server;
 - without it, each process keeps its own (bounded) entries in memory.
 
-Only data goes in: never HTML, which carries each request's CSRF token and CSP nonce.
+Data goes in, and HTML only where it holds nothing of one request: a chart or a page's
+body as drawn, never a whole page, which carries the request's CSRF token and CSP nonce.
 A caller keys entries by everything that decides what the viewer may see (the tenant,
 its version, the day, the person and their roles): one viewer's entry can never be
 another's.
@@ -45,7 +46,7 @@ from portal import tenancy
 TIMEOUT_SECONDS = 3600
 MEMORY_ENTRIES = 2048
 # Part of every key: a release that changes what is stored never reads an older one's.
-FORMAT = "2"
+FORMAT = "3"
 
 _ALL = object()  # every tenant: a shared row with no partnership changed
 

@@ -85,6 +85,10 @@ DEFAULTS = {
     "SESSION_COOKIE_SAMESITE": "Lax",
     "SESSION_COOKIE_NAME": "portal_session",
     "PERMANENT_SESSION_LIFETIME": timedelta(hours=12),
+    # The cookie is written when it changes (sign-in, a new CSRF token), not re-signed on
+    # every page: it then expires with the server's absolute limit, and the idle limit is
+    # the server's to keep (auth/services.py load_session).
+    "SESSION_REFRESH_EACH_REQUEST": False,
     "SESSION_IDLE_TIMEOUT": timedelta(minutes=30),
     "SESSION_ABSOLUTE_TIMEOUT": timedelta(hours=12),
     "PASSWORD_RESET_LIFETIME": timedelta(hours=2),

@@ -6,7 +6,7 @@ import fcntl
 import os
 
 from flask import Flask
-from sqlalchemy import event
+from sqlalchemy import Table, event, false, update
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session
 
@@ -31,29 +31,33 @@ def _sqlite_pragmas(dbapi_connection, connection_record) -> None:
 _LOCK_FD = "portal_sqlite_write_lock"
 
 
-def queue_for_write(session: Session) -> bool:
-    """On SQLite, wait in line for the database's write lock before a transaction that reads
-    and then writes (the audit trail's chain). True when the caller must then take SQLite's
-    own lock at once (an update of no row) to read what it will extend.
+def queue_for_write(session: Session, table: Table) -> None:
+    """On SQLite, take the database's write lock before a transaction that reads and then
+    writes ``table`` (the audit trail's chain), so that no other writer can change what it
+    read. Elsewhere (PostgreSQL, an in-memory database) nothing to do.
 
-    SQLite's own wait is a sleep that grows to 100 ms between tries; under load a writer
-    could sleep through many turns while others took the lock, and pages written to on
-    every view (the audit trail) queued for seconds. A file lock is handed over in order
-    as soon as it is freed. Taken only before the transaction's first write: a transaction
-    that already holds SQLite's lock never waits for one that is waiting for it. Released
-    when the transaction ends. Elsewhere (PostgreSQL, an in-memory database) nothing to do.
+    First it waits in line: SQLite's own wait is a sleep that grows to 100 ms between
+    tries; under load a writer could sleep through many turns while others took the lock,
+    and pages written to on every view (the audit trail) queued for seconds. A file lock is
+    handed over in order as soon as it is freed. It is taken only before the transaction's
+    first write: a transaction that already holds SQLite's lock never waits for one that is
+    waiting for it, and it is released when the transaction ends.
+
+    Then it takes SQLite's own lock at once, with an update of no row: SQLite reads outside
+    a transaction until its first write. That statement reads and changes nothing, so it
+    goes to the connection directly, past the ORM's tenant scoping.
     """
     connection = session.connection()
     if connection.dialect.name != "sqlite":
-        return False
+        return
     raw = connection.connection.dbapi_connection
     path = connection.engine.url.database
-    if raw.in_transaction or not path or path == ":memory:" or _LOCK_FD in session.info:
-        return True
-    descriptor = os.open(f"{path}.write-lock", os.O_CREAT | os.O_RDWR, 0o600)
-    fcntl.flock(descriptor, fcntl.LOCK_EX)
-    session.info[_LOCK_FD] = descriptor
-    return True
+    if not (raw.in_transaction or not path or path == ":memory:" or _LOCK_FD in session.info):
+        descriptor = os.open(f"{path}.write-lock", os.O_CREAT | os.O_RDWR, 0o600)
+        fcntl.flock(descriptor, fcntl.LOCK_EX)
+        session.info[_LOCK_FD] = descriptor
+    key = next(iter(table.primary_key.columns))
+    connection.execute(update(table).where(false()).values({key: key}))
 
 
 @event.listens_for(Session, "after_transaction_end")

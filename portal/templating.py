@@ -2,14 +2,37 @@
 
 from __future__ import annotations
 
+from collections import ChainMap
 from datetime import date, datetime
 
 from flask import Flask, g, request, url_for
+from flask.templating import Environment as FlaskEnvironment
 from flask_login import current_user
 from govuk_frontend_wtf.main import wtforms_errors
 
 from portal.access import can
 from portal.pagination import pagination_params
+
+
+class _Globals(ChainMap):
+    """A template's globals, whose keys are a real set.
+
+    Jinja subtracts an imported template's global names from the importing context's on
+    every ``{% from … import … %}``; against a ChainMap's keys view that runs in Python, a
+    lookup through both maps for each name, and a page imports GOV.UK macros from some
+    twenty templates. A set is subtracted in C.
+    """
+
+    def keys(self):  # type: ignore[override]
+        return set().union(*self.maps)
+
+
+class Environment(FlaskEnvironment):
+    """Flask's template environment, with globals whose names subtract quickly."""
+
+    def make_globals(self, d):
+        return _Globals({} if d is None else d, self.globals)
+
 
 # Each navigation link's address, by where the app is mounted, the page's tenant or
 # partnership and the endpoint: the same on every request, so built once per process.

@@ -29,11 +29,12 @@ from __future__ import annotations
 import contextlib
 from collections.abc import Iterable, Iterator
 from contextvars import ContextVar
-from typing import TYPE_CHECKING, ClassVar, NamedTuple
+from typing import TYPE_CHECKING, Any, ClassVar, NamedTuple
 
 from sqlalchemy import ForeignKey, Table, and_, event, inspect, or_, select, text
 from sqlalchemy.orm import (
     Mapped,
+    Mapper,
     ORMExecuteState,
     Session,
     declared_attr,
@@ -285,22 +286,27 @@ def disable_aggregate_reads(op, table: str) -> None:
     op.execute(f"DROP POLICY IF EXISTS cross_tenant_aggregate ON {table}")
 
 
-_tenant_tables_cache: tuple[int, frozenset[str]] = (-1, frozenset())
+# Which tables and classes are owned, worked out once and again only after a class is
+# mapped (the registry's mapper set is rebuilt on every read of it: too dear per query).
+_owned_cache: dict[str, Any] = {}
+
+
+@event.listens_for(Mapper, "after_mapper_constructed")
+def _forget_owned(mapper, class_) -> None:
+    _owned_cache.clear()
 
 
 def tenant_owned_tables() -> frozenset[str]:
     """The names of every table whose rows belong to one tenant."""
-    global _tenant_tables_cache
-    mappers = db.Model.registry.mappers
-    if _tenant_tables_cache[0] != len(mappers):
-        names = frozenset(
+    names = _owned_cache.get("tenant")
+    if names is None:
+        names = _owned_cache["tenant"] = frozenset(
             table.name
-            for mapper in mappers
+            for mapper in db.Model.registry.mappers
             if issubclass(mapper.class_, TenantOwned)
             for table in mapper.tables
         )
-        _tenant_tables_cache = (len(mappers), names)
-    return _tenant_tables_cache[1]
+    return names
 
 
 def _mappers_of(target) -> Iterator:
@@ -318,8 +324,27 @@ def _mappers_of(target) -> Iterator:
         yield mapper
 
 
-def _tables_touched(statement) -> set[str]:
+# Which tables a statement reaches depends on its shape alone, which SQLAlchemy's cache key
+# describes (tables, columns, joins, loader options; never the bound values): each shape is
+# walked once per process. Statements SQLAlchemy cannot cache are walked every time.
+_TOUCHED: dict[tuple, frozenset[str]] = {}
+TOUCHED_KEPT = 5_000
+
+
+def _tables_touched(statement) -> frozenset[str]:
     """Every table ``statement`` reaches: FROMs, joins, subqueries, EXISTS, CTEs, eager loads."""
+    cache_key = statement._generate_cache_key()
+    if cache_key is None:
+        return _walk_tables(statement)
+    names = _TOUCHED.get(cache_key.key)
+    if names is None:
+        if len(_TOUCHED) >= TOUCHED_KEPT:
+            _TOUCHED.clear()
+        names = _TOUCHED[cache_key.key] = _walk_tables(statement)
+    return names
+
+
+def _walk_tables(statement) -> frozenset[str]:
     names: set[str] = set()
 
     def note(item) -> None:
@@ -344,7 +369,7 @@ def _tables_touched(statement) -> set[str]:
                     note(getattr(entry, "mapper", None))
                     for mapper in _mappers_of(entry):
                         note(mapper)
-    return names
+    return frozenset(names)
 
 
 def _tenant_criterion(selectable, tenant_id: int):
@@ -707,17 +732,14 @@ def partnership_scope(partnership) -> Iterator[None]:
             _apply_to_database(db.session)
 
 
-_partnership_classes_cache: tuple[int, tuple[type, ...], frozenset[str]] = (-1, (), frozenset())
-
-
 def _partnership_owned() -> tuple[tuple[type, ...], frozenset[str]]:
-    global _partnership_classes_cache
-    mappers = db.Model.registry.mappers
-    if _partnership_classes_cache[0] != len(mappers):
+    found = _owned_cache.get("partnership")
+    if found is None:
+        mappers = db.Model.registry.mappers
         classes = tuple(m.class_ for m in mappers if issubclass(m.class_, PartnershipOwned))
         names = frozenset(t.name for m in mappers if m.class_ in classes for t in m.tables)
-        _partnership_classes_cache = (len(mappers), classes, names)
-    return _partnership_classes_cache[1], _partnership_classes_cache[2]
+        found = _owned_cache["partnership"] = (classes, names)
+    return found
 
 
 def partnership_owned_tables() -> frozenset[str]:

@@ -70,6 +70,7 @@ class Viewer:
     exact_incidents: bool  # a caseworker of the tenant
     edits_plan: bool = False  # an officer: reviews of impact assessments are theirs to do
     signs_off: bool = False  # the chief executive: returns wait for their sign-off
+    roles: tuple[str, ...] = ()  # all of them: the page offers what each role may do
 
 
 @dataclass(frozen=True)
@@ -169,6 +170,9 @@ class Dashboard:
     reports: list[ReportRow] = field(default_factory=list)
     today: date = field(default_factory=lambda: clock.utcnow().date())
     unkept: str | None = None  # the cache key, while worked out afresh and not yet kept
+    # The page's body as drawn (templates/home/_dashboard.html), kept with the data it
+    # shows: it holds no CSRF token and no CSP nonce, so every view of this key can use it.
+    drawn: str | None = None
 
     @property
     def overdue_count(self) -> int:
@@ -624,6 +628,7 @@ def cache_key(viewer: Viewer) -> str:
         int(viewer.exact_incidents),
         int(viewer.edits_plan),
         int(viewer.signs_off),
+        ",".join(sorted(viewer.roles)),
     )
 
 
@@ -644,8 +649,16 @@ def dashboard(viewer: Viewer) -> Dashboard:
     return board
 
 
+def drawn(board: Dashboard, draw: Callable[[Dashboard], str]) -> str:
+    """The page's body for ``board``: drawn by ``draw`` the first time, then as kept."""
+    if board.drawn is None:
+        board.drawn = draw(board)
+    return board.drawn
+
+
 def keep(board: Dashboard) -> None:
-    """Keep a dashboard worked out for this view (with its charts as drawn) for the next."""
+    """Keep a dashboard worked out for this view (with its page and charts as drawn) for the
+    next."""
     key, board.unkept = board.unkept, None
     if key is not None:
         cache.put(key, board)

@@ -6,6 +6,7 @@ from datetime import date
 
 from flask import Blueprint, abort, g, jsonify, redirect, render_template
 from flask_login import current_user, login_required
+from markupsafe import Markup
 from sqlalchemy import select
 from sqlalchemy.exc import SQLAlchemyError
 
@@ -78,22 +79,33 @@ def _viewer() -> tenant_dashboard.Viewer:
         exact_incidents=current_user.has_role(g.tenant, "caseworker"),
         edits_plan=current_user.has_role(g.tenant, "officer"),
         signs_off=current_user.has_role(g.tenant, *roles_for("sign_off")),
+        roles=tuple(sorted(current_user.roles_in(g.tenant))),
+    )
+
+
+def _draw_dashboard(board: tenant_dashboard.Dashboard) -> Markup:
+    # What an autoescaping template wrote is markup already.
+    return Markup(  # noqa: S704
+        render_template(
+            "home/_dashboard.html",
+            partnerships=g.tenant.partnerships,
+            board=board,
+            tasks=board.tasks,
+            directions=DIRECTIONS,
+        )
     )
 
 
 @tenant_bp.route("/")
 def tenant_home():
     """The organisation's dashboard (a chief executive's too: their tasks come first)."""
-    roles = sorted(current_user.roles_in(g.tenant), key=list(TENANT_ROLES).index)
     viewer = _viewer()
+    roles = sorted(viewer.roles, key=list(TENANT_ROLES).index)
     board = tenant_dashboard.dashboard(viewer)
     page = render_template(
         "home/tenant_home.html",
         roles=[TENANT_ROLES[r] for r in roles],
-        partnerships=g.tenant.partnerships,
-        board=board,
-        tasks=board.tasks,
-        directions=DIRECTIONS,
+        body=tenant_dashboard.drawn(board, _draw_dashboard),
     )
     tenant_dashboard.keep(board)
     tenant_dashboard.record_view(board, viewer)
