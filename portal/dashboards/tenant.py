@@ -1,6 +1,6 @@
 """The organisation's dashboard: the home page of everybody who works in it.
 
-:func:`dashboard` gathers everything the page shows, for the tenant in scope and the
+:func:`build` gathers everything the page shows, for the tenant in scope and the
 person looking; the template only formats it. Each chart also has a builder in
 :data:`CHART_BUILDERS` (by chart id), so its CSV download builds exactly the same chart.
 
@@ -151,8 +151,8 @@ class ReportRow:
 
 @dataclass
 class Dashboard:
-    """What the page shows: plain data, no database rows, so it can be kept between
-    requests (portal/cache.py) and shown again until the organisation's data changes."""
+    """What the page shows: plain data, no database rows. It is drawn once for each
+    version of the organisation's data, and the drawn :class:`Page` is kept."""
 
     tasks: list[Task]
     my_actions: list[ActionRow]
@@ -169,10 +169,6 @@ class Dashboard:
     returns: list[ReturnRow] = field(default_factory=list)  # for those who write or sign
     reports: list[ReportRow] = field(default_factory=list)
     today: date = field(default_factory=lambda: clock.utcnow().date())
-    unkept: str | None = None  # the cache key, while worked out afresh and not yet kept
-    # The page's body as drawn (templates/home/_dashboard.html), kept with the data it
-    # shows: it holds no CSRF token and no CSP nonce, so every view of this key can use it.
-    drawn: str | None = None
 
     @property
     def overdue_count(self) -> int:
@@ -632,43 +628,36 @@ def cache_key(viewer: Viewer) -> str:
     )
 
 
-def dashboard(viewer: Viewer) -> Dashboard:
-    """The organisation's home page for this person: kept under the organisation's data
-    version (portal/cache.py), so it is worked out again after any change to its data.
+@dataclass
+class Page:
+    """What a view of the home needs once its body is drawn: the body (no CSRF token, no
+    CSP nonce) and the year of the incident figures it shows, for the audit trail."""
 
-    A dashboard worked out afresh is kept by :func:`keep` once the page has drawn its
-    charts, so later views reuse them drawn. Every view is recorded with
-    :func:`record_view`, kept or not."""
+    body: str
+    incident_year: int
+
+
+def page(viewer: Viewer, draw: Callable[[Dashboard], str]) -> Page:
+    """The organisation's home page for this person, its body drawn by ``draw`` from the
+    :class:`Dashboard`: kept under the organisation's data version (portal/cache.py), so it
+    is worked out and drawn again after any change to its data, and a kept view reads and
+    draws nothing. Every view is recorded with :func:`record_view`, kept or not."""
     # The version was read with the session, before anything below: data read after it
     # is at least as new as the version it is kept under.
     key = cache_key(viewer)
-    board = cache.get(key)
-    if board is None:
+    kept = cache.get(key)
+    if kept is None:
         board = build(viewer)
-        board.unkept = key
-    return board
+        kept = Page(draw(board), board.incident_year)
+        cache.put(key, kept)
+    return kept
 
 
-def drawn(board: Dashboard, draw: Callable[[Dashboard], str]) -> str:
-    """The page's body for ``board``: drawn by ``draw`` the first time, then as kept."""
-    if board.drawn is None:
-        board.drawn = draw(board)
-    return board.drawn
-
-
-def keep(board: Dashboard) -> None:
-    """Keep a dashboard worked out for this view (with its page and charts as drawn) for the
-    next."""
-    key, board.unkept = board.unkept, None
-    if key is not None:
-        cache.put(key, board)
-
-
-def record_view(board: Dashboard, viewer: Viewer) -> None:
+def record_view(page: Page, viewer: Viewer) -> None:
     """The view of the incident figures, in the audit trail (this commits: call it once the
     page is drawn, so the rows the page reads are not expired and read again)."""
     incident_services.record_statistics_view(
-        incident_services.StatisticsView(board.incident_year, viewer.exact_incidents)
+        incident_services.StatisticsView(page.incident_year, viewer.exact_incidents)
     )
 
 

@@ -83,16 +83,13 @@ def _viewer() -> tenant_dashboard.Viewer:
     )
 
 
-def _draw_dashboard(board: tenant_dashboard.Dashboard) -> Markup:
-    # What an autoescaping template wrote is markup already.
-    return Markup(  # noqa: S704
-        render_template(
-            "home/_dashboard.html",
-            partnerships=g.tenant.partnerships,
-            board=board,
-            tasks=board.tasks,
-            directions=DIRECTIONS,
-        )
+def _draw_dashboard(board: tenant_dashboard.Dashboard) -> str:
+    return render_template(
+        "home/_dashboard.html",
+        partnerships=g.tenant.partnerships,
+        board=board,
+        tasks=board.tasks,
+        directions=DIRECTIONS,
     )
 
 
@@ -101,14 +98,13 @@ def tenant_home():
     """The organisation's dashboard (a chief executive's too: their tasks come first)."""
     viewer = _viewer()
     roles = sorted(viewer.roles, key=list(TENANT_ROLES).index)
-    board = tenant_dashboard.dashboard(viewer)
+    kept = tenant_dashboard.page(viewer, _draw_dashboard)
     page = render_template(
         "home/tenant_home.html",
         roles=[TENANT_ROLES[r] for r in roles],
-        body=tenant_dashboard.drawn(board, _draw_dashboard),
+        body=Markup(kept.body),  # noqa: S704 - drawn by an autoescaping template
     )
-    tenant_dashboard.keep(board)
-    tenant_dashboard.record_view(board, viewer)
+    tenant_dashboard.record_view(kept, viewer)
     return page
 
 
