@@ -12,6 +12,10 @@ messages and stays correct with several servers:
 
 Data goes in, and HTML only where it holds nothing of one request: a chart or a page's
 body as drawn, never a whole page, which carries the request's CSRF token and CSP nonce.
+Entries are pickled, and unpickling can run code, so each entry is signed with a key drawn
+from the app's ``SECRET_KEY``, over its cache key and its bytes: an entry somebody else
+wrote into Redis, or one moved from another key, is never unpickled and counts as a miss
+(a planted body would otherwise be shown as the page's own markup).
 A caller keys entries by everything that decides what the viewer may see (the tenant,
 its version, the day, the person and their roles): one viewer's entry can never be
 another's.
@@ -30,6 +34,7 @@ make the next view recompute.
 from __future__ import annotations
 
 import hashlib
+import hmac
 import pickle
 import threading
 from collections import OrderedDict
@@ -46,7 +51,9 @@ from portal import tenancy
 TIMEOUT_SECONDS = 3600
 MEMORY_ENTRIES = 2048
 # Part of every key: a release that changes what is stored never reads an older one's.
-FORMAT = "3"
+FORMAT = "4"
+# The signature at the head of every entry: an HMAC-SHA256 of its key and its bytes.
+SIGNATURE_BYTES = hashlib.sha256().digest_size
 
 _ALL = object()  # every tenant: a shared row with no partnership changed
 
@@ -125,15 +132,34 @@ def key(*parts: Any) -> str:
     return ":".join(["portal", namespace, FORMAT, *(str(p) for p in parts)])
 
 
+def _signature(cache_key: str, data: bytes) -> bytes:
+    secret = current_app.config["SECRET_KEY"]
+    secret = secret.encode() if isinstance(secret, str) else secret
+    # A key of the cache's own, so a signature here is worth nothing anywhere else.
+    signing_key = hmac.new(secret, b"portal.cache entries", hashlib.sha256).digest()
+    message = cache_key.encode() + b"\0" + data
+    return hmac.new(signing_key, message, hashlib.sha256).digest()
+
+
 def get(cache_key: str) -> Any | None:
-    """The value kept under ``cache_key``, or None."""
+    """The value kept under ``cache_key``, or None: also when the entry's signature does
+    not match, as then this portal did not write it there (it is never unpickled)."""
     found = backend().get(cache_key)
-    return None if found is None else pickle.loads(found)  # noqa: S301 - written by this portal, read by it only
+    if found is None:
+        return None
+    signature, data = found[:SIGNATURE_BYTES], found[SIGNATURE_BYTES:]
+    if not hmac.compare_digest(signature, _signature(cache_key, data)):
+        current_app.logger.warning(
+            "A cache entry's signature does not match; ignoring it and computing the page"
+        )
+        return None
+    return pickle.loads(data)  # noqa: S301 - signed by this portal: only what it wrote
 
 
 def put(cache_key: str, value: Any, timeout: int = TIMEOUT_SECONDS) -> None:
-    """Keep ``value`` under ``cache_key``."""
-    backend().set(cache_key, pickle.dumps(value, protocol=pickle.HIGHEST_PROTOCOL), timeout)
+    """Keep ``value`` under ``cache_key``, signed."""
+    data = pickle.dumps(value, protocol=pickle.HIGHEST_PROTOCOL)
+    backend().set(cache_key, _signature(cache_key, data) + data, timeout)
 
 
 # --- the data version --------------------------------------------------------------------

@@ -7,7 +7,8 @@ looks: under that field, and in the error summary.
 Every editable record carries a version (SQLAlchemy's ``version_id_col``). A form holds
 the version it was opened at; a service compares it with :func:`check_version` before
 writing and commits through :func:`commit_edit`, which also catches the race where both
-saves reach the database. A route runs the whole round with :func:`submit_edit`.
+saves reach the database. A route runs the whole round with :func:`submit_edit`, which
+also says so and moves on once the edit is saved.
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import date
 
+from flask import flash, redirect
 from sqlalchemy.orm.exc import StaleDataError
 
 from portal.extensions import db
@@ -151,6 +153,7 @@ class Edit:
 
     saved: bool = False
     conflict: EditConflict | None = None
+    done: object = None  # once saved: the redirect to where the person goes next
 
 
 def submitted_values(form, row) -> dict:
@@ -164,14 +167,24 @@ def submitted_values(form, row) -> dict:
     }
 
 
-def submit_edit(form, row, save: Callable[[int | None], object]) -> Edit:
+def submit_edit(
+    form,
+    row,
+    save: Callable[[int | None], object],
+    *,
+    message: str | Callable[[], str],
+    then: str | Callable[[], str],
+    category: str = "success",
+) -> Edit:
     """Run one edit of ``row`` (already loaded through the tenancy loaders, so another
     organisation's record is a 404 before this): if the form is valid, ``save(version)``
     with the version the form was opened at. The service checks the version
     (:func:`check_version`: a missing one is refused too) and saves (:func:`commit_edit`).
 
-    Bad input lands on the form (:func:`show_invalid`); a conflict rolls back, moves the
-    form on to the saved version and comes back in ``Edit.conflict``.
+    Once saved, ``message`` is flashed (as ``category``) and ``Edit.done`` redirects to
+    ``then``; either may be a function, called only after the save (so a message names
+    the record as saved). Bad input lands on the form (:func:`show_invalid`); a conflict
+    rolls back, moves the form on to the saved version and comes back in ``Edit.conflict``.
     """
     if not form.validate_on_submit():
         return Edit()
@@ -188,4 +201,5 @@ def submit_edit(form, row, save: Callable[[int | None], object]) -> Edit:
         db.session.rollback()
         show_invalid(form, error)
         return Edit()
-    return Edit(saved=True)
+    flash(message() if callable(message) else message, category)
+    return Edit(saved=True, done=redirect(then() if callable(then) else then))

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import contextlib
 import re
+import struct
+import zlib
 
 _TOKEN = re.compile(r'name="csrf_token"[^>]*value="([^"]+)"')
 
@@ -94,3 +96,66 @@ def scoped(app, slug: str = "west-kent"):
     """An application context with the partnership ``slug`` in scope."""
     with app.app_context(), as_partnership(slug):
         yield
+
+
+def png(width: int = 4, height: int | None = None) -> bytes:
+    """A real, small PNG picture (square unless ``height`` is given): a plain green
+    rectangle, as a case study's image."""
+
+    def chunk(kind: bytes, data: bytes) -> bytes:
+        body = kind + data
+        return struct.pack(">I", len(data)) + body + struct.pack(">I", zlib.crc32(body))
+
+    height = width if height is None else height
+    rows = b"".join(b"\x00" + b"\x00\x70\x3c" * width for _ in range(height))
+    header = struct.pack(">IIBBBBB", width, height, 8, 2, 0, 0, 0)
+    return (
+        b"\x89PNG\r\n\x1a\n"
+        + chunk(b"IHDR", header)
+        + chunk(b"IDAT", zlib.compress(rows))
+        + chunk(b"IEND", b"")
+    )
+
+
+# --- an annual return: what its sections are and what an officer answers ----------------
+
+# The sections of a return by their keys (in addresses and answers), with the titles its
+# task list shows, in the task list's order.
+RETURN_SECTIONS = {
+    "aims": "Progress on each joint aim",
+    "commitments": "Progress on our commitments",
+    "measures": "Joint measures for the year",
+    "workforce": "Workforce",
+    "assessments": "Impact assessments",
+    "incidents": "Hate incidents",
+    "case_studies": "Case studies",
+    "priorities": "Priorities for next year",
+}
+
+# An employer of 250 or more's gender pay gap: each figure's name in the answers, the
+# label the form asks it under, and the answer.
+PAY_GAP_ANSWERS = (
+    ("mean_hourly_gap", "Mean hourly pay gap (%)", "6.4"),
+    ("median_hourly_gap", "Median hourly pay gap (%)", "4.9"),
+    ("mean_bonus_gap", "Mean bonus gap (%)", "0"),
+    ("median_bonus_gap", "Median bonus gap (%)", "0"),
+    ("bonus_men", "Men paid a bonus (%)", "0"),
+    ("bonus_women", "Women paid a bonus (%)", "0"),
+)
+# Its pay quartiles: the band's name in the answers, the group the form asks it in, and
+# the men and women in it (%), adding up to 100.
+QUARTILE_ANSWERS = (
+    ("lower", "Lower quartile", "38", "62"),
+    ("lower_middle", "Lower middle quartile", "42", "58"),
+    ("upper_middle", "Upper middle quartile", "47", "53"),
+    ("upper", "Upper quartile", "55", "45"),
+)
+
+
+def workforce_answers(employees: str = "420") -> dict:
+    """The workforce section answered as the section's rules read it: an employer of
+    250 or more, not a public authority, with every gender pay gap figure."""
+    gpg = {name: value for name, _label, value in PAY_GAP_ANSWERS}
+    for band, _label, men, women in QUARTILE_ANSWERS:
+        gpg[f"{band}_men"], gpg[f"{band}_women"] = men, women
+    return {"employees": employees, "public_authority": "no", "gpg": gpg}

@@ -128,3 +128,59 @@ def test_a_kept_dashboard_is_the_persons_own(app, client, auth, login_as):
     login_as("viewer", "sevenoaks")
     theirs = _home(client)
     assert reference not in theirs[theirs.index('id="my-actions"') : theirs.index("All my actions")]
+
+
+PLANTED_RAN: list[str] = []
+
+
+def _planted_code(word: str) -> str:
+    PLANTED_RAN.append(word)
+    return word
+
+
+class _Planted:
+    """A pickle that runs code as it is unpickled: what anybody who can write to the
+    cache's Redis could plant there."""
+
+    def __reduce__(self):
+        return (_planted_code, ("the planted code ran",))
+
+
+def test_an_entry_the_portal_did_not_sign_is_a_miss_and_never_unpickled(
+    app, client, login_as, caplog
+):
+    import pickle
+
+    from portal import cache
+
+    login_as("viewer", "sevenoaks")
+    first = _home(client)
+    with app.app_context():
+        keys = [k for k in cache.backend()._entries if ":tenant-dashboard:" in k]
+        assert len(keys) == 1
+        kept = cache.backend().get(keys[0])
+        signature = kept[: cache.SIGNATURE_BYTES]
+        planted = pickle.dumps(_Planted())
+        forgeries = (
+            planted,  # no signature at all
+            signature + planted,  # the genuine entry's signature on other bytes
+            bytes(cache.SIGNATURE_BYTES) + planted,  # a made-up one
+        )
+        for forged in forgeries:
+            cache.backend().set(keys[0], forged, cache.TIMEOUT_SECONDS)
+            caplog.clear()
+            assert cache.get(keys[0]) is None
+            assert "signature does not match" in caplog.text
+        # A genuine entry moved to another key is refused too: the key is signed with it.
+        cache.backend().set(keys[0] + "-moved", kept, cache.TIMEOUT_SECONDS)
+        assert cache.get(keys[0] + "-moved") is None
+        cache.backend().set(keys[0], planted, cache.TIMEOUT_SECONDS)
+        engine = db.engine
+    # The page works its dashboard out again, and keeps a signed one in its place.
+    with _counting(engine) as statements:
+        again = _home(client)
+    assert any("FROM action" in s for s in statements)
+    assert _chart_rows(again, "incident-trend") == _chart_rows(first, "incident-trend")
+    assert PLANTED_RAN == []
+    with app.app_context():
+        assert cache.get(keys[0]) is not None

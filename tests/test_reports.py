@@ -514,8 +514,7 @@ def test_case_study_images_from_the_database_reach_every_format(app):
     PDF (a tagged figure with its alt text), large print, DOCX and ODT."""
     from portal.returns import case_studies, signoff
     from portal.returns import services as returns
-    from tests.helpers import user
-    from tests.test_returns import _png
+    from tests.helpers import png, user
 
     alt = "Volunteers painting the new community hub in bright colours"
     with app.test_request_context(), partnership_scope(_west_kent()):
@@ -530,7 +529,7 @@ def test_case_study_images_from_the_database_reach_every_format(app):
                 None,
                 title="Opening the community hub",
                 text="Residents and staff opened the hub together.",
-                image=_png(24),
+                image=png(24),
                 image_alt=alt,
                 user=officer,
             )
@@ -560,7 +559,7 @@ def test_case_study_images_from_the_database_reach_every_format(app):
             "odt": formats.odt(content, {}, images=images, version=facts),
         }
     (key,) = images
-    assert images[key] == ("image/png", _png(24))
+    assert images[key] == ("image/png", png(24))
     blocks = [b for s in content["sections"] for b in s["blocks"] if b["type"] == "image"]
     assert [(b["id"], b["alt"]) for b in blocks] == [(key, alt)]
     assert f'alt="{alt}"' in page and "data:image/png;base64," in page
@@ -590,7 +589,7 @@ def test_case_study_images_from_the_database_reach_every_format(app):
     opened = load_odt(io.BytesIO(built["odt"]))
     assert opened.getElementsByType(odf_text.H)
     with zipfile.ZipFile(io.BytesIO(built["odt"])) as archive:
-        assert archive.read(f"Pictures/{key}.png") == _png(24)
+        assert archive.read(f"Pictures/{key}.png") == png(24)
         assert f"<svg:desc>{alt}</svg:desc>" in archive.read("content.xml").decode()
 
 

@@ -119,10 +119,11 @@ def edit_objective(objective_number: int):
             point=form.point.data,
             version=version,
         ),
+        message="The objective has been saved",
+        then=lambda: url_for(".objectives", _anchor=f"objective-{row.number}"),
     )
     if edit.saved:
-        flash("The objective has been saved", "success")
-        return redirect(url_for(".objectives", _anchor=f"objective-{row.number}"))
+        return edit.done
     return render_template(
         "actions/objective_form.html", form=form, row=row, conflict=edit.conflict
     )
@@ -445,10 +446,11 @@ def edit_action(action_number: int):
         form,
         row,
         lambda version: services.update_action(row, form.data_for_service(), version=version),
+        message="The action has been saved",
+        then=lambda: url_for(".action", action_number=row.number),
     )
     if edit.saved:
-        flash("The action has been saved", "success")
-        return redirect(url_for(".action", action_number=row.number))
+        return edit.done
     conflict = edit.conflict
     return render_template(
         "actions/action_form.html",

@@ -85,9 +85,14 @@ def _anchor_for(obj) -> str:
     return ""
 
 
-def _back_to(obj, anchor: str = ""):
+def _place_of(obj, anchor: str = "") -> str:
+    """The address of ``obj`` on its plan period's page."""
     period = period_of(obj)
-    return redirect(url_for(".period", plan_period_id=period.id) + (anchor or _anchor_for(obj)))
+    return url_for(".period", plan_period_id=period.id) + (anchor or _anchor_for(obj))
+
+
+def _back_to(obj, anchor: str = ""):
+    return redirect(_place_of(obj, anchor))
 
 
 def _years(form) -> tuple[int, int]:
@@ -157,10 +162,15 @@ def edit_period(plan_period_id: int):
             alternative_formats=form.alternative_formats.data or "",
         )
 
-    edit = submit_edit(form, row, save)
+    edit = submit_edit(
+        form,
+        row,
+        save,
+        message=lambda: f"Plan period {row.label} has been saved",
+        then=lambda: _place_of(row),
+    )
     if edit.saved:
-        flash(f"Plan period {row.label} has been saved", "success")
-        return _back_to(row)
+        return edit.done
     return render_template(
         "aims/period_form.html",
         form=form,
@@ -324,10 +334,11 @@ def _edit_part(kind: str, **kwargs):
         lambda version: services.update(
             obj, version=version, **{f: form[f].data or "" for f in fields}
         ),
+        message=f"The {NOUNS[kind]} has been saved",
+        then=lambda: _place_of(obj),
     )
     if edit.saved:
-        flash(f"The {NOUNS[kind]} has been saved", "success")
-        return _back_to(obj)
+        return edit.done
     return _part_form(
         form,
         f"Change {NOUNS[kind]}",

@@ -106,10 +106,11 @@ def edit_commitment(commitment_number: int):
             version=version,
             joint_aim_ids=form.joint_aims.data or [],
         ),
+        message=lambda: f"Commitment {row.position} has been saved",
+        then=lambda: url_for(".commitments"),
     )
     if edit.saved:
-        flash(f"Commitment {row.position} has been saved", "success")
-        return redirect(url_for(".commitments"))
+        return edit.done
     return render_template(
         "commitments/commitment_form.html",
         form=form,

@@ -87,10 +87,11 @@ def edit_assessment(assessment_number: int):
         form,
         row,
         lambda version: services.update_assessment(row, form.data_for_service(), version=version),
+        message=lambda: f"“{row.title}” has been saved",
+        then=lambda: url_for(".assessment", assessment_number=row.number),
     )
     if edit.saved:
-        flash(f"“{row.title}” has been saved", "success")
-        return redirect(url_for(".assessment", assessment_number=row.number))
+        return edit.done
     return render_template(
         "eqia/assessment_form.html",
         form=form,

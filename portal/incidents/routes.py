@@ -137,10 +137,11 @@ def edit_incident(incident_number: int):
         form,
         row,
         lambda version: services.update_incident(row, form.data_for_service(), version=version),
+        message="The case has been saved",
+        then=lambda: url_for(".incident", incident_number=row.number),
     )
     if edit.saved:
-        flash("The case has been saved", "success")
-        return redirect(url_for(".incident", incident_number=row.number))
+        return edit.done
     services.record_view(row, "edit")
     return render_template(
         "incidents/incident_form.html", form=form, row=row, conflict=edit.conflict

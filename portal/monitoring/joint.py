@@ -18,6 +18,7 @@ from portal.monitoring.measures import (
     check_shape,
     current_plan_years,
     shape_change_problem,
+    submitted_shape,
 )
 from portal.monitoring.models import (
     Measure,
@@ -219,17 +220,17 @@ def update_joint_measure(
     What it counts, how often and its breakdown are fixed once any member has figures
     for it; the plan years may not leave members' figures outside the plan.
     """
-    submitted = {
-        "name": (name or "").strip(),
-        "unit": unit or "",
-        "period_type": period_type or "",
-        "breakdown": breakdown or "",
-        "description": (description or "").strip(),
-        "first_year": first_year,
-        "last_year": last_year,
-        "aim_measure_id": aim_measure_id,
-        "base_id": base_id,
-    }
+    submitted = submitted_shape(
+        name,
+        unit,
+        period_type,
+        breakdown,
+        description,
+        first_year,
+        last_year,
+        aim_measure_id=aim_measure_id,
+        base_id=base_id,
+    )
     check_version(definition, version, submitted)
     submitted["name"] = check_shape(
         submitted["name"], unit, period_type, breakdown, first_year, last_year

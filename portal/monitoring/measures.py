@@ -251,6 +251,31 @@ def breakdown_words(breakdown: str) -> str:
     return c.label.lower() if c else "no breakdown (totals only)"
 
 
+def submitted_shape(
+    name: str,
+    unit: str,
+    period_type: str,
+    breakdown: str,
+    description: str,
+    first_year: int | None,
+    last_year: int | None,
+    **more,
+) -> dict:
+    """What an edit of a measure (a member's or a joint one) asks to save, tidied as it is
+    stored: what it counts, how often, its breakdown, words and plan years, then ``more``
+    (the fields only that kind of measure has) as given."""
+    return {
+        "name": (name or "").strip(),
+        "unit": unit or "",
+        "period_type": period_type or "",
+        "breakdown": breakdown or "",
+        "description": (description or "").strip(),
+        "first_year": first_year,
+        "last_year": last_year,
+        **more,
+    }
+
+
 def update_measure(
     row: Measure,
     *,
@@ -272,18 +297,18 @@ def update_measure(
     A measure taken up from a definition keeps the definition's name, unit and period;
     its breakdown may change only if the definition leaves it open.
     """
-    submitted = {
-        "name": (name or "").strip(),
-        "unit": unit or "",
-        "period_type": period_type or "",
-        "breakdown": breakdown or "",
-        "description": (description or "").strip(),
-        "first_year": first_year,
-        "last_year": last_year,
-        "target_value": target_value,
-        "target_direction": target_direction or "",
-        "amber_threshold": amber_threshold,
-    }
+    submitted = submitted_shape(
+        name,
+        unit,
+        period_type,
+        breakdown,
+        description,
+        first_year,
+        last_year,
+        target_value=target_value,
+        target_direction=target_direction or "",
+        amber_threshold=amber_threshold,
+    )
     check_version(row, version, submitted)
     definition = row.definition
     if definition is not None:

@@ -170,10 +170,11 @@ def edit_measure(measure_number: int):
             version=version,
             **form.target_data(),
         ),
+        message=lambda: f"{row.title} has been saved",
+        then=lambda: url_for(".measure", measure_number=row.number),
     )
     if edit.saved:
-        flash(f"{row.title} has been saved", "success")
-        return redirect(url_for(".measure", measure_number=row.number))
+        return edit.done
     return render_template(
         "monitoring/measure_edit.html",
         form=form,
@@ -556,10 +557,11 @@ def edit_joint_measure(definition_id: int):
         lambda version: joint.update_joint_measure(
             g.partnership, definition, **_joint_fields(form), version=version
         ),
+        message=lambda: f"{definition.name} has been saved",
+        then=lambda: url_for(".partnership_measures"),
     )
     if edit.saved:
-        flash(f"{definition.name} has been saved", "success")
-        return redirect(url_for(".partnership_measures"))
+        return edit.done
     return render_template(
         "monitoring/joint_form.html",
         form=form,

@@ -80,10 +80,12 @@ def draft(year: str):
         form,
         report,
         lambda version: services.save_text(report, form.data, current_user, version=version),
+        message="The foreword and partnership summary are saved.",
+        then=lambda: url_for("joint_report.draft"),
+        category="message",
     )
     if edit.saved:
-        flash("The foreword and partnership summary are saved.")
-        return redirect(url_for("joint_report.draft"))
+        return edit.done
     publish_form = PublishForm()
     return render_template(
         "reports/draft.html",

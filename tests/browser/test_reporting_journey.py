@@ -11,12 +11,12 @@ browser tests read: the other members have not submitted, and the report says so
 from __future__ import annotations
 
 import re
-import struct
-import zlib
 from datetime import date, timedelta
 
 import pytest
 from playwright.sync_api import expect
+
+from tests.helpers import PAY_GAP_ANSWERS, QUARTILE_ANSWERS, RETURN_SECTIONS, png
 
 from .support import assert_accessible
 
@@ -42,23 +42,6 @@ MEDIA_TYPES = {
 }
 # What each format starts with: HTML text, a PDF header, or a zip (DOCX, ODT, XLSX).
 SIGNATURES = {"text/html": b"<!doctype html", "application/pdf": b"%PDF-", "text/csv": b""}
-
-
-def _png(width: int = 8, height: int = 6) -> bytes:
-    """A small, valid PNG picture: a plain green rectangle."""
-
-    def chunk(kind: bytes, data: bytes) -> bytes:
-        body = kind + data
-        return struct.pack(">I", len(data)) + body + struct.pack(">I", zlib.crc32(body))
-
-    rows = b"".join(b"\x00" + b"\x00\x70\x3c" * width for _ in range(height))
-    header = struct.pack(">IIBBBBB", width, height, 8, 2, 0, 0, 0)
-    return (
-        b"\x89PNG\r\n\x1a\n"
-        + chunk(b"IHDR", header)
-        + chunk(b"IDAT", zlib.compress(rows))
-        + chunk(b"IEND", b"")
-    )
 
 
 def _fill_date(page, legend: str, day: date) -> None:
@@ -103,7 +86,7 @@ def _task_status(page, title: str):
 def _complete_the_return(page, label: str) -> None:
     """The officer fills every section in through its form."""
     # 1. Progress on each joint aim: a narrative for each, and the first highlight offered.
-    _open_section(page, "Progress on each joint aim")
+    _open_section(page, RETURN_SECTIONS["aims"])
     aims = page.get_by_label(f"What you did towards this aim in {label}", exact=True)
     assert aims.count() > 0, "the reporting year covers the partnership's joint aims"
     # An empty narrative is refused in the users' words, and the other answers are kept.
@@ -116,18 +99,18 @@ def _complete_the_return(page, label: str) -> None:
             f"{MEMBER_NAME} worked with its partners on this aim. We met every quarter "
             "and checked our actions."
         )
-    _save_section(page, "Progress on each joint aim")
-    expect(_task_status(page, "Progress on each joint aim")).to_have_text("Completed")
+    _save_section(page, RETURN_SECTIONS["aims"])
+    expect(_task_status(page, RETURN_SECTIONS["aims"])).to_have_text("Completed")
 
     # 2. Progress on each of the member's commitments.
-    _open_section(page, "Progress on our commitments")
+    _open_section(page, RETURN_SECTIONS["commitments"])
     commitments = page.locator("textarea[name^='commitment-']")
     for i in range(commitments.count()):
         commitments.nth(i).fill("We kept to this commitment and told our board how we did.")
-    _save_section(page, "Progress on our commitments")
+    _save_section(page, RETURN_SECTIONS["commitments"])
 
     # 3. Joint measures: a figure missing for the new year needs a reason.
-    _open_section(page, "Joint measures for the year")
+    _open_section(page, RETURN_SECTIONS["measures"])
     reasons = page.get_by_label("Why there is no figure")
     assert reasons.count() > 0, "a new year's measures have no figures yet"
     page.get_by_role("button", name="Save and continue").click()
@@ -135,44 +118,32 @@ def _complete_the_return(page, label: str) -> None:
     assert_accessible(page)
     for i in range(reasons.count()):
         reasons.nth(i).fill("The figures for the year are collected in April.")
-    _save_section(page, "Joint measures for the year")
+    _save_section(page, RETURN_SECTIONS["measures"])
 
     # 4. Workforce, with the six gender pay gap figures for an employer of 250 or more.
-    _open_section(page, "Workforce")
+    _open_section(page, RETURN_SECTIONS["workforce"])
     employees = page.get_by_label("How many people do you employ?")
     if employees.count():
         employees.fill("420")
     page.get_by_label(re.compile(r"No \(snapshot 5 April")).check()
-    for field, value in {
-        "Mean hourly pay gap (%)": "6.4",
-        "Median hourly pay gap (%)": "4.9",
-        "Mean bonus gap (%)": "0",
-        "Median bonus gap (%)": "0",
-        "Men paid a bonus (%)": "0",
-        "Women paid a bonus (%)": "0",
-    }.items():
-        page.get_by_label(field, exact=True).fill(value)
-    for quartile, (men, women) in {
-        "Lower quartile": ("38", "62"),
-        "Lower middle quartile": ("42", "58"),
-        "Upper middle quartile": ("47", "53"),
-        "Upper quartile": ("55", "45"),
-    }.items():
+    for _name, label, value in PAY_GAP_ANSWERS:
+        page.get_by_label(label, exact=True).fill(value)
+    for _band, quartile, men, women in QUARTILE_ANSWERS:
         group = page.get_by_role("group", name=quartile, exact=True)
         group.get_by_label("Men (%)", exact=True).fill(men)
         group.get_by_label("Women (%)", exact=True).fill(women)
-    _save_section(page, "Workforce")
+    _save_section(page, RETURN_SECTIONS["workforce"])
 
     # 5 and 6. Impact assessments and hate incidents: counted from the registers, checked.
-    _open_section(page, "Impact assessments")
+    _open_section(page, RETURN_SECTIONS["assessments"])
     page.get_by_label("I have checked these figures against the register").check()
-    _save_section(page, "Impact assessments")
-    _open_section(page, "Hate incidents")
+    _save_section(page, RETURN_SECTIONS["assessments"])
+    _open_section(page, RETURN_SECTIONS["incidents"])
     page.get_by_label(re.compile("I have checked these figures")).check()
-    _save_section(page, "Hate incidents")
+    _save_section(page, RETURN_SECTIONS["incidents"])
 
     # 7. A case study, with a picture and its description.
-    _open_section(page, "Case studies")
+    _open_section(page, RETURN_SECTIONS["case_studies"])
     page.get_by_role("link", name="Add a case study").click()
     expect(page.get_by_role("heading", level=1)).to_have_text("Add a case study")
     assert_accessible(page)
@@ -181,25 +152,25 @@ def _complete_the_return(page, label: str) -> None:
         "We rewrote our tenancy letters with tenants. Complaints about letters fell by half."
     )
     page.get_by_label("Image (optional)").set_input_files(
-        {"name": "letters.png", "mimeType": "image/png", "buffer": _png()}
+        {"name": "letters.png", "mimeType": "image/png", "buffer": png(8, 6)}
     )
     page.get_by_label("Describe the image").fill("A tenant reading the new tenancy letter.")
     page.get_by_role("button", name="Save case study").click()
     expect(page.get_by_text("Case study added.")).to_be_visible()
     expect(page.get_by_role("heading", name=STUDY)).to_be_visible()
     assert_accessible(page)
-    _save_section(page, "Case studies")
+    _save_section(page, RETURN_SECTIONS["case_studies"])
 
     # 8. Priorities for next year.
-    _open_section(page, "Priorities for next year")
+    _open_section(page, RETURN_SECTIONS["priorities"])
     page.get_by_label("Your priorities for next year").fill(
         "We will ask every new tenant about their needs and publish the results."
     )
-    _save_section(page, "Priorities for next year")
+    _save_section(page, RETURN_SECTIONS["priorities"])
 
     statuses = page.locator(".govuk-task-list__status")
-    assert statuses.count() == 8
-    expect(statuses).to_have_text(["Completed"] * 8)
+    assert statuses.count() == len(RETURN_SECTIONS)
+    expect(statuses).to_have_text(["Completed"] * len(RETURN_SECTIONS))
 
 
 def test_a_return_goes_from_the_officer_to_the_published_report(
