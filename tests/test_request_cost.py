@@ -69,3 +69,69 @@ def test_a_suspended_access_is_still_a_404(app, login_as, client):
             grant.suspended_at = clock.utcnow()
         db.session.commit()
     assert client.get("/t/sevenoaks/plan/commitments").status_code == 404
+
+
+# --- fixed costs that are paid once, not on every request --------------------------------
+
+
+@contextmanager
+def rendered(app):
+    from flask import template_rendered
+
+    names: list[str] = []
+
+    def note(sender, template, context, **extra):
+        names.append(template.name)
+
+    template_rendered.connect(note, app)
+    try:
+        yield names
+    finally:
+        template_rendered.disconnect(note, app)
+
+
+def test_a_kept_home_view_draws_only_the_page_around_its_body(app, login_as, client):
+    login_as("officer", "sevenoaks")
+    with rendered(app) as first:
+        page = client.get("/t/sevenoaks/").get_data(as_text=True)
+    assert "home/_dashboard.html" in first
+    with rendered(app) as second:
+        again = client.get("/t/sevenoaks/").get_data(as_text=True)
+    assert second == ["home/tenant_home.html"]
+    # The same page, but for what each request carries of its own.
+    token = re.compile(r'(nonce|value)="[^"]*"')
+    assert token.sub("", again) == token.sub("", page)
+
+
+def test_the_session_cookie_is_not_written_again_on_every_page(app, login_as, client):
+    login_as("officer", "sevenoaks")
+    client.get("/t/sevenoaks/")
+    response = client.get("/t/sevenoaks/plan/commitments")
+    assert response.status_code == 200
+    assert "Set-Cookie" not in response.headers
+
+
+def test_template_globals_added_after_a_template_is_loaded_are_still_seen(app):
+    with app.test_request_context("/"):
+        template = app.jinja_env.from_string(
+            '{% from "_chart.html" import scroll_table %}{{ late_global }}'
+        )
+        app.jinja_env.globals["late_global"] = "seen"
+        try:
+            assert template.render() == "seen"
+        finally:
+            del app.jinja_env.globals["late_global"]
+
+
+def test_the_tables_a_statement_touches_are_worked_out_once_per_shape():
+    from sqlalchemy import select
+
+    from portal import tenancy
+    from portal.actions.models import Action
+    from portal.auth.models import User
+
+    first = tenancy._tables_touched(select(Action).where(Action.id == 1))
+    again = tenancy._tables_touched(select(Action).where(Action.id == 2))
+    assert first is again and "action" in first
+    other = tenancy._tables_touched(select(User).join(User.tenant_grants))
+    assert "action" not in other and {"user", "tenant_grant"} <= other
