@@ -352,6 +352,14 @@ def stored_values(measure: Measure) -> dict[str, dict[str, Figure]]:
     return stored_values_of([measure]).get(measure.id, {})
 
 
+def has_demo_figures(measure: Measure) -> bool:
+    """Whether any of the measure's figures is demonstration data."""
+    query = select(MeasureValue.id).where(
+        MeasureValue.measure_id == measure.id, MeasureValue.is_demo.is_(True)
+    )
+    return db.session.scalar(query.limit(1)) is not None
+
+
 def stored_values_of(measures: list[Measure]) -> dict[int, dict[str, dict[str, Figure]]]:
     """Several measures' figures in one query, by measure id and then as
     :func:`stored_values` gives them (a measure with none has an empty dict)."""
