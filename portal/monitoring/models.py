@@ -85,7 +85,7 @@ class _Shape:
     period_type: Mapped[str] = mapped_column(String(10))
     breakdown: Mapped[str] = mapped_column(String(40), default="")
     allows_negative: Mapped[bool] = mapped_column(default=False)
-    description: Mapped[str] = mapped_column(Text, default="")
+    description: Mapped[str] = mapped_column(Text, default="", info={"limit": 2000})
     source: Mapped[str] = mapped_column(Text, default="")
 
     @property
