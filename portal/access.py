@@ -193,15 +193,17 @@ def get_or_404(model, object_id):
     return obj
 
 
-def get_partnership_owned_or_404(model, object_id, *conditions):
+def get_partnership_owned_or_404(model, object_id, *conditions, options=()):
     """Load a partnership-owned row visible in the current scope, or answer 404.
 
     On a partnership's page that is the partnership's own row; on a tenant's page a row
     of one of the tenant's partnerships. Another partnership's row is invisible to the
     scope, so it is "not found" exactly like a row that never existed. ``conditions``
-    narrow it further (a published period, a joint rather than built-in measure).
+    narrow it further (a published period, a joint rather than built-in measure);
+    ``options`` load what the page shows with it.
     """
-    obj = db.session.scalar(select(model).where(model.id == object_id, *conditions))
+    query = select(model).where(model.id == object_id, *conditions).options(*options)
+    obj = db.session.scalar(query)
     if obj is None:
         abort(404)
     return obj

@@ -113,13 +113,14 @@ def _number_new_rows(session: Session, flush_context, instances) -> None:
         following[key] += 1
 
 
-def get_numbered_or_404(model, number: int):
-    """Load the current tenant's record of ``model`` with this running number, or 404.
+def get_numbered_or_404(model, number: int, *, options=()):
+    """Load the current tenant's record of ``model`` with this running number, or 404;
+    ``options`` load what the page shows with it.
 
     The tenancy criterion limits the lookup to the tenant in scope, so another tenant's
     number names this tenant's own record of that number, if there is one.
     """
-    obj = db.session.scalar(select(model).where(model.number == number))
+    obj = db.session.scalar(select(model).where(model.number == number).options(*options))
     if obj is None:
         abort(404)
     return obj

@@ -355,3 +355,66 @@ def test_a_length_limit_on_the_model_is_what_form_and_importer_enforce(app):
         assert any(f"must be {most:,} or fewer" in p and "Row 7" in p for p in problems)
         _values, problems = import_checks.check_row(8, {"task": "x" * most})
         assert not any("or fewer" in p for p in problems)
+
+
+def _form_limits():
+    from portal.actions.forms import ProgressForm, WithdrawProgressForm
+    from portal.actions.models import ProgressUpdate
+    from portal.admin.forms import InviteForm
+    from portal.auth.forms import ForgotPasswordForm, LoginForm
+    from portal.auth.models import Invitation, User
+    from portal.eqia.forms import AssessmentForm, ConcludeJointForm, ContributionForm
+    from portal.eqia.models import ImpactAssessment, JointAssessment, JointContribution
+    from portal.incidents.forms import IncidentForm
+    from portal.incidents.models import HateIncident
+    from portal.monitoring.forms import CorrectionForm, JointMeasureForm, MeasureForm
+    from portal.monitoring.models import FigureRelease, Measure, MeasureDefinition
+    from portal.partners.forms import InviteAdminForm, PartnershipForm, TenantForm
+    from portal.partners.models import Partnership, Tenant
+    from portal.reports.forms import PublishForm, ReportTextForm
+    from portal.reports.models import JointReport, JointReportVersion
+
+    return [
+        (AssessmentForm.subject, ImpactAssessment.subject),
+        (AssessmentForm.decision, ImpactAssessment.decision),
+        (ConcludeJointForm.conclusion, JointAssessment.conclusion),
+        (ContributionForm.contributor, JointContribution.contributor),
+        (IncidentForm.person_details, HateIncident.person_details),
+        (ReportTextForm.foreword, JointReport.foreword),
+        (PublishForm.note, JointReportVersion.correction_note),
+        (LoginForm.email, User.email),
+        (ForgotPasswordForm.email, User.email),
+        (InviteForm.name, Invitation.name),
+        (InviteForm.email, Invitation.email),
+        (PartnershipForm.slug, Partnership.slug),
+        (TenantForm.name, Tenant.name),
+        (TenantForm.alternative_formats, Tenant.alternative_formats),
+        (InviteAdminForm.email, Invitation.email),
+        (MeasureForm.name, Measure.name),
+        (MeasureForm.description, Measure.description),
+        (JointMeasureForm.whole_name, MeasureDefinition.name),
+        (CorrectionForm.reason, FigureRelease.trigger_detail),
+        (ProgressForm.narrative, ProgressUpdate.narrative),
+        (WithdrawProgressForm.reason, ProgressUpdate.change_reason),
+    ]
+
+
+def test_forms_take_their_length_limits_from_the_models():
+    from portal.models import limit
+
+    for field, column in _form_limits():
+        lengths = [v.max for v in field.kwargs["validators"] if getattr(v, "max", -1) != -1]
+        assert lengths == [limit(column)], f"{field.args[0]}: {lengths}"
+
+
+def test_no_form_writes_a_length_of_its_own():
+    from pathlib import Path
+
+    import portal
+
+    root = Path(portal.__file__).parent
+    # Not columns: a password (only its hash is kept), and a target typed as a number.
+    own_rules = ("Password must be", "as a number")
+    for forms in root.glob("*/forms.py"):
+        written = re.findall(r".*(?:Length\(max=\d|max_length=\d).*", forms.read_text())
+        assert [w for w in written if not any(rule in w for rule in own_rules)] == [], forms

@@ -53,6 +53,21 @@ def _statements_while_rendering(app):
         ("caseworker@sevenoaks.demo", "/t/sevenoaks/"),
         ("officer@sevenoaks.demo", "/t/sevenoaks/monitoring/measures"),
         ("lead@west-kent.demo", "/p/west-kent/"),
+        # The joint aims: a member's whole framework, one aim, and a lead's plan period.
+        ("officer@sevenoaks.demo", "/t/sevenoaks/aims/"),
+        ("officer@sevenoaks.demo", "/t/sevenoaks/aims/1"),
+        ("lead@west-kent.demo", "/p/west-kent/aims/1"),
+        # Viewing cases is written in the audit trail: not at the cost of reading them again.
+        ("caseworker@sevenoaks.demo", "/t/sevenoaks/incidents/"),
+        ("caseworker@sevenoaks.demo", "/t/sevenoaks/incidents/1"),
+        ("caseworker@sevenoaks.demo", "/t/sevenoaks/incidents/1/edit"),
+        ("officer@sevenoaks.demo", "/t/sevenoaks/monitoring/measures/1"),
+        ("officer@sevenoaks.demo", "/t/sevenoaks/monitoring/measures/1/delete"),
+        ("lead@west-kent.demo", "/p/west-kent/monitoring/measures"),
+        ("officer@sevenoaks.demo", "/t/sevenoaks/plan/actions/1"),
+        ("officer@sevenoaks.demo", "/t/sevenoaks/plan/actions/1/delete"),
+        ("officer@sevenoaks.demo", "/t/sevenoaks/plan/objectives/1/delete"),
+        ("admin@sevenoaks.demo", "/t/sevenoaks/admin/people"),
     ],
 )
 def test_a_page_reads_nothing_while_its_template_renders(app, email, path):

@@ -22,7 +22,7 @@ from wtforms import (
     TextAreaField,
     ValidationError,
 )
-from wtforms.validators import DataRequired, InputRequired, Length, Optional
+from wtforms.validators import DataRequired, InputRequired, Optional
 
 from portal.actions import services
 from portal.actions.models import (
@@ -177,7 +177,7 @@ class ProgressForm(FlaskForm):
         filters=[strip],
         validators=[
             DataRequired(message="Describe the progress made"),
-            Length(max=8000, message="The update must be 8,000 characters or fewer"),
+            no_longer_than(ProgressUpdate.narrative, "The update"),
         ],
     )
     status = RadioField(
@@ -228,7 +228,7 @@ class CorrectProgressForm(ProgressForm):
         description="Shown in the update's history, beside the earlier version",
         validators=[
             DataRequired(message="Say why the update is being corrected"),
-            Length(max=2000, message="The reason must be 2,000 characters or fewer"),
+            no_longer_than(ProgressUpdate.change_reason, "The reason"),
         ],
     )
     submit = SubmitField("Save the correction", widget=GovSubmitInput())
@@ -242,7 +242,7 @@ class WithdrawProgressForm(FlaskForm):
         description="Shown in the update's history",
         validators=[
             DataRequired(message="Say why the update is being withdrawn"),
-            Length(max=2000, message="The reason must be 2,000 characters or fewer"),
+            no_longer_than(ProgressUpdate.change_reason, "The reason"),
         ],
     )
     submit = SubmitField("Withdraw the update", widget=GovSubmitInput())

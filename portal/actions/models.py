@@ -251,7 +251,7 @@ class ProgressUpdate(TenantNumbered, db.Model):
     id: Mapped[int] = mapped_column(primary_key=True)
     action_id: Mapped[int] = mapped_column(ForeignKey("action.id", ondelete="CASCADE"), index=True)
     date: Mapped[date]
-    narrative: Mapped[str] = mapped_column(Text)
+    narrative: Mapped[str] = mapped_column(Text, info={"limit": 8000})
     status: Mapped[str] = mapped_column(String(20))
     evidence_link: Mapped[str] = mapped_column(String(500), default="")
     # The uploaded file's cleaned name, shown and offered on download; its content is in
@@ -266,7 +266,7 @@ class ProgressUpdate(TenantNumbered, db.Model):
     replaces_id: Mapped[int | None] = mapped_column(index=True)
     superseded_at: Mapped[datetime | None]
     withdrawn_at: Mapped[datetime | None]
-    change_reason: Mapped[str] = mapped_column(Text, default="")
+    change_reason: Mapped[str] = mapped_column(Text, default="", info={"limit": 2000})
 
     action: Mapped[Action] = relationship(back_populates="updates")
     created_by = relationship("User")

@@ -19,6 +19,7 @@ from flask import (
 )
 from flask_login import current_user
 from sqlalchemy import select
+from sqlalchemy.orm import joinedload, selectinload
 
 from portal import exports, tenancy
 from portal.access import READ_ROLES, requires, tenant_blueprint
@@ -132,7 +133,10 @@ def edit_objective(objective_number: int):
 @tenant_bp.route("/objectives/<int:objective_number>/delete", methods=["GET", "POST"])
 @requires("officer")
 def delete_objective(objective_number: int):
-    row = get_numbered_or_404(Objective, objective_number)
+    # The page says how many actions it still has.
+    row = get_numbered_or_404(
+        Objective, objective_number, options=[selectinload(Objective.actions)]
+    )
     form = ConfirmForm()
     if form.validate_on_submit():
         try:
@@ -376,7 +380,9 @@ def new_action():
 @tenant_bp.route("/actions/<int:action_number>")
 @requires(*READ_ROLES)
 def action(action_number: int):
-    row = get_numbered_or_404(Action, action_number)
+    row = get_numbered_or_404(
+        Action, action_number, options=[joinedload(Action.objective).joinedload(Objective.area)]
+    )
     aims = _aim_labels()
     return render_template(
         "actions/action.html",
@@ -465,7 +471,8 @@ def edit_action(action_number: int):
 @tenant_bp.route("/actions/<int:action_number>/delete", methods=["GET", "POST"])
 @requires("officer")
 def delete_action(action_number: int):
-    row = get_numbered_or_404(Action, action_number)
+    # The page says how many progress updates go with it.
+    row = get_numbered_or_404(Action, action_number, options=[selectinload(Action.updates)])
     form = ConfirmForm()
     if form.validate_on_submit():
         services.delete_action(row)

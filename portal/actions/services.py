@@ -909,8 +909,9 @@ def _check_reason(reason: str, what: str) -> str:
     reason = (reason or "").strip()
     if not reason:
         raise ValidationError.of({"reason": f"Say why the update is being {what}"})
-    if len(reason) > 2000:
-        raise ValidationError.of({"reason": "The reason must be 2,000 characters or fewer"})
+    most = limit(ProgressUpdate.change_reason)
+    if len(reason) > most:
+        raise ValidationError.of({"reason": f"The reason must be {most:,} characters or fewer"})
     return reason
 
 

@@ -5,10 +5,10 @@ from __future__ import annotations
 from flask_wtf import FlaskForm
 from govuk_frontend_wtf.wtforms_widgets import GovCheckboxesInput, GovSubmitInput, GovTextInput
 from wtforms import EmailField, HiddenField, SelectMultipleField, StringField, SubmitField
-from wtforms.validators import DataRequired, Email, InputRequired, Length
+from wtforms.validators import DataRequired, Email, InputRequired
 
-from portal.auth.models import TENANT_ROLES
-from portal.forms import strip
+from portal.auth.models import TENANT_ROLES, Invitation
+from portal.forms import no_longer_than, strip
 
 
 def role_choices() -> list[tuple[str, str]]:
@@ -31,7 +31,10 @@ class InviteForm(FlaskForm):
         "Full name",
         widget=GovTextInput(),
         filters=[strip],
-        validators=[DataRequired(message="Enter the person's full name"), Length(max=200)],
+        validators=[
+            DataRequired(message="Enter the person's full name"),
+            no_longer_than(Invitation.name, "Full name"),
+        ],
     )
     email = EmailField(
         "Email address",
@@ -39,7 +42,7 @@ class InviteForm(FlaskForm):
         validators=[
             InputRequired(message="Enter the person's email address"),
             Email(message="Enter an email address in the right format, like name@example.org"),
-            Length(max=254, message="Email address must be 254 characters or fewer"),
+            no_longer_than(Invitation.email, "Email address"),
         ],
     )
     roles = RolesField("What may they do?")

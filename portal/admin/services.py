@@ -21,6 +21,7 @@ import secrets
 
 from flask import current_app
 from sqlalchemy import select, update
+from sqlalchemy.orm import joinedload, selectinload
 
 from portal import audit, clock, mail
 from portal.auth.models import (
@@ -279,6 +280,7 @@ def pending_invitations(tenant: Tenant):
             Invitation.expires_at > clock.utcnow(),
         )
         .order_by(Invitation.created_at.desc(), Invitation.id.desc())
+        .options(joinedload(Invitation.invited_by))
     )
 
 
@@ -402,6 +404,7 @@ def case_access(tenant: Tenant) -> list[TenantGrant]:
             select(TenantGrant)
             .where(TenantGrant.tenant_id == tenant.id, TenantGrant.role == CASE_ROLE)
             .order_by(TenantGrant.granted_at.desc(), TenantGrant.id.desc())
+            .options(joinedload(TenantGrant.user), joinedload(TenantGrant.granted_by))
         )
     )
 
@@ -516,11 +519,13 @@ def remove_from_tenant(user: User, tenant: Tenant, *, by: User) -> None:
 
 
 def people_of(tenant: Tenant):
-    """Everybody holding a role in ``tenant``, as a select() ordered by name."""
+    """Everybody holding a role in ``tenant``, as a select() ordered by name, with their
+    grants (the people page shows each person's roles there)."""
     return (
         select(User)
         .where(User.id.in_(select(TenantGrant.user_id).where(TenantGrant.tenant_id == tenant.id)))
         .order_by(User.name, User.email)
+        .options(selectinload(User.tenant_grants))
     )
 
 

@@ -133,7 +133,9 @@ def new_period():
 
 @partnership_bp.route("/<int:plan_period_id>")
 def period(plan_period_id: int):
-    row = get_partnership_owned_or_404(PlanPeriod, plan_period_id)
+    row = get_partnership_owned_or_404(
+        PlanPeriod, plan_period_id, options=services.whole_framework()
+    )
     return render_template(
         "aims/period.html",
         period=row,

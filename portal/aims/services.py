@@ -7,6 +7,7 @@ else saved in between, :class:`EditConflict` is raised and nothing is written.
 from __future__ import annotations
 
 from sqlalchemy import delete, select
+from sqlalchemy.orm import joinedload, selectinload
 
 from portal import audit, clock, ordering, tenancy
 from portal.aims.models import (
@@ -60,15 +61,30 @@ def periods():
     return select(PlanPeriod).order_by(PlanPeriod.start_year.desc(), PlanPeriod.id.desc())
 
 
+def whole_framework() -> tuple:
+    """Loader options for all a framework page shows (roles with their lists, aims with
+    their measures, and the statements): read up front, a query for each, so that the
+    page's template reads nothing however long the framework is."""
+    roles = selectinload(PlanPeriod.roles)
+    return (
+        roles.selectinload(PartnershipRole.items),
+        roles.selectinload(PartnershipRole.aims).selectinload(JointAim.measures),
+        selectinload(PlanPeriod.statements),
+    )
+
+
 def published_frameworks() -> list[tuple[Partnership, list[PlanPeriod]]]:
-    """For the tenant in scope: each of its partnerships with its published periods."""
+    """For the tenant in scope: each of its partnerships with its published periods,
+    each period with its whole framework."""
     if tenancy.current_tenant_id() is None:
         raise tenancy.TenantNotSet("joint aims for a tenant were read with no tenant in scope")
     visible = tenancy.visible_partnership_ids() or frozenset()
     partnerships = db.session.scalars(
         select(Partnership).where(Partnership.id.in_(visible)).order_by(Partnership.name)
     ).all()
-    published = db.session.scalars(periods().where(PlanPeriod.is_draft.is_(False))).all()
+    published = db.session.scalars(
+        periods().where(PlanPeriod.is_draft.is_(False)).options(*whole_framework())
+    ).all()
     return [(p, [row for row in published if row.partnership_id == p.id]) for p in partnerships]
 
 
@@ -126,8 +142,16 @@ def linkable_aims():
 
 
 def tenant_aim(aim_id: int) -> JointAim | None:
-    """A joint aim the tenant in scope may read, or None."""
-    return db.session.scalar(linkable_aims().where(JointAim.id == aim_id))
+    """A joint aim the tenant in scope may read, or None; with its role, period and
+    measures, which its page shows."""
+    return db.session.scalar(
+        linkable_aims()
+        .where(JointAim.id == aim_id)
+        .options(
+            joinedload(JointAim.role).joinedload(PartnershipRole.period),
+            selectinload(JointAim.measures),
+        )
+    )
 
 
 def aims_for_commitments() -> dict[int, list[JointAim]]:

@@ -7,6 +7,9 @@ from govuk_frontend_wtf.wtforms_widgets import GovPasswordInput, GovSubmitInput,
 from wtforms import EmailField, PasswordField, SubmitField
 from wtforms.validators import Email, EqualTo, InputRequired, Length
 
+from portal.auth.models import User
+from portal.forms import no_longer_than
+
 
 class LoginForm(FlaskForm):
     email = EmailField(
@@ -14,7 +17,7 @@ class LoginForm(FlaskForm):
         widget=GovTextInput(),
         validators=[
             InputRequired(message="Enter your email address"),
-            Length(max=254, message="Email address must be 254 characters or fewer"),
+            no_longer_than(User.email, "Email address"),
         ],
     )
     password = PasswordField(
@@ -35,7 +38,7 @@ class ForgotPasswordForm(FlaskForm):
         validators=[
             InputRequired(message="Enter your email address"),
             Email(message="Enter an email address in the right format, like name@example.org"),
-            Length(max=254, message="Email address must be 254 characters or fewer"),
+            no_longer_than(User.email, "Email address"),
         ],
     )
     submit = SubmitField("Send me a reset link", widget=GovSubmitInput())

@@ -10,10 +10,18 @@ from govuk_frontend_wtf.wtforms_widgets import (
     GovTextInput,
 )
 from wtforms import RadioField, StringField, SubmitField, TextAreaField
-from wtforms.validators import DataRequired, InputRequired, Length, Optional, StopValidation
+from wtforms.validators import DataRequired, InputRequired, Optional, StopValidation
 
-from portal.eqia.models import CHARACTERISTICS, IMPACTS, KINDS
-from portal.forms import GovDateField, VersionedForm, strip
+from portal.eqia.models import (
+    CHARACTERISTICS,
+    IMPACTS,
+    KINDS,
+    CharacteristicImpact,
+    ImpactAssessment,
+    JointAssessment,
+    JointContribution,
+)
+from portal.forms import GovDateField, VersionedForm, no_longer_than, strip
 
 
 class ChoiceField(RadioField):
@@ -30,38 +38,42 @@ class ChoiceField(RadioField):
             raise StopValidation(self.message)
 
 
-def text_field(label: str, *, required: str | None = None, max_length: int = 200, **kwargs):
+def _validators(label: str, column, required: str | None) -> list:
+    """Required or optional, and no longer than the model's ``column`` may hold."""
     validators = [DataRequired(message=required)] if required else [Optional()]
-    validators.append(
-        Length(max=max_length, message=f"{label} must be {max_length:,} characters or fewer")
-    )
+    validators.append(no_longer_than(column, label.removesuffix(" (optional)")))
+    return validators
+
+
+def text_field(label: str, column, *, required: str | None = None, **kwargs):
+    """A one-line text box for the model's ``column``."""
+    validators = _validators(label, column, required)
     return StringField(
         label, widget=GovTextInput(), filters=[strip], validators=validators, **kwargs
     )
 
 
-def text_area(label: str, *, required: str | None = None, max_length: int = 5000, **kwargs):
-    validators = [DataRequired(message=required)] if required else [Optional()]
-    name = label.removesuffix(" (optional)")
-    validators.append(
-        Length(max=max_length, message=f"{name} must be {max_length:,} characters or fewer")
-    )
+def text_area(label: str, column, *, required: str | None = None, **kwargs):
+    """A text area for the model's ``column``."""
+    validators = _validators(label, column, required)
     return TextAreaField(
         label, widget=GovTextArea(), filters=[strip], validators=validators, **kwargs
     )
 
 
 class AssessmentForm(VersionedForm):
-    title = text_field("Title", required="Enter a title")
+    title = text_field("Title", ImpactAssessment.title, required="Enter a title")
     subject = text_field(
         "Service, policy or function assessed",
+        ImpactAssessment.subject,
         required="Enter the service, policy or function assessed",
-        max_length=300,
     )
     kind = ChoiceField(
         "Kind of assessment", list(KINDS.items()), "Choose screening or full assessment"
     )
-    lead_officer = text_field("Lead officer", required="Enter the lead officer")
+    lead_officer = text_field(
+        "Lead officer", ImpactAssessment.lead_officer, required="Enter the lead officer"
+    )
     assessed_on = GovDateField(
         "Date of the assessment",
         description="For example, 27 3 2024",
@@ -69,6 +81,7 @@ class AssessmentForm(VersionedForm):
     )
     decision = text_area(
         "Decision",
+        ImpactAssessment.decision,
         required="Enter the decision",
         description="What was decided, and why, in the light of the likely impacts",
     )
@@ -150,30 +163,36 @@ for _key, _label in CHARACTERISTICS.items():
         ),
     )
     setattr(
-        AssessmentForm, f"evidence_{_key}", text_area(f"Evidence for {_label.lower()} (optional)")
+        AssessmentForm,
+        f"evidence_{_key}",
+        text_area(f"Evidence for {_label.lower()} (optional)", CharacteristicImpact.evidence),
     )
     setattr(
         AssessmentForm,
         f"mitigation_{_key}",
         text_area(
             f"Mitigation for {_label.lower()} (optional)",
+            CharacteristicImpact.mitigation,
             description="Needed if the likely impact is negative",
         ),
     )
 
 
 class JointAssessmentForm(FlaskForm):
-    title = text_field("Title", required="Enter a title")
+    title = text_field("Title", JointAssessment.title, required="Enter a title")
     subject = text_field(
         "Service, policy or function assessed",
+        JointAssessment.subject,
         required="Enter the service, policy or function assessed",
-        max_length=300,
     )
     brief = text_area(
         "What members are asked for (optional)",
+        JointAssessment.brief,
         description="For example the local evidence each organisation should bring",
     )
-    lead_officer = text_field("Lead officer", required="Enter the lead officer")
+    lead_officer = text_field(
+        "Lead officer", JointAssessment.lead_officer, required="Enter the lead officer"
+    )
     due_on = GovDateField("Contributions due by (optional)")
     submit = SubmitField("Start joint assessment", widget=GovSubmitInput())
 
@@ -181,13 +200,18 @@ class JointAssessmentForm(FlaskForm):
 class ContributionForm(VersionedForm):
     evidence = text_area(
         "What your organisation knows about the impact",
+        JointContribution.evidence,
         required="Enter what your organisation knows about the impact",
         description="Local evidence: data, consultation, complaints, what people have told you",
     )
     mitigation = text_area(
-        "How negative impacts could be reduced (optional)",
+        "How negative impacts could be reduced (optional)", JointContribution.mitigation
     )
-    contributor = text_field("Prepared by", required="Enter who prepared this contribution")
+    contributor = text_field(
+        "Prepared by",
+        JointContribution.contributor,
+        required="Enter who prepared this contribution",
+    )
     save = SubmitField("Save draft", widget=GovSubmitInput())
     submit = SubmitField("Save and submit to the partnership lead", widget=GovSubmitInput())
 
@@ -229,7 +253,7 @@ class ConcludeJointForm(FlaskForm):
         "likely impact overall and what the partners will do about it",
         validators=[
             DataRequired(message="Enter the conclusion of the assessment"),
-            Length(max=8000, message="The conclusion must be 8,000 characters or fewer"),
+            no_longer_than(JointAssessment.conclusion, "The conclusion"),
         ],
     )
     submit = SubmitField("Save the conclusion", widget=GovSubmitInput())

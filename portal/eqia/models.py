@@ -49,7 +49,7 @@ class ImpactAssessment(TimestampMixin, VersionedMixin, TenantNumbered, db.Model)
     kind: Mapped[str] = mapped_column(String(20))
     lead_officer: Mapped[str] = mapped_column(String(200))
     assessed_on: Mapped[date]
-    decision: Mapped[str] = mapped_column(Text, default="")
+    decision: Mapped[str] = mapped_column(Text, default="", info={"limit": 5000})
     review_on: Mapped[date | None]
     is_published: Mapped[bool] = mapped_column(default=False)
     published_on: Mapped[date | None]
@@ -95,8 +95,8 @@ class CharacteristicImpact(TenantOwned, db.Model):
     )
     characteristic: Mapped[str] = mapped_column(String(30))
     impact: Mapped[str] = mapped_column(String(20))
-    evidence: Mapped[str] = mapped_column(Text, default="")
-    mitigation: Mapped[str] = mapped_column(Text, default="")
+    evidence: Mapped[str] = mapped_column(Text, default="", info={"limit": 5000})
+    mitigation: Mapped[str] = mapped_column(Text, default="", info={"limit": 5000})
 
     assessment: Mapped[ImpactAssessment] = relationship(back_populates="impacts")
 
@@ -122,7 +122,7 @@ class JointAssessment(PartnershipOwned, db.Model):
     id: Mapped[int] = mapped_column(primary_key=True)
     title: Mapped[str] = mapped_column(String(200))
     subject: Mapped[str] = mapped_column(String(300))
-    brief: Mapped[str] = mapped_column(Text, default="")
+    brief: Mapped[str] = mapped_column(Text, default="", info={"limit": 5000})
     lead_officer: Mapped[str] = mapped_column(String(200))
     due_on: Mapped[date | None]
     is_demo: Mapped[bool] = mapped_column(default=False)
@@ -130,7 +130,7 @@ class JointAssessment(PartnershipOwned, db.Model):
     # The lead's conclusion, once drawn from the members' contributions; publishing keeps
     # what the public page shows (the conclusion and the submitted contributions then),
     # so the public page never reads members' rows.
-    conclusion: Mapped[str] = mapped_column(Text, default="")
+    conclusion: Mapped[str] = mapped_column(Text, default="", info={"limit": 8000})
     concluded_at: Mapped[datetime | None]
     published_at: Mapped[datetime | None]
     published_content: Mapped[dict | None] = mapped_column(JSON)
@@ -161,8 +161,8 @@ class JointContribution(TimestampMixin, VersionedMixin, TenantOwned, db.Model):
     )
     # {characteristic: impact}, one entry for each of the nine characteristics.
     impacts: Mapped[dict[str, str]] = mapped_column(JSON, default=dict)
-    evidence: Mapped[str] = mapped_column(Text, default="")
-    mitigation: Mapped[str] = mapped_column(Text, default="")
+    evidence: Mapped[str] = mapped_column(Text, default="", info={"limit": 5000})
+    mitigation: Mapped[str] = mapped_column(Text, default="", info={"limit": 5000})
     contributor: Mapped[str] = mapped_column(String(200), default="")
     submitted_at: Mapped[datetime | None]
     is_demo: Mapped[bool] = mapped_column(default=False)

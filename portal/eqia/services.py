@@ -18,6 +18,7 @@ from portal.eqia.models import (
     JointContribution,
 )
 from portal.extensions import db
+from portal.models import limit
 from portal.partners.models import Partnership
 from portal.tenancy import across_tenants
 
@@ -309,8 +310,9 @@ def conclude_joint(joint: JointAssessment, partnership: Partnership, conclusion:
     conclusion = (conclusion or "").strip()
     if not conclusion:
         raise Invalid("conclusion", "Enter the conclusion of the assessment")
-    if len(conclusion) > 8000:
-        raise Invalid("conclusion", "The conclusion must be 8,000 characters or fewer")
+    most = limit(JointAssessment.conclusion)
+    if len(conclusion) > most:
+        raise Invalid("conclusion", f"The conclusion must be {most:,} characters or fewer")
     if not any(row for _, row in submitted_contributions(joint, partnership)):
         raise Invalid(
             "conclusion",

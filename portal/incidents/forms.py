@@ -22,7 +22,6 @@ from portal.incidents.models import (
     HateIncident,
     Ward,
 )
-from portal.models import limit
 
 
 class MotivationsField(SelectMultipleField):
@@ -70,26 +69,24 @@ class IncidentForm(VersionedForm):
     )
     person_details = text_area(
         "Person affected and how to contact them (optional)",
-        max_length=2000,
+        HateIncident.person_details,
         description="Removed when the record is anonymised at the end of its retention period",
     )
-    description = text_area("What happened", required="Enter what happened")
-    support_offered = text_area("Support offered (optional)")
+    description = text_area(
+        "What happened", HateIncident.description, required="Enter what happened"
+    )
+    support_offered = text_area("Support offered (optional)", HateIncident.support_offered)
     police_referral = ChoiceField(
         "Referred to the police?",
         [("yes", "Yes"), ("no", "No")],
         "Say whether it was referred to the police",
     )
-    police_reference = text_field(
-        "Police reference (optional)", max_length=limit(HateIncident.police_reference)
-    )
-    actions = text_area("Actions taken (optional)")
+    police_reference = text_field("Police reference (optional)", HateIncident.police_reference)
+    actions = text_area("Actions taken (optional)", HateIncident.actions)
     status = ChoiceField(
         "Status", list(STATUSES.items()), "Choose whether the case is open or closed"
     )
-    outcome = text_area(
-        "Outcome (needed to close the case)",
-    )
+    outcome = text_area("Outcome (needed to close the case)", HateIncident.outcome)
     submit = SubmitField("Save case", widget=GovSubmitInput())
 
     def data_for_service(self) -> dict:
@@ -130,9 +127,7 @@ class IncidentForm(VersionedForm):
 
 
 class WardNameForm(FlaskForm):
-    name = text_field(
-        "Name of the ward", required="Enter the name of the ward", max_length=limit(Ward.name)
-    )
+    name = text_field("Name of the ward", Ward.name, required="Enter the name of the ward")
     submit = SubmitField("Save ward", widget=GovSubmitInput())
 
 

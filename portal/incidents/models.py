@@ -87,15 +87,15 @@ class HateIncident(TimestampMixin, VersionedMixin, TenantNumbered, db.Model):
     incident_type: Mapped[str] = mapped_column(String(20))
     ward_id: Mapped[int] = mapped_column(ForeignKey("ward.id", ondelete="RESTRICT"), index=True)
     how_reported: Mapped[str] = mapped_column(String(20), default="")
-    person_details: Mapped[str] = mapped_column(Text, default="")
-    description: Mapped[str] = mapped_column(Text, default="")
-    support_offered: Mapped[str] = mapped_column(Text, default="")
+    person_details: Mapped[str] = mapped_column(Text, default="", info={"limit": 2000})
+    description: Mapped[str] = mapped_column(Text, default="", info={"limit": 5000})
+    support_offered: Mapped[str] = mapped_column(Text, default="", info={"limit": 5000})
     police_referral: Mapped[bool] = mapped_column(default=False)
     police_reference: Mapped[str] = mapped_column(String(60), default="")
-    actions: Mapped[str] = mapped_column(Text, default="")
+    actions: Mapped[str] = mapped_column(Text, default="", info={"limit": 5000})
     status: Mapped[str] = mapped_column(String(10), default="open")
     closed_on: Mapped[date | None]
-    outcome: Mapped[str] = mapped_column(Text, default="")
+    outcome: Mapped[str] = mapped_column(Text, default="", info={"limit": 5000})
     anonymised_at: Mapped[datetime | None]
     is_demo: Mapped[bool] = mapped_column(default=False)
 

@@ -41,13 +41,16 @@ def _filter_options(filters: services.RegisterFilters) -> dict:
 def register():
     filters = services.RegisterFilters.from_args(request.args)
     page = paginate(services.incidents(filters))
-    services.record_list_view(len(page.items), page.page)
-    return render_template(
+    html = render_template(
         "incidents/register.html",
         page=page,
         filters=filters,
         options=_filter_options(filters),
     )
+    # Recorded once the page is made, before it is sent: the commit would otherwise
+    # expire the cases it shows, and the page would read each again.
+    services.record_list_view(len(page.items), page.page)
+    return html
 
 
 EXPORT_HEADERS = [
@@ -118,8 +121,9 @@ def new_incident():
 @requires("caseworker")
 def incident(incident_number: int):
     row = get_numbered_or_404(HateIncident, incident_number)
-    services.record_view(row, "case")
-    return render_template("incidents/incident.html", row=row)
+    html = render_template("incidents/incident.html", row=row)
+    services.record_view(row, "case")  # once the page is made, as for the register
+    return html
 
 
 @tenant_bp.route("/<int:incident_number>/edit", methods=["GET", "POST"])
@@ -142,10 +146,11 @@ def edit_incident(incident_number: int):
     )
     if edit.saved:
         return edit.done
-    services.record_view(row, "edit")
-    return render_template(
+    html = render_template(
         "incidents/incident_form.html", form=form, row=row, conflict=edit.conflict
     )
+    services.record_view(row, "edit")  # once the page is made, as for the register
+    return html
 
 
 @tenant_bp.route("/statistics")

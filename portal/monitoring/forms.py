@@ -24,9 +24,9 @@ from wtforms import (
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional
 
 from portal.disclosure import MIN_ROUNDING, MIN_THRESHOLD
-from portal.forms import VersionedForm, strip
+from portal.forms import VersionedForm, no_longer_than, strip
 from portal.monitoring import categories, periods, targets
-from portal.monitoring.models import UNITS
+from portal.monitoring.models import UNITS, FigureRelease, Measure, MeasureDefinition
 
 OWN = "own"
 
@@ -90,7 +90,7 @@ class MeasureForm(_TargetFields, FlaskForm):
         "Name of your own measure",
         widget=GovTextInput(),
         filters=[strip],
-        validators=[Optional(), Length(max=200, message="Name must be 200 characters or fewer")],
+        validators=[Optional(), no_longer_than(Measure.name, "Name")],
     )
     unit = RadioField(
         "What it counts (for your own measure)",
@@ -116,7 +116,7 @@ class MeasureForm(_TargetFields, FlaskForm):
         "What it means (optional)",
         widget=GovTextArea(),
         filters=[strip],
-        validators=[Optional(), Length(max=2000)],
+        validators=[Optional(), no_longer_than(Measure.description, "What it means")],
     )
     first_year = WholeNumberField(
         "First year of the plan",
@@ -198,7 +198,7 @@ class _ShapeFields(VersionedForm):
         filters=[strip],
         validators=[
             DataRequired(message="Enter the measure's name"),
-            Length(max=200, message="Name must be 200 characters or fewer"),
+            no_longer_than(Measure.name, "Name"),
         ],
     )
     unit = RadioField(
@@ -223,7 +223,7 @@ class _ShapeFields(VersionedForm):
         "What it means (optional)",
         widget=GovTextArea(),
         filters=[strip],
-        validators=[Optional(), Length(max=2000, message="Keep it to 2,000 characters or fewer")],
+        validators=[Optional(), no_longer_than(Measure.description, "What it means")],
     )
     first_year = MeasureForm.first_year
     last_year = MeasureForm.last_year
@@ -263,7 +263,7 @@ class JointMeasureForm(_ShapeFields):
         "counts. Leave empty for other units.",
         validators=[
             Optional(),
-            Length(max=200, message="The name must be 200 characters or fewer"),
+            no_longer_than(MeasureDefinition.name, "The name"),
         ],
     )
     base = SelectField(
@@ -300,7 +300,7 @@ class CorrectionForm(FlaskForm):
         widget=GovTextArea(),
         validators=[
             DataRequired(message="Say why the released figures are being corrected"),
-            Length(max=200, message="The reason must be 200 characters or fewer"),
+            no_longer_than(FigureRelease.trigger_detail, "The reason"),
         ],
     )
     submit = SubmitField("Release the corrected figures", widget=GovSubmitInput())

@@ -11,6 +11,7 @@ from sqlalchemy import delete, func, select
 from portal import audit, clock
 from portal.editing import Invalid, check_version, commit_edit
 from portal.extensions import db
+from portal.models import limit
 from portal.monitoring import catalogue, categories, periods, targets
 from portal.monitoring.models import (
     FIGURE_BOUNDS,
@@ -51,8 +52,9 @@ def check_shape(
     name = (name or "").strip()
     if not name:
         raise MeasureError("name", "Enter the measure's name")
-    if len(name) > 200:
-        raise MeasureError("name", "Name must be 200 characters or fewer")
+    most = limit(Measure.name)
+    if len(name) > most:
+        raise MeasureError("name", f"Name must be {most} characters or fewer")
     if unit not in UNITS:
         raise MeasureError("unit", "Choose what the measure counts")
     if period_type not in periods.PERIOD_TYPES:
@@ -375,6 +377,14 @@ def delete_measure(row: Measure) -> int:
 def stored_values(measure: Measure) -> dict[str, dict[str, Figure]]:
     """The measure's figures, by period and then category ("" for the total)."""
     return stored_values_of([measure]).get(measure.id, {})
+
+
+def has_demo_figures(measure: Measure) -> bool:
+    """Whether any of the measure's figures is demonstration data."""
+    query = select(MeasureValue.id).where(
+        MeasureValue.measure_id == measure.id, MeasureValue.is_demo.is_(True)
+    )
+    return db.session.scalar(query.limit(1)) is not None
 
 
 def stored_values_of(measures: list[Measure]) -> dict[int, dict[str, dict[str, Figure]]]:

@@ -24,6 +24,7 @@ from sqlalchemy.orm import Mapped, Session, mapped_column, relationship
 
 from portal.aims.models import AimMeasure
 from portal.extensions import db
+from portal.models import TimestampMixin, VersionedMixin
 from portal.monitoring import categories, periods
 from portal.references import TenantNumbered
 from portal.tenancy import (
@@ -84,7 +85,7 @@ class _Shape:
     period_type: Mapped[str] = mapped_column(String(10))
     breakdown: Mapped[str] = mapped_column(String(40), default="")
     allows_negative: Mapped[bool] = mapped_column(default=False)
-    description: Mapped[str] = mapped_column(Text, default="")
+    description: Mapped[str] = mapped_column(Text, default="", info={"limit": 2000})
     source: Mapped[str] = mapped_column(Text, default="")
 
     @property
@@ -134,7 +135,7 @@ class _Shape:
         return f"{value:.0f}" if self.unit == "count" else f"{value:g}"
 
 
-class MeasureDefinition(_Shape, PartnershipOwned, db.Model):
+class MeasureDefinition(_Shape, VersionedMixin, PartnershipOwned, db.Model):
     """A measure any organisation may take up: built in (no partnership, shared by all),
     or a joint measure that a partnership asks its members to report."""
 
@@ -154,12 +155,9 @@ class MeasureDefinition(_Shape, PartnershipOwned, db.Model):
     base_id: Mapped[int | None] = mapped_column(
         ForeignKey("measure_definition.id", ondelete="SET NULL"), index=True
     )
-    version: Mapped[int] = mapped_column(default=1)
 
     aim_measure: Mapped[AimMeasure | None] = relationship()
     base: Mapped[MeasureDefinition | None] = relationship(remote_side="MeasureDefinition.id")
-
-    __mapper_args__ = {"version_id_col": version}
 
     @property
     def is_joint(self) -> bool:
@@ -175,7 +173,7 @@ class MeasureDefinition(_Shape, PartnershipOwned, db.Model):
         return f"<MeasureDefinition {self.name}>"
 
 
-class Measure(_Shape, TenantNumbered, db.Model):
+class Measure(_Shape, TimestampMixin, VersionedMixin, TenantNumbered, db.Model):
     """A measure an organisation reports, over the years of its plan."""
 
     reference_prefix = "M"
@@ -193,16 +191,11 @@ class Measure(_Shape, TenantNumbered, db.Model):
     target_direction: Mapped[str] = mapped_column(String(10), default="", server_default="")
     amber_threshold: Mapped[Decimal | None] = mapped_column(Numeric(20, 4))
     is_demo: Mapped[bool] = mapped_column(default=False)
-    created_at: Mapped[datetime]
-    updated_at: Mapped[datetime]
-    version: Mapped[int] = mapped_column(default=1)
 
     definition: Mapped[MeasureDefinition | None] = relationship()
     values: Mapped[list[MeasureValue]] = relationship(
         back_populates="measure", cascade="all, delete-orphan", passive_deletes=True
     )
-
-    __mapper_args__ = {"version_id_col": version}
 
     @property
     def title(self) -> str:

@@ -26,6 +26,7 @@ from portal.disclosure import (
 )
 from portal.editing import Invalid
 from portal.extensions import db
+from portal.models import limit
 from portal.monitoring import categories
 from portal.monitoring.measures import TOTAL, stored_values
 from portal.monitoring.models import (
@@ -140,7 +141,7 @@ def _store(
         rounding=release.rule.rounding,
         released_at=clock.utcnow(),
         trigger=trigger,
-        trigger_detail=detail[:200],
+        trigger_detail=detail[: limit(FigureRelease.trigger_detail)],
         released_by_id=getattr(user, "id", None),
         tables={k: table_to_data(t) for k, t in release.tables.items()},
     )
@@ -289,8 +290,9 @@ def correct_release(
     reason = (reason or "").strip()
     if not reason:
         raise ReleaseError(None, "Say why the released figures are being corrected")
-    if len(reason) > 200:
-        raise ReleaseError(None, "The reason must be 200 characters or fewer")
+    most = limit(FigureRelease.trigger_detail)
+    if len(reason) > most:
+        raise ReleaseError(None, f"The reason must be {most} characters or fewer")
     preview = preview_correction(tenant, definition, period)
     if preview.current.version != seen_version:
         raise ReleaseError(

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from flask import abort, flash, g, redirect, render_template, request, url_for
 from sqlalchemy import or_
-from sqlalchemy.orm import selectinload
+from sqlalchemy.orm import joinedload, selectinload
 
 from portal import charts
 from portal.access import (
@@ -15,6 +15,7 @@ from portal.access import (
     requires,
     tenant_blueprint,
 )
+from portal.aims.models import AimMeasure
 from portal.editing import Invalid, show_invalid, submit_edit
 from portal.extensions import db
 from portal.forms import ConfirmForm, parse_id
@@ -45,6 +46,9 @@ from portal.monitoring.forms import (
 from portal.monitoring.models import UNITS, Measure, MeasureDefinition
 from portal.once import one_time
 from portal.references import get_numbered_or_404
+
+# A measure's page names it by its definition's name, if it has one (Measure.title).
+WITH_DEFINITION = (joinedload(Measure.definition),)
 
 tenant_bp = tenant_blueprint("monitoring", __name__, "/monitoring")
 partnership_bp = partnership_blueprint("partner_monitoring", __name__, "/monitoring")
@@ -122,10 +126,11 @@ def new_measure():
 @tenant_bp.route("/measures/<int:measure_number>")
 @requires(*READ_ROLES)
 def measure(measure_number: int):
-    row = get_numbered_or_404(Measure, measure_number)
+    row = get_numbered_or_404(Measure, measure_number, options=WITH_DEFINITION)
     return render_template(
         "monitoring/measure.html",
         measure=row,
+        demo=measures.has_demo_figures(row),
         directions=targets.DIRECTIONS,
         values=measures.stored_values(row),
         period_label=periods.label,
@@ -199,7 +204,7 @@ def _describe_shape(key: str, value) -> str:
 @tenant_bp.route("/measures/<int:measure_number>/delete", methods=["GET", "POST"])
 @requires("officer")
 def delete_measure(measure_number: int):
-    row = get_numbered_or_404(Measure, measure_number)
+    row = get_numbered_or_404(Measure, measure_number, options=WITH_DEFINITION)
     form = ConfirmForm()
     if form.validate_on_submit():
         name = row.title
@@ -436,7 +441,11 @@ def partnership_measures():
     return render_template(
         "monitoring/partnership_measures.html",
         pairs=partnership_view.member_breakdowns(g.partnership),
-        joint=db.session.scalars(joint.joint_measures()).all(),
+        joint=db.session.scalars(
+            joint.joint_measures().options(
+                joinedload(MeasureDefinition.aim_measure).joinedload(AimMeasure.aim)
+            )
+        ).all(),
         characteristic=categories.characteristic,
     )
 

@@ -22,14 +22,14 @@ from wtforms.validators import (
     DataRequired,
     Email,
     InputRequired,
-    Length,
     Optional,
     Regexp,
     ValidationError,
 )
 
-from portal.forms import strip
-from portal.partners.models import TENANT_KINDS
+from portal.auth.models import Invitation
+from portal.forms import no_longer_than, strip
+from portal.partners.models import TENANT_KINDS, Partnership, Tenant
 from portal.partners.services import gives_contact
 
 SLUG_RULE = Regexp(
@@ -44,13 +44,20 @@ class PartnershipForm(FlaskForm):
         "Name",
         widget=GovTextInput(),
         filters=[strip],
-        validators=[DataRequired(message="Enter the partnership's name"), Length(max=200)],
+        validators=[
+            DataRequired(message="Enter the partnership's name"),
+            no_longer_than(Partnership.name, "Name"),
+        ],
     )
     slug = StringField(
         "Short name for web addresses",
         widget=GovTextInput(),
         description="For example west-kent. It appears in addresses like /p/west-kent/",
-        validators=[InputRequired(message="Enter a short name"), Length(max=60), SLUG_RULE],
+        validators=[
+            InputRequired(message="Enter a short name"),
+            no_longer_than(Partnership.slug, "Short name"),
+            SLUG_RULE,
+        ],
     )
     description = TextAreaField(
         "Description (optional)", widget=GovTextArea(), validators=[Optional()]
@@ -63,13 +70,20 @@ class TenantForm(FlaskForm):
         "Name",
         widget=GovTextInput(),
         filters=[strip],
-        validators=[DataRequired(message="Enter the organisation's name"), Length(max=200)],
+        validators=[
+            DataRequired(message="Enter the organisation's name"),
+            no_longer_than(Tenant.name, "Name"),
+        ],
     )
     slug = StringField(
         "Short name for web addresses",
         widget=GovTextInput(),
         description="For example tunbridge-wells. It appears in addresses like /t/tunbridge-wells/",
-        validators=[InputRequired(message="Enter a short name"), Length(max=60), SLUG_RULE],
+        validators=[
+            InputRequired(message="Enter a short name"),
+            no_longer_than(Tenant.slug, "Short name"),
+            SLUG_RULE,
+        ],
     )
     kind = RadioField(
         "Kind of organisation",
@@ -88,7 +102,7 @@ class TenantForm(FlaskForm):
         description="A phone number or email address people can use to ask for a document "
         "in large print or another format. It is shown at the foot of the organisation's pages.",
         widget=GovTextArea(),
-        validators=[Optional(), Length(max=1000)],
+        validators=[Optional(), no_longer_than(Tenant.alternative_formats, "The contact")],
     )
     submit = SubmitField("Create organisation", widget=GovSubmitInput())
 
@@ -102,7 +116,10 @@ class InviteAdminForm(FlaskForm):
         "Full name",
         widget=GovTextInput(),
         filters=[strip],
-        validators=[DataRequired(message="Enter the person's full name"), Length(max=200)],
+        validators=[
+            DataRequired(message="Enter the person's full name"),
+            no_longer_than(Invitation.name, "Full name"),
+        ],
     )
     email = EmailField(
         "Email address",
@@ -110,7 +127,7 @@ class InviteAdminForm(FlaskForm):
         validators=[
             InputRequired(message="Enter the person's email address"),
             Email(message="Enter an email address in the right format, like name@example.org"),
-            Length(max=254),
+            no_longer_than(Invitation.email, "Email address"),
         ],
     )
     submit = SubmitField("Send invitation", widget=GovSubmitInput())

@@ -63,7 +63,7 @@ class Tenant(db.Model):
     name: Mapped[str] = mapped_column(String(200))
     kind: Mapped[str] = mapped_column(String(40))
     colour: Mapped[str] = mapped_column(String(7), default="#1d70b8")
-    alternative_formats: Mapped[str] = mapped_column(Text, default="")
+    alternative_formats: Mapped[str] = mapped_column(Text, default="", info={"limit": 1000})
     created_at: Mapped[datetime] = mapped_column(server_default=func.now())
     # Moved on by every change to the organisation's data (portal/cache.py): pages keep
     # what they computed under it, and a change makes them compute afresh.

@@ -12,6 +12,7 @@ from sqlalchemy import select
 from portal import audit
 from portal.editing import Invalid
 from portal.extensions import db
+from portal.models import limit
 from portal.partners.models import TENANT_KINDS, Partnership, Tenant
 
 SLUG = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
@@ -74,7 +75,7 @@ def _text(data: dict, key: str, path: Path, *, required: bool = True, default: s
 
 
 def validate_slug(slug: str) -> None:
-    if not SLUG.match(slug) or len(slug) > 60:
+    if not SLUG.match(slug) or len(slug) > limit(Tenant.slug):
         raise DeclarationError(
             None, "must be lower-case letters, numbers and single hyphens, like 'tunbridge-wells'"
         )

@@ -5,10 +5,10 @@ from __future__ import annotations
 from flask_wtf import FlaskForm
 from govuk_frontend_wtf.wtforms_widgets import GovSubmitInput, GovTextArea
 from wtforms import SubmitField, TextAreaField
-from wtforms.validators import DataRequired, Length, Optional
+from wtforms.validators import DataRequired, Optional
 
-from portal.forms import VersionedForm, strip
-from portal.reports.services import NOTE_LIMIT, TEXT_LIMIT
+from portal.forms import VersionedForm, no_longer_than, strip
+from portal.reports.models import JointReport, JointReportVersion
 
 
 class ReportTextForm(VersionedForm):
@@ -19,7 +19,7 @@ class ReportTextForm(VersionedForm):
         description="From the partnership's chair or leads. Leave a blank line between paragraphs.",
         validators=[
             DataRequired(message="Enter the foreword"),
-            Length(max=TEXT_LIMIT, message=f"Foreword must be {TEXT_LIMIT:,} characters or fewer"),
+            no_longer_than(JointReport.foreword, "Foreword"),
         ],
     )
     summary = TextAreaField(
@@ -29,10 +29,7 @@ class ReportTextForm(VersionedForm):
         description="What the partnership achieved together this year, in plain words.",
         validators=[
             DataRequired(message="Enter the partnership summary"),
-            Length(
-                max=TEXT_LIMIT,
-                message=f"Partnership summary must be {TEXT_LIMIT:,} characters or fewer",
-            ),
+            no_longer_than(JointReport.summary, "Partnership summary"),
         ],
     )
     submit = SubmitField("Save", widget=GovSubmitInput())
@@ -46,7 +43,7 @@ class PublishForm(FlaskForm):
         description="Shown with the new version, so readers know what is different.",
         validators=[
             Optional(),
-            Length(max=NOTE_LIMIT, message=f"The note must be {NOTE_LIMIT:,} characters or fewer"),
+            no_longer_than(JointReportVersion.correction_note, "The note"),
         ],
     )
     submit = SubmitField("Publish", widget=GovSubmitInput())

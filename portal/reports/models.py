@@ -50,8 +50,8 @@ class JointReport(VersionedMixin, PartnershipOwned, db.Model):
     id: Mapped[int] = mapped_column(primary_key=True)
     # The reporting year as written in addresses: "2024-25".
     year: Mapped[str] = mapped_column(String(7))
-    foreword: Mapped[str] = mapped_column(Text, default="")
-    summary: Mapped[str] = mapped_column(Text, default="")
+    foreword: Mapped[str] = mapped_column(Text, default="", info={"limit": 20000})
+    summary: Mapped[str] = mapped_column(Text, default="", info={"limit": 20000})
     is_demo: Mapped[bool] = mapped_column(default=False)
     updated_at: Mapped[datetime]
     updated_by_id: Mapped[int | None] = mapped_column(ForeignKey("user.id", ondelete="SET NULL"))
@@ -84,7 +84,7 @@ class JointReportVersion(PartnershipOwned, db.Model):
     sha256: Mapped[str] = mapped_column(String(64))
     # Each return included: [{"tenant": slug, "name": ..., "sha256": ..., "signed_off": ...}].
     returns: Mapped[list] = mapped_column(JSON)
-    correction_note: Mapped[str] = mapped_column(Text, default="")
+    correction_note: Mapped[str] = mapped_column(Text, default="", info={"limit": 2000})
     superseded: Mapped[bool] = mapped_column(default=False)
 
     report: Mapped[JointReport] = relationship(back_populates="versions")

@@ -18,6 +18,7 @@ from portal.editing import check_version, commit_edit
 from portal.extensions import db
 from portal.jobs import services as jobs
 from portal.jobs.services import JobFailed, job_task
+from portal.models import limit
 from portal.partners.models import Partnership, Tenant
 from portal.reports import content as report_content
 from portal.reports import formats, sources
@@ -25,8 +26,6 @@ from portal.reports.models import FORMATS, JointReport, JointReportFile, JointRe
 
 BUILD = "portal.reports.build"
 DELIVERY = "portal.reports.delivery"
-NOTE_LIMIT = 2000
-TEXT_LIMIT = 20000
 
 
 def _in_scope(partnership: Partnership) -> None:
@@ -96,8 +95,9 @@ def publish_problem(report: JointReport, correction_note: str) -> str | None:
         return "Write a partnership summary before you publish the report."
     if report.versions and not correction_note.strip():
         return "Say what this correction changes: the note is shown with the new version."
-    if len(correction_note) > NOTE_LIMIT:
-        return f"The note of what changed must be {NOTE_LIMIT} characters or fewer."
+    most = limit(JointReportVersion.correction_note)
+    if len(correction_note) > most:
+        return f"The note of what changed must be {most} characters or fewer."
     return None
 
 
