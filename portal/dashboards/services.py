@@ -22,7 +22,7 @@ import json
 from collections import defaultdict
 from dataclasses import dataclass, field
 
-from sqlalchemy import Text, func, select, type_coerce
+from sqlalchemy import String, Text, func, select, type_coerce
 
 from portal import audit, cache, tenancy
 from portal.actions.models import STATUSES, Action, ActionJointAim
@@ -116,9 +116,9 @@ class _Released:
 
 
 # The releases read so far, by database (the cache's namespace) and release: its id with
-# what names it (member, measure, period, version), so that a database put back from a
-# copy never reads another's. Bounded: at RELEASES_KEPT a database's releases are read
-# again (a national partnership holds some tens of thousands).
+# what names it (member, measure, period, version) and when it was made, so that a
+# database put back from a copy never reads another's. Bounded: at RELEASES_KEPT a
+# database's releases are read again (a national partnership holds some tens of thousands).
 RELEASES_KEPT = 100_000
 DATABASES_KEPT = 4
 _kept: dict[str, dict[tuple, _Released]] = {}
@@ -128,7 +128,7 @@ def _read(key: tuple, threshold: int, rounding: int, stored, rules: dict) -> _Re
     """A stored release as the dashboard reads it: its breakdowns and its total (of the
     total table, or of whichever table it was released by: every table of one release
     has the same total)."""
-    _id, tenant_id, definition_id, period, _version = key
+    _id, tenant_id, definition_id, period, _version, _released_at = key
     rule = rules.get((threshold, rounding)) or rules.setdefault(
         (threshold, rounding), Rule(threshold, rounding)
     )
@@ -220,6 +220,8 @@ def released_figures(member_ids: list[int], definition_ids: list[int]) -> list[_
             FigureRelease.definition_id,
             FigureRelease.period,
             FigureRelease.version,
+            # As the database holds it: only compared, never read as a date.
+            type_coerce(FigureRelease.released_at, String),
         )
         .where(
             FigureRelease.definition_id.in_(definition_ids),
