@@ -96,13 +96,17 @@ class _Released:
     keys: tuple[str, ...]  # the breakdowns it was released by ("": the total table)
     total: ReleasedCell | None  # the released total
     stored: str | dict  # its tables, as the database gave them (text, or decoded)
-    # Breakdown -> its released cells and total, decoded when first asked for.
-    tables: dict[str, tuple[dict[str, ReleasedCell], ReleasedCell]] = field(default_factory=dict)
+    stamp: object  # when it was made, as the database gave it
+    # Breakdown -> its released cells and total, decoded when first asked for (None until
+    # then: tens of thousands are kept, and every object kept is more for the collector).
+    tables: dict[str, tuple[dict[str, ReleasedCell], ReleasedCell]] | None = None
 
     def table(self, breakdown: str) -> tuple[dict[str, ReleasedCell], ReleasedCell] | None:
         """The cells and the total of the table released by ``breakdown``, if any."""
         if breakdown not in self.keys:
             return None
+        if self.tables is None:
+            self.tables = {}
         found = self.tables.get(breakdown)
         if found is None:
             stored = json.loads(self.stored) if isinstance(self.stored, str) else self.stored
@@ -115,20 +119,20 @@ class _Released:
         return found
 
 
-# The releases read so far, by database (the cache's namespace) and release: its id with
-# what names it (member, measure, period, version) and when it was made, so that a
-# database put back from a copy never reads another's. Bounded: at RELEASES_KEPT a
-# database's releases are read again (a national partnership holds some tens of thousands).
+# The releases read so far, by database (the cache's namespace) and release id, each with
+# when it was made, so that a database put back from a copy never reads another's.
+# Bounded: at RELEASES_KEPT a database's releases are read again (a national partnership
+# holds some tens of thousands).
 RELEASES_KEPT = 100_000
 DATABASES_KEPT = 4
-_kept: dict[str, dict[tuple, _Released]] = {}
+_kept: dict[str, dict[int, _Released]] = {}
 
 
-def _read(key: tuple, threshold: int, rounding: int, stored, rules: dict) -> _Released:
+def _read(row, threshold: int, rounding: int, stored, rules: dict) -> _Released:
     """A stored release as the dashboard reads it: its breakdowns and its total (of the
     total table, or of whichever table it was released by: every table of one release
     has the same total)."""
-    _id, tenant_id, definition_id, period, _version, _released_at = key
+    _id, tenant_id, definition_id, period, _version, stamp = row
     rule = rules.get((threshold, rounding)) or rules.setdefault(
         (threshold, rounding), Rule(threshold, rounding)
     )
@@ -137,7 +141,7 @@ def _read(key: tuple, threshold: int, rounding: int, stored, rules: dict) -> _Re
     if table is None and tables:
         table = next(iter(tables.values()))
     total = cell_from_data(table["total"], rule) if table is not None else None
-    return _Released(tenant_id, definition_id, period, rule, tuple(tables), total, stored)
+    return _Released(tenant_id, definition_id, period, rule, tuple(tables), total, stored, stamp)
 
 
 RETURN_STATUSES = ("signed off", "awaiting sign-off", "in progress", "not started", "overdue")
@@ -227,22 +231,34 @@ def released_figures(member_ids: list[int], definition_ids: list[int]) -> list[_
             FigureRelease.definition_id.in_(definition_ids),
             FigureRelease.tenant_id.in_(member_ids),
         )
-        .order_by(FigureRelease.version)
+        # The index's order: each chain's versions together, the one in force last.
+        .order_by(
+            FigureRelease.definition_id,
+            FigureRelease.tenant_id,
+            FigureRelease.period,
+            FigureRelease.version,
+        )
     )
-    # Later versions replace earlier ones: only the one in force is read.
-    latest: dict[tuple, tuple] = {}
-    for row in rows:
-        latest[row[1], row[2], row[3]] = tuple(row)
     database = cache.key("releases")
     if database not in _kept and len(_kept) >= DATABASES_KEPT:
         _kept.clear()
     kept = _kept.setdefault(database, {})
-    out = []
+    in_force = []
     missing = {}
-    for key in latest.values():
-        found = kept.get(key)
-        if found is None:
-            missing[key[0]] = key
+    previous = None
+    for row in rows:
+        if previous is not None and (
+            row[3] != previous[3] or row[1] != previous[1] or row[2] != previous[2]
+        ):
+            in_force.append(previous)
+        previous = row
+    if previous is not None:
+        in_force.append(previous)
+    out = []
+    for row in in_force:
+        found = kept.get(row[0])
+        if found is None or found.stamp != row[5]:
+            missing[row[0]] = row
         out.append(found)
     if missing:
         if len(kept) + len(missing) > RELEASES_KEPT:
@@ -258,9 +274,8 @@ def released_figures(member_ids: list[int], definition_ids: list[int]) -> list[_
                     type_coerce(FigureRelease.tables, Text),
                 ).where(FigureRelease.id.in_(ids[start : start + READ_AT_ONCE]))
             ):
-                key = missing[id_]
-                kept[key] = _read(key, threshold, rounding, tables, rules)
-        out = [kept[key] for key in latest.values()]
+                kept[id_] = _read(missing[id_], threshold, rounding, tables, rules)
+        out = [kept[row[0]] for row in in_force]
     return out
 
 
