@@ -238,28 +238,26 @@ def released_figures(member_ids: list[int], definition_ids: list[int]) -> list[_
             FigureRelease.period,
             FigureRelease.version,
         )
+        .execution_options(yield_per=READ_AT_ONCE)
     )
     database = cache.key("releases")
     if database not in _kept and len(_kept) >= DATABASES_KEPT:
         _kept.clear()
     kept = _kept.setdefault(database, {})
-    in_force = []
+    # Each release in force is looked up as its chain ends, and its row let go: a view of
+    # tens of thousands of releases builds nothing of its own for the collector to walk
+    # but the list of them.
+    out: list[_Released | int] = []
     missing = {}
     previous = None
     for row in rows:
         if previous is not None and (
             row[3] != previous[3] or row[1] != previous[1] or row[2] != previous[2]
         ):
-            in_force.append(previous)
+            out.append(_kept_or_missing(previous, kept, missing))
         previous = row
     if previous is not None:
-        in_force.append(previous)
-    out = []
-    for row in in_force:
-        found = kept.get(row[0])
-        if found is None or found.stamp != row[5]:
-            missing[row[0]] = row
-        out.append(found)
+        out.append(_kept_or_missing(previous, kept, missing))
     if missing:
         if len(kept) + len(missing) > RELEASES_KEPT:
             kept.clear()
@@ -275,8 +273,17 @@ def released_figures(member_ids: list[int], definition_ids: list[int]) -> list[_
                 ).where(FigureRelease.id.in_(ids[start : start + READ_AT_ONCE]))
             ):
                 kept[id_] = _read(missing[id_], threshold, rounding, tables, rules)
-        out = [kept[row[0]] for row in in_force]
+        out = [kept[r] if isinstance(r, int) else r for r in out]
     return out
+
+
+def _kept_or_missing(row, kept: dict[int, _Released], missing: dict) -> _Released | int:
+    """The kept release a row names, or its id (noted in ``missing``) if none is kept."""
+    found = kept.get(row[0])
+    if found is None or found.stamp != row[5]:
+        missing[row[0]] = tuple(row)
+        return row[0]
+    return found
 
 
 READ_AT_ONCE = 5000  # releases whose tables are read in one statement
