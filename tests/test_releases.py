@@ -224,6 +224,44 @@ def test_an_officer_corrects_the_release_seeing_old_and_new(app, client, auth, l
     assert _rows(client, url)[name] == ["30 (rounded)", "20 (rounded)", "0", "50 (rounded)"]
 
 
+def _dashboard_members(app, args: dict) -> tuple[list, dict]:
+    from portal.dashboards.services import partnership_dashboard
+    from portal.tenancy import partnership_scope
+
+    with app.test_request_context():
+        partnership = _partnership("west-kent")
+        with partnership_scope(partnership):
+            board = partnership_dashboard(partnership, args)
+        tables = {t.key: t for t in board.all_tables}
+        members = tables["members"]
+        return members.headers, {row[0]: row[1:] for row in members.rows}, tables
+
+
+def test_the_dashboard_shows_a_correction_made_after_it_was_read(app, client, auth, login_as):
+    """The dashboard keeps what it has read of each release (a release never changes),
+    so a correction, a new release, must still replace the one it has read."""
+    definition_id, measure_number, url, name = _released_setup(app, client, auth, login_as)
+    args = {"period": "2014", "member": "tonbridge-malling", "characteristic": "sex"}
+    headers, before, tables = _dashboard_members(app, args)
+    column = headers.index("Complaints") - 1
+    assert before[name][column] == 40
+    assert ["Complaints", name, "Female", 20] == tables["benchmark-sex"].rows[0][:4]
+    with app.app_context():
+        _report("tonbridge-malling", definition_id, {"2014": {"": 52, "Female": 30, "Male": 22}})
+        member = tenant("tonbridge-malling")
+        with tenant_scope(member):
+            releases.correct_release(
+                member,
+                database.session.get(MeasureDefinition, definition_id),
+                "2014",
+                reason="Twelve complaints were logged against the wrong quarter",
+                seen_version=1,
+            )
+    headers, after, tables = _dashboard_members(app, args)
+    assert after[name][column] == 50
+    assert ["Complaints", name, "Female", 30] == tables["benchmark-sex"].rows[0][:4]
+
+
 def test_a_correction_with_nothing_to_change_is_refused(app, client, auth, login_as):
     definition_id, measure_number, url, name = _released_setup(app, client, auth, login_as)
     login_as("officer", "tonbridge-malling")

@@ -22,9 +22,9 @@ import json
 from collections import defaultdict
 from dataclasses import dataclass, field
 
-from sqlalchemy import Text, func, select, type_coerce
+from sqlalchemy import String, Text, func, select, type_coerce
 
-from portal import audit, tenancy
+from portal import audit, cache, tenancy
 from portal.actions.models import STATUSES, Action, ActionJointAim
 from portal.aims.models import JointAim, PartnershipRole, PlanPeriod
 from portal.dashboards.filters import Filters, read_filters
@@ -78,14 +78,15 @@ class Dashboard:
         return [t for t in [self.returns, self.aims, *self.tables] if t is not None]
 
 
-@dataclass
+@dataclass(eq=False)
 class _Released:
     """One release in force, as the dashboard reads it.
 
-    Decoding every release's tables and holding them for the whole request made most of
-    the page's time, in the decoding and in the garbage collector walking thousands of
-    live tables; so only what every chart needs (which breakdowns it holds, its total) is
-    kept, and a breakdown's cells are decoded from the stored text when a chart asks.
+    A release never changes once stored (a correction is a new release), so each is read
+    and decoded once per process and kept (:data:`_kept`): a view reads only which
+    releases are in force, and what every chart needs of each (its breakdowns, its total)
+    is there already. A breakdown's cells are decoded from the stored text when a chart
+    first asks for them, then kept with the release.
     """
 
     tenant_id: int
@@ -93,42 +94,54 @@ class _Released:
     period: str
     rule: Rule
     keys: tuple[str, ...]  # the breakdowns it was released by ("": the total table)
-    total_data: list | None  # the released total, as stored
+    total: ReleasedCell | None  # the released total
     stored: str | dict  # its tables, as the database gave them (text, or decoded)
+    stamp: object  # when it was made, as the database gave it
+    # Breakdown -> its released cells and total, decoded when first asked for (None until
+    # then: tens of thousands are kept, and every object kept is more for the collector).
+    tables: dict[str, tuple[dict[str, ReleasedCell], ReleasedCell]] | None = None
 
-    def table(self, breakdown: str) -> dict | None:
+    def table(self, breakdown: str) -> tuple[dict[str, ReleasedCell], ReleasedCell] | None:
+        """The cells and the total of the table released by ``breakdown``, if any."""
         if breakdown not in self.keys:
             return None
-        tables = json.loads(self.stored) if isinstance(self.stored, str) else self.stored
-        return tables.get(breakdown)
+        if self.tables is None:
+            self.tables = {}
+        found = self.tables.get(breakdown)
+        if found is None:
+            stored = json.loads(self.stored) if isinstance(self.stored, str) else self.stored
+            data = stored[breakdown]
+            threshold = self.rule.threshold
+            found = self.tables[breakdown] = (
+                {k: ReleasedCell(status, value, threshold) for k, status, value in data["cells"]},
+                cell_from_data(data["total"], self.rule),
+            )
+        return found
 
 
-# A release's stored tables never change (a correction is a new version), so what the
-# dashboard needs of each is kept by its stored text: the same text always reads the same,
-# and a page of hundreds of members decodes only releases it has not seen before. Bounded:
-# at DIGESTS_KEPT it starts again (a national partnership holds some tens of thousands).
-DIGESTS_KEPT = 50_000
-_digests: dict[str, tuple[tuple[str, ...], list | None]] = {}
+# The releases read so far, by database (the cache's namespace) and release id, each with
+# when it was made, so that a database put back from a copy never reads another's.
+# Bounded: at RELEASES_KEPT a database's releases are read again (a national partnership
+# holds some tens of thousands).
+RELEASES_KEPT = 100_000
+DATABASES_KEPT = 4
+_kept: dict[str, dict[int, _Released]] = {}
 
 
-def _digest(stored) -> tuple[tuple[str, ...], list | None]:
-    """A release's breakdowns and its total (of the total table, or of whichever table it
-    was released by: every table of one release has the same total)."""
-    if isinstance(stored, str):
-        known = _digests.get(stored)
-        if known is None:
-            if len(_digests) >= DIGESTS_KEPT:
-                _digests.clear()
-            known = _digests[stored] = _read_digest(json.loads(stored))
-        return known
-    return _read_digest(stored or {})
-
-
-def _read_digest(tables: dict) -> tuple[tuple[str, ...], list | None]:
+def _read(row, threshold: int, rounding: int, stored, rules: dict) -> _Released:
+    """A stored release as the dashboard reads it: its breakdowns and its total (of the
+    total table, or of whichever table it was released by: every table of one release
+    has the same total)."""
+    _id, tenant_id, definition_id, period, _version, stamp = row
+    rule = rules.get((threshold, rounding)) or rules.setdefault(
+        (threshold, rounding), Rule(threshold, rounding)
+    )
+    tables = (json.loads(stored) if isinstance(stored, str) else stored) or {}
     table = tables.get("")
     if table is None and tables:
         table = next(iter(tables.values()))
-    return tuple(tables), (table["total"] if table is not None else None)
+    total = cell_from_data(table["total"], rule) if table is not None else None
+    return _Released(tenant_id, definition_id, period, rule, tuple(tables), total, stored, stamp)
 
 
 RETURN_STATUSES = ("signed off", "awaiting sign-off", "in progress", "not started", "overdue")
@@ -197,57 +210,83 @@ def with_releases(definitions, released: list[_Released]) -> list[MeasureDefinit
 
 
 def released_figures(member_ids: list[int], definition_ids: list[int]) -> list[_Released]:
-    """The release in force for every member, joint measure and period, in one query.
+    """The release in force for every member, joint measure and period.
 
-    The tables are read as the database holds them (text on SQLite; PostgreSQL's driver
-    decodes JSON itself) and decoded once here, keeping only their breakdowns and total."""
+    One query names the releases in force; the stored tables are read (in one more query)
+    only for releases this process has not read before. They are read as the database
+    holds them (text on SQLite; PostgreSQL's driver decodes JSON itself)."""
     if not member_ids or not definition_ids:
         return []
     rows = db.session.execute(
         select(
+            FigureRelease.id,
             FigureRelease.tenant_id,
             FigureRelease.definition_id,
             FigureRelease.period,
-            FigureRelease.threshold,
-            FigureRelease.rounding,
-            type_coerce(FigureRelease.tables, Text),
+            FigureRelease.version,
+            # As the database holds it: only compared, never read as a date.
+            type_coerce(FigureRelease.released_at, String),
         )
         .where(
             FigureRelease.definition_id.in_(definition_ids),
             FigureRelease.tenant_id.in_(member_ids),
         )
-        .order_by(FigureRelease.version)
-    )
-    # Later versions replace earlier ones: only the one in force is decoded.
-    latest: dict[tuple, tuple] = {}
-    for row in rows:
-        latest[row[0], row[1], row[2]] = row
-    rules: dict[tuple[int, int], Rule] = {}
-    out = []
-    for tenant_id, definition_id, period, threshold, rounding, tables in latest.values():
-        rule = rules.get((threshold, rounding)) or rules.setdefault(
-            (threshold, rounding), Rule(threshold, rounding)
+        # The index's order: each chain's versions together, the one in force last.
+        .order_by(
+            FigureRelease.definition_id,
+            FigureRelease.tenant_id,
+            FigureRelease.period,
+            FigureRelease.version,
         )
-        keys, total = _digest(tables)
-        out.append(_Released(tenant_id, definition_id, period, rule, keys, total, tables))
+        .execution_options(yield_per=READ_AT_ONCE)
+    )
+    database = cache.key("releases")
+    if database not in _kept and len(_kept) >= DATABASES_KEPT:
+        _kept.clear()
+    kept = _kept.setdefault(database, {})
+    # Each release in force is looked up as its chain ends, and its row let go: a view of
+    # tens of thousands of releases builds nothing of its own for the collector to walk
+    # but the list of them.
+    out: list[_Released | int] = []
+    missing = {}
+    previous = None
+    for row in rows:
+        if previous is not None and (
+            row[3] != previous[3] or row[1] != previous[1] or row[2] != previous[2]
+        ):
+            out.append(_kept_or_missing(previous, kept, missing))
+        previous = row
+    if previous is not None:
+        out.append(_kept_or_missing(previous, kept, missing))
+    if missing:
+        if len(kept) + len(missing) > RELEASES_KEPT:
+            kept.clear()
+        rules: dict[tuple[int, int], Rule] = {}
+        ids = sorted(missing)
+        for start in range(0, len(ids), READ_AT_ONCE):
+            for id_, threshold, rounding, tables in db.session.execute(
+                select(
+                    FigureRelease.id,
+                    FigureRelease.threshold,
+                    FigureRelease.rounding,
+                    type_coerce(FigureRelease.tables, Text),
+                ).where(FigureRelease.id.in_(ids[start : start + READ_AT_ONCE]))
+            ):
+                kept[id_] = _read(missing[id_], threshold, rounding, tables, rules)
+        out = [kept[r] if isinstance(r, int) else r for r in out]
     return out
 
 
-def _total(release: _Released) -> ReleasedCell | None:
-    """The release's total: of the total table, or of whichever table it was released by
-    (every table of one release has the same total)."""
-    if release.total_data is None:
-        return None
-    return cell_from_data(release.total_data, release.rule)
+def _kept_or_missing(row, kept: dict[int, _Released], missing: dict) -> _Released | int:
+    """The kept release a row names, or its id (noted in ``missing``) if none is kept."""
+    found = kept.get(row[0])
+    if found is None or found.stamp != row[5]:
+        missing[row[0]] = tuple(row)
+        return row[0]
+    return found
 
 
-def _cells(table: dict | None, release: _Released) -> dict[str, ReleasedCell] | None:
-    if table is None:
-        return None
-    return {
-        key: ReleasedCell(status, value, release.rule.threshold)
-        for key, status, value in table["cells"]
-    }
+READ_AT_ONCE = 5000  # releases whose tables are read in one statement
 
 
 def _shown(cell: ReleasedCell | None):
@@ -296,10 +335,13 @@ def aim_status_table(
     if aims:
         # Every aim the members' actions serve, kept below for this plan's aims only: read
         # member by member (the order the actions are stored in), the count takes half
-        # the time it takes aim by aim, and it is a few rows whichever way.
+        # the time it takes aim by aim, and it is a few rows whichever way. The members
+        # are named here too, not only by the wall's own condition (which lets an outer
+        # join's empty side through, and so steers SQLite to read aim by aim).
         rows = tenancy.aggregate_across_tenants(
             select(ActionJointAim.joint_aim_id, Action.status, func.count())
             .join(Action, Action.id == ActionJointAim.action_id)
+            .where(ActionJointAim.tenant_id.in_(member_ids))
             .group_by(ActionJointAim.joint_aim_id, Action.status),
             member_ids,
             purpose=f"status of actions against joint aims of {partnership.slug}",
@@ -346,7 +388,7 @@ def over_time(definitions, released: list[_Released]) -> list[DataTable]:
     at most :data:`LINES_PER_CHART` measures to a chart."""
     by_key: dict[tuple[int, str], list[ReleasedCell]] = defaultdict(list)
     for r in released:
-        cell = _total(r)
+        cell = r.total
         if cell is not None:
             by_key[r.definition_id, r.period].append(cell)
     held = {p for (_, p) in by_key}
@@ -405,7 +447,7 @@ def across_members(definitions, released: list[_Released], shown, period) -> Dat
         row = [member.name]
         for d in definitions:
             r = index.get((member.id, d.id))
-            row.append(_shown(_total(r)) if r is not None else "not released")
+            row.append(_shown(r.total) if r is not None else "not released")
         rows.append(row)
     label = periods.label(period) if period else "no period"
     summary = f"No member has a released figure shown as a number for {label}."
@@ -468,8 +510,7 @@ def _benchmark(characteristic, definitions, released, shown, period, profiles) -
         for member in shown:
             r = index.get((member.id, d.id))
             table = r.table(characteristic.key) if r is not None else None
-            cells = _cells(table, r)
-            total = cell_from_data(table["total"], r.rule) if table is not None else None
+            cells, total = table if table is not None else (None, None)
             community = profiles.get(member.id, {}).get(characteristic.key, {})
             community_total = community.get("") or sum(v for k, v in community.items() if k)
             for category in characteristic.categories:

@@ -24,7 +24,9 @@ def partnership_home():
     """The lead's home: the partnership dashboard, for the filters in the address."""
     dashboard = partnership_dashboard(g.partnership, request.args)
     return render_template(
-        "dashboards/partnership.html", dashboard=dashboard, members=g.partnership.members
+        "dashboards/partnership.html",
+        dashboard=dashboard,
+        member_rows=[[m.name, m.kind_label] for m in g.partnership.members],
     )
 
 
