@@ -10,6 +10,11 @@ Fills a database of its own with ``flask demo scale`` data, then prints:
   load test in benchmarks/throughput.py then measures it under gunicorn too).
 
 ``BENCH_DATABASE_URL`` names an empty database to fill instead of a temporary SQLite file.
+For PostgreSQL it is the schema owner's address (``postgresql://postgres@127.0.0.1/bench``,
+say): the portal refuses to serve through a role that row-level security does not bind, so
+the bench makes the application's own role (:data:`APP_ROLE`: no superuser, no BYPASSRLS)
+and serves through it, as in production, and runs the migrations and the raw SQL as the
+owner, which reads every member's rows.
 """
 
 from __future__ import annotations
@@ -21,9 +26,10 @@ import time
 from pathlib import Path
 
 from flask import Flask
-from sqlalchemy import text
+from sqlalchemy import create_engine, make_url, text
 
 PASSWORD = "benchmark-password-1"  # noqa: S105 - a throwaway database
+APP_ROLE = "portal_bench_app"
 
 # What the dashboard needs, as plain SQL: every member's releases of the partnership's
 # measures, actions by joint aim and status, and the members' community profiles.
@@ -68,6 +74,29 @@ def _per_second(fn, seconds: float = 2.0, at_least: int = 5) -> float:
     return done / (time.perf_counter() - start)
 
 
+def _database(url: str) -> tuple[str, dict]:
+    """The address the portal serves through, and its settings for the roles: for
+    PostgreSQL the application's own role, made (or reused) here, with ``url`` as the
+    owner's for the migrations."""
+    owner = make_url(url)
+    if not owner.drivername.startswith("postgres"):
+        return url, {}
+    owner = owner.set(drivername="postgresql+psycopg")
+    with create_engine(owner, isolation_level="AUTOCOMMIT").connect() as connection:
+        exists = connection.execute(
+            text("SELECT 1 FROM pg_roles WHERE rolname = :r"), {"r": APP_ROLE}
+        ).first()
+        if not exists:
+            connection.execute(
+                text(f"CREATE ROLE {APP_ROLE} LOGIN NOSUPERUSER NOBYPASSRLS NOCREATEDB")
+            )
+    app = owner.set(username=APP_ROLE, password=None)
+    return app.render_as_string(hide_password=False), {
+        "MIGRATION_DATABASE_URI": owner.render_as_string(hide_password=False),
+        "DATABASE_APP_ROLE": APP_ROLE,
+    }
+
+
 def run(workdir: Path) -> str:
     """Fill the scale database, print the figures, and return the database's address (the
     load test then measures a member's home page on it)."""
@@ -83,11 +112,13 @@ def run(workdir: Path) -> str:
     tenants = int(os.environ.get("BENCH_TENANTS", "400"))
     years = int(os.environ.get("BENCH_YEARS", "10"))
     url = os.environ.get("BENCH_DATABASE_URL") or f"sqlite:///{workdir / 'scale.sqlite3'}"
+    url, roles = _database(url)
     app = create_app(
         {
             "SECRET_KEY": "bench",
             "PORTAL_DEVELOPMENT": True,
             "SQLALCHEMY_DATABASE_URI": url,
+            **roles,
             "SESSION_COOKIE_SECURE": False,
             "LOGIN_ADDRESS_LIMIT": "100000 per minute",
             "LOGIN_FAILURE_LIMIT": "100000 per minute",
@@ -115,7 +146,7 @@ def run(workdir: Path) -> str:
         db.session.add_all([lead, officer])
         db.session.commit()
         partnership_id = partnership.id
-        engine = db.engine
+        engine = create_engine(roles.get("MIGRATION_DATABASE_URI") or url)
 
     def signed_in(email: str):
         client = app.test_client()
@@ -125,7 +156,10 @@ def run(workdir: Path) -> str:
 
     lead_client = signed_in("lead@scale.bench")
     path = f"/p/{scale.PARTNERSHIP_SLUG}/"
+    started = time.perf_counter()
     assert lead_client.get(path).status_code == 200
+    # The first view in a process reads every release in force; later ones only which.
+    first_ms = (time.perf_counter() - started) * 1000
     dashboard_ms = _median_ms(lambda: lead_client.get(path), 5)
 
     def raw() -> None:
@@ -152,6 +186,7 @@ def run(workdir: Path) -> str:
     bare_rps = _per_second(lambda: bare_client.get("/"))
 
     print(f"\nDashboards at {tenants} members and {years} years ({engine.dialect.name})")
+    print(f"partnership dashboard, first view in a process   {first_ms:9.1f} ms")
     print(f"partnership dashboard (the lead's home), median  {dashboard_ms:9.1f} ms")
     print(f"the raw SQL aggregates it needs, median          {raw_ms:9.1f} ms")
     print(
