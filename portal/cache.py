@@ -33,11 +33,13 @@ make the next view recompute.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import hmac
 import pickle
 import threading
 from collections import OrderedDict
+from pathlib import Path
 from typing import Any
 
 from flask import Flask, current_app
@@ -117,8 +119,26 @@ def init_app(app: Flask) -> None:
     app.extensions["portal_cache"] = RedisCache(url) if url else MemoryCache()
     # Portals (or test databases) sharing one Redis never read each other's entries: a
     # tenant's id and version mean nothing outside its own database.
+    # Nor does one release of the portal read what another drew (during a rolling deploy
+    # sharing Redis, or after a restart): kept bodies are HTML from its templates and code.
     database = make_url(app.config["SQLALCHEMY_DATABASE_URI"]).render_as_string(hide_password=True)
-    app.extensions["portal_cache_namespace"] = hashlib.sha256(database.encode()).hexdigest()[:16]
+    namespace = hashlib.sha256(database.encode())
+    from portal.config import PROJECT_ROOT
+
+    namespace.update(release_mark(PROJECT_ROOT))
+    app.extensions["portal_cache_namespace"] = namespace.hexdigest()[:16]
+
+
+@functools.cache
+def release_mark(root: Path) -> bytes:
+    """A digest of the portal's templates and code under ``root``, as installed: any change
+    to them makes another (read once per process)."""
+    digest = hashlib.sha256()
+    for folder, pattern in ((root / "templates", "*.html"), (root / "portal", "*.py")):
+        for path in sorted(folder.rglob(pattern)):
+            digest.update(str(path.relative_to(root)).encode())
+            digest.update(path.read_bytes())
+    return digest.digest()
 
 
 def backend() -> MemoryCache | RedisCache:

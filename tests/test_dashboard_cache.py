@@ -184,3 +184,19 @@ def test_an_entry_the_portal_did_not_sign_is_a_miss_and_never_unpickled(
     assert PLANTED_RAN == []
     with app.app_context():
         assert cache.get(keys[0]) is not None
+
+
+def test_another_release_of_the_templates_or_code_never_reads_what_this_one_drew(tmp_path):
+    from portal.cache import release_mark
+
+    (tmp_path / "templates" / "home").mkdir(parents=True)
+    (tmp_path / "portal").mkdir()
+    page = tmp_path / "templates" / "home" / "_dashboard.html"
+    page.write_text("<h2>Measures</h2>")
+    (tmp_path / "portal" / "routes.py").write_text("RULE = 1\n")
+    first = release_mark(tmp_path)
+    release_mark.cache_clear()
+    assert release_mark(tmp_path) == first
+    page.write_text("<h2>Measures with targets</h2>")
+    release_mark.cache_clear()
+    assert release_mark(tmp_path) != first
