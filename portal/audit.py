@@ -31,9 +31,11 @@ from sqlalchemy import (
     Index,
     Integer,
     String,
+    bindparam,
     cast,
     event,
     func,
+    insert,
     or_,
     select,
 )
@@ -206,31 +208,56 @@ def record(
     return event_row
 
 
+_EVENTS = AuditEvent.__table__
+
+
+def _head(chain) -> Any:
+    newest_first = _EVENTS.c.seq.desc()
+    return select(_EVENTS.c.seq, _EVENTS.c.hash).where(chain).order_by(newest_first).limit(1)
+
+
+# Built once: a statement built afresh works out its cache key on every execution, and an
+# event is written on every view of the incident figures (the home page).
+_PORTAL_HEAD = _head(_EVENTS.c.tenant_id.is_(None))
+_TENANT_HEAD = _head(_EVENTS.c.tenant_id == bindparam("tenant_id"))
+_CHAIN_LOCKED = select(
+    func.pg_advisory_xact_lock(
+        cast(bindparam("chain"), Integer), cast(bindparam("tenant_id"), Integer)
+    )
+)
+_INSERT = insert(_EVENTS)
+
+
 def _append(event_row: AuditEvent) -> None:
-    """Link the event to the head of its chain and write it, in the current transaction."""
+    """Link the event to the head of its chain and write it, in the current transaction.
+
+    The row is written with Core statements on the session's connection, so in the
+    session's transaction and under its tenant's row-level security, but without the
+    unit of work: the event is never changed or read back through the session, and the
+    caller's own pending changes are left to be flushed when the caller chooses. The
+    returned object carries the written values, its id included.
+    """
     session = db.session
-    if session.get_bind().dialect.name == "postgresql":
+    connection = session.connection()
+    tenant_id = event_row.tenant_id
+    if connection.dialect.name == "postgresql":
         # Held until the transaction ends, so two requests cannot both extend the same
         # head; the head is read after the lock, in the same transaction.
-        key = (cast(CHAIN_LOCK, Integer), cast(event_row.tenant_id or 0, Integer))
-        session.execute(select(func.pg_advisory_xact_lock(*key)))
+        connection.execute(_CHAIN_LOCKED, {"chain": CHAIN_LOCK, "tenant_id": tenant_id or 0})
     else:
         # SQLite: the database's write lock first, or two requests read the same head and
         # the second fails on the chain's unique position.
-        database.queue_for_write(session, AuditEvent.__table__)
-    with session.no_autoflush:
-        head = session.execute(
-            select(AuditEvent.seq, AuditEvent.hash)
-            .where(_chain(event_row.tenant_id))
-            .order_by(AuditEvent.seq.desc())
-            .limit(1)
-        ).first()
+        database.queue_for_write(session, _EVENTS)
+    if tenant_id is None:
+        head = connection.execute(_PORTAL_HEAD).first()
+    else:
+        head = connection.execute(_TENANT_HEAD, {"tenant_id": tenant_id}).first()
     event_row.seq = head.seq + 1 if head else 1
     event_row.prev_hash = head.hash if head else GENESIS
-    event_row.hash = event_hash(_values(event_row))
-    session.add(event_row)
-    # Only this row: the caller's other changes are flushed when the caller chooses.
-    session.flush([event_row])
+    values = _values(event_row)
+    event_row.hash = values["hash"] = event_hash(values)
+    result = connection.execute(_INSERT, values)
+    event_row.id = result.inserted_primary_key[0]
 
 
 # --- reading the trail -----------------------------------------------------------------

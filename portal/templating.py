@@ -5,10 +5,11 @@ from __future__ import annotations
 from collections import ChainMap
 from datetime import date, datetime
 
-from flask import Flask, g, request, url_for
+from flask import Flask, current_app, g, request, url_for
 from flask.templating import Environment as FlaskEnvironment
 from flask_login import current_user
 from govuk_frontend_wtf.main import wtforms_errors
+from markupsafe import Markup
 
 from portal.access import can
 from portal.pagination import pagination_params
@@ -49,6 +50,36 @@ def _href(endpoint: str) -> str:
             _HREFS.clear()
         href = _HREFS[key] = url_for(endpoint)
     return href
+
+
+# The service navigation as drawn, by everything it shows: a person sees the same few
+# menus on every page, and GOV.UK's macro is the costliest part of a page's frame.
+_MENUS: dict[tuple, Markup] = {}
+MENUS_KEPT = 10_000
+_MENU_FIELDS = ("text", "href", "current", "active")
+
+
+def service_navigation(params: dict) -> Markup:
+    """GOV.UK's service navigation for ``params`` (as the macro takes them), drawn once per
+    process for each menu."""
+    items = tuple(tuple(i.get(f) for f in _MENU_FIELDS) for i in params.get("navigation", ()))
+    key = (
+        params.get("serviceName"),
+        params.get("serviceUrl"),
+        params.get("navigationLabel"),
+        items,
+    )
+    menu = _MENUS.get(key)
+    if menu is None:
+        if len(_MENUS) >= MENUS_KEPT:
+            _MENUS.clear()
+        macro = current_app.jinja_env.get_template(SERVICE_NAVIGATION).module
+        # GOV.UK's macro escapes what it is given, and returns markup.
+        menu = _MENUS[key] = Markup(macro.govukServiceNavigation(params))  # noqa: S704
+    return menu
+
+
+SERVICE_NAVIGATION = "govuk_frontend_jinja/components/service-navigation/macro.html"
 
 
 def _navigation() -> list[dict]:
@@ -127,6 +158,7 @@ def init_app(app: Flask) -> None:
     app.jinja_env.filters["role_labels"] = _role_labels
     app.jinja_env.globals["pagination_params"] = pagination_params
     app.jinja_env.globals["can"] = can
+    app.jinja_env.globals["service_navigation"] = service_navigation
     app.jinja_env.globals["wtforms_errors"] = _error_summary
 
     @app.context_processor

@@ -137,6 +137,21 @@ def test_each_tenants_events_form_a_chain(app):
     assert any(s.count == len(events) for s in states)
 
 
+def test_an_event_is_written_at_once_and_shares_its_transactions_fate(app):
+    with app.app_context():
+        sevenoaks = tenant("sevenoaks")
+        with tenant_scope(sevenoaks):
+            sevenoaks.alternative_formats = "Call 01732 227000"
+            event_row = audit.record("tenant.updated", sevenoaks, detail={"field": "contact"})
+            # Written in the transaction, without flushing the caller's own change.
+            assert event_row.id is not None and event_row.hash
+            assert sevenoaks in db.session.dirty and event_row not in db.session
+            db.session.rollback()
+        db.session.remove()
+    assert audit_events(app, id=event_row.id) == []
+    assert verify(app)[1] == []
+
+
 def test_verify_command_passes_on_an_untouched_trail(app):
     record_some(app)
     result = run_verify(app)

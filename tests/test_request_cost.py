@@ -135,3 +135,22 @@ def test_the_tables_a_statement_touches_are_worked_out_once_per_shape():
     assert first is again and "action" in first
     other = tenancy._tables_touched(select(User).join(User.tenant_grants))
     assert "action" not in other and {"user", "tenant_grant"} <= other
+
+
+def test_a_kept_home_view_reads_the_session_and_writes_one_audit_event(app, login_as, client):
+    login_as("officer", "sevenoaks")
+    client.get("/t/sevenoaks/")
+    with counted(app) as statements:
+        assert client.get("/t/sevenoaks/").status_code == 200
+    # PostgreSQL's chain lock and the id taken from the sequence read no table.
+    locks = ("pg_advisory_xact_lock", "nextval(")
+    reads = [
+        s
+        for s in statements
+        if s.lstrip().upper().startswith("SELECT") and not any(lock in s for lock in locks)
+    ]
+    inserts = [s for s in statements if s.lstrip().upper().startswith("INSERT")]
+    assert "user_session" in reads[0]
+    # The head of the organisation's audit chain, then the event: nothing else is read.
+    assert len(reads) == 2 and "audit_event" in reads[1], statements
+    assert len(inserts) == 1 and "audit_event" in inserts[0], statements

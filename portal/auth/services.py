@@ -10,7 +10,7 @@ from datetime import timedelta
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 from flask import current_app, url_for
-from sqlalchemy import delete, select, update
+from sqlalchemy import bindparam, delete, select, update
 from sqlalchemy.orm import joinedload
 
 from portal import audit, clock, mail
@@ -147,27 +147,32 @@ def start_session(user: User) -> str:
     return token
 
 
+# The session, its user, the user's grants, their organisations and those organisations'
+# partnerships in one query: every signed-in page needs them before it can answer (the
+# partnerships set what a tenant page may read), even with a 404. Built once, as every
+# signed-in request runs it: a statement built afresh works out its cache key each time.
+_SESSION_BY_TOKEN = (
+    select(UserSession)
+    .where(UserSession.token_hash == bindparam("token_hash"))
+    .options(
+        joinedload(UserSession.user)
+        .joinedload(User.tenant_grants)
+        .joinedload(TenantGrant.tenant)
+        .joinedload(Tenant.partnerships)
+    )
+)
+
+
+def _session_row(token: str) -> UserSession | None:
+    result = db.session.execute(_SESSION_BY_TOKEN, {"token_hash": _digest(token)})
+    return result.unique().scalar_one_or_none()
+
+
 def load_session(token: str) -> User | None:
     """The user of a live session, or None if it has ended, expired or been revoked."""
     if not token:
         return None
-    # The session, its user, the user's grants, their organisations and those
-    # organisations' partnerships in one query: every signed-in page needs them before it
-    # can answer (the partnerships set what a tenant page may read), even with a 404.
-    row = (
-        db.session.execute(
-            select(UserSession)
-            .where(UserSession.token_hash == _digest(token))
-            .options(
-                joinedload(UserSession.user)
-                .joinedload(User.tenant_grants)
-                .joinedload(TenantGrant.tenant)
-                .joinedload(Tenant.partnerships)
-            )
-        )
-        .unique()
-        .scalar_one_or_none()
-    )
+    row = _session_row(token)
     if row is None or row.ended_at is not None:
         return None
     now = clock.utcnow()
@@ -195,23 +200,7 @@ def load_session(token: str) -> User | None:
 def end_session(token: str | None, reason: str = "signed out") -> None:
     if not token:
         return
-    # The session, its user, the user's grants, their organisations and those
-    # organisations' partnerships in one query: every signed-in page needs them before it
-    # can answer (the partnerships set what a tenant page may read), even with a 404.
-    row = (
-        db.session.execute(
-            select(UserSession)
-            .where(UserSession.token_hash == _digest(token))
-            .options(
-                joinedload(UserSession.user)
-                .joinedload(User.tenant_grants)
-                .joinedload(TenantGrant.tenant)
-                .joinedload(Tenant.partnerships)
-            )
-        )
-        .unique()
-        .scalar_one_or_none()
-    )
+    row = _session_row(token)
     if row is not None and row.ended_at is None:
         row.ended_at, row.end_reason = clock.utcnow(), reason
         audit.record("auth.logout", row.user, user=row.user)
