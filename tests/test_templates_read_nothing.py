@@ -68,6 +68,7 @@ def _statements_while_rendering(app):
         ("officer@sevenoaks.demo", "/t/sevenoaks/plan/actions/1/delete"),
         ("officer@sevenoaks.demo", "/t/sevenoaks/plan/objectives/1/delete"),
         ("admin@sevenoaks.demo", "/t/sevenoaks/admin/people"),
+        ("lead@west-kent.demo", "/p/west-kent/reports/2024-25/report/"),
     ],
 )
 def test_a_page_reads_nothing_while_its_template_renders(app, email, path):

@@ -90,6 +90,8 @@ def draft(year: str):
     return render_template(
         "reports/draft.html",
         report=report,
+        # Newest first, read here: the template reads nothing.
+        versions=list(reversed(report.versions)),
         form=form,
         conflict=edit.conflict,
         publish_form=publish_form,
