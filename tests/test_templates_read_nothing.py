@@ -69,6 +69,9 @@ def _statements_while_rendering(app):
         ("officer@sevenoaks.demo", "/t/sevenoaks/plan/objectives/1/delete"),
         ("admin@sevenoaks.demo", "/t/sevenoaks/admin/people"),
         ("lead@west-kent.demo", "/p/west-kent/reports/2024-25/report/"),
+        # Read across members, in their trails: the page shows what was read.
+        ("lead@west-kent.demo", "/p/west-kent/eqia/joint/2"),
+        ("lead@west-kent.demo", "/p/west-kent/monitoring/joint-measures/13/delete"),
     ],
 )
 def test_a_page_reads_nothing_while_its_template_renders(app, email, path):

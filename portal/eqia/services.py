@@ -91,7 +91,8 @@ def submitted_contributions(joint: JointAssessment, partnership: Partnership) ->
             # Detached with what was read, so that nothing reloads it outside its scope.
             db.session.expunge(row)
         result.append((member, row))
-    db.session.commit()  # the audited cross-tenant read
+    # The read is in each member's trail already: across_tenants commits those events
+    # before the first read. No commit here, which would expire what the page shows.
     return result
 
 

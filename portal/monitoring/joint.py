@@ -196,7 +196,8 @@ def joint_use(partnership: Partnership, definition: MeasureDefinition) -> JointU
         ):
             seen.add(period)
             figures += 1
-    db.session.commit()
+    # The read is in each member's trail already: across_tenants commits those events
+    # before the first read. No commit here, which would expire what the page shows.
     return JointUse(reporting, seen, figures)
 
 
