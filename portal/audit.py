@@ -238,6 +238,16 @@ def _append(event_row: AuditEvent) -> None:
     returned object carries the written values, its id included.
     """
     session = db.session
+    try:
+        _write(session, event_row)
+    except Exception:
+        # As a failed flush does: the transaction the event belongs to is undone, so no
+        # caller that catches the error can commit its change without the event.
+        session.rollback()
+        raise
+
+
+def _write(session, event_row: AuditEvent) -> None:
     connection = session.connection()
     tenant_id = event_row.tenant_id
     if connection.dialect.name == "postgresql":

@@ -56,19 +56,14 @@ def _href(endpoint: str) -> str:
 # menus on every page, and GOV.UK's macro is the costliest part of a page's frame.
 _MENUS: dict[tuple, Markup] = {}
 MENUS_KEPT = 10_000
-_MENU_FIELDS = ("text", "href", "current", "active")
 
 
 def service_navigation(params: dict) -> Markup:
     """GOV.UK's service navigation for ``params`` (as the macro takes them), drawn once per
     process for each menu."""
-    items = tuple(tuple(i.get(f) for f in _MENU_FIELDS) for i in params.get("navigation", ()))
-    key = (
-        params.get("serviceName"),
-        params.get("serviceUrl"),
-        params.get("navigationLabel"),
-        items,
-    )
+    # Every field of the menu and of each link is in the key: none is drawn for another.
+    items = tuple(tuple(sorted(i.items())) for i in params.get("navigation", ()))
+    key = (tuple(sorted((k, v) for k, v in params.items() if k != "navigation")), items)
     menu = _MENUS.get(key)
     if menu is None:
         if len(_MENUS) >= MENUS_KEPT:

@@ -152,6 +152,24 @@ def test_an_event_is_written_at_once_and_shares_its_transactions_fate(app):
     assert verify(app)[1] == []
 
 
+def test_an_event_that_cannot_be_written_undoes_its_transaction(app, monkeypatch):
+    def broken(values):
+        raise RuntimeError("the event could not be written")
+
+    with app.app_context():
+        sevenoaks = tenant("sevenoaks")
+        before = sevenoaks.alternative_formats
+        with tenant_scope(sevenoaks):
+            sevenoaks.alternative_formats = "Call 01732 227000"
+            monkeypatch.setattr(audit, "event_hash", broken)
+            with pytest.raises(RuntimeError):
+                audit.record("tenant.updated", sevenoaks)
+            # A caller that goes on to commit saves nothing without its event.
+            db.session.commit()
+        db.session.remove()
+        assert tenant("sevenoaks").alternative_formats == before
+
+
 def test_verify_command_passes_on_an_untouched_trail(app):
     record_some(app)
     result = run_verify(app)

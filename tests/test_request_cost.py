@@ -154,3 +154,26 @@ def test_a_kept_home_view_reads_the_session_and_writes_one_audit_event(app, logi
     # The head of the organisation's audit chain, then the event: nothing else is read.
     assert len(reads) == 2 and "audit_event" in reads[1], statements
     assert len(inserts) == 1 and "audit_event" in inserts[0], statements
+
+
+def test_a_menu_drawn_once_is_kept_by_every_field_it_shows(app):
+    from portal.templating import service_navigation
+
+    link = {"text": "Home", "href": "/t/sevenoaks/", "current": True, "active": True}
+    menu = {"serviceName": "Sevenoaks", "serviceUrl": "/t/sevenoaks/", "navigation": [link]}
+    with app.test_request_context("/t/sevenoaks/"):
+        first = service_navigation({**menu, "navigationLabel": "Pages for Sevenoaks"})
+        again = service_navigation({**menu, "navigationLabel": "Pages for Sevenoaks"})
+        other = service_navigation({**menu, "navigationLabel": "Pages for Thanet"})
+        elsewhere = {**link, "current": False, "active": False}
+        moved = service_navigation(
+            {**menu, "navigation": [elsewhere], "navigationLabel": "Pages for Sevenoaks"}
+        )
+        marked_up = {**link, "html": "<strong>Home</strong>"}
+        styled = service_navigation(
+            {**menu, "navigation": [marked_up], "navigationLabel": "Pages for Sevenoaks"}
+        )
+    assert again is first and 'aria-current="page"' in first
+    assert "Pages for Thanet" in other and "Pages for Thanet" not in first
+    assert 'aria-current="page"' not in moved
+    assert "<strong>Home</strong>" in styled and "<strong>" not in first
