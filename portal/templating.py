@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 from collections import ChainMap
+from collections.abc import Callable
 from datetime import date, datetime
+from typing import Any
 
 from flask import Flask, current_app, g, request, url_for
 from flask.templating import Environment as FlaskEnvironment
@@ -35,27 +37,34 @@ class Environment(FlaskEnvironment):
         return _Globals({} if d is None else d, self.globals)
 
 
+# What the frame of every page draws the same way on every request, built once per process
+# (each store cleared when it holds this many, so odd addresses cannot grow it for ever).
+KEPT_PER_STORE = 10_000
+
+
+def _kept(store: dict, key: tuple, make: Callable[[], Any]) -> Any:
+    value = store.get(key)
+    if value is None:
+        if len(store) >= KEPT_PER_STORE:
+            store.clear()
+        value = store[key] = make()
+    return value
+
+
 # Each navigation link's address, by where the app is mounted, the page's tenant or
-# partnership and the endpoint: the same on every request, so built once per process.
+# partnership and the endpoint.
 _HREFS: dict[tuple, str] = {}
-HREFS_KEPT = 10_000
 
 
 def _href(endpoint: str) -> str:
     scope = g.tenant.slug if "tenant" in g else g.partnership.slug if "partnership" in g else ""
-    key = (request.script_root, scope, endpoint)
-    href = _HREFS.get(key)
-    if href is None:
-        if len(_HREFS) >= HREFS_KEPT:
-            _HREFS.clear()
-        href = _HREFS[key] = url_for(endpoint)
-    return href
+    return _kept(_HREFS, (request.script_root, scope, endpoint), lambda: url_for(endpoint))
 
 
 # The service navigation as drawn, by everything it shows: a person sees the same few
 # menus on every page, and GOV.UK's macro is the costliest part of a page's frame.
 _MENUS: dict[tuple, Markup] = {}
-MENUS_KEPT = 10_000
+SERVICE_NAVIGATION = "govuk_frontend_jinja/components/service-navigation/macro.html"
 
 
 def service_navigation(params: dict) -> Markup:
@@ -64,17 +73,13 @@ def service_navigation(params: dict) -> Markup:
     # Every field of the menu and of each link is in the key: none is drawn for another.
     items = tuple(tuple(sorted(i.items())) for i in params.get("navigation", ()))
     key = (tuple(sorted((k, v) for k, v in params.items() if k != "navigation")), items)
-    menu = _MENUS.get(key)
-    if menu is None:
-        if len(_MENUS) >= MENUS_KEPT:
-            _MENUS.clear()
+
+    def draw() -> Markup:
         macro = current_app.jinja_env.get_template(SERVICE_NAVIGATION).module
         # GOV.UK's macro escapes what it is given, and returns markup.
-        menu = _MENUS[key] = Markup(macro.govukServiceNavigation(params))  # noqa: S704
-    return menu
+        return Markup(macro.govukServiceNavigation(params))  # noqa: S704
 
-
-SERVICE_NAVIGATION = "govuk_frontend_jinja/components/service-navigation/macro.html"
+    return _kept(_MENUS, key, draw)
 
 
 def _navigation() -> list[dict]:
