@@ -10,8 +10,9 @@ messages and stays correct with several servers:
 - with ``REDIS_URL`` set, entries live in Redis, shared by every app server;
 - without it, each process keeps its own (bounded) entries in memory.
 
-Data goes in, and HTML only where it holds nothing of one request: a chart or a page's
-body as drawn, never a whole page, which carries the request's CSRF token and CSP nonce.
+Data goes in, and HTML only where it holds nothing of one request: a chart as drawn, or
+a whole page cut where it showed its request's CSRF token and CSP nonce
+(``portal.templating.Stencil``), which each request that shows it fills with its own.
 Entries are pickled, and unpickling can run code, so each entry is signed with a key drawn
 from the app's ``SECRET_KEY``, over its cache key and its bytes: an entry somebody else
 wrote into Redis, or one moved from another key, is never unpickled and counts as a miss
@@ -53,7 +54,7 @@ from portal import tenancy
 TIMEOUT_SECONDS = 3600
 MEMORY_ENTRIES = 2048
 # Part of every key: a release that changes what is stored never reads an older one's.
-FORMAT = "4"
+FORMAT = "5"
 # The signature at the head of every entry: an HMAC-SHA256 of its key and its bytes.
 SIGNATURE_BYTES = hashlib.sha256().digest_size
 

@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import fcntl
+import functools
 import os
 
 from flask import Flask
-from sqlalchemy import Table, event, false, update
+from sqlalchemy import Table, Update, event, false, update
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session
 
@@ -56,8 +57,15 @@ def queue_for_write(session: Session, table: Table) -> None:
         descriptor = os.open(f"{path}.write-lock", os.O_CREAT | os.O_RDWR, 0o600)
         fcntl.flock(descriptor, fcntl.LOCK_EX)
         session.info[_LOCK_FD] = descriptor
+    connection.execute(_no_op_update(table))
+
+
+@functools.cache
+def _no_op_update(table: Table) -> Update:
+    """An update of no row of ``table``, built once: a statement built afresh works out its
+    cache key on every execution, and the audit trail takes this lock on every view."""
     key = next(iter(table.primary_key.columns))
-    connection.execute(update(table).where(false()).values({key: key}))
+    return update(table).where(false()).values({key: key})
 
 
 @event.listens_for(Session, "after_transaction_end")

@@ -2,19 +2,23 @@
 
 from __future__ import annotations
 
+import re
 from collections import ChainMap
 from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
 
 from flask import Flask, current_app, g, request, url_for
 from flask.templating import Environment as FlaskEnvironment
 from flask_login import current_user
+from flask_wtf.csrf import generate_csrf
 from govuk_frontend_wtf.main import wtforms_errors
 from markupsafe import Markup
 
 from portal.access import can
 from portal.pagination import pagination_params
+from portal.security import csp_nonce
 
 
 class _Globals(ChainMap):
@@ -80,6 +84,38 @@ def service_navigation(params: dict) -> Markup:
         return Markup(macro.govukServiceNavigation(params))  # noqa: S704
 
     return _kept(_MENUS, key, draw)
+
+
+# --- a whole page kept, but for what each request carries of its own ---------------------
+
+# What a page shows of the request that draws it, by name, and how to get it for another.
+_REQUEST_OWN: dict[str, Callable[[], str]] = {"nonce": csp_nonce, "csrf": generate_csrf}
+
+
+@dataclass(frozen=True)
+class Stencil:
+    """A page as drawn, cut wherever it shows its request's CSP nonce or CSRF token.
+
+    Kept, it holds nothing of the request that drew it; :meth:`fill` gives the page for
+    the request at hand, with that request's own nonce and token in the holes. The cuts
+    are made at the values themselves (random, and read from this request only), so the
+    page's text around them is never searched for a marker that its content could hold.
+    """
+
+    parts: tuple[str, ...]  # the page's text, with the name of a hole at every odd place
+
+    @classmethod
+    def cut(cls, page: str) -> Stencil:
+        own = {csp_nonce(): "nonce"}
+        if "csrf_token" in g:  # drawn on this page: Flask-WTF keeps it for the request
+            own[g.csrf_token] = "csrf"
+        pattern = "|".join(re.escape(value) for value in own)
+        pieces = re.split(f"({pattern})", page)
+        return cls(tuple(p if i % 2 == 0 else own[p] for i, p in enumerate(pieces)))
+
+    def fill(self) -> str:
+        values = {name: make() for name, make in _REQUEST_OWN.items() if name in self.parts[1::2]}
+        return "".join(p if i % 2 == 0 else values[p] for i, p in enumerate(self.parts))
 
 
 def _navigation() -> list[dict]:

@@ -4,11 +4,13 @@ moves the version, and no viewer is ever shown a dashboard kept for another."""
 
 from __future__ import annotations
 
+import re
+
 from sqlalchemy import select
 
 from portal.extensions import db
 from portal.tenancy import tenant_scope
-from tests.helpers import as_partnership, audit_events, tenant
+from tests.helpers import as_partnership, audit_events, tenant, user
 from tests.test_dashboard import _chart_rows, _measure_with_target
 from tests.test_dashboard_queries import _counting
 
@@ -200,3 +202,60 @@ def test_another_release_of_the_templates_or_code_never_reads_what_this_one_drew
     page.write_text("<h2>Measures with targets</h2>")
     release_mark.cache_clear()
     assert release_mark(tmp_path) != first
+
+
+# --- the page around the dashboard: kept with it, but for what each request carries ----
+
+
+def _nonce_and_token(response) -> tuple[str, str]:
+    policy = response.headers["Content-Security-Policy"]
+    nonce = re.search(r"'nonce-([^']+)'", policy).group(1)
+    page = response.get_data(as_text=True)
+    token = re.search(r'name="csrf_token" value="([^"]+)"', page).group(1)
+    return nonce, token
+
+
+def test_a_kept_page_carries_its_own_requests_nonce_and_a_token_that_works(app, client, login_as):
+    from portal import cache
+
+    login_as("officer", "sevenoaks")
+    first = client.get("/t/sevenoaks/")
+    first_nonce, first_token = _nonce_and_token(first)
+    with app.app_context():
+        (kept,) = [v for k, v in cache.backend()._entries.items() if ":tenant-dashboard:" in k]
+    # What is kept holds nothing of the request that drew it.
+    assert first_nonce.encode() not in kept and first_token.encode() not in kept
+
+    again = client.get("/t/sevenoaks/")
+    nonce, token = _nonce_and_token(again)
+    page = again.get_data(as_text=True)
+    assert nonce != first_nonce
+    assert set(re.findall(r'nonce="([^"]+)"', page)) == {nonce}
+    assert first_nonce not in page
+    # The sign-out button on the kept page works with the token it carries.
+    assert client.post("/logout", data={"csrf_token": token}).status_code == 302
+    assert client.get("/t/sevenoaks/").status_code == 302
+
+
+def test_a_message_waiting_is_shown_once_and_not_kept(app, client, login_as):
+    login_as("officer", "sevenoaks")
+    _home(client)
+    with client.session_transaction() as session:
+        session["_flashes"] = [("success", "Your progress update is saved")]
+    assert "Your progress update is saved" in _home(client)
+    assert "Your progress update is saved" not in _home(client)
+
+
+def test_a_persons_new_name_shows_on_their_next_view(app, client, login_as):
+    login_as("officer", "sevenoaks")
+    version = _version(app)
+    with app.app_context():
+        name = user("officer@sevenoaks.demo").name
+    assert name in _home(client)
+    with app.app_context():
+        user("officer@sevenoaks.demo").name = "Priya Kaur-Renamed"
+        db.session.commit()
+    # A person is not the organisation's data: the version stays, the page still changes.
+    assert _version(app) == version
+    page = _home(client)
+    assert "Priya Kaur-Renamed" in page and name not in page

@@ -19,6 +19,7 @@ What it holds, in order:
 
 from __future__ import annotations
 
+import hashlib
 from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -45,6 +46,7 @@ from portal.monitoring import measures as monitoring_measures
 from portal.monitoring import periods, targets
 from portal.monitoring import profiles as monitoring_profiles
 from portal.monitoring.models import Measure
+from portal.templating import Stencil
 
 DUE_SOON_DAYS = 30
 PROGRESS_MONTHS = 12
@@ -611,10 +613,11 @@ def _report_rows(viewer: Viewer) -> list[ReportRow]:
     ]
 
 
-def cache_key(viewer: Viewer) -> str:
+def cache_key(viewer: Viewer, frame: tuple = ()) -> str:
     """Everything that decides what this person's dashboard holds: the organisation and its
     data version, the day (what is due or overdue), the person (their actions) and what
-    their roles let them see (exact or released incident figures, reviews, sign-offs)."""
+    their roles let them see (exact or released incident figures, reviews, sign-offs);
+    then ``frame``, what the page around the dashboard shows that none of those decide."""
     return cache.key(
         "tenant-dashboard",
         viewer.tenant.id,
@@ -625,31 +628,37 @@ def cache_key(viewer: Viewer) -> str:
         int(viewer.edits_plan),
         int(viewer.signs_off),
         ",".join(sorted(viewer.roles)),
+        # Digested: a person's name is not written into the cache's keys.
+        hashlib.sha256(repr(frame).encode()).hexdigest(),
     )
 
 
 @dataclass
 class Page:
-    """What a view of the home needs once its body is drawn: the body (no CSRF token, no
-    CSP nonce) and the year of the incident figures it shows, for the audit trail."""
+    """What a view of the home needs: the page as drawn, cut at the request's CSRF token
+    and CSP nonce, and the year of the incident figures it shows, for the audit trail."""
 
-    body: str
+    stencil: Stencil
     incident_year: int
 
 
-def page(viewer: Viewer, draw: Callable[[Dashboard], str]) -> Page:
-    """The organisation's home page for this person, its body drawn by ``draw`` from the
-    :class:`Dashboard`: kept under the organisation's data version (portal/cache.py), so it
-    is worked out and drawn again after any change to its data, and a kept view reads and
-    draws nothing. Every view is recorded with :func:`record_view`, kept or not."""
+def page(viewer: Viewer, draw: Callable[[Dashboard], str], frame: tuple, keep: bool = True) -> Page:
+    """The organisation's home page for this person, drawn whole by ``draw`` from the
+    :class:`Dashboard`: kept under the organisation's data version (portal/cache.py) and
+    ``frame`` (what the page shows around the dashboard that the version does not decide),
+    so it is worked out and drawn again after any change to its data, and a kept view
+    reads and draws nothing. A page that must not be kept (one showing a message meant
+    for this request only) is drawn afresh and not kept. Every view is recorded with
+    :func:`record_view`, kept or not."""
     # The version was read with the session, before anything below: data read after it
     # is at least as new as the version it is kept under.
-    key = cache_key(viewer)
-    kept = cache.get(key)
+    key = cache_key(viewer, frame)
+    kept = cache.get(key) if keep else None
     if kept is None:
         board = build(viewer)
-        kept = Page(draw(board), board.incident_year)
-        cache.put(key, kept)
+        kept = Page(Stencil.cut(draw(board)), board.incident_year)
+        if keep:
+            cache.put(key, kept)
     return kept
 
 

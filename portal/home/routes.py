@@ -4,7 +4,17 @@ from __future__ import annotations
 
 from datetime import date
 
-from flask import Blueprint, abort, g, jsonify, redirect, render_template
+from flask import (
+    Blueprint,
+    abort,
+    current_app,
+    g,
+    jsonify,
+    redirect,
+    render_template,
+    request,
+    session,
+)
 from flask_login import current_user, login_required
 from markupsafe import Markup
 from sqlalchemy import select
@@ -83,13 +93,31 @@ def _viewer() -> tenant_dashboard.Viewer:
     )
 
 
-def _draw_dashboard(board: tenant_dashboard.Dashboard) -> str:
-    return render_template(
+def _draw_home(board: tenant_dashboard.Dashboard, roles: list[str]) -> str:
+    body = render_template(
         "home/_dashboard.html",
         partnerships=g.tenant.partnerships,
         board=board,
         tasks=board.tasks,
         directions=DIRECTIONS,
+    )
+    return render_template(
+        "home/tenant_home.html",
+        roles=[TENANT_ROLES[r] for r in roles],
+        body=Markup(body),  # noqa: S704 - drawn by an autoescaping template
+    )
+
+
+def _frame() -> tuple:
+    """What the page around the dashboard shows that the organisation's data version and
+    the viewer's roles do not decide: the person's name, their portal-wide links, and
+    where the portal is and is called."""
+    return (
+        current_user.name,
+        int(current_user.is_portal_admin),
+        request.script_root,
+        request.path,
+        current_app.config["PORTAL_NAME"],
     )
 
 
@@ -98,12 +126,14 @@ def tenant_home():
     """The organisation's dashboard (a chief executive's too: their tasks come first)."""
     viewer = _viewer()
     roles = sorted(viewer.roles, key=list(TENANT_ROLES).index)
-    kept = tenant_dashboard.page(viewer, _draw_dashboard)
-    page = render_template(
-        "home/tenant_home.html",
-        roles=[TENANT_ROLES[r] for r in roles],
-        body=Markup(kept.body),  # noqa: S704 - drawn by an autoescaping template
+    kept = tenant_dashboard.page(
+        viewer,
+        lambda board: _draw_home(board, roles),
+        _frame(),
+        # A message waiting to be shown is for this view only: that page is not kept.
+        keep="_flashes" not in session,
     )
+    page = kept.stencil.fill()
     tenant_dashboard.record_view(kept, viewer)
     return page
 
