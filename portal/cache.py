@@ -37,6 +37,7 @@ from __future__ import annotations
 import functools
 import hashlib
 import hmac
+import importlib.metadata
 import pickle
 import threading
 from collections import OrderedDict
@@ -121,13 +122,25 @@ def init_app(app: Flask) -> None:
     # Portals (or test databases) sharing one Redis never read each other's entries: a
     # tenant's id and version mean nothing outside its own database.
     # Nor does one release of the portal read what another drew (during a rolling deploy
-    # sharing Redis, or after a restart): kept bodies are HTML from its templates and code.
+    # sharing Redis, or after a restart): kept pages are HTML from its templates and code,
+    # and from the packages it runs on (GOV.UK's macros, plotly.js's versioned address).
     database = make_url(app.config["SQLALCHEMY_DATABASE_URI"]).render_as_string(hide_password=True)
     namespace = hashlib.sha256(database.encode())
     from portal.config import PROJECT_ROOT
 
     namespace.update(release_mark(PROJECT_ROOT))
+    namespace.update(packages_mark())
     app.extensions["portal_cache_namespace"] = namespace.hexdigest()[:16]
+
+
+@functools.cache
+def packages_mark() -> bytes:
+    """A digest of the name and version of every package installed beside the portal: an
+    upgrade of any of them makes another (read once per process)."""
+    installed = sorted(
+        f"{d.metadata['Name']}=={d.version}".lower() for d in importlib.metadata.distributions()
+    )
+    return hashlib.sha256("\n".join(installed).encode()).digest()
 
 
 @functools.cache

@@ -107,8 +107,10 @@ class Stencil:
     @classmethod
     def cut(cls, page: str) -> Stencil:
         own = {csp_nonce(): "nonce"}
-        if "csrf_token" in g:  # drawn on this page: Flask-WTF keeps it for the request
-            own[g.csrf_token] = "csrf"
+        # Drawn on this page if Flask-WTF keeps one for the request, under its field's name.
+        token = g.get(current_app.config.get("WTF_CSRF_FIELD_NAME", "csrf_token"))
+        if token:
+            own[token] = "csrf"
         pattern = "|".join(re.escape(value) for value in own)
         pieces = re.split(f"({pattern})", page)
         return cls(tuple(p if i % 2 == 0 else own[p] for i, p in enumerate(pieces)))

@@ -232,9 +232,25 @@ def test_a_kept_page_carries_its_own_requests_nonce_and_a_token_that_works(app, 
     assert nonce != first_nonce
     assert set(re.findall(r'nonce="([^"]+)"', page)) == {nonce}
     assert first_nonce not in page
-    # The sign-out button on the kept page works with the token it carries.
-    assert client.post("/logout", data={"csrf_token": token}).status_code == 302
-    assert client.get("/t/sevenoaks/").status_code == 302
+
+    # The same person signed in elsewhere (another session, so another CSRF secret) is
+    # shown the same kept page, and its sign-out button works there: the token is that
+    # session's own, not one kept from the session that drew the page.
+    from tests.conftest import AuthActions
+
+    elsewhere = app.test_client()
+    AuthActions(elsewhere).login("officer@sevenoaks.demo")
+    with app.app_context():
+        engine = db.engine
+    with _counting(engine) as statements:
+        there = elsewhere.get("/t/sevenoaks/").get_data(as_text=True)
+    assert not any("FROM action" in s for s in statements)  # the kept page
+    there_token = re.search(r'name="csrf_token" value="([^"]+)"', there).group(1)
+    assert there_token not in (token, first_token)
+    assert elsewhere.post("/logout", data={"csrf_token": there_token}).status_code == 302
+    assert elsewhere.get("/t/sevenoaks/").status_code == 302
+    # ... and this session is still signed in.
+    assert client.get("/t/sevenoaks/").status_code == 200
 
 
 def test_a_message_waiting_is_shown_once_and_not_kept(app, client, login_as):
@@ -259,3 +275,66 @@ def test_a_persons_new_name_shows_on_their_next_view(app, client, login_as):
     assert _version(app) == version
     page = _home(client)
     assert "Priya Kaur-Renamed" in page and name not in page
+
+
+def test_a_message_shown_by_the_page_itself_is_not_kept(app, client, login_as, monkeypatch):
+    """A page is not kept if it showed a message, even one that left the session before
+    the page was asked for (read by something earlier in the request)."""
+    from portal.home import routes
+
+    login_as("officer", "sevenoaks")
+    _home(client)
+    drawn = routes._draw_home
+
+    def draw_with_message(board, roles):
+        from flask import flash
+
+        flash("Your return is signed off", "success")
+        return drawn(board, roles)
+
+    monkeypatch.setattr(routes, "_draw_home", draw_with_message)
+    with app.app_context():
+        _measure_with_target(None, "sevenoaks", {"2023": 70})  # a new version: drawn again
+    assert "Your return is signed off" in _home(client)
+    monkeypatch.setattr(routes, "_draw_home", drawn)
+    assert "Your return is signed off" not in _home(client)
+
+
+def test_becoming_a_portal_administrator_shows_on_the_next_view(app, client, login_as):
+    login_as("officer", "sevenoaks")
+    assert "Portal administration" not in _home(client)
+    with app.app_context():
+        user("officer@sevenoaks.demo").is_portal_admin = True
+        db.session.commit()
+    assert "Portal administration" in _home(client)
+
+
+def test_an_upgrade_of_a_package_the_portal_runs_on_never_reads_what_the_old_one_drew(
+    app, monkeypatch
+):
+    """A kept page holds markup from GOV.UK's macros and plotly.js's versioned address."""
+    import importlib.metadata
+
+    from portal import cache
+
+    class Installed:
+        def __init__(self, name: str, version: str) -> None:
+            self.metadata, self.version = {"Name": name}, version
+
+    def marks_with(version: str) -> tuple[bytes, str]:
+        monkeypatch.setattr(
+            importlib.metadata, "distributions", lambda: [Installed("plotly", version)]
+        )
+        cache.packages_mark.cache_clear()
+        cache.init_app(app)
+        return cache.packages_mark(), app.extensions["portal_cache_namespace"]
+
+    try:
+        first, first_namespace = marks_with("6.3.0")
+        assert marks_with("6.3.0") == (first, first_namespace)
+        upgraded, upgraded_namespace = marks_with("6.3.1")
+        assert upgraded != first and upgraded_namespace != first_namespace
+    finally:
+        monkeypatch.undo()
+        cache.packages_mark.cache_clear()
+        cache.init_app(app)

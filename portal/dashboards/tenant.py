@@ -628,7 +628,7 @@ def cache_key(viewer: Viewer, frame: tuple = ()) -> str:
         int(viewer.edits_plan),
         int(viewer.signs_off),
         ",".join(sorted(viewer.roles)),
-        # Digested: a person's name is not written into the cache's keys.
+        # Digested: the frame's fields are of any length and may hold the key's separator.
         hashlib.sha256(repr(frame).encode()).hexdigest(),
     )
 
@@ -642,22 +642,25 @@ class Page:
     incident_year: int
 
 
-def page(viewer: Viewer, draw: Callable[[Dashboard], str], frame: tuple, keep: bool = True) -> Page:
+def page(
+    viewer: Viewer, draw: Callable[[Dashboard], str], frame: tuple, keep: Callable[[], bool]
+) -> Page:
     """The organisation's home page for this person, drawn whole by ``draw`` from the
     :class:`Dashboard`: kept under the organisation's data version (portal/cache.py) and
     ``frame`` (what the page shows around the dashboard that the version does not decide),
     so it is worked out and drawn again after any change to its data, and a kept view
-    reads and draws nothing. A page that must not be kept (one showing a message meant
-    for this request only) is drawn afresh and not kept. Every view is recorded with
-    :func:`record_view`, kept or not."""
+    reads and draws nothing. ``keep`` says whether this view's page may be kept: it is
+    asked before the kept page is read, and again once a page is drawn (a page showing a
+    message meant for this view only is drawn afresh, and not kept). Every view is
+    recorded with :func:`record_view`, kept or not."""
     # The version was read with the session, before anything below: data read after it
     # is at least as new as the version it is kept under.
     key = cache_key(viewer, frame)
-    kept = cache.get(key) if keep else None
+    kept = cache.get(key) if keep() else None
     if kept is None:
         board = build(viewer)
         kept = Page(Stencil.cut(draw(board)), board.incident_year)
-        if keep:
+        if keep():
             cache.put(key, kept)
     return kept
 

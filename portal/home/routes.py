@@ -15,6 +15,7 @@ from flask import (
     request,
     session,
 )
+from flask.globals import request_ctx
 from flask_login import current_user, login_required
 from markupsafe import Markup
 from sqlalchemy import select
@@ -121,6 +122,12 @@ def _frame() -> tuple:
     )
 
 
+def _no_message_for_this_view() -> bool:
+    """No message waits in the session to be shown, nor was one shown on the page drawn
+    for this request: such a page is for this view only."""
+    return "_flashes" not in session and not request_ctx.flashes
+
+
 @tenant_bp.route("/")
 def tenant_home():
     """The organisation's dashboard (a chief executive's too: their tasks come first)."""
@@ -130,8 +137,7 @@ def tenant_home():
         viewer,
         lambda board: _draw_home(board, roles),
         _frame(),
-        # A message waiting to be shown is for this view only: that page is not kept.
-        keep="_flashes" not in session,
+        keep=_no_message_for_this_view,
     )
     page = kept.stencil.fill()
     tenant_dashboard.record_view(kept, viewer)
