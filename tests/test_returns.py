@@ -8,6 +8,7 @@ started; the Kent network's 2025-26 open with no returns.
 from __future__ import annotations
 
 import dataclasses
+import json
 from datetime import timedelta
 from io import BytesIO
 
@@ -146,6 +147,47 @@ def test_quartiles_must_add_up_and_snapshot_date_follows_the_employer(lead):
     assert sources.pay_gap_snapshot_date(year, False).isoformat() == "2025-04-05"
 
 
+@pytest.mark.parametrize(
+    ("typed", "problem"),
+    [
+        # A decimal comma is not read as a thousands separator: 7,5 is not 75.
+        ("7,5", "Enter the mean hourly pay gap as a number, like 7.5"),
+        ("1e2", "Enter the mean hourly pay gap as a number, like 7.5"),
+        ("nan", "Enter the mean hourly pay gap as a number, like 7.5"),
+        ("1_0", "Enter the mean hourly pay gap as a number, like 7.5"),
+        ("\u0667", "Enter the mean hourly pay gap as a number, like 7.5"),
+        ("7.125", "Enter the mean hourly pay gap to 2 decimal places or fewer, like 7.5"),
+        ("100.01", "The mean hourly pay gap must be between -100% and 100%"),
+    ],
+)
+def test_a_pay_gap_figure_is_read_exactly_as_typed_or_refused(lead, typed, problem):
+    from portal.returns import sections, sources
+
+    answers = workforce_answers()
+    answers["gpg"]["mean_hourly_gap"] = typed
+    problems = sections.problems("workforce", answers, _year(), sources.Workforce(None, None, []))
+    assert problems == {"mean_hourly_gap": problem}
+
+
+def test_pay_gap_figures_reach_the_snapshot_as_typed(lead):
+    from portal.returns import sections, sources
+
+    answers = workforce_answers()
+    answers["gpg"]["mean_hourly_gap"] = " 12.25 % "
+    answers["gpg"]["median_hourly_gap"] = "-0.1"
+    answers["gpg"]["lower_men"], answers["gpg"]["lower_women"] = "33.33", "66.67"
+    assert sections.problems("workforce", answers, _year(), sources.Workforce(None, None, [])) == {}
+    figures = sections.pay_gap(answers)
+    assert (figures["mean_hourly_gap"], figures["median_hourly_gap"]) == (12.25, -0.1)
+    assert figures["quartiles"]["lower"] == {"men": 33.33, "women": 66.67}
+    assert json.dumps(figures["quartiles"]["lower"]) == '{"men": 33.33, "women": 66.67}'
+    answers["gpg"]["lower_men"] = "33.333"
+    assert sections.problems("workforce", answers, _year(), sources.Workforce(None, None, [])) == {
+        "lower_men": "Enter the men and women in the lower quartile to 2 decimal places or "
+        "fewer, like 47.5"
+    }
+
+
 def test_a_missing_figure_needs_a_reason(ctx):
     from portal.returns import sections
 
@@ -183,6 +225,36 @@ def test_section_page_saves_and_completes(client, login_as, app):
         _, found = _return("tonbridge-malling")
         assert found["priorities"].answers["text"].startswith("Publish our data")
         assert found["priorities"].completed
+
+
+def test_a_pay_gap_typed_with_a_decimal_comma_is_shown_again_not_read_as_75(client, login_as, app):
+    login_as("officer", "tonbridge-malling")
+    url = TASKS.format(slug="tonbridge-malling") + "sections/workforce"
+    page = client.get(url).get_data(as_text=True)
+    assert "up to 2 decimal places" in page
+    with app.app_context():
+        _, found = _return("tonbridge-malling")
+        version = found["workforce"].version if "workforce" in found else 0
+    answers = workforce_answers()
+    answers["gpg"]["mean_hourly_gap"] = "7,5"
+    response = client.post(
+        url,
+        data={
+            "csrf_token": csrf_token(client, url),
+            "version": str(version),
+            "employees": answers["employees"],
+            "public_authority": answers["public_authority"],
+            **answers["gpg"],
+        },
+    )
+    page = response.get_data(as_text=True)
+    assert response.status_code == 200
+    assert "Enter the mean hourly pay gap as a number, like 7.5" in page
+    assert 'value="7,5"' in page
+    with app.app_context():
+        _, found = _return("tonbridge-malling")
+        assert found["workforce"].answers["gpg"]["mean_hourly_gap"] == "7,5"
+        assert not found["workforce"].completed
 
 
 def test_two_officers_saving_one_section_get_the_conflict_page(client, login_as, app):

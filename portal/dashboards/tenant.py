@@ -613,7 +613,7 @@ def _report_rows(viewer: Viewer) -> list[ReportRow]:
     ]
 
 
-def cache_key(viewer: Viewer, frame: tuple = ()) -> str:
+def cache_key(viewer: Viewer, frame: tuple) -> str:
     """Everything that decides what this person's dashboard holds: the organisation and its
     data version, the day (what is due or overdue), the person (their actions) and what
     their roles let them see (exact or released incident figures, reviews, sign-offs);

@@ -53,8 +53,8 @@ Figure = int | Decimal
 class Bounds(NamedTuple):
     """The plausible range of a figure, and what the figure is called in messages."""
 
-    low: float
-    high: float
+    low: int
+    high: int
     noun: str
     beyond: str  # how the highest figure reads in "cannot be <beyond>"
 

@@ -7,6 +7,9 @@ A section is marked complete only when it has no problems.
 
 from __future__ import annotations
 
+import re
+from decimal import Decimal
+
 from portal.forms import parse_id
 from portal.returns import sources
 from portal.returns.models import ReportingYear
@@ -36,13 +39,29 @@ def _text(form, name: str) -> str:
     return (form.get(name) or "").replace("\r\n", "\n").strip()
 
 
-def _number(text: str) -> float | None:
-    text = (text or "").strip().rstrip("%").replace(",", "")
-    try:
-        value = float(text)
-    except ValueError:
+# A percentage as people write one: "7.5", "-3", "12.25 %". Digits 0 to 9 only, and no
+# exponent, underscore or "nan", which Python's own number parsing would take.
+_PERCENTAGE = re.compile(r"[+-]?(?:\d+(?:\.\d*)?|\.\d+)", re.ASCII)
+PERCENT_PLACES = 2
+
+
+def _percentage(text: str) -> Decimal | None:
+    """A typed percentage, exactly as typed (None if it is not a number)."""
+    text = (text or "").strip().removesuffix("%").strip()
+    if len(text) > 20 or not _PERCENTAGE.fullmatch(text):
         return None
-    return value if value == value and abs(value) != float("inf") else None
+    return Decimal(text)
+
+
+def _places(value: Decimal) -> int:
+    exponent = value.as_tuple().exponent
+    return -exponent if isinstance(exponent, int) and exponent < 0 else 0
+
+
+def _stored(value: Decimal | None) -> float | None:
+    """A checked percentage as the snapshot's JSON number. At most two decimal places and
+    no more than 1,000 either way, so the number written reads back as the digits typed."""
+    return None if value is None else float(value)
 
 
 def read_answers(key: str, form, year: ReportingYear, drawn) -> dict:
@@ -173,12 +192,16 @@ def _workforce_problems(errors: dict, answers: dict, drawn: sources.Workforce) -
         errors["public_authority"] = "Say whether you are a public authority"
     gpg = answers.get("gpg", {})
     for name, label in PAY_GAP_FIELDS.items():
-        value = _number(gpg.get(name, ""))
+        value = _percentage(gpg.get(name, ""))
         low = -100 if name.endswith("_gap") and "bonus" not in name else None
         if not gpg.get(name):
             errors[name] = f"Enter the {label.lower()} as a percentage"
         elif value is None:
             errors[name] = f"Enter the {label.lower()} as a number, like 7.5"
+        elif _places(value) > PERCENT_PLACES:
+            errors[name] = (
+                f"Enter the {label.lower()} to {PERCENT_PLACES} decimal places or fewer, like 7.5"
+            )
         elif name.startswith("bonus_") and not 0 <= value <= 100:
             errors[name] = f"The {label.lower()} must be between 0% and 100%"
         elif low is not None and not -100 <= value <= 100:
@@ -186,11 +209,16 @@ def _workforce_problems(errors: dict, answers: dict, drawn: sources.Workforce) -
         elif value > 100 or value < -1000:
             errors[name] = f"The {label.lower()} must be between -1000% and 100%"
     for band, label in QUARTILES.items():
-        men, women = (_number(gpg.get(f"{band}_{s}", "")) for s in ("men", "women"))
+        men, women = (_percentage(gpg.get(f"{band}_{s}", "")) for s in ("men", "women"))
         field = f"{band}_men"
         if men is None or women is None:
             errors[field] = f"Enter the percentage of men and of women in the {label.lower()}"
-        elif not (0 <= men <= 100 and 0 <= women <= 100) or abs(men + women - 100) > 0.5:
+        elif max(_places(men), _places(women)) > PERCENT_PLACES:
+            errors[field] = (
+                f"Enter the men and women in the {label.lower()} to {PERCENT_PLACES} decimal "
+                "places or fewer, like 47.5"
+            )
+        elif not (0 <= men <= 100 and 0 <= women <= 100) or abs(men + women - 100) > Decimal("0.5"):
             errors[field] = f"The men and women in the {label.lower()} must add up to 100%"
 
 
@@ -199,9 +227,9 @@ def pay_gap(answers: dict) -> dict | None:
     gpg = answers.get("gpg") or {}
     if not gpg.get("mean_hourly_gap"):
         return None
-    out: dict = {name: _number(gpg.get(name, "")) for name in PAY_GAP_FIELDS}
+    out: dict = {name: _stored(_percentage(gpg.get(name, ""))) for name in PAY_GAP_FIELDS}
     out["quartiles"] = {
-        band: {s: _number(gpg.get(f"{band}_{s}", "")) for s in ("men", "women")}
+        band: {s: _stored(_percentage(gpg.get(f"{band}_{s}", ""))) for s in ("men", "women")}
         for band in QUARTILES
     }
     return out
