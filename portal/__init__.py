@@ -11,6 +11,7 @@ from werkzeug.middleware.proxy_fix import ProxyFix
 from werkzeug.routing import IntegerConverter
 
 from portal import config as settings
+from portal import incoming
 from portal.extensions import csrf, db, limiter, login_manager, migrate
 
 BLUEPRINTS = (
@@ -57,6 +58,7 @@ def create_app(config: dict | None = None) -> Flask:
     # Ids in addresses stay within the database's integer range: a longer number is a 404,
     # not an overflow deep in the database driver.
     app.url_map.converters["int"] = BoundedIntegerConverter
+    incoming.init_app(app)
     from portal.templating import Environment
 
     app.jinja_environment = Environment
