@@ -531,27 +531,51 @@ def describe_extremes(
     )
 
 
+def _listed(items: Sequence[str]) -> str:
+    return items[0] if len(items) == 1 else ", ".join(items[:-1]) + " and " + items[-1]
+
+
 def describe_trend(x: Sequence[str], series: Series, *, what: str) -> str:
-    """'Progress updates rose from 2 in January 2026 to 5 in June 2026.'"""
+    """'Progress updates rose from 2 in January 2026 to 5 in June 2026.'
+
+    A period whose figure is shown only in words ("fewer than 8") is never read as none:
+    the sentence names those periods rather than saying there were no such things."""
     known = _pick(series.values)
     texts = series.cell_texts()
+    hidden = [i for i, v in enumerate(series.values) if v is None and texts[i]]
+    if hidden and all(v == 0 for _, v in known):
+        in_words = _listed(sorted({texts[i] for i in hidden}))
+        rest = f"; there were no {what} in the other periods" if known else ""
+        return (
+            f"The {what} in {_listed([x[i] for i in hidden])} are shown in words "
+            f"({in_words}), not as numbers{rest}."
+        )
     if not known:
         return f"There are no {what} to show for these periods."
     if all(v == 0 for _, v in known):
         return f"There were no {what} from {x[known[0][0]]} to {x[known[-1][0]]}."
+    too_few = " Some periods are shown in words, not as numbers." if hidden else ""
     if len(known) == 1:
         i = known[0][0]
-        return f"There is one figure for {what}: {texts[i]} in {x[i]}."
+        return f"There is one figure for {what}: {texts[i]} in {x[i]}.{too_few}"
     (first, a), (last, b) = known[0], known[-1]
-    if b > a:
-        verb = "rose"
-    elif b < a:
-        verb = "fell"
-    else:
-        return f"There were {texts[last]} {what} in {x[last]}, as in {x[first]}."
+    if b == a:
+        peak = max(v for _, v in known)
+        if peak == a:
+            return f"There were {texts[last]} {what} in {x[last]}, as in {x[first]}.{too_few}"
+        highest = [i for i, v in known if v == peak]
+        where = x[highest[0]]
+        if len(highest) > 1:
+            others = len(highest) - 1
+            where += f" and {others} other period{'s' if others > 1 else ''}"
+        return (
+            f"{what.capitalize()} were highest, {texts[highest[0]]}, in {where}; there were "
+            f"{texts[first]} in {x[first]} and {texts[last]} in {x[last]}.{too_few}"
+        )
+    verb = "rose" if b > a else "fell"
     return (
         f"{what.capitalize()} {verb} from {texts[first]} in {x[first]} "
-        f"to {texts[last]} in {x[last]}."
+        f"to {texts[last]} in {x[last]}.{too_few}"
     )
 
 

@@ -72,6 +72,32 @@ def test_trend_and_share_sentences():
     assert charts.describe_trend(months, Series("x", [None] * 3), what="incidents") == (
         "There are no incidents to show for these periods."
     )
+    # A figure shown only in words is not none.
+    hidden = Series("Incidents", [0, None, None], texts=["0", "fewer than 8", "fewer than 8"])
+    assert charts.describe_trend(months, hidden, what="hate incidents") == (
+        "The hate incidents in February 2026 and March 2026 are shown in words (fewer than 8), "
+        "not as numbers; there were no hate incidents in the other periods."
+    )
+    all_hidden = Series("Incidents", [None] * 3, texts=["not shown"] * 3)
+    assert charts.describe_trend(months, all_hidden, what="hate incidents") == (
+        "The hate incidents in January 2026, February 2026 and March 2026 are shown in words "
+        "(not shown), not as numbers."
+    )
+    some = Series("Incidents", [9, None, 12], texts=["9", "fewer than 8", "12"])
+    assert charts.describe_trend(months, some, what="hate incidents") == (
+        "Hate incidents rose from 9 in January 2026 to 12 in March 2026. "
+        "Some periods are shown in words, not as numbers."
+    )
+    # Equal ends with a peak between them: the peak is named, not "as in".
+    year = ["Jan 2026", "Feb 2026", "Mar 2026", "Apr 2026"]
+    peaked = Series("Incidents", [0, 1, 1, 0])
+    assert charts.describe_trend(year, peaked, what="hate incidents") == (
+        "Hate incidents were highest, 1, in Feb 2026 and 1 other period; there were 0 in "
+        "Jan 2026 and 0 in Apr 2026."
+    )
+    assert charts.describe_trend(year, Series("x", [2, 2, 2, 2]), what="incidents") == (
+        "There were 2 incidents in Apr 2026, as in Jan 2026."
+    )
     ours = Series("Workforce", [9.0, 3.0], places=1)
     theirs = Series("Community", [17.0, 4.0], places=1)
     assert charts.describe_shares(
