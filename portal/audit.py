@@ -17,13 +17,18 @@ after a change, or removing the newest events, leaves a consistent chain, so
 
 from __future__ import annotations
 
+import atexit
 import hashlib
 import json
+import logging
+import os
+import threading
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
+from time import sleep
 from typing import Any
 
-from flask import has_request_context, request
+from flask import current_app, has_request_context, request
 from flask_login import current_user
 from sqlalchemy import (
     JSON,
@@ -43,6 +48,8 @@ from sqlalchemy.orm import Mapped, mapped_column
 
 from portal import clock, database, tenancy
 from portal.extensions import db
+
+log = logging.getLogger(__name__)
 
 ACTION_LABELS = {
     "auth.login": "Signed in",
@@ -178,6 +185,49 @@ def record(
     that tenant; portal-level code (no tenant in scope) recording an event about one
     organisation writes it under that organisation's own scope.
     """
+    event_row = _event(action, obj, user, tenant_id, detail, object_type, object_id)
+    if event_row.tenant_id == tenancy.current_tenant_id():
+        _append(event_row)
+    else:
+        with tenancy.tenant_scope(event_row.tenant_id):
+            _append(event_row)
+    return event_row
+
+
+def record_view(
+    action: str, *, detail: dict[str, Any] | None = None, object_type: str | None = None
+) -> None:
+    """Record that the signed-in user viewed something, in the current tenant's trail.
+
+    The event is made now, with this moment, person and address, and written behind the
+    request, within ``AUDIT_VIEWS_DELAY`` seconds, together with the other views this
+    process saw meanwhile (see :class:`ViewWriter`): a page that only reads then writes
+    nothing while it answers. With no delay it is written and committed at once, with
+    whatever else the request has done.
+    """
+    event_row = _event(action, None, None, None, detail, object_type, None)
+    delay = current_app.config["AUDIT_VIEWS_DELAY"]
+    if not delay:
+        _append(event_row)
+        db.session.commit()
+        return
+    writer = current_app.extensions.get(_VIEW_WRITER)
+    if writer is None:
+        writer = current_app.extensions.setdefault(
+            _VIEW_WRITER, ViewWriter(current_app._get_current_object(), delay)
+        )
+    writer.add(event_row)
+
+
+def _event(
+    action: str,
+    obj: Any,
+    user: Any,
+    tenant_id: int | None,
+    detail: dict[str, Any] | None,
+    object_type: str | None,
+    object_id: Any,
+) -> AuditEvent:
     if user is None and has_request_context() and current_user and current_user.is_authenticated:
         user = current_user
     if obj is not None:
@@ -188,7 +238,7 @@ def record(
         tenant_id = scope
     if scope is not None and tenant_id != scope:
         raise tenancy.CrossTenantWrite("an event was recorded for another organisation's trail")
-    event_row = AuditEvent(
+    return AuditEvent(
         at=clock.utcnow(),
         user_id=getattr(user, "id", None),
         actor_email=getattr(user, "email", None),
@@ -200,12 +250,100 @@ def record(
         detail=json.loads(json.dumps(detail or {}, default=str)),
         address=request.remote_addr if has_request_context() else None,
     )
-    if tenant_id == scope:
-        _append(event_row)
-    else:
-        with tenancy.tenant_scope(tenant_id):
-            _append(event_row)
-    return event_row
+
+
+_VIEW_WRITER = "portal.audit.views"
+# A view event the database keeps refusing (its person deleted meanwhile, say) is tried
+# this many times, then written to the log in full rather than holding up the others.
+VIEW_ATTEMPTS = 5
+
+
+class ViewWriter:
+    """View events waiting to be written, for one app in one process.
+
+    A view is recorded on every signed-in home page. Written in the request, each view
+    would take the trail's lock (a chain has one head) and commit; under load the pages
+    queue for that lock. Here one thread per process writes every view seen in the last
+    ``delay`` seconds in one transaction per trail, in the order they were seen, each
+    with the moment it happened. What is still waiting when the process ends (a restart,
+    a deploy) is written by :func:`atexit`; a trail the database will not take is tried
+    again on the next round.
+    """
+
+    def __init__(self, app, delay: float):
+        self.app = app
+        self.delay = delay
+        self._pid = os.getpid()
+        self._lock = threading.Lock()  # guards the waiting list
+        self._writing = threading.Lock()  # one write at a time, so a trail keeps its order
+        self._waiting: list[tuple[AuditEvent, int]] = []
+        self._wake = threading.Event()
+        self._thread: threading.Thread | None = None
+
+    def add(self, event_row: AuditEvent) -> None:
+        with self._lock:
+            if self._pid != os.getpid():
+                # A forked server process: what the parent had waiting is the parent's.
+                self._pid, self._waiting, self._thread = os.getpid(), [], None
+                self._wake = threading.Event()
+            self._waiting.append((event_row, 0))
+            if self._thread is None:
+                self._thread = threading.Thread(
+                    target=self._run, name="audit-view-writer", daemon=True
+                )
+                self._thread.start()
+                atexit.register(self.flush)
+        self._wake.set()
+
+    @property
+    def waiting(self) -> int:
+        with self._lock:
+            return len(self._waiting)
+
+    def _run(self) -> None:
+        while True:
+            self._wake.wait()
+            sleep(self.delay)  # gather what comes meanwhile into the same write
+            self._wake.clear()
+            if self.flush():
+                self._wake.set()  # some were not written: try again next round
+
+    def flush(self) -> int:
+        """Write every waiting event now. Returns how many are still waiting after a
+        failure (0 once all are written)."""
+        with self._writing:
+            with self._lock:
+                batch, self._waiting = self._waiting, []
+            if not batch:
+                return 0
+            failed = self._write_trails(batch)
+            if failed:
+                with self._lock:
+                    self._waiting[:0] = failed
+            return len(failed)
+
+    def _write_trails(self, batch: list[tuple[AuditEvent, int]]) -> list[tuple[AuditEvent, int]]:
+        trails: dict[int | None, list[tuple[AuditEvent, int]]] = {}
+        for item in batch:
+            trails.setdefault(item[0].tenant_id, []).append(item)
+        failed: list[tuple[AuditEvent, int]] = []
+        with self.app.app_context():
+            # One trail, one commit: a transaction holds one chain's lock at a time.
+            for tenant_id, items in trails.items():
+                try:
+                    with tenancy.tenant_scope(tenant_id):
+                        for event_row, _ in items:
+                            _write(db.session, event_row)
+                        db.session.commit()
+                except Exception:
+                    db.session.rollback()
+                    log.warning("%d view events not written yet", len(items), exc_info=True)
+                    for event_row, attempts in items:
+                        if attempts + 1 < VIEW_ATTEMPTS:
+                            failed.append((event_row, attempts + 1))
+                        else:
+                            log.error("view event not written: %s", _values(event_row))
+        return failed
 
 
 _EVENTS = AuditEvent.__table__

@@ -13,10 +13,12 @@ messages and stays correct with several servers:
 Data goes in, and HTML only where it holds nothing of one request: a chart as drawn, or
 a whole page cut where it showed its request's CSRF token and CSP nonce
 (``portal.templating.Stencil``), which each request that shows it fills with its own.
-Entries are pickled, and unpickling can run code, so each entry is signed with a key drawn
-from the app's ``SECRET_KEY``, over its cache key and its bytes: an entry somebody else
-wrote into Redis, or one moved from another key, is never unpickled and counts as a miss
-(a planted body would otherwise be shown as the page's own markup).
+What is kept is never changed afterwards (frozen dataclasses, tuples, strings).
+In Redis, entries are pickled, and unpickling can run code, so each entry is signed with
+a key drawn from the app's ``SECRET_KEY``, over its cache key and its bytes: an entry
+somebody else wrote into Redis, or one moved from another key, is never unpickled and
+counts as a miss (a planted body would otherwise be shown as the page's own markup).
+In memory, nobody but the process itself writes, so the objects are kept as they are.
 A caller keys entries by everything that decides what the viewer may see (the tenant,
 its version, the day, the person and their roles): one viewer's entry can never be
 another's.
@@ -63,21 +65,22 @@ _ALL = object()  # every tenant: a shared row with no partnership changed
 
 
 class MemoryCache:
-    """This process's entries, least recently used dropped first."""
+    """This process's entries, as the objects themselves, least recently used dropped
+    first. Only this process writes here: nothing is pickled or signed."""
 
     def __init__(self, size: int = MEMORY_ENTRIES) -> None:
         self.size = size
-        self._entries: OrderedDict[str, bytes] = OrderedDict()
+        self._entries: OrderedDict[str, Any] = OrderedDict()
         self._lock = threading.Lock()
 
-    def get(self, key: str) -> bytes | None:
+    def get(self, key: str) -> Any | None:
         with self._lock:
             value = self._entries.get(key)
             if value is not None:
                 self._entries.move_to_end(key)
             return value
 
-    def set(self, key: str, value: bytes, timeout: int) -> None:
+    def set(self, key: str, value: Any, timeout: int) -> None:
         # Old versions are never asked for again; they age out of the least-recent end.
         with self._lock:
             self._entries[key] = value
@@ -91,23 +94,33 @@ class MemoryCache:
 
 
 class RedisCache:
-    """Entries shared by every app server, in Redis."""
+    """Entries shared by every app server, in Redis: pickled and signed (see above)."""
 
     def __init__(self, url: str) -> None:
         import redis
 
         self.client = redis.Redis.from_url(url)
 
-    def get(self, key: str) -> bytes | None:
+    def get(self, key: str) -> Any | None:
         try:
-            return self.client.get(key)
+            found = self.client.get(key)
         except Exception:  # noqa: BLE001 - a cache that cannot answer is a miss, not a 500
             current_app.logger.warning("The cache did not answer; computing the page instead")
             return None
+        if found is None:
+            return None
+        signature, data = found[:SIGNATURE_BYTES], found[SIGNATURE_BYTES:]
+        if not hmac.compare_digest(signature, _signature(key, data)):
+            current_app.logger.warning(
+                "A cache entry's signature does not match; ignoring it and computing the page"
+            )
+            return None
+        return pickle.loads(data)  # noqa: S301 - signed by this portal: only what it wrote
 
-    def set(self, key: str, value: bytes, timeout: int) -> None:
+    def set(self, key: str, value: Any, timeout: int) -> None:
+        data = pickle.dumps(value, protocol=pickle.HIGHEST_PROTOCOL)
         try:
-            self.client.set(key, value, ex=timeout)
+            self.client.set(key, _signature(key, data) + data, ex=timeout)
         except Exception:  # noqa: BLE001 - see get()
             current_app.logger.warning("The cache did not answer; the page is not kept")
 
@@ -176,24 +189,15 @@ def _signature(cache_key: str, data: bytes) -> bytes:
 
 
 def get(cache_key: str) -> Any | None:
-    """The value kept under ``cache_key``, or None: also when the entry's signature does
-    not match, as then this portal did not write it there (it is never unpickled)."""
-    found = backend().get(cache_key)
-    if found is None:
-        return None
-    signature, data = found[:SIGNATURE_BYTES], found[SIGNATURE_BYTES:]
-    if not hmac.compare_digest(signature, _signature(cache_key, data)):
-        current_app.logger.warning(
-            "A cache entry's signature does not match; ignoring it and computing the page"
-        )
-        return None
-    return pickle.loads(data)  # noqa: S301 - signed by this portal: only what it wrote
+    """The value kept under ``cache_key``, or None (also for an entry in Redis that this
+    portal did not write there: it is never unpickled)."""
+    return backend().get(cache_key)
 
 
 def put(cache_key: str, value: Any, timeout: int = TIMEOUT_SECONDS) -> None:
-    """Keep ``value`` under ``cache_key``, signed."""
-    data = pickle.dumps(value, protocol=pickle.HIGHEST_PROTOCOL)
-    backend().set(cache_key, _signature(cache_key, data) + data, timeout)
+    """Keep ``value`` under ``cache_key``. It must not be changed afterwards: a process
+    keeps the object itself."""
+    backend().set(cache_key, value, timeout)
 
 
 # --- the data version --------------------------------------------------------------------

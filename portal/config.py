@@ -37,6 +37,11 @@ def from_environment() -> dict:
         "SECRET_KEY": os.environ.get("SECRET_KEY"),
         "DEBUG": debug,
         "SQLALCHEMY_DATABASE_URI": database_url,
+        # A database server can drop a pooled connection (a restart, an idle timeout), so
+        # each is tried before use; a SQLite file has no connection to lose.
+        "SQLALCHEMY_ENGINE_OPTIONS": {}
+        if database_url.startswith("sqlite")
+        else {"pool_pre_ping": True},
         "MIGRATION_DATABASE_URI": _database_url(migration_url) if migration_url else None,
         "DATABASE_APP_ROLE": os.environ.get("DATABASE_APP_ROLE"),
         "RATELIMIT_STORAGE_URI": redis_url or "memory://",
@@ -67,6 +72,9 @@ def from_environment() -> dict:
         or None,
         "PORTAL_DEMO_PASSWORD": os.environ.get("PORTAL_DEMO_PASSWORD", DEFAULT_DEMO_PASSWORD),
         "SESSION_COOKIE_SECURE": not debug and not _bool("PORTAL_INSECURE_COOKIES"),
+        # Seconds within which a view's audit event is written, behind the request
+        # (portal/audit.py record_view); 0 writes it in the request.
+        "AUDIT_VIEWS_DELAY": float(os.environ.get("PORTAL_AUDIT_VIEWS_DELAY", "1")),
     }
 
 
@@ -79,7 +87,6 @@ DEFAULT_DEMO_PASSWORD = "partnership-demo-2026"  # noqa: S105
 
 DEFAULTS = {
     "PORTAL_NAME": "Equality Partnership Portal",
-    "SQLALCHEMY_ENGINE_OPTIONS": {"pool_pre_ping": True},
     "WTF_CSRF_TIME_LIMIT": None,  # the session's own timeouts bound a token's life
     "SESSION_COOKIE_HTTPONLY": True,
     "SESSION_COOKIE_SAMESITE": "Lax",

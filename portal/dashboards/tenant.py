@@ -633,7 +633,7 @@ def cache_key(viewer: Viewer, frame: tuple) -> str:
     )
 
 
-@dataclass
+@dataclass(frozen=True)
 class Page:
     """What a view of the home needs: the page as drawn, cut at the request's CSRF token
     and CSP nonce, and the year of the incident figures it shows, for the audit trail."""
@@ -666,8 +666,8 @@ def page(
 
 
 def record_view(page: Page, viewer: Viewer) -> None:
-    """The view of the incident figures, in the audit trail (this commits: call it once the
-    page is drawn, so the rows the page reads are not expired and read again)."""
+    """The view of the incident figures, in the audit trail (with no delay for views this
+    commits: call it once the page is drawn, so the rows it reads are not read again)."""
     incident_services.record_statistics_view(
         incident_services.StatisticsView(page.incident_year, viewer.exact_incidents)
     )

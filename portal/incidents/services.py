@@ -590,10 +590,10 @@ class StatisticsView(NamedTuple):
 
 
 def record_statistics_view(stats: Statistics | StatisticsView) -> None:
-    """Every view of the statistics is in the audit trail, saying whether it was exact."""
-    audit.record(
+    """Every view of the statistics is in the audit trail, saying whether it was exact
+    (written behind the request: see :func:`portal.audit.record_view`)."""
+    audit.record_view(
         "incident.statistics_viewed",
         object_type="HateIncident",
         detail={"year": stats.year, "exact": stats.exact},
     )
-    db.session.commit()
