@@ -130,7 +130,9 @@ def format_number(value: float | int | Decimal | None, places: int = 0) -> str:
         return str(int(round(value)))
     # Through a decimal, not a binary float: a large or long figure keeps every digit.
     exact = Decimal(str(value)) if isinstance(value, float) else Decimal(value)
-    return f"{exact:.{places}f}"
+    text = f"{exact:.{places}f}"
+    # A figure that rounds to nothing is 0.0, never "-0.0".
+    return text[1:] if text.startswith("-") and not text.strip("-0.") else text
 
 
 @dataclass(frozen=True)

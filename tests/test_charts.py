@@ -269,3 +269,11 @@ def test_every_csv_cell_is_quoted_so_a_semicolon_cannot_start_a_formula():
     assert '"Hub;=HYPERLINK(""http://example.com"")"' in body
     assert all(line.startswith('"') for line in body[1:].splitlines())
     assert _rows(chart.csv())[1] == ['Hub;=HYPERLINK("http://example.com")', "5"]
+
+
+@pytest.mark.parametrize(
+    ("value", "places", "shown"),
+    [(-0.04, 1, "0.0"), (-0.0, 1, "0.0"), (-0.004, 2, "0.00"), (-0.4, 0, "0"), (-1.04, 1, "-1.0")],
+)
+def test_a_figure_that_rounds_to_nothing_has_no_minus_sign(value, places, shown):
+    assert charts.format_number(value, places) == shown

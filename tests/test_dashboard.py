@@ -236,3 +236,29 @@ def test_a_chart_number_with_a_superscript_digit_is_not_found(client, login_as):
     # "²".isdigit() is true but int("²") raises: only ASCII decimal digits name a measure.
     login_as("officer", "sevenoaks")
     assert client.get("/t/sevenoaks/dashboard/community-m%C2%B2.csv").status_code == 404
+
+
+def test_each_chart_on_the_dashboard_has_a_heading_of_its_own(client, login_as):
+    login_as("officer", "sevenoaks")
+    page = client.get("/t/sevenoaks/").get_data(as_text=True)
+    headings = [
+        text.strip()
+        for _, text in re.findall(r'<(h[2-5]) class="govuk-heading-[lms]"[^>]*>([^<]+)</\1>', page)
+    ]
+    community = [h for h in headings if "against the community" in h]
+    assert len(community) >= 2
+    assert any(" by ethnic group, against the community" in h for h in community)
+    assert any(" by disability, against the community" in h for h in community)
+    assert len(set(headings)) == len(headings), headings
+
+
+def test_the_pipeline_counts_reviews_due_as_the_list_below_it_does(app, client, login_as):
+    login_as("officer", "sevenoaks")
+    page = client.get("/t/sevenoaks/").get_data(as_text=True)
+    section = page.split('id="impact-assessments"')[1].split('id="hate-incidents"')[0]
+    listed = section.split("Impact assessments due for review")[1].split("</ul>")[0]
+    due = listed.count("<li>")
+    assert due >= 1
+    summary = re.search(r"Of \d+ impact assessments?, [^<]+\.", section).group(0)
+    assert f"{due} is due for review" in summary if due == 1 else f"{due} are due" in summary
+    assert "1 are" not in summary

@@ -48,10 +48,10 @@ def test_the_leads_home_is_the_dashboard_of_released_figures(client, login_as):
     assert "Members' actions against the joint aims, 2024–28" in page
     assert "Members' released totals over time" in page
     # One characteristic at a time, the first unless another is chosen.
-    assert "Members' shares against their communities by age" in page
-    assert "Members' shares against their communities by sex" not in page
+    assert "Difference between each member's shares and its community's by age" in page
+    assert "Difference between each member's shares and its community's by sex" not in page
     page = _text(client.get(f"/p/{LEAD}/?characteristic=sex"))
-    assert "Members' shares against their communities by sex" in page
+    assert "Difference between each member's shares and its community's by sex" in page
     # The demonstration figures were released; members' counts appear as released.
     assert "Attendance at events and services" in page
 

@@ -717,3 +717,15 @@ def test_migration_turns_free_text_wards_into_each_tenants_list(app):
             assert "Town centre ward (demonstration)" in names
     finally:
         engine.dispose()
+
+
+def test_a_total_not_shown_is_said_in_words(app, login_as, client):
+    # By month 7, 12, 12, 12 (portal/disclosure.py): a total of 45 would pin down the 7.
+    for month, count in ((1, 7), (3, 12), (4, 12), (5, 12)):
+        for day in range(1, count + 1):
+            add(app, "gentoo", occurred_on=date(2021, month, day))
+    login_as("viewer", "gentoo")
+    page = client.get("/t/gentoo/incidents/statistics?year=2021").get_data(as_text=True)
+    sentence = re.search(r"by the date they happened[^.]*\.", page).group(0)
+    assert sentence == "by the date they happened; their total is not shown."
+    assert "not shown in all" not in page

@@ -297,7 +297,8 @@ def _shown(cell: ReleasedCell | None):
 
 
 def _pct(value: float | None):
-    return "not known" if value is None else round(value, 1)
+    # + 0.0: a difference that rounds to nothing is 0.0, never -0.0.
+    return "not known" if value is None else round(value, 1) + 0.0
 
 
 def current_plan(partnership: Partnership, period: str | None) -> PlanPeriod | None:
@@ -549,7 +550,7 @@ def _benchmark(characteristic, definitions, released, shown, period, profiles) -
     return [
         DataTable(
             f"gaps-{key}",
-            f"Members' shares against their communities by {what}, {label}",
+            f"Difference between each member's shares and its community's by {what}, {label}",
             summary,
             ["Member", *characteristic.categories],
             chart_rows,

@@ -418,7 +418,10 @@ def community_chart(
     theirs = Series(f"Community, {area} (%)", [r.community_share for r in rows], places=1)
     return charts.bar_chart(
         f"community-m{measure.number}",
-        title=f"{measure.title} against the community, {periods.label(latest)}",
+        title=(
+            f"{measure.title} by {measure.characteristic.label.lower()}, against the "
+            f"community, {periods.label(latest)}"
+        ),
         categories=categories,
         series=[ours, theirs],
         category_label=measure.characteristic.label,
@@ -458,6 +461,14 @@ PIPELINE = (
 )
 
 
+def _counted(count: int, noun: str) -> str:
+    return f"{count} {noun}" if count == 1 else f"{count} {noun}s"
+
+
+def _are(count: int) -> str:
+    return f"{count} is" if count == 1 else f"{count} are"
+
+
 def _review_due(a: ImpactAssessment) -> bool:
     soon = _today() + timedelta(days=eqia_services.REVIEW_WARNING_DAYS)
     return a.review_on is not None and a.review_on <= soon
@@ -476,9 +487,12 @@ def eqia_pipeline(viewer: Viewer) -> Chart:
     series = Series("Impact assessments", values)
     total = sum(values)
     if total:
+        # Due counts every assessment with a review in the next 30 days or overdue, as the
+        # list of reviews due does, published or not.
+        due = sum(1 for a in rows if _review_due(a))
         summary = (
-            f"Of {total} impact assessments, {values[0] + values[1]} are not yet published "
-            f"and {values[3]} published ones are due for review."
+            f"Of {_counted(total, 'impact assessment')}, {_are(values[0] + values[1])} not "
+            f"yet published and {_are(due)} due for review or overdue."
         )
     else:
         summary = "There are no impact assessments yet."
