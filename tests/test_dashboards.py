@@ -307,3 +307,36 @@ def test_an_officer_publishes_an_objective_and_withdraws_it(app, client, login_a
     assert title not in _text(client.get("/public/sevenoaks/"))
     actions = [e.action for e in audit_events(app) if e.action.startswith("objective.")]
     assert actions[-2:] == ["objective.published", "objective.withdrawn"]
+
+
+def test_members_shares_are_of_those_recorded_in_a_category(app):
+    from collections import defaultdict
+
+    [table] = [t for t in _dashboard(app, {"characteristic": "sex"}) if t[0] == "benchmark-sex"]
+    _, _, headers, rows = table
+    assert headers[4:6] == ["Share (%)", "Community share (%)"]
+    shares, community = defaultdict(list), defaultdict(list)
+    for measure, member, _category, _figure, share, census, _gap in rows:
+        shares[measure, member].append(share)
+        community[measure, member].append(census)
+    worked_out = [s for s in shares.values() if "not known" not in s]
+    assert worked_out
+    # Of those recorded as female or male: together, all of them (to rounding).
+    for group in [*worked_out, *(c for c in community.values() if "not known" not in c)]:
+        assert abs(sum(group) - 100) <= 0.2, group
+
+
+def test_a_share_is_not_worked_out_beside_a_figure_not_shown():
+    from portal.dashboards.services import _recorded
+    from portal.disclosure import ReleasedCell
+
+    shown = ReleasedCell("rounded", 120, 8)
+    hidden = ReleasedCell("suppressed", None, 8)
+    assert (
+        _recorded({"Female": shown, "Male": ReleasedCell("rounded", 80, 8)}, ["Female", "Male"])
+        == 200
+    )
+    assert _recorded({"Female": shown, "Male": hidden}, ["Female", "Male"]) is None
+    # The census's "Not answered" is not one of the categories compared: left out.
+    census = {"": 110, "Christian": 60, "No religion": 40, "Not answered": 10}
+    assert _recorded(census, ["Christian", "No religion"]) == 100

@@ -28,7 +28,7 @@ from portal import audit, cache, tenancy
 from portal.actions.models import STATUSES, Action, ActionJointAim
 from portal.aims.models import JointAim, PartnershipRole, PlanPeriod
 from portal.dashboards.filters import Filters, read_filters
-from portal.disclosure import ReleasedCell, Rule, cell_from_data, released_rate
+from portal.disclosure import ReleasedCell, Rule, cell_from_data
 from portal.extensions import db
 from portal.monitoring import categories, periods
 from portal.monitoring.models import FigureRelease, MeasureDefinition, PopulationFigure
@@ -511,12 +511,17 @@ def _benchmark(characteristic, definitions, released, shown, period, profiles) -
         for member in shown:
             r = index.get((member.id, d.id))
             table = r.table(characteristic.key) if r is not None else None
-            cells, total = table if table is not None else (None, None)
+            cells = table[0] if table is not None else None
+            recorded = _recorded(cells, characteristic.categories)
             community = profiles.get(member.id, {}).get(characteristic.key, {})
-            community_total = community.get("") or sum(v for k, v in community.items() if k)
+            community_total = _recorded(community, characteristic.categories)
             for category in characteristic.categories:
                 cell = cells.get(category) if cells else None
-                share = released_rate(cell, total) if cell is not None and total else None
+                share = (
+                    cell.value * 100 / recorded
+                    if cell is not None and cell.value is not None and recorded
+                    else None
+                )
                 base = community.get(category)
                 census = (
                     base * 100 / community_total if base is not None and community_total else None
@@ -560,8 +565,9 @@ def _benchmark(characteristic, definitions, released, shown, period, profiles) -
         DataTable(
             f"benchmark-{key}",
             f"Members' released figures and their communities by {what}, {label}",
-            f"Each member's released figures by {what} in {label}, as shares of its "
-            "released total, beside the same shares of its community.",
+            f"Each member's released figures by {what} in {label}, as shares of those it "
+            "recorded in a category, beside the same shares of its community. A member "
+            "with one of these figures not shown as a number has no shares.",
             [
                 "Joint measure",
                 "Member",
@@ -575,6 +581,20 @@ def _benchmark(characteristic, definitions, released, shown, period, profiles) -
             kind="table",
         ),
     ]
+
+
+def _recorded(cells: dict | None, categories: list[str]) -> float | None:
+    """How many are recorded in one of ``categories``: the base of a share set beside the
+    community's, which leaves out those in none of them on both sides (the figures' "not
+    known", the census's "not answered"). None where a category's figure is not shown as a
+    number: the base, and every share of it, cannot then be worked out."""
+    if not cells:
+        return None
+    values = [cells.get(c) for c in categories]
+    values = [getattr(v, "value", v) for v in values if v is not None]
+    if any(v is None for v in values):
+        return None
+    return sum(values) or None
 
 
 def _gap_rows(rows: list[list], characteristic, several: bool) -> list[list]:

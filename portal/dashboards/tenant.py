@@ -416,6 +416,9 @@ def community_chart(
     )
     area = profile.area or "the area"
     theirs = Series(f"Community, {area} (%)", [r.community_share for r in rows], places=1)
+    notes = [monitoring_profiles.recorded(measure, latest, stored=stored).describe()]
+    if profile.source:
+        notes.append(f"Community figures: {profile.source}")
     return charts.bar_chart(
         f"community-m{measure.number}",
         title=(
@@ -429,7 +432,7 @@ def community_chart(
         summary=charts.describe_shares(
             tenant_name, f"the community's in {area}", categories, ours, theirs
         ),
-        notes=[f"Community figures: {profile.source}"] if profile.source else [],
+        notes=notes,
     )
 
 

@@ -167,21 +167,64 @@ def compare(
     *,
     stored: dict[str, dict[str, float]] | None = None,
 ) -> list[ShareRow]:
-    """The measure's categories for a period beside the community's, as shares of each
-    one's total (the community's table total, or the sum of its categories).
+    """The measure's categories for a period beside the community's, as shares of those
+    recorded in one of the measure's categories, on both sides: people whose answer is not
+    known (in the measure's total but in no category) or not given (the census's "Not
+    answered", where the measure has no such category) are left out of both, so a gap is
+    a difference between the groups, not between how many answered.
 
     ``stored``: the measure's figures (:func:`stored_values`), when already read."""
     figures = (stored_values(measure) if stored is None else stored).get(period, {})
-    total = figures.get(TOTAL)
     community = community or {}
-    community_total = community.get("") or sum(v for k, v in community.items() if k) or None
+    categories = measure.rows[1:]
+    ours = _recorded_sum(figures, categories)
+    theirs = _recorded_sum(community, categories)
     return [
         ShareRow(
             category,
             figures.get(category),
-            _share(figures.get(category), total),
+            _share(figures.get(category), ours),
             community.get(category),
-            _share(community.get(category), community_total),
+            _share(community.get(category), theirs),
         )
-        for category in measure.rows[1:]
+        for category in categories
     ]
+
+
+@dataclass(frozen=True)
+class Recorded:
+    """How many of a measure's total for a period are recorded in one of its categories."""
+
+    count: float | None
+    total: float | None
+
+    @property
+    def unrecorded(self) -> float | None:
+        """How many of the total are in no category, when that is more than none."""
+        if self.count is None or self.total is None or self.total <= self.count:
+            return None
+        return self.total - self.count
+
+    def describe(self) -> str:
+        """What shares against the community are of, in words."""
+        words = "Shares are of those recorded in a category"
+        missing = self.unrecorded
+        if missing is None:
+            return f"{words}."
+        return (
+            f"{words}: {missing:,.0f} of the total of {self.total:,.0f} "
+            f"({missing * 100 / self.total:.0f} %) are in no category and are left out."
+        )
+
+
+def recorded(
+    measure: Measure, period: str, *, stored: dict[str, dict[str, float]] | None = None
+) -> Recorded:
+    """The measure's figures for ``period`` in its categories, against its total."""
+    figures = (stored_values(measure) if stored is None else stored).get(period, {})
+    return Recorded(_recorded_sum(figures, measure.rows[1:]), figures.get(TOTAL))
+
+
+def _recorded_sum(figures: dict, categories: list[str]) -> float | None:
+    held = [figures[c] for c in categories if figures.get(c) is not None]
+    return sum(held) or None

@@ -392,6 +392,7 @@ def compare(measure_number: int):
     profile = profiles.profile()
     community = profiles.profile_tables(profile).get(c.key)
     shares = profiles.compare(row, period, community) if period else []
+    unrecorded = profiles.recorded(row, period).describe() if period else ""
     return render_template(
         "monitoring/compare.html",
         measure=row,
@@ -399,6 +400,7 @@ def compare(measure_number: int):
         period=period,
         available=available,
         shares=shares,
+        unrecorded=unrecorded,
         profile=profile,
         community=community,
         period_label=periods.label,
