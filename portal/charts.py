@@ -523,17 +523,23 @@ def describe_extremes(
     texts = series.cell_texts()
     if not known:
         return f"There are no {what} to show yet."
-    high = max(known, key=lambda p: p[1])
-    low = min(known, key=lambda p: p[1])
-    if high[1] == low[1]:
-        return f"Every one has the same number of {what}, {texts[high[0]]}{unit}."
+    high = max(v for _, v in known)
+    low = min(v for _, v in known)
+    if high == low:
+        return f"Every one has the same number of {what}, {texts[known[0][0]]}{unit}."
+    # Every category at the top (or the bottom) is named: a tie is not one winner.
+    most = [i for i, v in known if v == high]
+    fewest = [i for i, v in known if v == low]
+    has = "has" if len(most) == 1 else "have"
     return (
-        f"{categories[high[0]]} has the most {what}, {texts[high[0]]}{unit}; "
-        f"{categories[low[0]]} the fewest, {texts[low[0]]}{unit}."
+        f"{listed([categories[i] for i in most])} {has} the most {what}, "
+        f"{texts[most[0]]}{unit}; {listed([categories[i] for i in fewest])} the fewest, "
+        f"{texts[fewest[0]]}{unit}."
     )
 
 
-def _listed(items: Sequence[str]) -> str:
+def listed(items: Sequence[str]) -> str:
+    """Names in a sentence: one, "A and B", or "A, B and C"."""
     return items[0] if len(items) == 1 else ", ".join(items[:-1]) + " and " + items[-1]
 
 
@@ -546,10 +552,10 @@ def describe_trend(x: Sequence[str], series: Series, *, what: str) -> str:
     texts = series.cell_texts()
     hidden = [i for i, v in enumerate(series.values) if v is None and texts[i]]
     if hidden and all(v == 0 for _, v in known):
-        in_words = _listed(sorted({texts[i] for i in hidden}))
+        in_words = listed(sorted({texts[i] for i in hidden}))
         rest = f"; there were no {what} in the other periods" if known else ""
         return (
-            f"The {what} in {_listed([x[i] for i in hidden])} are shown in words "
+            f"The {what} in {listed([x[i] for i in hidden])} are shown in words "
             f"({in_words}), not as numbers{rest}."
         )
     if not known:

@@ -152,3 +152,14 @@ def test_a_new_organisations_contact_must_say_how_to_get_in_touch(app, client, l
 
         dover = db.session.scalar(select(Tenant).where(Tenant.slug == "dover"))
         assert dover.alternative_formats == contact
+
+
+def test_the_public_page_gives_the_contact_once_and_other_pages_in_the_footer(client):
+    from html import unescape
+
+    contact = _declared()["sevenoaks"]
+    public = unescape(client.get("/public/sevenoaks/").get_data(as_text=True))
+    assert public.count(contact) == 1
+    assert "Other formats" in public
+    eqia = unescape(client.get("/public/sevenoaks/eqia/").get_data(as_text=True))
+    assert eqia.count(contact) == 1  # the footer of every other page of the organisation

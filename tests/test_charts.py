@@ -277,3 +277,13 @@ def test_every_csv_cell_is_quoted_so_a_semicolon_cannot_start_a_formula():
 )
 def test_a_figure_that_rounds_to_nothing_has_no_minus_sign(value, places, shown):
     assert charts.format_number(value, places) == shown
+
+
+def test_a_tie_at_the_top_or_the_bottom_names_every_one():
+    series = Series("Overdue actions", [4, 4, 0, 1])
+    summary = charts.describe_extremes(
+        ["Objective 1", "Objective 2", "Objective 3", "Objective 4"], series, what="overdue actions"
+    )
+    assert summary == (
+        "Objective 1 and Objective 2 have the most overdue actions, 4; Objective 3 the fewest, 0."
+    )

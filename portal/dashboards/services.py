@@ -24,7 +24,7 @@ from dataclasses import dataclass, field
 
 from sqlalchemy import String, Text, func, select, type_coerce
 
-from portal import audit, cache, tenancy
+from portal import audit, cache, charts, tenancy
 from portal.actions.models import STATUSES, Action, ActionJointAim
 from portal.aims.models import JointAim, PartnershipRole, PlanPeriod
 from portal.dashboards.filters import Filters, read_filters
@@ -455,8 +455,12 @@ def across_members(definitions, released: list[_Released], shown, period) -> Dat
     for column, d in enumerate(definitions, start=1):
         numeric = [(row[0], row[column]) for row in rows if isinstance(row[column], int)]
         if numeric:
-            top = max(numeric, key=lambda x: x[1])
-            summary = f"In {label}, {top[0]} released the highest figure for {d.name}: {top[1]:,}."
+            top = max(value for _, value in numeric)
+            names = [name for name, value in numeric if value == top]
+            summary = (
+                f"In {label}, {charts.listed(names)} released the highest figure for "
+                f"{d.name}: {top:,}."
+            )
             break
     return DataTable(
         "members",
