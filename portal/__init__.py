@@ -59,7 +59,10 @@ def create_app(config: dict | None = None) -> Flask:
     # not an overflow deep in the database driver.
     app.url_map.converters["int"] = BoundedIntegerConverter
     incoming.init_app(app)
+    from portal.access import Globals
     from portal.templating import Environment
+
+    app.app_ctx_globals_class = Globals
 
     app.jinja_environment = Environment
     app.config.update(settings.DEFAULTS)

@@ -10,6 +10,7 @@ from __future__ import annotations
 from functools import wraps
 
 from flask import Blueprint, abort, g
+from flask.ctx import _AppCtxGlobals
 from flask_login import current_user
 from sqlalchemy import select
 
@@ -47,11 +48,45 @@ def roles_for(*names: str) -> frozenset[str]:
     return frozenset(roles)
 
 
+class Globals(_AppCtxGlobals):
+    """Flask's ``g``, where ``g.tenant``, the organisation in the URL as an ORM row, is
+    loaded the first time a request asks for it.
+
+    The session read what every tenant page needs of it (``g.place``: its id, slug, name,
+    data version and partnerships, see portal/auth/principal.py), which is all a kept page
+    uses; a page that shows or changes more asks for ``g.tenant``."""
+
+    def __getattr__(self, name: str):
+        if name == "tenant" and "place" in self.__dict__:
+            return self._tenant()
+        return super().__getattr__(name)
+
+    def __contains__(self, item: str) -> bool:
+        return super().__contains__(item) or (item == "tenant" and "place" in self.__dict__)
+
+    def get(self, name: str, default=None):
+        if name == "tenant" and name not in self.__dict__ and "place" in self.__dict__:
+            return self._tenant()
+        return super().get(name, default)
+
+    def pop(self, name: str, *default):
+        if name == "tenant":
+            self.__dict__.pop("place", None)
+        return super().pop(name, *default)
+
+    def _tenant(self) -> Tenant:
+        tenant = db.session.get(Tenant, self.__dict__["place"].id)
+        if tenant is None:
+            abort(404)
+        self.__dict__["tenant"] = tenant
+        return tenant
+
+
 def can(permission: str) -> bool:
     """True if the signed-in user holds ``permission`` in the current tenant."""
-    if "tenant" not in g or not current_user.is_authenticated:
+    if "place" not in g or not current_user.is_authenticated:
         return False
-    return current_user.has_role(g.tenant, *roles_for(permission))
+    return current_user.has_role(g.place, *roles_for(permission))
 
 
 def _pull_tenant(endpoint: str | None, values: dict | None) -> None:
@@ -63,11 +98,13 @@ def _pull_tenant(endpoint: str | None, values: dict | None) -> None:
         return
     # The user's grants came with the session, with their organisations: a slug the user
     # holds no grant for is a 404 without asking the database.
-    tenant = next((gr.tenant for gr in current_user.tenant_grants if gr.tenant.slug == slug), None)
-    if tenant is None or not current_user.roles_in(tenant):
+    place = current_user.tenant_for(slug)
+    if place is None or not current_user.roles_in(place):
         abort(404)
-    g.tenant = tenant
-    tenancy.set_tenant(tenant)
+    g.place = place  # g.tenant, the ORM row, is loaded when a page asks for it
+    if isinstance(place, Tenant):
+        g.tenant = place
+    tenancy.set_tenant(place)
 
 
 def _pull_partnership(endpoint: str | None, values: dict | None) -> None:
@@ -91,8 +128,8 @@ def _require_login() -> None:
 
 
 def _add_slugs(endpoint: str, values: dict) -> None:
-    if "tenant" in g and "tenant_slug" not in values:
-        values["tenant_slug"] = g.tenant.slug
+    if "place" in g and "tenant_slug" not in values:
+        values["tenant_slug"] = g.place.slug
     if "partnership" in g and "partnership_slug" not in values:
         values["partnership_slug"] = g.partnership.slug
 
@@ -154,7 +191,7 @@ def requires(*names: str):
     def decorator(view):
         @wraps(view)
         def wrapped(*args, **kwargs):
-            if not current_user.has_role(g.tenant, *roles):
+            if not current_user.has_role(g.place, *roles):
                 abort(403)
             return view(*args, **kwargs)
 

@@ -61,7 +61,7 @@ _HREFS: dict[tuple, str] = {}
 
 
 def _href(endpoint: str) -> str:
-    scope = g.tenant.slug if "tenant" in g else g.partnership.slug if "partnership" in g else ""
+    scope = g.place.slug if "place" in g else g.partnership.slug if "partnership" in g else ""
     return _kept(_HREFS, (request.script_root, scope, endpoint), lambda: url_for(endpoint))
 
 

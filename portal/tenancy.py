@@ -649,6 +649,9 @@ def _loaded_partnership_ids(tenant) -> frozenset[int] | None:
     request loads them with the session), else None."""
     if tenant is None or isinstance(tenant, int):
         return None
+    known = getattr(tenant, "partnership_ids", None)  # read with the session (principal.py)
+    if known is not None:
+        return known
     loaded = inspect(tenant).attrs.partnerships.loaded_value
     if loaded is NO_VALUE:
         return None

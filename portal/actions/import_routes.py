@@ -138,7 +138,7 @@ def preview(upload_token: str):
                 ACTION_IMPORT,
                 title=f"Importing {upload.filename}",
                 tenant_id=upload.tenant_id,
-                requested_by=current_user,
+                requested_by=current_user.record,
                 steps_total=2,
                 result_path=url_for("actions.objectives"),
                 upload_token=upload.token,

@@ -57,7 +57,7 @@ def invite():
                 form.name.data,
                 tenant=g.tenant,
                 roles=form.roles.data,
-                invited_by=current_user,
+                invited_by=current_user.record,
             )
         except Invalid as exc:
             form.email.errors.append(str(exc))
@@ -78,7 +78,7 @@ def person(user_id: int):
     if form.validate_on_submit():
         try:
             after = services.check_roles_change(
-                user, g.tenant, form.roles.data, changed_by=current_user
+                user, g.tenant, form.roles.data, changed_by=current_user.record
             )
             if after == before:
                 flash(f"{user.name}'s roles are unchanged", "success")
@@ -93,7 +93,7 @@ def person(user_id: int):
                     after=after,
                     case_role=services.CASE_ROLE,
                 )
-            services.set_roles(user, g.tenant, form.roles.data, changed_by=current_user)
+            services.set_roles(user, g.tenant, form.roles.data, changed_by=current_user.record)
         except Invalid as exc:
             form.roles.errors.append(str(exc))
         else:
@@ -119,7 +119,7 @@ def disable(user_id: int):
     user = get_person_or_404(user_id)
     if ConfirmForm().validate_on_submit():
         try:
-            services.suspend(user, g.tenant, by=current_user)
+            services.suspend(user, g.tenant, by=current_user.record)
         except Invalid as exc:
             flash(str(exc), "error")
             return redirect(url_for(".person", user_id=user.id))
@@ -138,7 +138,7 @@ def enable(user_id: int):
     user = get_person_or_404(user_id)
     if ConfirmForm().validate_on_submit():
         try:
-            services.restore(user, g.tenant, by=current_user)
+            services.restore(user, g.tenant, by=current_user.record)
         except Invalid as exc:
             flash(str(exc), "error")
             return redirect(url_for(".person", user_id=user.id))
@@ -152,7 +152,7 @@ def remove(user_id: int):
     user = get_person_or_404(user_id)
     if ConfirmForm().validate_on_submit():
         try:
-            services.remove_from_tenant(user, g.tenant, by=current_user)
+            services.remove_from_tenant(user, g.tenant, by=current_user.record)
         except Invalid as exc:
             flash(str(exc), "error")
             return redirect(url_for(".person", user_id=user.id))

@@ -57,6 +57,16 @@ class User(UserMixin, db.Model):
         return self.session_token
 
     @property
+    def record(self) -> User:
+        """The person's ORM row: this one (as :attr:`portal.auth.principal.Principal.record`
+        is for a person read with their session)."""
+        return self
+
+    def tenant_for(self, slug: str) -> Tenant | None:
+        """The organisation ``slug`` if this person holds a grant there (in use or not)."""
+        return next((g.tenant for g in self.tenant_grants if g.tenant.slug == slug), None)
+
+    @property
     def is_active(self) -> bool:
         return self.disabled_at is None
 

@@ -195,7 +195,7 @@ def accept_invitation(token: str):
     error = None
     if form.validate_on_submit():
         try:
-            people.accept(invitation, current_user)
+            people.accept(invitation, current_user.record)
         except Invalid as exc:
             db.session.rollback()
             error = str(exc)

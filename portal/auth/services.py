@@ -15,6 +15,7 @@ from sqlalchemy.orm import joinedload
 
 from portal import audit, clock, mail
 from portal.auth.models import AuthToken, SignInLock, TenantGrant, User, UserSession
+from portal.auth.principal import Principal, read_session
 from portal.config import DEVELOPMENT_BASE_URL
 from portal.editing import Invalid
 from portal.extensions import db
@@ -168,33 +169,35 @@ def _session_row(token: str) -> UserSession | None:
     return result.unique().scalar_one_or_none()
 
 
-def load_session(token: str) -> User | None:
-    """The user of a live session, or None if it has ended, expired or been revoked."""
+def load_session(token: str) -> Principal | None:
+    """The person of a live session, or None if it has ended, expired or been revoked."""
     if not token:
         return None
-    row = _session_row(token)
-    if row is None or row.ended_at is not None:
+    found = read_session(token, _digest(token))
+    if found is None or found.ended_at is not None:
         return None
     now = clock.utcnow()
     config = current_app.config
     expired = None
-    if now - row.created_at > config["SESSION_ABSOLUTE_TIMEOUT"]:
+    if now - found.created_at > config["SESSION_ABSOLUTE_TIMEOUT"]:
         expired = "absolute timeout"
-    elif now - row.last_seen_at > config["SESSION_IDLE_TIMEOUT"]:
+    elif now - found.last_seen_at > config["SESSION_IDLE_TIMEOUT"]:
         expired = "idle timeout"
-    elif not row.user.is_active:
+    elif not found.principal.is_active:
         expired = "account disabled"
     if expired:
+        row = _session_row(token)
         row.ended_at, row.end_reason = now, expired
         audit.record("auth.session_expired", row.user, user=row.user, detail={"reason": expired})
         db.session.commit()
         return None
-    if now - row.last_seen_at > timedelta(seconds=60):
+    if now - found.last_seen_at > timedelta(seconds=60):
         # Touch at most once a minute: enough for a 30-minute idle limit, few writes.
-        row.last_seen_at = now
+        db.session.execute(
+            update(UserSession).where(UserSession.id == found.id).values(last_seen_at=now)
+        )
         db.session.commit()
-    row.user.session_token = token
-    return row.user
+    return found.principal
 
 
 def end_session(token: str | None, reason: str = "signed out") -> None:

@@ -86,11 +86,11 @@ def cookies():
 def _viewer() -> tenant_dashboard.Viewer:
     return tenant_dashboard.Viewer(
         user_id=current_user.id,
-        tenant=g.tenant,
-        exact_incidents=current_user.has_role(g.tenant, "caseworker"),
-        edits_plan=current_user.has_role(g.tenant, "officer"),
-        signs_off=current_user.has_role(g.tenant, *roles_for("sign_off")),
-        roles=tuple(sorted(current_user.roles_in(g.tenant))),
+        tenant=g.place,
+        exact_incidents=current_user.has_role(g.place, "caseworker"),
+        edits_plan=current_user.has_role(g.place, "officer"),
+        signs_off=current_user.has_role(g.place, *roles_for("sign_off")),
+        roles=tuple(sorted(current_user.roles_in(g.place))),
     )
 
 

@@ -100,7 +100,7 @@ def invite_tenant_admin(tenant_id: int):
                 form.name.data,
                 tenant=tenant,
                 roles=["admin"],
-                invited_by=current_user,
+                invited_by=current_user.record,
             )
         except Invalid as exc:
             form.email.errors.append(str(exc))
@@ -119,7 +119,10 @@ def invite_partnership_lead(partnership_id: int):
     if form.validate_on_submit():
         try:
             people.invite(
-                form.email.data, form.name.data, partnership=partnership, invited_by=current_user
+                form.email.data,
+                form.name.data,
+                partnership=partnership,
+                invited_by=current_user.record,
             )
         except Invalid as exc:
             form.email.errors.append(str(exc))

@@ -72,14 +72,14 @@ def _formats(version) -> list[dict]:
 @partnership_bp.route("/", methods=["GET", "POST"])
 def draft(year: str):
     """The lead's page for the report: foreword, summary, versions, publish."""
-    report = services.report_for(g.partnership, year, current_user)
+    report = services.report_for(g.partnership, year, current_user.record)
     form = ReportTextForm(obj=report if request.method == "GET" else None)
     if request.method == "GET":
         form.version.data = report.version
     edit = submit_edit(
         form,
         report,
-        lambda version: services.save_text(report, form.data, current_user, version=version),
+        lambda version: services.save_text(report, form.data, current_user.record, version=version),
         message="The foreword and partnership summary are saved.",
         then=lambda: url_for("joint_report.draft"),
         category="message",
@@ -102,7 +102,7 @@ def draft(year: str):
 @partnership_bp.route("/preview")
 def preview(year: str):
     """The whole report as it would be published now."""
-    report = services.report_for(g.partnership, year, current_user)
+    report = services.report_for(g.partnership, year, current_user.record)
     submissions = sources.submissions(g.partnership, year)
     try:
         content = services.compile_content(g.partnership, report, submissions)
@@ -119,7 +119,7 @@ def preview(year: str):
 
 @partnership_bp.route("/publish", methods=["POST"])
 def publish(year: str):
-    report = services.report_for(g.partnership, year, current_user)
+    report = services.report_for(g.partnership, year, current_user.record)
     form = PublishForm()
     if not form.validate_on_submit():
         abort(400)
@@ -127,7 +127,9 @@ def publish(year: str):
     if problem:
         flash(problem, "error")
         return redirect(url_for("joint_report.draft"))
-    job_id = services.start_publication(g.partnership, report, current_user, form.note.data or "")
+    job_id = services.start_publication(
+        g.partnership, report, current_user.record, form.note.data or ""
+    )
     return redirect(url_for("jobs.show", job_id=job_id))
 
 

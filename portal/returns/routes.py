@@ -81,7 +81,7 @@ def open_year():
                 start_year=int(form.start_year.data) if form.start_year.data else None,
                 deadline=form.deadline.data,
                 publication_target=form.publication_target.data,
-                user=current_user,
+                user=current_user.record,
             )
         except Invalid as exc:
             show_invalid(form, exc)
@@ -139,7 +139,7 @@ def remind(year: str):
         flash("Choose a member to remind.")
         return redirect(url_for("reports.year", year=row.label))
     try:
-        services.remind_by_hand(row, member, user=current_user)
+        services.remind_by_hand(row, member, user=current_user.record)
     except Invalid as exc:
         flash(str(exc))
     else:
@@ -161,7 +161,7 @@ def extend(year: str):
                 member,
                 deadline=form.deadline.data,
                 reason=form.reason.data,
-                user=current_user,
+                user=current_user.record,
             )
         except Invalid as exc:
             show_invalid(form, exc)
@@ -186,7 +186,7 @@ def reopen(year: str):
     form = ReasonForm()
     if form.validate_on_submit():
         try:
-            signoff.reopen(row, member, reason=form.reason.data, user=current_user)
+            signoff.reopen(row, member, reason=form.reason.data, user=current_user.record)
         except Invalid as exc:
             show_invalid(form, exc)
         else:
@@ -296,7 +296,7 @@ def section(partnership: str, year: str, section: str):
         try:
             version = 0 if form.version.data == "0" else form.version_number()
             saved, problems = services.save_section(
-                ret, section, answers, version=version, user=current_user
+                ret, section, answers, version=version, user=current_user.record
             )
         except EditConflict as exc:
             db.session.rollback()
@@ -359,7 +359,7 @@ def new_case_study(partnership: str, year: str):
                 text=form.text.data,
                 image=data or None,
                 image_alt=form.image_alt.data,
-                user=current_user,
+                user=current_user.record,
             )
         except Invalid as exc:
             show_invalid(form, exc)
@@ -408,7 +408,7 @@ def case_study(case_study_number: int):
                 image_alt=form.image_alt.data,
                 remove_image=form.remove_image.data,
                 version=form.version_number(),
-                user=current_user,
+                user=current_user.record,
             )
         except Invalid as exc:
             show_invalid(form, exc)
@@ -444,7 +444,7 @@ def delete_case_study(case_study_number: int):
     )
     ret = _case_study_return(study)
     if ret is not None and ConfirmForm().validate_on_submit():
-        case_studies.delete_case_study(ret, study, user=current_user)
+        case_studies.delete_case_study(ret, study, user=current_user.record)
         flash("Case study removed.")
     return redirect(back)
 
@@ -492,7 +492,7 @@ def send(partnership: str, year: str):
     ret = services.return_for(row)
     if ret is not None and ConfirmForm().validate_on_submit():
         try:
-            signoff.send_for_sign_off(ret, user=current_user)
+            signoff.send_for_sign_off(ret, user=current_user.record)
         except Invalid as exc:
             flash(str(exc))
         else:
@@ -515,7 +515,7 @@ def sign_off(partnership: str, year: str):
         try:
             snapshot = signoff.sign_off(
                 ret,
-                user=current_user,
+                user=current_user.record,
                 password=form.password.data or "",
                 confirmed=bool(form.confirm.data),
                 name=form.name.data,
@@ -564,7 +564,7 @@ def send_back(partnership: str, year: str):
     back_form = SendBackForm()
     if back_form.validate_on_submit():
         try:
-            signoff.send_back(ret, comments=back_form.comments.data, user=current_user)
+            signoff.send_back(ret, comments=back_form.comments.data, user=current_user.record)
         except Invalid as exc:
             show_invalid(back_form, exc)
         else:
