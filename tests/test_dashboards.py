@@ -340,3 +340,23 @@ def test_a_share_is_not_worked_out_beside_a_figure_not_shown():
     # The census's "Not answered" is not one of the categories compared: left out.
     census = {"": 110, "Christian": 60, "No religion": 40, "Not answered": 10}
     assert _recorded(census, ["Christian", "No religion"]) == 100
+
+
+def test_latest_names_the_latest_period_whatever_is_chosen(client, login_as):
+    login_as("lead", partnership=LEAD)
+    page = client.get(f"/p/{LEAD}/").get_data(as_text=True)
+    latest = re.search(r'<option value="">Latest \(([^)]+)\)</option>', page).group(1)
+    options = re.findall(r'<option value="(\d{4}[^"]*)"', page)
+    assert len(options) > 1
+    page = client.get(f"/p/{LEAD}/?period={options[-1]}").get_data(as_text=True)
+    assert f'<option value="">Latest ({latest})</option>' in page
+
+
+def test_a_characteristic_with_no_released_figures_says_so(client, login_as):
+    login_as("lead", partnership=LEAD)
+    page = _text(client.get(f"/p/{LEAD}/?characteristic=religion"))
+    assert (
+        "No figures released here are broken down by religion or belief; members are set "
+        "beside their communities by age instead." in page
+    )
+    assert "Difference between each member's shares and its community's by age" in page

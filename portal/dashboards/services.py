@@ -72,6 +72,8 @@ class Dashboard:
     aims: DataTable | None
     tables: list[DataTable] = field(default_factory=list)
     returns: DataTable | None = None
+    latest: str | None = None  # the period shown when none is chosen
+    notes: list[str] = field(default_factory=list)  # a filter shown otherwise, and why
 
     @property
     def all_tables(self) -> list[DataTable]:
@@ -638,6 +640,16 @@ def partnership_dashboard(partnership: Partnership, args) -> Dashboard:
     # members every characteristic at once would be tens of thousands of rows.
     wanted = filters.characteristic or (characteristics[0].key if characteristics else None)
     chosen = [c for c in characteristics if c.key == wanted]
+    notes = []
+    if wanted and not chosen and characteristics:
+        # A characteristic the portal knows, but that no figure released here is broken
+        # down by: the first that is, said in words rather than an empty section.
+        notes.append(
+            f"No figures released here are broken down by "
+            f"{categories.characteristic(wanted).label.lower()}; members are set beside "
+            f"their communities by {characteristics[0].label.lower()} instead."
+        )
+        wanted, chosen = characteristics[0].key, characteristics[:1]
     profiles = community_profiles(sorted(shown_ids)) if chosen else {}
     dashboard = Dashboard(
         partnership,
@@ -650,6 +662,8 @@ def partnership_dashboard(partnership: Partnership, args) -> Dashboard:
         wanted,
         aim_status_table(partnership, current_plan(partnership, period), sorted(shown_ids)),
         returns=returns_status(partnership, filters, shown),
+        latest=latest_period(periods_held),
+        notes=notes,
     )
     dashboard.tables.extend(over_time(definitions, released))
     dashboard.tables.append(across_members(definitions, released, shown, period))
