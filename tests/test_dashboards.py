@@ -360,3 +360,11 @@ def test_a_characteristic_with_no_released_figures_says_so(client, login_as):
         "beside their communities by age instead." in page
     )
     assert "Difference between each member's shares and its community's by age" in page
+
+
+def test_years_with_nothing_released_keep_their_place_over_time(app):
+    [(_, _, headers, rows)] = [t for t in _dashboard(app) if t[0] == "over-time-1"][:1]
+    years = [int(row[0][:4]) for row in rows]
+    assert years == list(range(years[0], years[-1] + 1))  # no year left out
+    empty = [row for row in rows if all(cell == "not released" for cell in row[1:])]
+    assert empty  # the demonstration releases nothing for some years between its plans

@@ -396,6 +396,10 @@ def over_time(definitions, released: list[_Released]) -> list[DataTable]:
             by_key[r.definition_id, r.period].append(cell)
     held = {p for (_, p) in by_key}
     years = sorted(p for p in held if "-Q" not in p) or sorted(held)
+    if years and all(y.isdecimal() for y in years):
+        # Every year from the first to the last, so a run of years with nothing released
+        # is a gap in the line, not two points drawn side by side.
+        years = [str(y) for y in range(int(years[0]), int(years[-1]) + 1)]
     measures = [d for d in definitions if any((d.id, y) in by_key for y in years)]
     groups = [
         measures[i : i + LINES_PER_CHART] for i in range(0, len(measures), LINES_PER_CHART)
