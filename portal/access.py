@@ -101,6 +101,7 @@ def _pull_tenant(endpoint: str | None, values: dict | None) -> None:
     place = current_user.tenant_for(slug)
     if place is None or not current_user.roles_in(place):
         abort(404)
+    g.pop("tenant", None)  # never one kept from an earlier request of the same context
     g.place = place  # g.tenant, the ORM row, is loaded when a page asks for it
     if isinstance(place, Tenant):
         g.tenant = place
