@@ -203,7 +203,8 @@ def init_app(app: Flask) -> None:
     def _layout():
         return {
             "portal_name": app.config["PORTAL_NAME"],
-            "current_tenant": g.get("tenant"),
+            # As read with the session: showing it loads nothing (portal/auth/principal.py).
+            "current_tenant": g.get("place"),
             "current_partnership": g.get("partnership"),
             "navigation": _navigation(),
         }

@@ -381,7 +381,13 @@ def new_action():
 @requires(*READ_ROLES)
 def action(action_number: int):
     row = get_numbered_or_404(
-        Action, action_number, options=[joinedload(Action.objective).joinedload(Objective.area)]
+        Action,
+        action_number,
+        # Its lead on the portal is shown too (lead_label): read with it, not by the template.
+        options=[
+            joinedload(Action.objective).joinedload(Objective.area),
+            joinedload(Action.lead_user),
+        ],
     )
     aims = _aim_labels()
     return render_template(

@@ -25,9 +25,9 @@ from sqlalchemy import bindparam, select
 
 from portal.auth.models import TenantGrant, User, UserSession
 from portal.extensions import db
-from portal.partners.models import Tenant, partnership_member
+from portal.partners.models import Partnership, Tenant, partnership_member
 
-_S, _U, _G, _T = (m.__table__ for m in (UserSession, User, TenantGrant, Tenant))
+_S, _U, _G, _T, _P = (m.__table__ for m in (UserSession, User, TenantGrant, Tenant, Partnership))
 _M = partnership_member
 _USER_FIELDS = ("id", "email", "name", "is_portal_admin", "disabled_at")
 _TENANT_FIELDS = tuple(c.key for c in _T.c)
@@ -44,13 +44,18 @@ _BY_TOKEN = (
         _G.c.role,
         _G.c.suspended_at,
         *(_T.c[name].label(f"tenant_{name}") for name in _TENANT_FIELDS),
-        _M.c.partnership_id,
+        _P.c.id.label("partnership_id"),
+        _P.c.slug.label("partnership_slug"),
+        _P.c.name.label("partnership_name"),
+        _P.c.disclosure_threshold,
+        _P.c.disclosure_rounding,
     )
     .select_from(
         _S.join(_U, _U.c.id == _S.c.user_id)
         .outerjoin(_G, _G.c.user_id == _U.c.id)
         .outerjoin(_T, _T.c.id == _G.c.tenant_id)
         .outerjoin(_M, _M.c.tenant_id == _T.c.id)
+        .outerjoin(_P, _P.c.id == _M.c.partnership_id)
     )
     .where(_S.c.token_hash == bindparam("token_hash"))
 )
@@ -71,12 +76,30 @@ class _Forwarding:
         return getattr(self.record, name)
 
 
-class Place(_Forwarding):
-    """An organisation the signed-in person holds a grant in, as read with the session."""
+@dataclass(frozen=True)
+class PartnershipName:
+    """A partnership as a page names and links to it, with the rule its figures leave
+    members under."""
 
-    def __init__(self, fields: dict[str, Any], partnership_ids: frozenset[int]):
+    id: int
+    slug: str
+    name: str
+    disclosure_threshold: int
+    disclosure_rounding: int
+
+    disclosure_rule = Partnership.disclosure_rule
+
+
+class Place(_Forwarding):
+    """An organisation the signed-in person holds a grant in, as read with the session:
+    its columns, and its partnerships as a page names them (``partnerships``, by name)."""
+
+    def __init__(self, fields: dict[str, Any], partnerships: list[PartnershipName]):
         self.__dict__.update(fields)
-        self.partnership_ids = partnership_ids
+        self.partnerships = sorted(partnerships, key=lambda p: p.name)
+        self.partnership_ids = frozenset(p.id for p in partnerships)
+
+    kind_label = Tenant.kind_label
 
     @cached_property
     def record(self) -> Tenant:
@@ -159,7 +182,7 @@ def read_session(token: str, token_hash: str) -> SessionRow | None:
     if not rows:
         return None
     first = rows[0]._mapping
-    places: dict[int, tuple[dict[str, Any], set[int]]] = {}
+    places: dict[int, tuple[dict[str, Any], dict[int, PartnershipName]]] = {}
     held: list[tuple[int, str, datetime | None]] = []
     for row in rows:
         r = row._mapping
@@ -167,14 +190,20 @@ def read_session(token: str, token_hash: str) -> SessionRow | None:
         if tenant_id is None:
             continue
         fields, partnerships = places.setdefault(
-            tenant_id, ({name: r[f"tenant_{name}"] for name in _TENANT_FIELDS}, set())
+            tenant_id, ({name: r[f"tenant_{name}"] for name in _TENANT_FIELDS}, {})
         )
         if r["partnership_id"] is not None:
-            partnerships.add(r["partnership_id"])
+            partnerships[r["partnership_id"]] = PartnershipName(
+                r["partnership_id"],
+                r["partnership_slug"],
+                r["partnership_name"],
+                r["disclosure_threshold"],
+                r["disclosure_rounding"],
+            )
         grant = (tenant_id, r["role"], r["suspended_at"])
         if grant not in held:
             held.append(grant)
-    made = {tid: Place(fields, frozenset(ids)) for tid, (fields, ids) in places.items()}
+    made = {tid: Place(fields, list(named.values())) for tid, (fields, named) in places.items()}
     grants = [_Grant(made[tid], role, suspended) for tid, role, suspended in held]
     user = {name: first[f"user_{name}"] for name in _USER_FIELDS}
     return SessionRow(

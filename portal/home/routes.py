@@ -97,7 +97,7 @@ def _viewer() -> tenant_dashboard.Viewer:
 def _draw_home(board: tenant_dashboard.Dashboard, roles: list[str]) -> str:
     body = render_template(
         "home/_dashboard.html",
-        partnerships=g.tenant.partnerships,
+        partnerships=g.place.partnerships,
         board=board,
         tasks=board.tasks,
         directions=DIRECTIONS,
