@@ -11,6 +11,7 @@ from portal.auth.models import User
 from portal.auth.principal import Place, Principal
 from portal.extensions import db
 from portal.partners.models import Tenant
+from portal.tenancy import current_tenant_id, tenant_scope
 from tests.helpers import tenant, user
 from tests.test_dashboard_queries import _counting
 
@@ -35,7 +36,9 @@ def test_the_person_and_the_organisation_answer_as_their_rows(app, client, login
     login_as("officer", "sevenoaks")
     with client.session_transaction() as session:
         token = session["_user_id"]
-    with app.test_request_context("/t/sevenoaks/"):
+    # A request's scope is set and restored by the request's own hooks, which a bare
+    # request context does not run: tenant_scope restores it here.
+    with app.test_request_context("/t/sevenoaks/"), tenant_scope(None):
         person = services.load_session(token)
         login_user(person)
         _pull_tenant("home.tenant_home", {"tenant_slug": "sevenoaks"})
@@ -51,6 +54,7 @@ def test_the_person_and_the_organisation_answer_as_their_rows(app, client, login
         assert isinstance(g.tenant, Tenant) and g.tenant == place and place == g.tenant
         assert place.partnership_ids == {p.id for p in g.tenant.partnerships}
         assert place.data_version == tenant("sevenoaks").data_version
+    assert current_tenant_id() is None
 
 
 def test_a_suspended_grant_gives_no_role_and_the_organisation_is_not_found(app, client, login_as):
