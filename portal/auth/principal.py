@@ -69,8 +69,9 @@ class _Forwarding:
         raise NotImplementedError
 
     def __getattr__(self, name: str) -> Any:
-        # Only called for what the instance and its class do not have. Dunder and private
-        # names are not forwarded: copy, pickle and the like ask for those and expect none.
+        # Only called for what the instance and its class do not have. Dunder names are not
+        # forwarded (copy, pickle and the like ask for those and expect none); others are,
+        # SQLAlchemy's _sa_instance_state included, so the ORM sees the row itself.
         if name.startswith("__") or name == "record":
             raise AttributeError(name)
         return getattr(self.record, name)
