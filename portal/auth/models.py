@@ -31,7 +31,42 @@ TENANT_ROLE_HINTS = {
 PARTNERSHIP_ROLES = {"lead": "Partnership lead"}
 
 
-class User(UserMixin, db.Model):
+class HoldsGrants:
+    """What a person may do where, from the grants they hold (``held_grants``: each with
+    ``tenant``, ``tenant_id``, ``role`` and ``suspended_at``). The same answers for the
+    ORM row (:class:`User`) and for the person read with their session
+    (:class:`portal.auth.principal.Principal`)."""
+
+    def held_grants(self) -> list:
+        raise NotImplementedError
+
+    def tenant_for(self, slug: str):
+        """The organisation ``slug`` if this person holds a grant there (in use or not)."""
+        return next((g.tenant for g in self.held_grants() if g.tenant.slug == slug), None)
+
+    def roles_in(self, tenant) -> set[str]:
+        """The roles this person may use in ``tenant`` now (a suspended access gives none)."""
+        return {
+            g.role
+            for g in self.held_grants()
+            if g.tenant_id == tenant.id and g.suspended_at is None
+        }
+
+    def held_roles_in(self, tenant) -> set[str]:
+        """The roles this person holds in ``tenant``, in use or suspended."""
+        return {g.role for g in self.held_grants() if g.tenant_id == tenant.id}
+
+    def is_suspended_in(self, tenant) -> bool:
+        """True if this tenant's administrators have suspended the person's access there."""
+        return any(
+            g.tenant_id == tenant.id and g.suspended_at is not None for g in self.held_grants()
+        )
+
+    def has_role(self, tenant, *roles: str) -> bool:
+        return bool(self.roles_in(tenant) & set(roles))
+
+
+class User(HoldsGrants, UserMixin, db.Model):
     """Somebody who can sign in. What they may do comes from their grants."""
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -62,39 +97,17 @@ class User(UserMixin, db.Model):
         is for a person read with their session)."""
         return self
 
-    def tenant_for(self, slug: str) -> Tenant | None:
-        """The organisation ``slug`` if this person holds a grant there (in use or not)."""
-        return next((g.tenant for g in self.tenant_grants if g.tenant.slug == slug), None)
-
     @property
     def is_active(self) -> bool:
         return self.disabled_at is None
 
-    def roles_in(self, tenant: Tenant) -> set[str]:
-        """The roles this user may use in ``tenant`` now (a suspended access gives none)."""
-        return {
-            g.role
-            for g in self.tenant_grants
-            if g.tenant_id == tenant.id and g.suspended_at is None
-        }
-
-    def held_roles_in(self, tenant: Tenant) -> set[str]:
-        """The roles this user holds in ``tenant``, in use or suspended."""
-        return {g.role for g in self.tenant_grants if g.tenant_id == tenant.id}
-
-    def is_suspended_in(self, tenant: Tenant) -> bool:
-        """True if this tenant's administrators have suspended the user's access there."""
-        return any(
-            g.tenant_id == tenant.id and g.suspended_at is not None for g in self.tenant_grants
-        )
+    def held_grants(self) -> list[TenantGrant]:
+        return self.tenant_grants
 
     def grant_in(self, tenant: Tenant, role: str) -> TenantGrant | None:
         return next(
             (g for g in self.tenant_grants if g.tenant_id == tenant.id and g.role == role), None
         )
-
-    def has_role(self, tenant: Tenant, *roles: str) -> bool:
-        return bool(self.roles_in(tenant) & set(roles))
 
     def leads(self, partnership: Partnership) -> bool:
         return any(g.partnership_id == partnership.id for g in self.partnership_grants)

@@ -23,7 +23,7 @@ from typing import Any
 from flask_login import UserMixin
 from sqlalchemy import bindparam, select
 
-from portal.auth.models import TenantGrant, User, UserSession
+from portal.auth.models import HoldsGrants, TenantGrant, User, UserSession
 from portal.extensions import db
 from portal.partners.models import Partnership, Tenant, partnership_member
 
@@ -125,8 +125,12 @@ class _Grant:
     role: str
     suspended_at: datetime | None
 
+    @property
+    def tenant_id(self) -> int:
+        return self.tenant.id
 
-class Principal(_Forwarding, UserMixin):
+
+class Principal(_Forwarding, HoldsGrants, UserMixin):
     """The signed-in person: Flask-Login's user for requests after the one that signed in."""
 
     def __init__(self, token: str, fields: dict[str, Any], grants: list[_Grant]):
@@ -147,21 +151,8 @@ class Principal(_Forwarding, UserMixin):
     def is_active(self) -> bool:
         return self.disabled_at is None
 
-    def tenant_for(self, slug: str) -> Place | None:
-        """The organisation ``slug`` if this person holds a grant there (in use or not)."""
-        return next((g.tenant for g in self._grants if g.tenant.slug == slug), None)
-
-    def roles_in(self, tenant) -> set[str]:
-        return {g.role for g in self._grants if g.tenant.id == tenant.id and not g.suspended_at}
-
-    def held_roles_in(self, tenant) -> set[str]:
-        return {g.role for g in self._grants if g.tenant.id == tenant.id}
-
-    def is_suspended_in(self, tenant) -> bool:
-        return any(g.tenant.id == tenant.id and g.suspended_at for g in self._grants)
-
-    def has_role(self, tenant, *roles: str) -> bool:
-        return bool(self.roles_in(tenant) & set(roles))
+    def held_grants(self) -> list[_Grant]:
+        return self._grants
 
     def __repr__(self) -> str:
         return f"<Principal {self.email}>"

@@ -391,8 +391,8 @@ def compare(measure_number: int):
         period = available[-1] if available else None
     profile = profiles.profile()
     community = profiles.profile_tables(profile).get(c.key)
-    shares = profiles.compare(row, period, community) if period else []
-    unrecorded = profiles.recorded(row, period).describe() if period else ""
+    shares = profiles.compare(row, period, community, stored=stored) if period else []
+    unrecorded = profiles.recorded(row, period, stored=stored).describe() if period else ""
     return render_template(
         "monitoring/compare.html",
         measure=row,
